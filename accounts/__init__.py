@@ -1,0 +1,1 @@
+"""Accounts, roles, organization membership, sessions, CSRF and API tokens."""

@@ -1,0 +1,1 @@
+"""Cross-cutting code: settings, database, app factory, errors, logging and the CLI."""

@@ -1,0 +1,72 @@
+"""The app factory. Engines, Meilisearch and workers are made here or in the lifespan, never at import."""
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.engine import Engine
+
+from core.db import check_connection, ensure_data_dir, make_engine
+from core.logging import configure_logging, get_logger
+from core.settings import PROJECT_ROOT, Settings, get_settings
+from core.web import install_error_handlers
+from search.embedded import MeiliServer, connect
+
+log = get_logger(__name__)
+
+# Background workers (outbox sync, referral timers) register a factory here: app -> object with stop().
+WorkerFactory = Callable[[FastAPI], Any]
+WORKER_FACTORIES: list[WorkerFactory] = []
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    owns_meili = app.state.meili is None
+    if app.state.engine is None:
+        ensure_data_dir(settings.data_dir)
+        app.state.engine = make_engine(settings)
+        check_connection(app.state.engine)
+    if owns_meili:
+        app.state.meili = connect(settings)
+    workers = [factory(app) for factory in WORKER_FACTORIES] if settings.embedded_workers else []
+    app.state.workers = workers
+    try:
+        yield
+    finally:
+        for worker in workers:
+            worker.stop()
+        if owns_meili and app.state.meili is not None:
+            app.state.meili.stop()
+
+
+def create_app(
+    settings: Settings | None = None, *, engine: Engine | None = None, meili: MeiliServer | None = None
+) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    app = FastAPI(
+        title="Community Resource Directory",
+        version="0.1.0",
+        description="Support groups, food, transport and treatment near you, and warm referrals between peers "
+        "and organizations.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.meili = meili
+    app.state.workers = []
+    install_error_handlers(app)
+    app.mount("/static", StaticFiles(directory=str(PROJECT_ROOT / "static")), name="static")
+    _include_routers(app)
+    return app
+
+
+def _include_routers(app: FastAPI) -> None:
+    from core.health import router as health_router
+    from directory.views import router as directory_router
+
+    app.include_router(health_router)
+    app.include_router(directory_router)

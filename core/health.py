@@ -1,0 +1,28 @@
+"""Liveness/readiness endpoint for load balancers and `make run` users."""
+
+import httpx
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+router = APIRouter()
+
+
+@router.get("/healthz", name="health", tags=["ops"])
+def health(request: Request) -> JSONResponse:
+    """Database and search reachability; 503 when the database is down."""
+    db_ok = True
+    try:
+        with request.app.state.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception:
+        db_ok = False
+    meili = request.app.state.meili
+    search_ok = False
+    if meili is not None:
+        try:
+            search_ok = httpx.get(f"{meili.url}/health", timeout=1.0).status_code == 200
+        except httpx.HTTPError:
+            search_ok = False
+    body = {"database": "ok" if db_ok else "down", "search": "ok" if search_ok else "down"}
+    return JSONResponse(body, status_code=200 if db_ok else 503)

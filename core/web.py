@@ -1,0 +1,91 @@
+"""Templates, the "one route, two renderings" helper, and the single error handler."""
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from core.errors import DomainError, ValidationFailed
+from core.logging import get_logger
+from core.settings import PROJECT_ROOT
+
+log = get_logger(__name__)
+
+templates = Jinja2Templates(directory=str(PROJECT_ROOT / "templates"))
+templates.env.add_extension("jinja2.ext.i18n")
+templates.env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+
+TITLES = {
+    400: "Bad request", 401: "Please sign in", 403: "Not allowed", 404: "Not found",
+    405: "Method not allowed", 409: "Conflict", 413: "Too large", 422: "Please check your input",
+    429: "Too many requests", 500: "Something went wrong", 503: "Temporarily unavailable",
+}
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or (
+        "application/json" in request.headers.get("accept", "") and "text/html" not in request.headers.get("accept", "")
+    )
+
+
+def render(
+    request: Request, template: str, context: dict[str, Any], *, partial: str | None = None, status_code: int = 200
+) -> HTMLResponse:
+    """Render the full page, or only `partial` when htmx asks; either way vary on HX-Request."""
+    name = partial if partial and is_htmx(request) else template
+    response = templates.TemplateResponse(request, name, context, status_code=status_code)
+    response.headers["Vary"] = "HX-Request"
+    return response
+
+
+def error_response(request: Request, status: int, message: str, errors: dict[str, str] | None = None) -> Response:
+    if wants_json(request):
+        body: dict[str, Any] = {"error": TITLES.get(status, "Error"), "detail": message}
+        if errors:
+            body["errors"] = errors
+        return JSONResponse(body, status_code=status)
+    context = {"status": status, "title": TITLES.get(status, "Error"), "message": message, "errors": errors or {}}
+    name = "_error.html" if is_htmx(request) else "errors/error.html"
+    response = templates.TemplateResponse(request, name, context, status_code=status)
+    response.headers["Vary"] = "HX-Request"
+    return response
+
+
+def _describe_validation(exc: RequestValidationError) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("query", "body", "path", "form", "header")]
+        errors[".".join(loc) or "request"] = str(err.get("msg", "invalid value"))
+    return errors
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError) -> Response:
+        errors = exc.errors if isinstance(exc, ValidationFailed) else ({exc.field: exc.message} if exc.field else None)
+        return error_response(request, exc.status_code, exc.message, errors)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        errors = _describe_validation(exc)
+        message = "; ".join(f"{k}: {v}" for k, v in errors.items())
+        return error_response(request, 422, message, errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        response = error_response(request, exc.status_code, str(exc.detail))
+        for key, value in (exc.headers or {}).items():
+            response.headers[key] = value
+        return response
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error", path=request.url.path)
+        return error_response(request, 500, "An unexpected error happened. It has been logged.")

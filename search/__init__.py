@@ -1,0 +1,1 @@
+"""Meilisearch: index specs, document builders, queries, outbox sync, reindex and search views."""

