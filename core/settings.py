@@ -68,6 +68,19 @@ class Settings(BaseSettings):
     nominatim_user_agent: str = Field(
         default="community-directory", description="User agent sent to Nominatim when geocoder=nominatim."
     )
+    smtp_host: str | None = Field(
+        default=None, description="SMTP server for outgoing mail. Unset: mail is written to DATA_DIR/mail/."
+    )
+    smtp_port: int = Field(default=587, description="SMTP port.")
+    smtp_username: str | None = Field(default=None, description="SMTP user name, when the server needs one.")
+    smtp_password: str | None = Field(default=None, description="SMTP password.")
+    smtp_starttls: bool = Field(default=True, description="Use STARTTLS on the SMTP connection.")
+    mail_from: str = Field(default="directory@localhost", description="From address of outgoing mail.")
+    dev_mail_page: bool = Field(
+        default=True,
+        description="Show mail written to DATA_DIR/mail/ at /dev/mail (only when SMTP_HOST is unset). "
+        "Turn off in production.",
+    )
     seed_size: int = Field(
         default=2000, description="Generated listings loaded by `make run` into an empty database."
     )

@@ -1,0 +1,33 @@
+"""Object-level access: which organizations a user may read or change."""
+
+import uuid
+
+from sqlmodel import Session, select
+
+from accounts.models import Membership, OrgRole, User
+from core.errors import Forbidden
+
+
+def membership(*, session: Session, user: User, organization_id: uuid.UUID) -> Membership | None:
+    return session.exec(
+        select(Membership).where(Membership.user_id == user.id, Membership.organization_id == organization_id)
+    ).first()
+
+
+def require_org_role(
+    *, session: Session, user: User, organization_id: uuid.UUID, roles: frozenset[str] = frozenset(OrgRole)
+) -> Membership | None:
+    """Network admins pass (returns None); members with one of `roles` get their Membership; others Forbidden.
+
+    Forbidden (not NotFound) is deliberate only after the caller has checked the object exists publicly;
+    for private objects callers raise NotFound so guessed ids reveal nothing."""
+    if user.is_network_admin:
+        return None
+    member = membership(session=session, user=user, organization_id=organization_id)
+    if member is None or member.role not in roles:
+        raise Forbidden("You are not a member of this organization with the right role.")
+    return member
+
+
+def organization_ids(*, session: Session, user: User) -> list[uuid.UUID]:
+    return list(session.exec(select(Membership.organization_id).where(Membership.user_id == user.id)).all())

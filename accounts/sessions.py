@@ -1,0 +1,49 @@
+"""Server-side sessions and API-token authentication."""
+
+import uuid
+from datetime import timedelta
+
+from sqlmodel import Session, select
+
+from accounts.models import ApiToken, User, UserSession
+from accounts.tokens import new_token, token_hash
+from core.clock import utcnow
+
+SESSION_COOKIE = "sid"
+SESSION_LIFETIME = timedelta(hours=12)
+
+
+def start_session(*, session: Session, user_id: uuid.UUID) -> tuple[str, UserSession]:
+    """Create a session and return the raw cookie value (shown once) with the row."""
+    raw = new_token()
+    row = UserSession(
+        token_hash=token_hash(raw), user_id=user_id, csrf_token=new_token(), expires_at=utcnow() + SESSION_LIFETIME
+    )
+    session.add(row)
+    session.commit()
+    return raw, row
+
+
+def session_for(*, session: Session, raw: str) -> tuple[UserSession, User] | None:
+    row = session.get(UserSession, token_hash(raw))
+    if row is None or row.expires_at <= utcnow():
+        return None
+    user = session.get(User, row.user_id)
+    if user is None or not user.is_active:
+        return None
+    return row, user
+
+
+def end_session(*, session: Session, raw: str) -> None:
+    row = session.get(UserSession, token_hash(raw))
+    if row is not None:
+        session.delete(row)
+        session.commit()
+
+
+def user_for_api_token(*, session: Session, raw: str) -> User | None:
+    token = session.exec(select(ApiToken).where(ApiToken.token_hash == token_hash(raw))).first()
+    if token is None or token.revoked_at is not None:
+        return None
+    user = session.get(User, token.user_id)
+    return user if user is not None and user.is_active else None

@@ -1,0 +1,180 @@
+"""English and Spanish: choosing the language per request and translating templates with Babel catalogs.
+
+The language comes from `?lang=` in the URL (so a visitor's choice survives in links and forms without a
+cookie) or else from `Accept-Language`. The middleware stores it on the request state; the template
+`_()` reads it from there, so one shared Jinja environment serves both languages safely.
+"""
+
+from collections.abc import Mapping
+from datetime import date, datetime, time
+from functools import lru_cache
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from babel import Locale
+from babel import dates as babel_dates
+from babel.support import NullTranslations, Translations
+from jinja2 import Environment, pass_context
+from jinja2.runtime import Context
+from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from core.settings import PROJECT_ROOT
+
+LOCALE_DIR = PROJECT_ROOT / "locale"
+DEFAULT_LANG = "en"
+LANGUAGES: Mapping[str, str] = {"en": "English", "es": "Español"}
+
+
+def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark for extraction only"
+    return message
+
+
+@lru_cache(maxsize=len(LANGUAGES))
+def translations(lang: str) -> NullTranslations:
+    if lang == DEFAULT_LANG:
+        return NullTranslations()
+    return Translations.load(str(LOCALE_DIR), [lang], domain="messages")
+
+
+def gettext(lang: str, message: str, **variables: Any) -> str:
+    text = translations(lang).ugettext(message)
+    return text % variables if variables else text
+
+
+def ngettext(lang: str, singular: str, plural: str, n: int, **variables: Any) -> str:
+    text = translations(lang).ungettext(singular, plural, n)
+    return text % {"num": n, **variables}
+
+
+def negotiate(query_lang: str | None, accept_language: str | None) -> tuple[str, bool]:
+    """The language to use and whether it came from the URL (then links must carry it on)."""
+    if query_lang in LANGUAGES:
+        return query_lang, True
+    ranked: list[tuple[float, int, str]] = []
+    for position, part in enumerate((accept_language or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        primary = tag.strip().lower().split("-")[0]
+        if primary in LANGUAGES and quality > 0:
+            ranked.append((-quality, position, primary))
+    return (min(ranked)[2], False) if ranked else (DEFAULT_LANG, False)
+
+
+class LanguageMiddleware:
+    """Picks the language for each HTTP request and says responses vary by Accept-Language."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+        headers = dict((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers", []))
+        lang, in_url = negotiate(query.get("lang"), headers.get("accept-language"))
+        state = scope.setdefault("state", {})
+        state["lang"], state["lang_in_url"] = lang, in_url
+
+        async def send_with_vary(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message).add_vary_header("Accept-Language")
+            await send(message)
+
+        await self.app(scope, receive, send_with_vary)
+
+
+def request_lang(request: Request | None) -> str:
+    if request is None:
+        return DEFAULT_LANG
+    return str(request.scope.get("state", {}).get("lang", DEFAULT_LANG))
+
+
+def lang_params(request: Request) -> dict[str, str]:
+    """`{"lang": "es"}` when the visitor chose the language in the URL, so links keep it; else nothing."""
+    state = request.scope.get("state", {})
+    return {"lang": str(state["lang"])} if state.get("lang_in_url") else {}
+
+
+def path_with(request: Request, name: str, query: Mapping[str, Any] | None = None, **path_params: Any) -> str:
+    """A site-relative URL of a named route, with the query and the visitor's chosen language."""
+    path = str(request.app.url_path_for(name, **path_params))
+    pairs = _pairs(query or {}) + list(lang_params(request).items())
+    return f"{path}?{urlencode(pairs)}" if pairs else path
+
+
+def _pairs(query: Mapping[str, Any]) -> list[tuple[str, str]]:
+    pairs: list[tuple[str, str]] = []
+    for key, value in query.items():
+        if key == "lang" or value is None or value == "" or value is False:
+            continue
+        values = value if isinstance(value, list | tuple) else [value]
+        pairs.extend((key, "1" if v is True else str(v)) for v in values if v not in (None, ""))
+    return pairs
+
+
+def switch_language_url(request: Request, lang: str) -> str:
+    pairs = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"] + [("lang", lang)]
+    return f"{request.url.path}?{urlencode(pairs)}"
+
+
+# --- Jinja: translations and locale-aware formatting read the language from the request in context ---
+
+
+def _ctx_lang(ctx: Context) -> str:
+    return request_lang(ctx.get("request"))
+
+
+@pass_context
+def _gettext(ctx: Context, message: str) -> str:
+    return translations(_ctx_lang(ctx)).ugettext(message)
+
+
+@pass_context
+def _ngettext(ctx: Context, singular: str, plural: str, n: int) -> str:
+    return translations(_ctx_lang(ctx)).ungettext(singular, plural, n)
+
+
+@pass_context
+def _format_time(ctx: Context, value: time | datetime) -> str:
+    return babel_dates.format_time(value, format="short", locale=_ctx_lang(ctx))
+
+
+@pass_context
+def _format_date(ctx: Context, value: date | datetime, fmt: str = "medium") -> str:
+    return babel_dates.format_date(value, format=fmt, locale=_ctx_lang(ctx))
+
+
+@pass_context
+def _format_weekday(ctx: Context, value: date | datetime) -> str:
+    return babel_dates.format_date(value, format="EEEE", locale=_ctx_lang(ctx))
+
+
+@pass_context
+def _day_name(ctx: Context, index: int, width: str = "wide") -> str:
+    """Day name with Monday = 0, as `datetime.weekday()` counts."""
+    return str(Locale.parse(_ctx_lang(ctx)).days["format"][width][index])
+
+
+@pass_context
+def _path(ctx: Context, name: str, query: Mapping[str, Any] | None = None, **path_params: Any) -> str:
+    return path_with(ctx["request"], name, query, **path_params)
+
+
+def install(env: Environment) -> None:
+    """Real per-request translations and formatting helpers on the shared template environment."""
+    env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.filters.update(
+        format_time=_format_time, format_date=_format_date, weekday=_format_weekday,
+    )
+    env.globals.update(
+        path=_path, day_name=_day_name, LANGUAGES=LANGUAGES,
+        lang_of=request_lang, lang_params=lang_params, switch_language_url=switch_language_url,
+    )
