@@ -1,10 +1,26 @@
-"""Account use cases."""
+"""Account use cases: creating users, signing in (rate-limited), changing passwords, peer profiles."""
 
+import uuid
+from datetime import datetime
+from functools import lru_cache
+
+from sqlalchemy import delete
 from sqlmodel import Session, select
 
-from accounts.models import User
-from accounts.passwords import MIN_PASSWORD_LENGTH, hash_password
-from core.errors import Conflict, ValidationFailed
+from accounts import throttle
+from accounts.models import PeerProfile, User, UserSession
+from accounts.passwords import MIN_PASSWORD_LENGTH, hash_password, needs_rehash, verify_password
+from accounts.sessions import start_session
+from core.errors import Conflict, NotFound, ValidationFailed
+
+WRONG_CREDENTIALS = "The e-mail address or the password is not right."
+THROTTLED = "Too many failed sign-ins. Wait a few minutes, or reset your password."
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """Verifying against this keeps a sign-in for an unknown address as slow as one for a known address."""
+    return hash_password("not-a-real-password-" + uuid.uuid4().hex)
 
 
 def normalize_email(email: str) -> str:
@@ -15,14 +31,91 @@ def normalize_email(email: str) -> str:
     return value
 
 
-def create_admin(*, session: Session, email: str, password: str, display_name: str = "") -> User:
-    address = normalize_email(email)
+def check_password_rules(password: str, *, field: str = "password") -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationFailed(f"password must have at least {MIN_PASSWORD_LENGTH} characters", field="password")
+        raise ValidationFailed(f"Use at least {MIN_PASSWORD_LENGTH} characters.", field=field)
+    if len(password) > 1000:
+        raise ValidationFailed("That password is too long.", field=field)
+
+
+def find_user(*, session: Session, email: str) -> User | None:
+    try:
+        address = normalize_email(email)
+    except ValidationFailed:
+        return None
+    return session.exec(select(User).where(User.email == address)).first()
+
+
+def add_user(
+    *, session: Session, email: str, password: str, display_name: str = "", is_network_admin: bool = False
+) -> User:
+    """Stage a new user (the caller commits)."""
+    address = normalize_email(email)
+    check_password_rules(password)
     if session.exec(select(User).where(User.email == address)).first():
-        raise Conflict(f"an account for {address} already exists", field="email")
-    user = User(email=address, display_name=display_name or address, password_hash=hash_password(password),
-                is_network_admin=True)
+        raise Conflict(f"An account for {address} already exists.", field="email")
+    user = User(
+        email=address, display_name=display_name.strip()[:200] or address, password_hash=hash_password(password),
+        is_network_admin=is_network_admin,
+    )
     session.add(user)
+    return user
+
+
+def create_admin(*, session: Session, email: str, password: str, display_name: str = "") -> User:
+    user = add_user(session=session, email=email, password=password, display_name=display_name,
+                    is_network_admin=True)
     session.commit()
     return user
+
+
+def login_keys(*, secret: str, email: str, client_ip: str) -> tuple[str, str]:
+    return (throttle.key_for(secret, "login-email", email.strip().lower()),
+            throttle.key_for(secret, "login-ip", client_ip))
+
+
+def authenticate(
+    *, session: Session, secret: str, email: str, password: str, client_ip: str, now: datetime
+) -> tuple[str, UserSession]:
+    """Sign in: returns the raw session cookie value and the session row.
+
+    Failures count per e-mail and per client address; the sixth within 15 minutes is refused (429)
+    whatever the password, so guessing stays slow even for a correct guess."""
+    keys = login_keys(secret=secret, email=email, client_ip=client_ip)
+    throttle.check(session=session, keys=keys, limit=throttle.LOGIN_LIMIT, now=now, message=THROTTLED)
+    user = find_user(session=session, email=email)
+    ok = verify_password(user.password_hash if user else _dummy_hash(), password)
+    if user is None or not ok or not user.is_active:
+        throttle.record(session=session, keys=keys, limit=throttle.LOGIN_LIMIT, now=now)
+        session.commit()
+        raise ValidationFailed(WRONG_CREDENTIALS, field="password")
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    throttle.clear(session=session, keys=keys[:1])
+    session.commit()
+    return start_session(session=session, user_id=user.id)
+
+
+def change_password(*, session: Session, user: User, current: str, new: str) -> None:
+    if not verify_password(user.password_hash, current):
+        raise ValidationFailed("Your current password is not right.", field="current_password")
+    check_password_rules(new, field="new_password")
+    user.password_hash = hash_password(new)
+    session.add(user)
+    session.commit()
+
+
+def end_all_sessions(*, session: Session, user_id: uuid.UUID) -> None:
+    """Sign a user out everywhere (after a password reset). The caller commits."""
+    session.execute(delete(UserSession).where(UserSession.user_id == user_id))  # type: ignore[arg-type]
+
+
+def get_user(*, session: Session, user_id: uuid.UUID) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such account.")
+    return user
+
+
+def peer_profile(*, session: Session, user_id: uuid.UUID) -> PeerProfile | None:
+    return session.get(PeerProfile, user_id)

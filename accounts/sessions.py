@@ -6,11 +6,12 @@ from datetime import timedelta
 from sqlmodel import Session, select
 
 from accounts.models import ApiToken, User, UserSession
-from accounts.tokens import new_token, token_hash
+from accounts.tokens import aware, new_token, token_hash
 from core.clock import utcnow
 
 SESSION_COOKIE = "sid"
 SESSION_LIFETIME = timedelta(hours=12)
+_LAST_USED_RESOLUTION = timedelta(minutes=5)
 
 
 def start_session(*, session: Session, user_id: uuid.UUID) -> tuple[str, UserSession]:
@@ -26,7 +27,7 @@ def start_session(*, session: Session, user_id: uuid.UUID) -> tuple[str, UserSes
 
 def session_for(*, session: Session, raw: str) -> tuple[UserSession, User] | None:
     row = session.get(UserSession, token_hash(raw))
-    if row is None or row.expires_at <= utcnow():
+    if row is None or aware(row.expires_at) <= utcnow():
         return None
     user = session.get(User, row.user_id)
     if user is None or not user.is_active:
@@ -46,4 +47,11 @@ def user_for_api_token(*, session: Session, raw: str) -> User | None:
     if token is None or token.revoked_at is not None:
         return None
     user = session.get(User, token.user_id)
-    return user if user is not None and user.is_active else None
+    if user is None or not user.is_active:
+        return None
+    now = utcnow()
+    if token.last_used_at is None or aware(token.last_used_at) < now - _LAST_USED_RESOLUTION:
+        token.last_used_at = now
+        session.add(token)
+        session.commit()
+    return user

@@ -3,6 +3,7 @@
 import hashlib
 import hmac
 import secrets
+from datetime import UTC, datetime
 
 
 def new_token() -> str:
@@ -15,3 +16,8 @@ def token_hash(raw: str) -> str:
 
 def same(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode(), b.encode())
+
+
+def aware(value: datetime) -> datetime:
+    """SQLite returns naive datetimes; everything stored is UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 
 from core.db import check_connection, ensure_data_dir, make_engine
 from core.logging import configure_logging, get_logger
+from core.security import install as install_web_security
 from core.settings import PROJECT_ROOT, Settings, get_settings
 from core.web import install_error_handlers
 from search.embedded import MeiliServer, connect
@@ -59,6 +60,7 @@ def create_app(
     app.state.meili = meili
     app.state.workers = []
     install_error_handlers(app)
+    install_web_security(app)
     app.mount("/static", StaticFiles(directory=str(PROJECT_ROOT / "static")), name="static")
     _include_routers(app)
     return app
@@ -67,6 +69,12 @@ def create_app(
 def _include_routers(app: FastAPI) -> None:
     from core.health import router as health_router
     from directory.views import router as directory_router
+    from search.api import router as search_api_router
+    from search.runtime import register_workers
+    from search.views import router as search_pages_router
 
     app.include_router(health_router)
     app.include_router(directory_router)
+    app.include_router(search_api_router)
+    app.include_router(search_pages_router)
+    register_workers()  # the outbox sync (and first index build) when settings.embedded_workers

@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from babel import Locale
 from babel import dates as babel_dates
+from babel import numbers as babel_numbers
 from babel.support import NullTranslations, Translations
 from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
@@ -27,8 +28,17 @@ DEFAULT_LANG = "en"
 LANGUAGES: Mapping[str, str] = {"en": "English", "es": "Español"}
 
 
-def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark for extraction only"
+def N_(message: str) -> str:
+    """Marks a message for extraction; it is translated later, where the language is known."""
     return message
+
+
+# The error page titles of core.web.TITLES, repeated here so the catalog holds them.
+_ERROR_TITLES = (
+    N_("Bad request"), N_("Please sign in"), N_("Not allowed"), N_("Not found"), N_("Method not allowed"),
+    N_("Conflict"), N_("Too large"), N_("Please check your input"), N_("Too many requests"),
+    N_("Something went wrong"), N_("Temporarily unavailable"), N_("Error"),
+)
 
 
 @lru_cache(maxsize=len(LANGUAGES))
@@ -50,7 +60,7 @@ def ngettext(lang: str, singular: str, plural: str, n: int, **variables: Any) ->
 
 def negotiate(query_lang: str | None, accept_language: str | None) -> tuple[str, bool]:
     """The language to use and whether it came from the URL (then links must carry it on)."""
-    if query_lang in LANGUAGES:
+    if query_lang is not None and query_lang in LANGUAGES:
         return query_lang, True
     ranked: list[tuple[float, int, str]] = []
     for position, part in enumerate((accept_language or "").split(",")):
@@ -153,6 +163,17 @@ def _format_date(ctx: Context, value: date | datetime, fmt: str = "medium") -> s
 
 
 @pass_context
+def _format_day(ctx: Context, value: date | datetime) -> str:
+    """A short day like "Tue, Mar 4" / "mar, 4 mar"."""
+    return babel_dates.format_skeleton("MMMEd", value, locale=_ctx_lang(ctx))
+
+
+@pass_context
+def _format_number(ctx: Context, value: float) -> str:
+    return babel_numbers.format_decimal(value, locale=_ctx_lang(ctx))
+
+
+@pass_context
 def _format_weekday(ctx: Context, value: date | datetime) -> str:
     return babel_dates.format_date(value, format="EEEE", locale=_ctx_lang(ctx))
 
@@ -168,13 +189,25 @@ def _path(ctx: Context, name: str, query: Mapping[str, Any] | None = None, **pat
     return path_with(ctx["request"], name, query, **path_params)
 
 
+@pass_context
+def _bare_path(ctx: Context, name: str, **path_params: Any) -> str:
+    """A route's path alone, for GET form actions (the form's own fields, `lang` included, make the query)."""
+    return str(ctx["request"].app.url_path_for(name, **path_params))
+
+
+@pass_context
+def _static(ctx: Context, file: str) -> str:
+    return str(ctx["request"].app.url_path_for("static", path=file))
+
+
 def install(env: Environment) -> None:
     """Real per-request translations and formatting helpers on the shared template environment."""
     env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(
-        format_time=_format_time, format_date=_format_date, weekday=_format_weekday,
+        format_time=_format_time, format_date=_format_date, format_day=_format_day, weekday=_format_weekday,
+        number=_format_number,
     )
     env.globals.update(
-        path=_path, day_name=_day_name, LANGUAGES=LANGUAGES,
+        path=_path, bare_path=_bare_path, static=_static, day_name=_day_name, LANGUAGES=LANGUAGES,
         lang_of=request_lang, lang_params=lang_params, switch_language_url=switch_language_url,
     )

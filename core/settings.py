@@ -84,6 +84,23 @@ class Settings(BaseSettings):
     seed_size: int = Field(
         default=2000, description="Generated listings loaded by `make run` into an empty database."
     )
+    # Referral timers (referrals/timers.py). Business days are Monday to Friday in `referral_timezone`.
+    referral_reminder_business_days: list[int] = Field(
+        default=[1, 2], description='Remind the receiving organization after these business days, e.g. "[1,2]".'
+    )
+    referral_expiry_business_days: int = Field(
+        default=5, ge=1, le=60, description="Cancel an unanswered referral (expired-no-response) after this many."
+    )
+    referral_followup_hours: list[int] = Field(
+        default=[72, 168, 720], description="Peer follow-ups due this many hours after acceptance or handoff."
+    )
+    referral_retention_days: int = Field(
+        default=180, ge=1, description="Purge a closed referral's personal details this many days after closing."
+    )
+    referral_timezone: str = Field(default="America/New_York", description="IANA zone that defines business days.")
+    referral_timer_interval: float = Field(
+        default=60.0, gt=0, description="Seconds between runs of the referral timer worker."
+    )
 
     @property
     def effective_database_url(self) -> str:

@@ -34,9 +34,13 @@ class MeiliServer:
     url: str
     api_key: str
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    # Where the URL of a running embedded server is published for `python -m search` commands.
+    url_file: Path | None = field(default=None, repr=False)
 
     def stop(self, timeout: float = 10.0) -> None:
         proc = self.process
+        if self.url_file is not None:
+            self.url_file.unlink(missing_ok=True)
         if proc is None or proc.poll() is not None:
             return
         proc.send_signal(signal.SIGTERM)
@@ -109,13 +113,13 @@ def wait_healthy(url: str, timeout: float, proc: subprocess.Popen[bytes] | None 
     raise ConfigurationError(f"Meilisearch at {url} did not become healthy in {timeout:.0f}s ({last})")
 
 
-def start_embedded(settings: Settings, data_dir: Path | None = None) -> MeiliServer:
+def start_embedded(settings: Settings, data_dir: Path | None = None, port: int | None = None) -> MeiliServer:
     base = data_dir or settings.data_dir
     meili_dir = base / "meilisearch"
     meili_dir.mkdir(parents=True, exist_ok=True)
     binary = find_binary(settings)
     key = master_key(base)
-    port = free_port()
+    port = port or free_port()
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "MEILI_MASTER_KEY": key, "MEILI_NO_ANALYTICS": "true"}
     env.pop("MEILI_URL", None)
@@ -140,6 +144,8 @@ def start_embedded(settings: Settings, data_dir: Path | None = None) -> MeiliSer
     except ConfigurationError as exc:
         server.stop()
         raise ConfigurationError(f"{exc}; see {meili_dir / 'meilisearch.log'}") from exc
+    server.url_file = meili_dir / "url"
+    server.url_file.write_text(url)
     log.info("meilisearch started", url=url, pid=proc.pid)
     return server
 

@@ -1,0 +1,101 @@
+"""Invitations: an organization admin invites an e-mail address as admin or editor, by a one-time link."""
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete
+from sqlmodel import Session, col, select
+
+from accounts.models import Invitation, Membership, OrgRole, User
+from accounts.notify import Mail
+from accounts.permissions import membership, require_org_role
+from accounts.service import add_user, normalize_email
+from accounts.tokens import aware, new_token, token_hash
+from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+
+INVITATION_LIFETIME = timedelta(days=7)
+ADMINS = frozenset({OrgRole.admin.value})
+INVALID = "This invitation link is not valid any more. Ask the organization for a new one."
+
+
+def invite(
+    *, session: Session, actor: User, organization_id: uuid.UUID, organization_name: str, email: str, role: str,
+    now: datetime, make_link: Callable[[str], str],
+) -> tuple[Invitation, list[Mail]]:
+    require_org_role(session=session, user=actor, organization_id=organization_id, roles=ADMINS)
+    address = normalize_email(email)
+    if role not in OrgRole.__members__:
+        raise ValidationFailed("Choose admin or editor.", field="role")
+    existing = session.exec(select(User).where(User.email == address)).first()
+    if existing and membership(session=session, user=existing, organization_id=organization_id):
+        raise Conflict(f"{address} is already a member of this organization.", field="email")
+    session.execute(delete(Invitation).where(
+        col(Invitation.organization_id) == organization_id, col(Invitation.email) == address,
+        col(Invitation.accepted_at).is_(None),
+    ))
+    raw = new_token()
+    row = Invitation(organization_id=organization_id, email=address, role=role, token_hash=token_hash(raw),
+                     invited_by_id=actor.id, expires_at=now + INVITATION_LIFETIME)
+    session.add(row)
+    session.commit()
+    body = (
+        f"You are invited to help keep the listings of {organization_name} up to date on the Community "
+        f"Resource Directory, as {role}.\n\nAccept the invitation (valid for 7 days):\n{make_link(raw)}\n"
+    )
+    return row, [Mail(to=address, subject="Invitation to the Community Resource Directory", body=body)]
+
+
+def pending_invitation(*, session: Session, raw: str, now: datetime) -> Invitation:
+    row = session.exec(select(Invitation).where(Invitation.token_hash == token_hash(raw))).first()
+    if row is None or row.accepted_at is not None or aware(row.expires_at) <= now:
+        raise NotFound(INVALID)
+    return row
+
+
+def accept_as_user(*, session: Session, raw: str, user: User, now: datetime) -> Membership:
+    row = pending_invitation(session=session, raw=raw, now=now)
+    if row.email != user.email:
+        raise Forbidden("This invitation was sent to another e-mail address. Sign in with that address.")
+    return _join(session, row, user, now)
+
+
+def accept_new_account(
+    *, session: Session, raw: str, display_name: str, password: str, now: datetime
+) -> tuple[User, Membership]:
+    row = pending_invitation(session=session, raw=raw, now=now)
+    if session.exec(select(User).where(User.email == row.email)).first():
+        raise Conflict("An account with this e-mail address exists: sign in first, then open the link again.",
+                       field="email")
+    user = add_user(session=session, email=row.email, password=password, display_name=display_name)
+    session.flush()
+    return user, _join(session, row, user, now)
+
+
+def _join(session: Session, row: Invitation, user: User, now: datetime) -> Membership:
+    member = membership(session=session, user=user, organization_id=row.organization_id)
+    if member is None:
+        member = Membership(user_id=user.id, organization_id=row.organization_id, role=row.role,
+                            trusted=row.role == OrgRole.admin)
+    elif row.role == OrgRole.admin:
+        member.role, member.trusted = OrgRole.admin, True
+    row.accepted_at = now
+    session.add_all([member, row])
+    session.commit()
+    return member
+
+
+def pending_invitations(*, session: Session, organization_id: uuid.UUID, now: datetime) -> list[Invitation]:
+    stmt = select(Invitation).where(
+        Invitation.organization_id == organization_id, col(Invitation.accepted_at).is_(None)
+    ).order_by(col(Invitation.email))
+    return [i for i in session.exec(stmt).all() if aware(i.expires_at) > now]
+
+
+def revoke_invitation(*, session: Session, actor: User, organization_id: uuid.UUID, invitation_id: uuid.UUID) -> None:
+    require_org_role(session=session, user=actor, organization_id=organization_id, roles=ADMINS)
+    row = session.get(Invitation, invitation_id)
+    if row is None or row.organization_id != organization_id:
+        raise NotFound("No such invitation.")
+    session.delete(row)
+    session.commit()

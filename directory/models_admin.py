@@ -1,0 +1,154 @@
+"""Listing management tables: the audit log, held changes, public suggestions, claims and freshness reminders.
+
+`listing_change` is append-only: no code path updates or deletes its rows (an ORM guard below refuses it),
+and it has no foreign keys, so removing an organization or a user never rewrites history.
+"""
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint, event
+from sqlalchemy.orm import Mapper
+from sqlmodel import Field, SQLModel
+
+from core.clock import utcnow
+
+
+def _ts(nullable: bool = False) -> Column:
+    return Column(DateTime(timezone=True), nullable=nullable)
+
+
+def _json(nullable: bool = True) -> Column:
+    return Column(JSON, nullable=nullable)
+
+
+class ChangeVia(StrEnum):
+    direct = "direct"  # an admin, a trusted editor or a network admin saved it
+    approval = "approval"  # an untrusted editor's change, approved by an admin
+    suggestion = "suggestion"  # a public suggestion, approved by a moderator
+    claim = "claim"
+    import_ = "import"
+
+
+class ListingChange(SQLModel, table=True):
+    """One change to one row of a listing: who, when, what, and the values before and after."""
+
+    __tablename__ = "listing_change"
+    __table_args__ = (Index("ix_listing_change_org_at", "organization_id", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    actor_id: uuid.UUID | None = Field(default=None)
+    actor_email: str = Field(default="", max_length=320)
+    approved_by_id: uuid.UUID | None = Field(default=None)
+    organization_id: uuid.UUID = Field()
+    service_id: uuid.UUID | None = Field(default=None, index=True)
+    entity: str = Field(max_length=30)  # organization | service | location | schedule | meeting
+    entity_id: uuid.UUID = Field()
+    action: str = Field(max_length=40)
+    via: str = Field(default=ChangeVia.direct, max_length=20)
+    change_request_id: uuid.UUID | None = Field(default=None)
+    before: dict[str, Any] | None = Field(default=None, sa_column=_json())
+    after: dict[str, Any] | None = Field(default=None, sa_column=_json())
+
+
+class AppendOnlyError(RuntimeError):
+    pass
+
+
+@event.listens_for(ListingChange, "before_update")
+@event.listens_for(ListingChange, "before_delete")
+def _refuse_rewrite(_mapper: Mapper, _connection: Any, _target: ListingChange) -> None:
+    raise AppendOnlyError("the listing audit log is append-only")
+
+
+class RequestStatus(StrEnum):
+    pending = "pending"
+    approved = "approved"
+    rejected = "rejected"
+
+
+class ChangeRequest(SQLModel, table=True):
+    """A change held for approval (an untrusted editor's edit), or the decision on a public suggestion."""
+
+    __tablename__ = "change_request"
+    __table_args__ = (Index("ix_change_request_org_status", "organization_id", "status"),)
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    organization_id: uuid.UUID = Field(foreign_key="organization.id", ondelete="CASCADE")
+    service_id: uuid.UUID | None = Field(default=None, foreign_key="service.id", index=True, ondelete="CASCADE")
+    target_id: uuid.UUID | None = Field(default=None)  # e.g. the location of a location edit
+    op: str = Field(max_length=40)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=_json(nullable=False))
+    before: dict[str, Any] | None = Field(default=None, sa_column=_json())
+    status: str = Field(default=RequestStatus.pending, max_length=20)
+    source: str = Field(default="editor", max_length=20)  # editor | suggestion
+    suggestion_id: uuid.UUID | None = Field(default=None)
+    submitted_by_id: uuid.UUID | None = Field(default=None, foreign_key="user_account.id")
+    submitted_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    decided_by_id: uuid.UUID | None = Field(default=None, foreign_key="user_account.id")
+    decided_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    decision_reason: str | None = Field(default=None, max_length=1000)
+
+
+class SuggestionKind(StrEnum):
+    wrong_hours = "wrong_hours"
+    closed = "closed"
+    moved = "moved"
+    no_longer_meets = "no_longer_meets"
+    other = "other"
+
+
+class SuggestionStatus(StrEnum):
+    new = "new"
+    approved = "approved"
+    rejected = "rejected"
+
+
+class Suggestion(SQLModel, table=True):
+    """A public "suggest an edit / report a problem". The reporter keeps only an anonymous status link."""
+
+    __table_args__ = (Index("ix_suggestion_org_status", "organization_id", "status"),)
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    kind: str = Field(max_length=30)
+    text: str = Field(default="", max_length=2000)
+    contact: str | None = Field(default=None, max_length=320)
+    service_id: uuid.UUID = Field(foreign_key="service.id", index=True, ondelete="CASCADE")
+    organization_id: uuid.UUID = Field(foreign_key="organization.id", ondelete="CASCADE")
+    proposed: dict[str, Any] = Field(default_factory=dict, sa_column=_json(nullable=False))
+    status: str = Field(default=SuggestionStatus.new, max_length=20)
+    status_token_hash: str = Field(max_length=128, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    decided_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    decided_by_id: uuid.UUID | None = Field(default=None, foreign_key="user_account.id")
+    decision_reason: str | None = Field(default=None, max_length=1000)
+    change_request_id: uuid.UUID | None = Field(default=None)
+
+
+class ClaimRequest(SQLModel, table=True):
+    """Someone asks to manage an existing listing's organization; a network admin decides."""
+
+    __tablename__ = "claim_request"
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    organization_id: uuid.UUID = Field(foreign_key="organization.id", index=True, ondelete="CASCADE")
+    service_id: uuid.UUID | None = Field(default=None, foreign_key="service.id", ondelete="SET NULL")
+    user_id: uuid.UUID = Field(foreign_key="user_account.id", index=True, ondelete="CASCADE")
+    message: str = Field(default="", max_length=2000)
+    status: str = Field(default=RequestStatus.pending, max_length=20, index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    decided_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    decided_by_id: uuid.UUID | None = Field(default=None, foreign_key="user_account.id")
+    decision_reason: str | None = Field(default=None, max_length=1000)
+
+
+class FreshnessReminder(SQLModel, table=True):
+    """At most one reminder per stale listing per period (a calendar month), so the job is idempotent."""
+
+    __tablename__ = "freshness_reminder"
+    __table_args__ = (UniqueConstraint("service_id", "period"),)
+    id: int | None = Field(default=None, primary_key=True)
+    service_id: uuid.UUID = Field(foreign_key="service.id", index=True, ondelete="CASCADE")
+    period: str = Field(max_length=7)  # "2026-05"
+    stale_since: date | None = Field(default=None)
+    recipients: int = Field(default=0)
+    sent_at: datetime = Field(default_factory=utcnow, sa_column=_ts())

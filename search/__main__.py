@@ -1,0 +1,132 @@
+"""Command line: `python -m search sync | reindex | check`.
+
+Meilisearch is MEILI_URL when set, else the embedded server of an app running on the same DATA_DIR, else
+an embedded server started for the duration of the command.
+"""
+
+import signal
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from typing import Annotated, Any, TypeVar
+
+import meilisearch
+import typer
+from meilisearch.errors import MeilisearchError
+from sqlalchemy.engine import Engine
+
+from core.cli import one_line_errors
+from core.db import check_connection, ensure_data_dir, make_engine
+from core.logging import configure_logging
+from core.settings import Settings, get_settings
+from search.client import TaskFailed, client_for, meili_for_command
+from search.index_spec import IndexTaskFailed, index_name
+
+app = typer.Typer(help="Search index: outbox sync worker, zero-downtime reindex, drift check.",
+                  no_args_is_help=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def search_errors(fn: F) -> F:
+    """A failed Meilisearch task or an unreachable server ends the command with one line, exit 1."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (TaskFailed, IndexTaskFailed, MeilisearchError) as exc:
+            typer.secho(f"error: {exc}", fg="red", err=True)
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@contextmanager
+def _resources() -> Iterator[tuple[Settings, Engine, meilisearch.Client]]:
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    ensure_data_dir(settings.data_dir)
+    engine = make_engine(settings)
+    try:
+        check_connection(engine)
+        with meili_for_command(settings) as server:
+            yield settings, engine, client_for(server)
+    finally:
+        engine.dispose()
+
+
+@app.command()
+@one_line_errors
+@search_errors
+def sync(
+    batch_size: Annotated[int, typer.Option(help="Outbox rows' services per batch.", min=1, max=10_000)] = 500,
+    poll: Annotated[float, typer.Option(help="Seconds between polls when idle.", min=0.05, max=60)] = 0.2,
+) -> None:
+    """Run the outbox sync worker until SIGTERM or Ctrl-C (for EMBEDDED_WORKERS=false deployments)."""
+    from search.sync import SyncWorker
+
+    with _resources() as (settings, engine, client):
+        worker = SyncWorker(engine=engine, client=client, index_uid=index_name(settings.meili_index_prefix),
+                            batch_size=batch_size, poll_interval=poll)
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: worker.stop(timeout=0))
+        typer.echo(f"syncing the outbox into {worker.index_uid} (Ctrl-C to stop)", err=True)
+        worker.run()
+        typer.echo(f"stopped after {worker.processed} outbox rows", err=True)
+
+
+@app.command()
+@one_line_errors
+@search_errors
+def reindex(
+    batch_size: Annotated[int, typer.Option(help="Services per document batch.", min=1, max=100_000)] = 5000,
+) -> None:
+    """Rebuild the index from the database into a new index and swap it in (search keeps answering)."""
+    from search.reindex import reindex as run_reindex
+
+    with _resources() as (settings, engine, client):
+        result = run_reindex(engine=engine, client=client, prefix=settings.meili_index_prefix,
+                             batch_size=batch_size, progress=sys.stderr.isatty())
+    typer.echo(f"reindexed {result.documents} documents from {result.services} listings into {result.index_uid} "
+               f"in {result.seconds:.1f}s ({result.replayed} changes made meanwhile replayed)")
+
+
+@app.command()
+@one_line_errors
+@search_errors
+def check(
+    fix: Annotated[bool, typer.Option("--fix", help="Queue drifted listings for the sync worker, sync them "
+                                      "now and check again.")] = False,
+    examples: Annotated[int, typer.Option(help="Example document ids shown per kind of drift.", min=0)] = 5,
+) -> None:
+    """Compare the database with the index; exit 1 on drift (missing, extra or differing documents)."""
+    from search.check import KINDS, enqueue_fix
+    from search.check import check as run_check
+    from search.sync import drain
+
+    with _resources() as (settings, engine, client):
+        uid = index_name(settings.meili_index_prefix)
+        report = run_check(engine=engine, client=client, index_uid=uid, examples=examples)
+        typer.echo(f"{uid}: {report.db_documents} documents expected, {report.index_documents} indexed; "
+                   f"missing {report.missing}, extra {report.extra}, differing {report.differing}; "
+                   f"{report.pending_services} listings with pending changes")
+        for kind in KINDS:
+            if report.examples[kind]:
+                typer.echo(f"  {kind}: {', '.join(report.examples[kind])}")
+        if report.drift and fix:
+            queued = enqueue_fix(engine=engine, report=report)
+            synced = drain(engine=engine, client=client, index_uid=uid)
+            report = run_check(engine=engine, client=client, index_uid=uid, examples=examples)
+            typer.echo(f"fix: queued {queued} listings, synced {synced} outbox rows; "
+                       f"drift now {report.drift}")
+    if report.drift:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,190 @@
+"""Meilisearch documents from the public read model (`directory.listing.ListingDetail`).
+
+One document per service-at-location (in-person or hybrid) and one per online-only service (or a service
+with no place). `build_documents` is pure; `documents_for` loads listings and says, per service, which
+document ids it now has (an empty list means: delete every document of that service).
+
+Privacy: builders only see `ListingDetail`, which never holds `confidential_address`. A confidential
+location additionally gets no street, and its public (ZIP-centre) point is rounded to ~1 km.
+"""
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlmodel import Session
+
+from directory.listing import ListingDetail, PlaceDetail, load_listings
+from directory.models import Attendance, ServiceKind, ServiceStatus
+from directory.schemas import LANGUAGE_NAMES
+from directory.taxonomy_tree import CATEGORY_CODES, FELLOWSHIPS, ancestors, term
+from search.timeslots import slots_from_schedules, week_fields
+
+Document = dict[str, Any]
+
+# Listings in these states are not searchable at all (their documents are deleted).
+HIDDEN_STATUSES = frozenset({ServiceStatus.inactive.value, ServiceStatus.defunct.value})
+CONFIDENTIAL_POINT_DECIMALS = 2
+DEFAULT_TIMEZONE = "America/New_York"
+
+
+def listing_url(service_id: uuid.UUID | str) -> str:
+    return f"/services/{service_id}"
+
+
+def is_searchable(listing: ListingDetail) -> bool:
+    if listing.service.status in HIDDEN_STATUSES:
+        return False
+    return not (listing.meeting and listing.meeting.attendance_mode == Attendance.inactive)
+
+
+def attendance_of(listing: ListingDetail) -> str:
+    """in_person | online | hybrid: a meeting's own mode; a service is in person when it has a place."""
+    if listing.meeting is not None:
+        return str(listing.meeting.attendance_mode)
+    return Attendance.in_person.value if listing.places else Attendance.online.value
+
+
+def build_documents(listing: ListingDetail) -> list[Document]:
+    if not is_searchable(listing):
+        return []
+    common = _common(listing)
+    if common["attendance"] == Attendance.online.value or not listing.places:
+        return [{**common, "id": str(listing.service.id), **_no_place()}]
+    return [{**common, "id": str(place.service_at_location_id), **_place(place)} for place in listing.places]
+
+
+def documents_for(
+    session: Session, service_ids: Sequence[uuid.UUID]
+) -> tuple[list[Document], dict[uuid.UUID, list[str]]]:
+    """Documents of these services, plus each service's current document ids ([] = delete all)."""
+    found = {d.service.id: d for d in load_listings(session, service_ids)}
+    docs: list[Document] = []
+    ids: dict[uuid.UUID, list[str]] = {}
+    for sid in dict.fromkeys(service_ids):
+        built = build_documents(found[sid]) if sid in found else []
+        docs.extend(built)
+        ids[sid] = [d["id"] for d in built]
+    return docs, ids
+
+
+def _categories(listing: ListingDetail) -> tuple[list[str], list[str], list[str]]:
+    """Codes with their ancestors; names of the assigned terms; names of the broader terms (searchable)."""
+    terms = sorted(listing.categories, key=lambda t: t.code or "")  # deterministic documents
+    codes: list[str] = []
+    names = [t.name for t in terms]
+    direct = [t.code for t in terms if t.code]
+    if listing.meeting is not None and listing.meeting.fellowship in FELLOWSHIPS:
+        direct.append(FELLOWSHIPS[listing.meeting.fellowship].category)
+    for code in direct:
+        try:
+            codes.extend(ancestors(code))
+        except KeyError:  # a code outside our tree (imported data) is still filterable as itself
+            codes.append(code)
+    codes = list(dict.fromkeys(codes))
+    broader = [term(c).name for c in codes if c in CATEGORY_CODES and term(c).name not in names]
+    return codes, list(dict.fromkeys(names)), broader
+
+
+def _common(listing: ListingDetail) -> Document:
+    service, meeting = listing.service, listing.meeting
+    categories, category_names, broader_names = _categories(listing)
+    slots = slots_from_schedules(listing.schedules)
+    languages = list(dict.fromkeys(lang.code for lang in listing.languages if lang.code))
+    fellowship = meeting.fellowship if meeting else None
+    return {
+        "service_id": str(service.id),
+        "organization_id": str(listing.organization.id),
+        "kind": str(service.kind or ServiceKind.service),
+        "name": service.name,
+        "alternate_name": service.alternate_name,
+        "description": service.description,
+        "organization": listing.organization.name,
+        "organization_alternate_name": listing.organization.alternate_name,
+        "categories": categories,
+        "category_names": category_names,
+        "broader_category_names": broader_names,
+        "fellowship": fellowship,
+        "fellowship_name": FELLOWSHIPS[fellowship].label if fellowship and fellowship in FELLOWSHIPS else None,
+        "group_name": meeting.group_name if meeting else None,
+        "types": list(meeting.types) if meeting else [],
+        "attendance": attendance_of(listing),
+        "languages": languages,
+        "language_names": [LANGUAGE_NAMES.get(code, code) for code in languages],
+        "cost": sorted({c.kind for c in listing.costs if c.kind}),
+        "status": str(service.status),
+        "capacity": str(service.capacity),
+        "capacity_note": service.capacity_note,
+        "reopening_date": service.reopening_date.isoformat() if service.reopening_date else None,
+        "assured_date": service.assured_date.isoformat() if service.assured_date else None,
+        "timezone": _timezone(listing),
+        "slots": [s.to_doc() for s in slots],
+        **week_fields(slots),
+        "url": listing_url(service.id),
+    }
+
+
+def _timezone(listing: ListingDetail) -> str:
+    """The zone the weekly fields are in: the schedules' zone (one per listing), else the place's zone."""
+    if listing.schedules:
+        return listing.schedules[0].timezone
+    for place in listing.places:
+        if place.location.timezone:
+            return place.location.timezone
+    return DEFAULT_TIMEZONE
+
+
+def _no_place() -> Document:
+    return {
+        "address": None,
+        "location_name": None,
+        "city": None,
+        "postal_code": None,
+        "accessibility": [],
+        "confidential": False,
+        "approximate": False,
+        "lat": None,
+        "lng": None,
+    }
+
+
+def _place(place: PlaceDetail) -> Document:
+    loc, addr = place.location, place.address
+    confidential = bool(loc.is_confidential)
+    street = None
+    if addr is not None and not confidential:
+        street = ", ".join(p for p in (addr.address_1, addr.address_2) if p) or None
+    address = (
+        None
+        if addr is None
+        else {
+            "street": street,
+            "city": addr.city or None,
+            "state": addr.state_province or None,
+            "postal_code": addr.postal_code or None,
+        }
+    )
+    doc: Document = {
+        "address": address,
+        "location_name": None if confidential else loc.name,
+        "city": addr.city if addr else None,
+        "postal_code": addr.postal_code if addr else None,
+        "accessibility": sorted({a.code for a in place.accessibility if a.code}),
+        "confidential": confidential,
+        "approximate": bool(loc.coordinates_approximate or confidential),
+        "lat": None,
+        "lng": None,
+    }
+    point = _public_point(loc.latitude, loc.longitude, confidential)
+    if point is not None:
+        doc["lat"], doc["lng"] = point
+        doc["_geo"] = {"lat": point[0], "lng": point[1]}
+    return doc
+
+
+def _public_point(lat: float | None, lng: float | None, confidential: bool) -> tuple[float, float] | None:
+    if lat is None or lng is None or not (-90 <= lat <= 90 and -180 <= lng <= 180) or (lat == 0 and lng == 0):
+        return None
+    if confidential:
+        return round(lat, CONFIDENTIAL_POINT_DECIMALS), round(lng, CONFIDENTIAL_POINT_DECIMALS)
+    return float(lat), float(lng)

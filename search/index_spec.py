@@ -1,0 +1,103 @@
+"""The listings index: its name and settings, declared in code and applied by the reindex command only."""
+
+from typing import Any
+
+import meilisearch
+from meilisearch.errors import MeilisearchApiError
+from meilisearch.models.task import Task
+
+SETTINGS_TIMEOUT_MS = 60_000
+PRIMARY_KEY = "id"  # pass it to add_documents too: documents also carry service_id and organization_id
+
+
+class IndexTaskFailed(RuntimeError):
+    """A Meilisearch task ended in a state other than `succeeded`."""
+
+
+def index_name(prefix: str) -> str:
+    """The live listings index uid."""
+    return f"{prefix}_listings"
+
+
+# Mutual synonym groups: every entry finds the others. Multi-word entries work in Meilisearch.
+SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
+    ("aa", "alcoholics anonymous"),
+    ("na", "narcotics anonymous"),
+    ("ca", "cocaine anonymous"),
+    ("cma", "crystal meth anonymous"),
+    ("ga", "gamblers anonymous"),
+    ("oa", "overeaters anonymous"),
+    ("al-anon", "alanon", "al anon"),
+    ("mat", "moud", "medication-assisted treatment", "medication assisted treatment",
+     "medication for opioid use disorder", "buprenorphine", "suboxone", "subutex"),
+    ("food bank", "pantry", "food pantry", "food shelf"),
+    ("free meals", "soup kitchen", "hot meals"),
+    ("ride", "rides", "transportation", "transport"),
+    ("detox", "withdrawal management"),
+    ("naloxone", "narcan"),
+    ("iop", "intensive outpatient"),
+    ("sober living", "sober house", "recovery residence"),
+    ("counseling", "counselling", "therapy"),
+)  # fmt: skip
+# One-way: searching the key also finds these (methadone clinics are MAT, but not every MAT is methadone).
+ONE_WAY_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "mat": ("methadone", "naltrexone", "vivitrol"),
+    "moud": ("methadone", "naltrexone", "vivitrol"),
+    "medication-assisted treatment": ("methadone", "naltrexone", "vivitrol"),
+    "vivitrol": ("naltrexone",),
+}
+
+
+def synonyms() -> dict[str, list[str]]:
+    result: dict[str, list[str]] = {}
+    for group in SYNONYM_GROUPS:
+        for word in group:
+            result.setdefault(word, []).extend(w for w in group if w != word)
+    for word, extra in ONE_WAY_SYNONYMS.items():
+        result.setdefault(word, []).extend(extra)
+    return {word: list(dict.fromkeys(found)) for word, found in result.items()}
+
+
+SEARCHABLE = [
+    "name", "alternate_name", "fellowship_name", "group_name", "category_names", "organization",
+    "organization_alternate_name", "location_name", "city", "postal_code", "language_names", "broader_category_names", "description",
+]  # fmt: skip
+FILTERABLE = [
+    "categories", "kind", "fellowship", "types", "attendance", "languages", "accessibility", "cost", "status",
+    "capacity", "timezone", "days", "start_minutes", "start_of_day", "open_buckets", "has_schedule",
+    "service_id", "organization_id", "id", "_geo",
+]  # fmt: skip
+FACETS = ["categories", "fellowship", "types", "attendance", "languages", "accessibility", "cost", "days"]
+MAX_TOTAL_HITS = 10_000
+
+INDEX_SETTINGS: dict[str, Any] = {
+    "searchableAttributes": SEARCHABLE,
+    "filterableAttributes": FILTERABLE,
+    "sortableAttributes": ["_geo", "first_start", "name"],
+    # `sort` right after `words`: with sort=distance, every listing matching the words is ordered by distance.
+    "rankingRules": ["words", "sort", "typo", "proximity", "attribute", "exactness"],
+    "synonyms": synonyms(),
+    "typoTolerance": {"enabled": True, "minWordSizeForTypos": {"oneTypo": 5, "twoTypos": 9}},
+    "faceting": {"maxValuesPerFacet": 200},
+    "pagination": {"maxTotalHits": MAX_TOTAL_HITS},
+}
+
+
+def wait_for_success(client: meilisearch.Client, task_uid: int, *, timeout_ms: int = SETTINGS_TIMEOUT_MS) -> Task:
+    """Wait for a task and raise unless it succeeded (`wait_for_task` returns failed tasks silently)."""
+    task = client.wait_for_task(task_uid, timeout_in_ms=timeout_ms)
+    if task.status != "succeeded":
+        raise IndexTaskFailed(f"Meilisearch task {task_uid} ({task.type}) ended {task.status}: {task.error}")
+    return task
+
+
+def apply_settings(client: meilisearch.Client, uid: str) -> None:
+    """Create the index (primary key `id`) if needed and apply INDEX_SETTINGS, waiting until they apply."""
+    try:
+        client.get_index(uid)
+    except MeilisearchApiError as exc:
+        if exc.code != "index_not_found":
+            raise
+        wait_for_success(client, client.create_index(uid, {"primaryKey": PRIMARY_KEY}).task_uid)
+    task = client.index(uid).update_settings(INDEX_SETTINGS)
+    wait_for_success(client, task.task_uid)

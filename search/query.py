@@ -1,0 +1,303 @@
+"""The search service: text + place + filters + time against the listings index. Read-only.
+
+Sorts:
+- `distance` (default with a place): `_geoPoint(lat,lng):asc` in Meilisearch; `relevance` (default
+  otherwise): Meilisearch's ranking rules.
+- `soonest`: ordered by the exact next start (or, for an occurrence that began at most 10 minutes ago,
+  by that start), computed in Python from each candidate's stored slots. Candidates come from ONE
+  multi-search of nested windows ("starts within 60 min / 4 h / 24 h / any time"), each returning at most
+  `rung_limit` ids. The order is exact for every listing whose sort time lies inside a window that
+  Meilisearch returned completely (its total <= rung_limit, 200..1000); past that, the remaining
+  candidates are drawn from the index's own order. Listings without recurring times come last.
+  Soonest pages only through the first 1000 results (`SOONEST_MAX_RANK`).
+- With a place, online-only listings matching the same text/filters/times (no place filter) are
+  fetched in the same multi-search with the same nested windows and returned in `online`, soonest first
+  (page 1 only, at most `ONLINE_LIMIT`).
+"""
+
+import math
+import threading
+import time as clock
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import meilisearch
+import requests
+from geopy.distance import geodesic
+from meilisearch.errors import MeilisearchError
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from core.errors import NotFound, ServiceUnavailable, ValidationFailed
+from core.logging import get_logger
+from directory.geocoding import resolve_place
+from directory.models import Schedule
+from search import filters
+from search.index_spec import FACETS
+from search.schemas import SearchParams
+from search.timeslots import Slot, group_zones, occurrence_status, zone
+
+log = get_logger(__name__)
+
+HIT_FIELDS = [
+    "id", "service_id", "kind", "name", "organization", "categories", "category_names", "attendance", "address",
+    "lat", "lng", "_geo", "approximate", "location_name", "url", "timezone", "slots", "fellowship", "types",
+    "languages", "accessibility", "cost", "status", "capacity", "capacity_note", "reopening_date", "assured_date",
+]  # fmt: skip
+RANK_FIELDS = ["id", "slots", "timezone"]
+FACET_NAMES = {
+    "categories": "category",
+    "fellowship": "fellowship",
+    "types": "type",
+    "attendance": "attendance",
+    "languages": "language",
+    "accessibility": "accessibility",
+    "cost": "cost",
+    "days": "day",
+}
+WINDOWS: tuple[int | None, ...] = (60, 240, 1440, None)  # minutes ahead; None = no time window
+SOONEST_MAX_RANK = 1000
+ONLINE_LIMIT = 10
+ONLINE_RUNG_LIMIT = 50
+STALE_AFTER = timedelta(days=180)
+UNAVAILABLE = "Search is temporarily unavailable; please try again in a minute."
+_MEILI_ERRORS = (MeilisearchError, requests.exceptions.RequestException)
+
+
+@dataclass
+class SearchResult:
+    total: int
+    page: int
+    per_page: int
+    sort: str
+    hits: list[dict[str, Any]]
+    online: list[dict[str, Any]] = field(default_factory=list)
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    uid: str
+    q: str
+    main_filter: str | None
+    online_filter: str | None  # None: no separate online list
+    point: tuple[float, float] | None
+    sort: str
+    at: datetime
+    groups: dict[int, list[str]]
+
+
+def search(
+    *, client: meilisearch.Client, index_uid: str, params: SearchParams, timezones: Sequence[str], now: datetime
+) -> SearchResult:
+    """Run one search. Raises ValidationFailed (bad input) or ServiceUnavailable (Meilisearch down)."""
+    filters.check_ranges(params)
+    plan = _plan(index_uid, params, timezones, now)
+    try:
+        if plan.sort == "soonest":
+            docs, total, facets, online = _soonest(client, plan, params)
+        else:
+            docs, total, facets, online = _ranked(client, plan, params)
+    except _MEILI_ERRORS as exc:
+        log.warning("search unavailable", error=type(exc).__name__, code=getattr(exc, "code", None))
+        raise ServiceUnavailable(UNAVAILABLE) from exc
+    return SearchResult(
+        total=total,
+        page=params.page,
+        per_page=params.per_page,
+        sort=plan.sort,
+        hits=[hit(d, plan.at, plan.point) for d in docs],
+        online=[hit(d, plan.at, plan.point, viewer_tz=params.tz) for d in online],
+        facets={FACET_NAMES[f]: dict(facets.get(f, {})) for f in FACETS},
+    )
+
+
+def resolve_point(params: SearchParams) -> tuple[float, float] | None:
+    if params.lat is not None and params.lng is not None:
+        return (params.lat, params.lng)
+    if not params.near:
+        return None
+    try:
+        found = resolve_place(params.near)
+    except NotFound as exc:
+        raise ValidationFailed(exc.message, field="near") from exc
+    return (found.latitude, found.longitude)
+
+
+def _plan(uid: str, p: SearchParams, timezones: Sequence[str], now: datetime) -> _Plan:
+    at = p.at or now
+    point = resolve_point(p)
+    sort = p.sort or ("distance" if point else "relevance")
+    base = filters.combine(
+        [
+            *filters.vocabulary_clauses(p),
+            *filters.weekday_clauses(p),
+            *filters.relative_time_clauses(p, at, timezones),
+        ]
+    )
+    geo = filters.geo_clause(point[0], point[1], p.radius_km) if point else None
+    wants_online = point is not None and p.attendance in (None, "online") and p.page == 1
+    return _Plan(
+        uid=uid,
+        q=p.q,
+        main_filter=filters.combine([c for c in (base, geo) if c]),
+        online_filter=filters.combine([c for c in (base, 'attendance = "online"') if c]) if wants_online else None,
+        point=point,
+        sort=sort,
+        at=at,
+        groups=group_zones(timezones, at),
+    )
+
+
+def _query(plan: _Plan, filter_: str | None, **extra: Any) -> dict[str, Any]:
+    query: dict[str, Any] = {"indexUid": plan.uid, "q": plan.q, **extra}
+    if filter_:
+        query["filter"] = filter_
+    return query
+
+
+def _windows(plan: _Plan, filter_: str | None, limit: int, fields: list[str]) -> list[dict[str, Any]]:
+    """Nested "starts within" windows; the last (no window) also counts the total and facets."""
+    queries = []
+    for ahead in WINDOWS:
+        if ahead is None:
+            queries.append(_query(plan, filter_, page=1, hitsPerPage=limit, attributesToRetrieve=fields, facets=FACETS))
+            continue
+        window = filters.starts_within_clause(plan.groups, filters.GRACE_MINUTES, ahead)
+        queries.append(
+            _query(plan, filters.combine([c for c in (filter_, window) if c]), limit=limit, attributesToRetrieve=fields)
+        )
+    return queries
+
+
+def _ranked(client: meilisearch.Client, plan: _Plan, p: SearchParams) -> tuple[list, int, dict, list]:
+    sort = [f"_geoPoint({plan.point[0]:.6f},{plan.point[1]:.6f}):asc"] if plan.sort == "distance" and plan.point else []
+    main = _query(
+        plan,
+        plan.main_filter,
+        page=p.page,
+        hitsPerPage=p.per_page,
+        attributesToRetrieve=HIT_FIELDS,
+        facets=FACETS,
+        **({"sort": sort} if sort else {}),
+    )
+    online_queries = _windows(plan, plan.online_filter, ONLINE_RUNG_LIMIT, HIT_FIELDS) if plan.online_filter else []
+    results = client.multi_search([main, *online_queries])["results"]
+    first = results[0]
+    online = _by_soonest(results[1:], plan.at)[:ONLINE_LIMIT]
+    return first["hits"], int(first.get("totalHits", 0)), first.get("facetDistribution") or {}, online
+
+
+def _soonest(client: meilisearch.Client, plan: _Plan, p: SearchParams) -> tuple[list, int, dict, list]:
+    need = p.page * p.per_page
+    if need > SOONEST_MAX_RANK:
+        raise ValidationFailed(f"sort=soonest shows the first {SOONEST_MAX_RANK} results only.", field="page")
+    limit = min(max(2 * need, 200), SOONEST_MAX_RANK)
+    main = _windows(plan, plan.main_filter, limit, RANK_FIELDS)
+    online_queries = _windows(plan, plan.online_filter, ONLINE_RUNG_LIMIT, HIT_FIELDS) if plan.online_filter else []
+    results = client.multi_search([*main, *online_queries])["results"]
+    ranked = _by_soonest(results[: len(main)], plan.at)
+    page_ids = [d["id"] for d in ranked[(p.page - 1) * p.per_page : need]]
+    everything = results[len(main) - 1]
+    online = _by_soonest(results[len(main) :], plan.at)[:ONLINE_LIMIT]
+    return (
+        _fetch(client, plan, page_ids),
+        int(everything.get("totalHits", 0)),
+        everything.get("facetDistribution") or {},
+        online,
+    )
+
+
+def _fetch(client: meilisearch.Client, plan: _Plan, ids: list[str]) -> list[dict[str, Any]]:
+    if not ids:
+        return []
+    query = {
+        "indexUid": plan.uid,
+        "q": "",
+        "filter": filters.ids_clause(ids),
+        "limit": len(ids),
+        "attributesToRetrieve": HIT_FIELDS,
+    }
+    found = {d["id"]: d for d in client.multi_search([query])["results"][0]["hits"]}
+    return [found[i] for i in ids if i in found]
+
+
+def soonest_key(doc: dict[str, Any], at: datetime) -> float:
+    """Seconds from `at` to the listing's next start (an occurrence begun <= 10 minutes ago counts)."""
+    status = _status(doc, at)
+    grace = timedelta(minutes=filters.GRACE_MINUTES)
+    if status.started_at is not None and status.started_at >= at - grace:
+        return (status.started_at - at).total_seconds()
+    return (status.next_start - at).total_seconds() if status.next_start else math.inf
+
+
+def _by_soonest(results: Iterable[dict[str, Any]], at: datetime) -> list[dict[str, Any]]:
+    unique: dict[str, dict[str, Any]] = {}
+    for result in results:
+        for doc in result.get("hits", []):
+            unique.setdefault(doc["id"], doc)
+    return sorted(unique.values(), key=lambda d: soonest_key(d, at))  # stable: index order breaks ties
+
+
+def _status(doc: dict[str, Any], at: datetime) -> Any:
+    slots = [Slot.from_doc(raw) for raw in doc.get("slots") or []]
+    return occurrence_status(slots, doc.get("timezone") or "UTC", at)
+
+
+def hit(
+    doc: dict[str, Any], at: datetime, point: tuple[float, float] | None, *, viewer_tz: str | None = None
+) -> dict[str, Any]:
+    """The public hit for a document: exact times, distance, freshness."""
+    status = _status(doc, at)
+    shown = zone(viewer_tz) if viewer_tz else None
+
+    def show(moment: datetime | None) -> str | None:
+        if moment is None:
+            return None
+        return (moment.astimezone(shown) if shown else moment).isoformat()
+
+    keep = {k: v for k, v in doc.items() if k in HIT_FIELDS and k not in ("_geo", "slots")}
+    return {
+        **keep,
+        "distance_km": _distance(doc, point),
+        "next_start": show(status.next_start),
+        "in_progress": status.in_progress,
+        "started_at": show(status.started_at),
+        "ends_at": show(status.ends_at),
+        "stale": _stale(doc.get("assured_date"), at),
+    }
+
+
+def _distance(doc: dict[str, Any], point: tuple[float, float] | None) -> float | None:
+    geo = doc.get("_geo")
+    if point is None or not geo:
+        return None
+    return round(geodesic(point, (geo["lat"], geo["lng"])).km, 2)
+
+
+def _stale(assured: str | None, at: datetime) -> bool:
+    if not assured:
+        return True
+    return at.date() - datetime.fromisoformat(assured).date() > STALE_AFTER
+
+
+class ZoneCache:
+    """Distinct schedule time zones from the database, re-read at most every `ttl` seconds."""
+
+    def __init__(self, engine: Engine, ttl: float = 60.0, monotonic: Callable[[], float] = clock.monotonic) -> None:
+        self._engine, self._ttl, self._monotonic = engine, ttl, monotonic
+        self._lock = threading.Lock()
+        self._zones: list[str] = []
+        self._loaded_at: float | None = None
+
+    def get(self) -> list[str]:
+        with self._lock:
+            now = self._monotonic()
+            if self._loaded_at is None or now - self._loaded_at >= self._ttl:
+                with Session(self._engine) as session:
+                    rows = session.exec(select(Schedule.timezone).distinct()).all()
+                self._zones = sorted({z for z in rows if z})
+                self._loaded_at = now
+            return list(self._zones)

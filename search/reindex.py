@@ -1,0 +1,223 @@
+"""Full reindex with no downtime: new index → settings → batched load → check tasks → swap → delete old → replay.
+
+Search keeps answering from the live index throughout; the swap is one atomic Meilisearch task. The index is
+never emptied and refilled.
+
+Changes made while the new index loads are not lost:
+- Outbox rows already pending when the reindex starts were committed before the load read anything, so the
+  new index holds their changes: after the swap they are marked processed (superseded), unless a worker
+  holds them, which then finishes them itself.
+- Every service with an outbox row created since the start (minus a safety margin for transactions that
+  were open at the start), processed or not, is re-synced to the new live index through new outbox rows,
+  i.e. through the ordinary sync path with its claims, and the reindex waits until they are done.
+"""
+
+import threading
+import time
+import uuid
+from array import array
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+
+import meilisearch
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from sqlalchemy import func, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from core.clock import utcnow
+from core.logging import get_logger
+from core.outbox import OutboxEvent
+from directory.models import Service
+from search.client import create_index, wait_succeeded
+from search.documents import documents_for
+from search.index_spec import PRIMARY_KEY, apply_settings, index_name
+from search.sync import OUTBOX, drain, new_worker_id
+
+log = get_logger(__name__)
+
+BATCH_SIZE = 5000
+MAX_IN_FLIGHT = 3  # document batches queued in Meilisearch before the loader waits for the oldest
+LOAD_TASK_TIMEOUT_S = 900.0
+REPLAY_MARGIN = timedelta(seconds=60)
+REPLAY_TIMEOUT_S = 120.0
+_ID_CHUNK = 1000
+
+Tick = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class ReindexResult:
+    index_uid: str
+    services: int
+    documents: int
+    seconds: float
+    superseded: int
+    replayed: int
+
+
+class ReindexCancelled(Exception):
+    pass
+
+
+def reindex(
+    *, engine: Engine, client: meilisearch.Client, prefix: str, batch_size: int = BATCH_SIZE,
+    progress: bool = False, stop: threading.Event | None = None,
+) -> ReindexResult:
+    """Rebuild the live index from the database; see the module docstring for the steps and guarantees."""
+    live = index_name(prefix)
+    started, clock = utcnow(), time.monotonic()
+    pending_at_start = _pending_ids(engine)
+    temp = f"{live}_{started:%Y%m%d%H%M%S%f}"
+    log.info("reindex started", index=live, building=temp)
+    try:
+        apply_settings(client, temp)
+        with _progress(_count_services(engine), show=progress) as tick:
+            services, documents = _load(engine, client, temp, batch_size=batch_size, tick=tick, stop=stop)
+        create_index(client, live)
+        wait_succeeded(client, client.swap_indexes([{"indexes": [live, temp]}]).task_uid,
+                       timeout_s=LOAD_TASK_TIMEOUT_S)
+    finally:
+        _delete_quietly(client, temp)  # after the swap this is the previous live index
+    superseded = _mark_superseded(engine, pending_at_start)
+    replayed = replay(engine=engine, client=client, index_uid=live, since=started - REPLAY_MARGIN)
+    result = ReindexResult(index_uid=live, services=services, documents=documents,
+                           seconds=round(time.monotonic() - clock, 3), superseded=superseded, replayed=replayed)
+    log.info("reindex done", **asdict(result))
+    return result
+
+
+def service_id_batches(engine: Engine, size: int) -> Iterator[list[uuid.UUID]]:
+    """Every service id in id order, `size` at a time (keyset pagination: memory stays flat)."""
+    last: uuid.UUID | None = None
+    while True:
+        stmt = select(Service.id).order_by(col(Service.id)).limit(size)
+        if last is not None:
+            stmt = stmt.where(col(Service.id) > last)
+        with Session(engine) as session:
+            ids = list(session.exec(stmt).all())
+        if not ids:
+            return
+        yield ids
+        last = ids[-1]
+
+
+def _load(
+    engine: Engine, client: meilisearch.Client, uid: str, *, batch_size: int, tick: Tick,
+    stop: threading.Event | None,
+) -> tuple[int, int]:
+    """Send every service's documents in batches, a few tasks in flight; raise unless all succeeded."""
+    index = client.index(uid)
+    in_flight: deque[int] = deque()
+    services = documents = 0
+    for ids in service_id_batches(engine, batch_size):
+        if stop is not None and stop.is_set():
+            raise ReindexCancelled("reindex cancelled")
+        with Session(engine) as session:
+            docs, _ = documents_for(session, ids)
+        if docs:
+            in_flight.append(index.add_documents(docs, primary_key=PRIMARY_KEY).task_uid)
+        services, documents = services + len(ids), documents + len(docs)
+        tick(len(ids))
+        while len(in_flight) > MAX_IN_FLIGHT:
+            wait_succeeded(client, in_flight.popleft(), timeout_s=LOAD_TASK_TIMEOUT_S)
+    while in_flight:
+        wait_succeeded(client, in_flight.popleft(), timeout_s=LOAD_TASK_TIMEOUT_S)
+    return services, documents
+
+
+def replay(*, engine: Engine, client: meilisearch.Client, index_uid: str, since: datetime) -> int:
+    """Re-sync every service with an outbox row created since `since`; returns how many services."""
+    with Session(engine, expire_on_commit=False) as session:
+        service_ids = session.exec(
+            select(OutboxEvent.entity_id).where(col(OutboxEvent.created_at) >= since,
+                                                OutboxEvent.entity == "service").distinct()
+        ).all()
+        rows = [OutboxEvent(entity="service", entity_id=sid) for sid in service_ids]
+        session.add_all(rows)
+        session.commit()
+        row_ids = [row.id for row in rows if row.id is not None]
+    if row_ids:
+        _wait_processed(engine, client, index_uid, row_ids)
+    return len(row_ids)
+
+
+def _wait_processed(engine: Engine, client: meilisearch.Client, index_uid: str, row_ids: list[int]) -> None:
+    """Process the replay rows here (other workers may take some); give up politely after a while."""
+    deadline = time.monotonic() + REPLAY_TIMEOUT_S
+    worker = new_worker_id("replay")
+    while True:
+        drain(engine=engine, client=client, index_uid=index_uid, worker_id=worker)
+        with Session(engine) as session:
+            left = session.exec(
+                select(func.count()).select_from(OutboxEvent)
+                .where(col(OutboxEvent.id).in_(row_ids), col(OutboxEvent.processed_at).is_(None))
+            ).one()
+        if not left:
+            return
+        if time.monotonic() > deadline:
+            log.warning("replay not finished; the sync worker will complete it", pending=left)
+            return
+        time.sleep(0.2)
+
+
+def _pending_ids(engine: Engine) -> "array[int]":
+    ids: array[int] = array("q")
+    with engine.connect() as conn:
+        result = conn.execution_options(yield_per=10_000).execute(
+            select(OUTBOX.c.id).where(OUTBOX.c.processed_at.is_(None))
+        )
+        for (row_id,) in result:
+            ids.append(row_id)
+    return ids
+
+
+def _mark_superseded(engine: Engine, ids: "array[int]") -> int:
+    """Mark rows pending at the start done (the new index has their changes), except rows a worker holds."""
+    c, done, now = OUTBOX.c, 0, utcnow()
+    for start in range(0, len(ids), _ID_CHUNK):
+        with engine.begin() as conn:
+            result = conn.execute(
+                update(OUTBOX)
+                .where(c.id.in_(ids[start:start + _ID_CHUNK].tolist()), c.processed_at.is_(None),
+                       (c.claimed_by.is_(None)) | (c.claimed_until < now))
+                .values(processed_at=now, claimed_by="reindex", claimed_until=None)
+            )
+            done += int(result.rowcount)
+    return done
+
+
+def _count_services(engine: Engine) -> int:
+    with Session(engine) as session:
+        return int(session.exec(select(func.count()).select_from(Service)).one())
+
+
+def _delete_quietly(client: meilisearch.Client, uid: str) -> None:
+    try:
+        wait_succeeded(client, client.delete_index(uid).task_uid, timeout_s=LOAD_TASK_TIMEOUT_S)
+    except Exception as exc:
+        log.warning("could not delete index; delete it by hand", index=uid, error=str(exc)[:200])
+
+
+@contextmanager
+def _progress(total: int, *, show: bool) -> Iterator[Tick]:
+    """A rich progress bar on a terminal; otherwise a log line every 10 %."""
+    if show:
+        columns = (TextColumn("indexing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                   TimeRemainingColumn())
+        with Progress(*columns, transient=False) as bar:
+            task = bar.add_task("indexing", total=total)
+            yield lambda n: bar.advance(task, n)
+        return
+    state = {"done": 0, "next": 0.1}
+
+    def log_tick(n: int) -> None:
+        state["done"] += n
+        if total and state["done"] / total >= state["next"]:
+            log.info("reindex progress", services=int(state["done"]), total=total)
+            state["next"] += 0.1
+
+    yield log_tick

@@ -1,0 +1,57 @@
+"""The search package's in-process worker for the embedded default (settings.embedded_workers).
+
+`register_workers()` (called by the app factory) adds one factory to `core.app.WORKER_FACTORIES`. Started
+in the lifespan, it runs the outbox sync in a daemon thread; first, if the live index does not exist (a
+fresh `make run`), that thread builds it with a full reindex, logging progress, so the directory becomes
+searchable without a separate command while the app already serves pages.
+"""
+
+import threading
+
+import meilisearch
+from fastapi import FastAPI
+from sqlalchemy.engine import Engine
+
+from core.logging import get_logger
+from search.client import client_for, index_exists
+from search.index_spec import index_name
+from search.reindex import ReindexCancelled, reindex
+from search.sync import SyncWorker
+
+log = get_logger(__name__)
+
+
+def register_workers() -> None:
+    """Idempotent: the app factory may run many times in one process (tests)."""
+    from core.app import WORKER_FACTORIES
+
+    if start_sync_worker not in WORKER_FACTORIES:
+        WORKER_FACTORIES.append(start_sync_worker)
+
+
+def start_sync_worker(app: FastAPI) -> SyncWorker:
+    engine: Engine = app.state.engine
+    prefix: str = app.state.settings.meili_index_prefix
+    client = client_for(app.state.meili)
+
+    def bootstrap(stop: threading.Event) -> None:
+        build_index_if_missing(engine=engine, client=client, prefix=prefix, stop=stop)
+
+    return SyncWorker(engine=engine, client=client, index_uid=index_name(prefix), before=bootstrap).start()
+
+
+def build_index_if_missing(
+    *, engine: Engine, client: meilisearch.Client, prefix: str, stop: threading.Event | None = None
+) -> bool:
+    """Run a full reindex when the live index does not exist; returns whether it did."""
+    uid = index_name(prefix)
+    if index_exists(client, uid):
+        return False
+    log.info("search index missing; building it in the background", index=uid)
+    try:
+        result = reindex(engine=engine, client=client, prefix=prefix, stop=stop)
+    except ReindexCancelled:
+        log.info("initial search index build cancelled by shutdown", index=uid)
+        return False
+    log.info("search index ready", index=uid, documents=result.documents, seconds=result.seconds)
+    return True

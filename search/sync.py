@@ -1,0 +1,272 @@
+"""Outbox sync: claim pending outbox rows, push the changed services' documents, mark the rows done.
+
+Claiming never hands one row to two workers, across threads and processes:
+- PostgreSQL: a short transaction takes a transaction-scoped advisory lock (claims run one at a time, so
+  the "service already leased" test below cannot race), selects the rows `FOR UPDATE SKIP LOCKED` and
+  stamps `claimed_by` / `claimed_until`.
+- SQLite: one `UPDATE … WHERE entity_id IN (SELECT … ORDER BY id LIMIT n)` stamps the lease. SQLite runs
+  one writer at a time, so the statement is atomic.
+A batch takes every claimable row of the services it picked (coalescing), and never a service another
+worker holds a live lease on: two workers building one service from different snapshots could finish in
+the wrong order and leave the older version in the index.
+
+Rows are marked processed only after every Meilisearch task of the batch reported "succeeded". A failed
+batch releases its rows: attempts + 1, last_error, `claimed_by` cleared and `claimed_until` set to now +
+backoff, so the lease column doubles as "not before" (0.5 s doubling per attempt, capped at 30 s).
+"""
+
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import meilisearch
+from sqlalchemy import ColumnElement, Table, and_, func, or_, select, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from core.clock import utcnow
+from core.logging import get_logger
+from core.outbox import OutboxEvent
+from search.client import index_exists, quote, service_filter, wait_succeeded
+from search.documents import documents_for
+
+log = get_logger(__name__)
+
+OUTBOX: Table = OutboxEvent.metadata.tables["outbox_event"]
+LEASE = timedelta(seconds=120)
+TASK_TIMEOUT_S = 60.0  # well under LEASE: a lease never runs out while its worker still waits on a task
+BATCH_SIZE = 500
+POLL_INTERVAL = 0.2
+BACKOFF_CAP = 30.0
+_PG_CLAIM_LOCK = 0x5EA4C45  # advisory lock key serializing claim transactions
+_FILTER_CHUNK = 500  # services per delete-by-filter task
+
+
+@dataclass(frozen=True)
+class ClaimedRow:
+    id: int
+    entity: str
+    entity_id: uuid.UUID
+    attempts: int
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    claimed: int = 0
+    processed: int = 0
+    error: str | None = None
+
+
+class IndexMissing(Exception):
+    pass
+
+
+def backoff_seconds(attempts: int) -> float:
+    return min(BACKOFF_CAP, 0.5 * 2 ** max(0, attempts - 1))
+
+
+def new_worker_id(prefix: str = "sync") -> str:
+    return f"{prefix}:{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _claimable(now: datetime) -> ColumnElement[bool]:
+    c = OUTBOX.c
+    return and_(c.processed_at.is_(None), or_(c.claimed_until.is_(None), c.claimed_until < now))
+
+
+def has_pending(engine: Engine) -> bool:
+    """Is there a row a worker could claim now? A read, so idle polling never takes SQLite's write lock."""
+    with engine.connect() as conn:
+        return conn.execute(select(OUTBOX.c.id).where(_claimable(utcnow())).limit(1)).first() is not None
+
+
+def claim(
+    engine: Engine, *, worker_id: str, limit: int = BATCH_SIZE, lease: timedelta = LEASE
+) -> tuple[str, list[ClaimedRow]]:
+    """Lease up to `limit` services' pending rows; returns the claim token and the rows it now holds."""
+    c = OUTBOX.c
+    now = utcnow()
+    token = f"{worker_id}#{uuid.uuid4().hex[:8]}"[-100:]
+    held = select(c.entity_id).where(c.processed_at.is_(None), c.claimed_until >= now)
+    first = select(c.entity_id).where(_claimable(now), c.entity_id.not_in(held)).order_by(c.id).limit(limit)
+    target = and_(_claimable(now), c.entity_id.in_(first))
+    stamp = {"claimed_by": token, "claimed_until": now + lease}
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(select(func.pg_advisory_xact_lock(_PG_CLAIM_LOCK)))
+            ids = conn.execute(select(c.id).where(target).with_for_update(skip_locked=True)).scalars().all()
+            if ids:
+                conn.execute(update(OUTBOX).where(c.id.in_(ids)).values(**stamp))
+        else:
+            conn.execute(update(OUTBOX).where(target).values(**stamp))
+        found = conn.execute(
+            select(c.id, c.entity, c.entity_id, c.attempts).where(c.claimed_by == token).order_by(c.id)
+        ).all()
+    return token, [ClaimedRow(id=r[0], entity=r[1], entity_id=r[2], attempts=r[3]) for r in found]
+
+
+def _finish(engine: Engine, token: str) -> int:
+    c = OUTBOX.c
+    with engine.begin() as conn:
+        result = conn.execute(
+            update(OUTBOX).where(c.claimed_by == token, c.processed_at.is_(None))
+            .values(processed_at=utcnow(), claimed_until=None)
+        )
+    return int(result.rowcount)
+
+
+def _release(engine: Engine, token: str, rows: list[ClaimedRow], error: str) -> None:
+    c = OUTBOX.c
+    not_before = utcnow() + timedelta(seconds=backoff_seconds(max(r.attempts for r in rows) + 1))
+    with engine.begin() as conn:
+        conn.execute(
+            update(OUTBOX).where(c.claimed_by == token, c.processed_at.is_(None))
+            .values(attempts=c.attempts + 1, last_error=error[:2000], claimed_by=None, claimed_until=not_before)
+        )
+
+
+def stale_filter(service_ids: list[uuid.UUID], keep: list[str]) -> str:
+    """Documents of these services whose id is not among `keep` (`id` is a filterable attribute)."""
+    services = service_filter(service_ids)
+    return f"{services} AND id NOT IN [{', '.join(quote(k) for k in keep)}]" if keep else services
+
+
+def push_services(
+    *, session: Session, client: meilisearch.Client, index_uid: str, service_ids: list[uuid.UUID],
+    timeout_s: float = TASK_TIMEOUT_S,
+) -> int:
+    """Make the index hold exactly the current documents of these services; returns the documents sent.
+
+    One add (each document replaced whole), then one delete-by-filter of the services' other documents
+    (a removed location, a deactivated listing); raises unless both tasks succeeded. The delete only ever
+    names documents the services no longer have, so its order relative to the add cannot lose one.
+    """
+    if not index_exists(client, index_uid):
+        raise IndexMissing(f"index {index_uid} does not exist yet; run `python -m search reindex`")
+    docs, current = documents_for(session, service_ids)
+    index = client.index(index_uid)
+    tasks: list[int] = []
+    if docs:
+        tasks.append(index.add_documents(docs, primary_key="id").task_uid)
+    for start in range(0, len(service_ids), _FILTER_CHUNK):
+        chunk = service_ids[start:start + _FILTER_CHUNK]
+        chunk_keep = sorted({doc_id for sid in chunk for doc_id in current.get(sid, [])})
+        tasks.append(index.delete_documents(filter=stale_filter(chunk, chunk_keep)).task_uid)
+    for task_uid in tasks:
+        wait_succeeded(client, task_uid, timeout_s=timeout_s)
+    return len(docs)
+
+
+def sync_batch(
+    *, engine: Engine, client: meilisearch.Client, index_uid: str, worker_id: str, batch_size: int = BATCH_SIZE
+) -> SyncResult:
+    """Claim one batch, push it, and mark it processed or release it for a later retry."""
+    token, rows = claim(engine, worker_id=worker_id, limit=batch_size)
+    if not rows:
+        return SyncResult()
+    service_ids = list(dict.fromkeys(r.entity_id for r in rows if r.entity == "service"))
+    if len(service_ids) < len({r.entity_id for r in rows}):
+        log.warning("outbox rows for unknown entities are marked done without action",
+                    entities=sorted({r.entity for r in rows} - {"service"}))
+    try:
+        if service_ids:
+            with Session(engine, expire_on_commit=False) as session:
+                push_services(session=session, client=client, index_uid=index_uid, service_ids=service_ids)
+    except Exception as exc:  # whatever went wrong, the rows go back to the queue: nothing is lost
+        error = f"{type(exc).__name__}: {exc}"
+        _release(engine, token, rows, error)
+        log.warning("search sync batch failed; rows stay pending", rows=len(rows), error=error[:300])
+        return SyncResult(claimed=len(rows), error=error)
+    return SyncResult(claimed=len(rows), processed=_finish(engine, token))
+
+
+def run_once(
+    *, engine: Engine, client: meilisearch.Client, index_uid: str, worker_id: str | None = None,
+    batch_size: int = BATCH_SIZE,
+) -> int:
+    """Sync one batch; returns the number of outbox rows marked processed (0 when idle or on failure)."""
+    return sync_batch(engine=engine, client=client, index_uid=index_uid, worker_id=worker_id or new_worker_id(),
+                      batch_size=batch_size).processed
+
+
+def drain(
+    *, engine: Engine, client: meilisearch.Client, index_uid: str, worker_id: str | None = None,
+    batch_size: int = BATCH_SIZE,
+) -> int:
+    """Sync batches until nothing is claimable or a batch fails; returns the rows processed."""
+    worker = worker_id or new_worker_id()
+    total = 0
+    while True:
+        result = sync_batch(engine=engine, client=client, index_uid=index_uid, worker_id=worker,
+                            batch_size=batch_size)
+        total += result.processed
+        if result.error or not result.claimed:
+            return total
+
+
+class SyncWorker:
+    """Polls the outbox (every 200 ms when idle) and syncs batches; backs off while Meilisearch fails.
+
+    `before` runs once in the worker thread before polling starts (the app uses it to build a missing
+    index); it receives the stop event so it can give up early.
+    """
+
+    def __init__(
+        self, *, engine: Engine, client: meilisearch.Client, index_uid: str, worker_id: str | None = None,
+        batch_size: int = BATCH_SIZE, poll_interval: float = POLL_INTERVAL,
+        before: Callable[[threading.Event], Any] | None = None,
+    ) -> None:
+        self.engine, self.client, self.index_uid = engine, client, index_uid
+        self.worker_id = worker_id or new_worker_id()
+        self.batch_size, self.poll_interval, self.before = batch_size, poll_interval, before
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.processed = 0
+
+    def start(self) -> "SyncWorker":
+        self._thread = threading.Thread(target=self.run, name="search-sync", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+
+    def run(self) -> None:
+        """Loop until `stop()`; usable in the main thread (the `python -m search sync` process)."""
+        log.info("search sync worker started", worker=self.worker_id, index=self.index_uid)
+        if self.before is not None:
+            try:
+                self.before(self._stop)
+            except Exception:
+                log.exception("search index bootstrap failed; syncing the outbox anyway")
+        failures = 0
+        while not self._stop.is_set():
+            wait = self.poll_interval
+            try:
+                result = self._step()
+            except Exception as exc:  # the database itself is unreachable or locked: retry later
+                log.warning("search sync cannot read the outbox", error=str(exc)[:300])
+                result = SyncResult(error=str(exc))
+            if result.error:
+                failures += 1
+                wait = backoff_seconds(failures)
+            else:
+                failures = 0
+                self.processed += result.processed
+                if result.claimed:
+                    continue
+            self._stop.wait(wait)
+        log.info("search sync worker stopped", worker=self.worker_id, processed=self.processed)
+
+    def _step(self) -> SyncResult:
+        if not has_pending(self.engine):
+            return SyncResult()
+        return sync_batch(engine=self.engine, client=self.client, index_uid=self.index_uid,
+                          worker_id=self.worker_id, batch_size=self.batch_size)

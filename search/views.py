@@ -1,0 +1,103 @@
+"""HTML search pages: the home page and the results page (full page, or the results fragment for htmx).
+
+The results page calls the same search service as `GET /api/v1/search`, in process, with the same
+parameter definitions (`search.api.search_params`, validated by pydantic against its annotations).
+"""
+
+import inspect
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from pydantic import ValidationError, validate_call
+
+from core.clock import utcnow
+from core.errors import ValidationFailed
+from core.i18n import N_, path_with
+from core.web import is_htmx, render
+from search.api import search_client, search_params, zone_cache
+from search.index_spec import index_name
+from search.query import search as run_search
+from search.results_page import ResultsPage, results_page
+from search.schemas import SearchParams
+
+router = APIRouter(tags=["search pages"])
+
+# Parameters that may repeat (the API takes them as lists); every other one keeps its last value.
+LIST_PARAMS = frozenset({"category", "fellowship", "type", "language", "accessibility", "cost", "day"})
+PARAM_NAMES = frozenset(inspect.signature(search_params).parameters)
+_validated_params = validate_call(search_params)
+
+
+@dataclass(frozen=True)
+class QuickChoice:
+    label: str
+    query: dict[str, str] = field(default_factory=dict)
+
+
+QUICK_CHOICES: tuple[QuickChoice, ...] = (
+    QuickChoice(N_("Meetings starting soon"), {"kind": "meeting", "starting_within": "60", "sort": "soonest"}),
+    QuickChoice(N_("Food open now"), {"category": "food", "open_now": "1"}),
+    QuickChoice(N_("Rides"), {"category": "transport"}),
+    QuickChoice(N_("Treatment"), {"category": "treatment"}),
+    QuickChoice(N_("Crisis help"), {"category": "crisis-services"}),
+)
+
+
+def submitted(request: Request) -> dict[str, Any]:
+    """The search parameters in the URL, empty form fields left out (plain form submits send them)."""
+    raw: dict[str, Any] = {}
+    for key, value in request.query_params.multi_items():
+        if key not in PARAM_NAMES or not value.strip():
+            continue
+        if key in LIST_PARAMS:
+            raw.setdefault(key, []).append(value)
+        else:
+            raw[key] = value
+    return raw
+
+
+def parse(raw: dict[str, Any]) -> SearchParams:
+    try:
+        params: SearchParams = _validated_params(**raw)
+    except ValidationError as exc:
+        errors = {".".join(str(p) for p in err["loc"]) or "request": err["msg"] for err in exc.errors()}
+        raise ValidationFailed("; ".join(f"{k}: {v}" for k, v in errors.items()), errors=errors) from exc
+    return params
+
+
+def form_values(raw: dict[str, Any]) -> dict[str, Any]:
+    return {"q": raw.get("q", ""), "near": raw.get("near", ""), "lat": raw.get("lat"), "lng": raw.get("lng")}
+
+
+@router.get("/", response_class=HTMLResponse, name="home")
+def home(request: Request) -> HTMLResponse:
+    context = {"form": form_values({}), "quick_choices": QUICK_CHOICES}
+    return render(request, "search/home.html", context)
+
+
+@router.get("/search", response_class=HTMLResponse, name="search")
+def search(request: Request) -> HTMLResponse:
+    """Every parameter of `GET /api/v1/search` works here too; the page shows the same results."""
+    raw = submitted(request)
+    # htmx restoring history asks for the whole page, even though it says HX-Request.
+    partial = None if request.headers.get("HX-History-Restore-Request") == "true" else "search/_results.html"
+    context: dict[str, Any] = {"form": form_values(raw), "oob": is_htmx(request) and partial is not None}
+    now = utcnow()
+    try:
+        params = parse(raw)
+        result = run_search(
+            client=search_client(request), index_uid=index_name(request.app.state.settings.meili_index_prefix),
+            params=params, timezones=zone_cache(request).get(), now=now,
+        )
+    except ValidationFailed as exc:
+        context.update(page=None, error=exc)
+        return render(request, "search/results.html", context, partial=partial, status_code=422)
+    page: ResultsPage = results_page(
+        params=params, raw=raw, result=result, now=now,
+        link=lambda query: path_with(request, "search", query),
+        service_url=lambda service_id: path_with(request, "service", service_id=service_id),
+    )
+    context.update(page=page, error=None)
+    return render(request, "search/results.html", context, partial=partial)

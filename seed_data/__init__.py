@@ -1,0 +1,1 @@
+"""Curated sample listings and a deterministic generator of synthetic ones, with fast loaders."""

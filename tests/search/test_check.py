@@ -1,0 +1,151 @@
+"""Drift check against a real Meilisearch, and the `python -m search` command line."""
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import meilisearch
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+from typer.testing import CliRunner
+
+from core.outbox import record_change
+from core.settings import Settings, get_settings
+from directory.models import Service
+from search.__main__ import app as cli
+from search.check import check, content_hash, enqueue_fix
+from search.client import iter_documents, service_filter, wait_succeeded
+from search.embedded import MeiliServer
+from search.reindex import reindex
+from search.sync import drain
+from tests.search.conftest import make_listing
+
+pytestmark = pytest.mark.usefixtures("taxonomy")
+
+
+@pytest.fixture
+def indexed(
+    engine: Engine, session: Session, meili_client: meilisearch.Client, index_prefix: str
+) -> Iterator[tuple[str, list[Service]]]:
+    services = [make_listing(session, name=f"Checked Pantry {n}") for n in range(6)]
+    uid = reindex(engine=engine, client=meili_client, prefix=index_prefix).index_uid
+    yield uid, services
+    meili_client.delete_index(uid)
+
+
+def the_doc(client: meilisearch.Client, uid: str, service: Service) -> dict:
+    [doc] = iter_documents(client, uid, filter=service_filter([service.id]))
+    return doc
+
+
+def make_drift(client: meilisearch.Client, uid: str, services: list[Service]) -> None:
+    index = client.index(uid)
+    changed = {**the_doc(client, uid, services[1]), "name": "Stale Name"}
+    extra_known = {**the_doc(client, uid, services[2]), "id": "extra-doc-of-a-known-service"}
+    orphan = {**the_doc(client, uid, services[3]), "id": "orphan-doc", "service_id": str(uuid.uuid4())}
+    for task in (
+        index.delete_document(the_doc(client, uid, services[0])["id"]),
+        index.add_documents([changed, extra_known, orphan], primary_key="id"),
+    ):
+        wait_succeeded(client, task.task_uid)
+
+
+def test_a_synced_index_has_no_drift(engine: Engine, meili_client: meilisearch.Client,
+                                     indexed: tuple[str, list[Service]]) -> None:
+    uid, _ = indexed
+    report = check(engine=engine, client=meili_client, index_uid=uid)
+    assert (report.db_documents, report.index_documents, report.drift) == (6, 6, 0)
+
+
+def test_check_reports_each_kind_of_drift_and_fix_repairs_it(
+    engine: Engine, meili_client: meilisearch.Client, indexed: tuple[str, list[Service]]
+) -> None:
+    uid, services = indexed
+    make_drift(meili_client, uid, services)
+    report = check(engine=engine, client=meili_client, index_uid=uid)
+    assert (report.missing, report.differing, report.extra) == (1, 1, 2)
+    assert report.examples["extra"] == ["extra-doc-of-a-known-service", "orphan-doc"]
+    assert report.examples["missing"] == [str(services[0].id)] or report.examples["missing"]
+    assert len(report.drifted_services) == 4
+
+    assert enqueue_fix(engine=engine, report=report) == 4
+    drain(engine=engine, client=meili_client, index_uid=uid)
+    after = check(engine=engine, client=meili_client, index_uid=uid)
+    assert (after.drift, after.index_documents) == (0, 6)
+
+
+def test_listings_with_pending_changes_are_not_drift(
+    engine: Engine, session: Session, meili_client: meilisearch.Client, indexed: tuple[str, list[Service]]
+) -> None:
+    uid, services = indexed
+    services[0].name = "Edited Not Yet Synced"
+    session.add(services[0])
+    record_change(session, [services[0].id])
+    session.commit()
+    report = check(engine=engine, client=meili_client, index_uid=uid)
+    assert (report.drift, report.pending_services) == (0, 1)
+
+
+def test_content_hash_ignores_key_order_and_meilisearch_fields() -> None:
+    doc = {"id": "1", "name": "A", "_geo": {"lat": 1.5, "lng": 2.0}}
+    assert content_hash(doc) == content_hash({"_rankingScore": 0.9, "name": "A", "_geo": {"lng": 2.0, "lat": 1.5},
+                                              "id": "1"})
+    assert content_hash(doc) != content_hash({**doc, "name": "B"})
+
+
+# --- command line ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cli_env(monkeypatch: pytest.MonkeyPatch, settings: Settings, meili_server: MeiliServer) -> Iterator[None]:
+    monkeypatch.setenv("DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("DATABASE_URL", settings.effective_database_url)
+    monkeypatch.setenv("MEILI_URL", meili_server.url)
+    monkeypatch.setenv("MEILI_MASTER_KEY", meili_server.api_key)
+    monkeypatch.setenv("MEILI_INDEX_PREFIX", settings.meili_index_prefix)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_cli_reindex_then_check_then_fix(
+    engine: Engine, session: Session, meili_client: meilisearch.Client, settings: Settings
+) -> None:
+    services = [make_listing(session, name=f"Cli Pantry {n}") for n in range(4)]
+    runner = CliRunner()
+    result = runner.invoke(cli, ["reindex", "--batch-size", "3"])
+    assert result.exit_code == 0, result.output
+    assert "reindexed 4 documents from 4 listings" in result.output
+
+    uid = f"{settings.meili_index_prefix}_listings"
+    make_drift(meili_client, uid, services)
+    result = runner.invoke(cli, ["check"])
+    assert result.exit_code == 1
+    assert "missing 1, extra 2, differing 1" in result.output and "orphan-doc" in result.output
+
+    result = runner.invoke(cli, ["check", "--fix"])
+    assert result.exit_code == 0, result.output
+    assert "drift now 0" in result.output
+    assert runner.invoke(cli, ["check"]).exit_code == 0
+    meili_client.delete_index(uid)
+
+
+@pytest.mark.parametrize("command", [[], ["sync"], ["reindex"], ["check"]])
+def test_cli_help(command: list[str]) -> None:
+    result = CliRunner().invoke(cli, [*command, "--help"])
+    assert result.exit_code == 0 and "Usage" in result.output
+
+
+def test_cli_bad_configuration_is_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", "mysql://nobody@127.0.0.1/x")
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(cli, ["check"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == ["error: DATABASE_URL uses 'mysql'; only sqlite and postgresql are "
+                                                  "supported"]
