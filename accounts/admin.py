@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from accounts.models import PeerProfile, User
 from accounts.notify import Mail
 from accounts.password_reset import request_reset
-from accounts.service import add_user, end_all_sessions, get_user
+from accounts.service import add_user, end_all_sessions, get_user, peer_profile
 from core.errors import Conflict, NotFound, ValidationFailed
 from directory.models import Organization
 
@@ -103,3 +103,6 @@ def organization_choice(*, session: Session, organization_id: uuid.UUID | None) 
     if org is None:
         raise NotFound("No such organization.")
     return org
+
+
+__all__ = ["get_user", "peer_profile"]

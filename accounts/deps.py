@@ -61,7 +61,9 @@ def require_user(auth: Annotated[Auth, Depends(get_auth)], _csrf: Annotated[None
     return auth.user
 
 
-def optional_user(auth: Annotated[Auth, Depends(get_auth)], _csrf: Annotated[None, Depends(require_csrf)]) -> User | None:
+def optional_user(
+    auth: Annotated[Auth, Depends(get_auth)], _csrf: Annotated[None, Depends(require_csrf)]
+) -> User | None:
     return auth.user
 
 

@@ -48,7 +48,8 @@ def request_reset(
 
 
 def _over_limit(session: Session, secret: str, email: str, client_ip: str, now: datetime) -> bool:
-    keys = [throttle.key_for(secret, "reset-email", email.strip().lower()), throttle.key_for(secret, "reset-ip", client_ip)]
+    keys = [throttle.key_for(secret, "reset-email", email.strip().lower()),
+            throttle.key_for(secret, "reset-ip", client_ip)]
     try:
         throttle.check(session=session, keys=keys, limit=RESET_LIMIT, now=now, message="")
     except throttle.RateLimited:

@@ -43,7 +43,7 @@ FormStr = Annotated[str, Form()]
 def _anon_page(
     request: Request, settings: Settings, template: str, purpose: str, context: dict[str, Any], status: int = 200
 ) -> HTMLResponse:
-    ctx = base_context(request, form_token=issue_form_token(settings, purpose), errors={}, **context)
+    ctx = base_context(request, **{"form_token": issue_form_token(settings, purpose), "errors": {}, **context})
     response = render(request, template, ctx, status_code=status)
     same_origin_referrer(no_store(response))
     return response
@@ -65,10 +65,10 @@ def login(
         raw, _ = authenticate(session=session, secret=secret_key(settings), email=email, password=password,
                               client_ip=client_ip(request), now=utcnow())
     except RateLimited as exc:
-        response = _anon_page(request, settings, "accounts/login.html", "login",
-                              {**context, "errors": {"form": exc.message}}, status=429)
-        response.headers["Retry-After"] = str(exc.retry_after)
-        return response
+        limited = _anon_page(request, settings, "accounts/login.html", "login",
+                             {**context, "errors": {"form": exc.message}}, status=429)
+        limited.headers["Retry-After"] = str(exc.retry_after)
+        return limited
     except ValidationFailed as exc:
         return _anon_page(request, settings, "accounts/login.html", "login",
                           {**context, "errors": {"form": exc.message}}, status=422)
@@ -128,8 +128,9 @@ def reset(
 def _account_page(
     request: Request, session: DbSession, user: User, *, status: int = 200, **extra: Any
 ) -> Response:
+    defaults = {"errors": {}, "new_token": None, "done": request.query_params.get("done")}
     context = base_context(request, tokens=api_tokens.list_tokens(session=session, user=user),
-                           errors={}, new_token=None, done=request.query_params.get("done"), **extra)
+                           **{**defaults, **extra})
     return no_store(render(request, "accounts/account.html", context, status_code=status))
 
 

@@ -68,6 +68,7 @@ def create_app(
 
 def _include_routers(app: FastAPI) -> None:
     from core.health import router as health_router
+    from directory.hsds.api import router as hsds_router
     from directory.views import router as directory_router
     from search.api import router as search_api_router
     from search.runtime import register_workers
@@ -77,4 +78,25 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(directory_router)
     app.include_router(search_api_router)
     app.include_router(search_pages_router)
+    app.include_router(hsds_router)
     register_workers()  # the outbox sync (and first index build) when settings.embedded_workers
+    from accounts.admin_views import router as account_admin_router
+    from accounts.views import router as accounts_router
+    from core.devmail import router as devmail_router
+    from directory.freshness import register_worker as register_freshness_worker
+    from directory.moderation_views import router as moderation_router
+    from directory.suggestion_views import router as suggestions_router
+    from directory.workspace_api import router as workspace_api_router
+    from directory.workspace_views import router as workspace_router
+
+    app.include_router(accounts_router)
+    app.include_router(account_admin_router)
+    app.include_router(workspace_router)
+    app.include_router(workspace_api_router)
+    app.include_router(moderation_router)
+    app.include_router(suggestions_router)
+    app.include_router(devmail_router)
+    register_freshness_worker()  # daily freshness reminders when settings.embedded_workers
+    from referrals.views import install as install_referrals
+
+    install_referrals(app)  # referral pages, /api/v1/referrals and the referral timer worker

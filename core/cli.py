@@ -14,8 +14,10 @@ from sqlmodel import Session, select
 
 from core.errors import ConfigurationError, DomainError
 from core.settings import PROJECT_ROOT, Settings, get_settings
+from directory.hsds.cli import app as data_exchange_app
 
 app = typer.Typer(help="Community resource directory: run, migrate, seed and administer.", no_args_is_help=True)
+app.add_typer(data_exchange_app)  # export-hsds, import-hsds, import-meeting-guide
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -77,8 +79,10 @@ def migrate(
 @app.command()
 @one_line_errors
 def seed(
-    size: Annotated[int, typer.Option(help="Generated listings to add besides the curated set.", min=0,
-                                      max=1_000_000)] = -1,
+    size: Annotated[
+        int | None,
+        typer.Option(help="Generated listings besides the curated set (default SEED_SIZE).", min=0, max=1_000_000),
+    ] = None,
     seed_value: Annotated[int, typer.Option("--seed", help="Generator seed (same seed, same data).")] = 42,
     if_empty: Annotated[bool, typer.Option("--if-empty", help="Do nothing when listings already exist.")] = False,
 ) -> None:
@@ -90,7 +94,7 @@ def seed(
 
     settings = get_settings()
     engine = _engine(settings)
-    count = settings.seed_size if size < 0 else size
+    count = settings.seed_size if size is None else size
     with Session(engine) as session:
         existing = session.exec(select(func.count()).select_from(Service)).one()
         if if_empty and existing:
@@ -116,6 +120,20 @@ def create_admin(
     with Session(engine) as session:
         user = create(session=session, email=email, password=secret)
     typer.echo(f"network admin {user.email} created")
+
+
+@app.command("freshness-reminders")
+@one_line_errors
+def freshness_reminders() -> None:
+    """E-mail the editors of listings not verified for 180 days (once per listing per month)."""
+    from core.clock import utcnow
+    from directory.freshness import send_freshness_reminders
+
+    settings = get_settings()
+    engine = _engine(settings)
+    with Session(engine, expire_on_commit=False) as session:
+        report = send_freshness_reminders(session=session, settings=settings, now=utcnow())
+    typer.echo(f"{report.listings} stale listings reminded, {report.mails} e-mails sent")
 
 
 @app.command()

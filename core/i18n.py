@@ -179,9 +179,10 @@ def _format_weekday(ctx: Context, value: date | datetime) -> str:
 
 
 @pass_context
-def _day_name(ctx: Context, index: int, width: str = "wide") -> str:
-    """Day name with Monday = 0, as `datetime.weekday()` counts."""
-    return str(Locale.parse(_ctx_lang(ctx)).days["format"][width][index])
+def _day_name(ctx: Context, index: int, width: str = "wide", cap: bool = False) -> str:
+    """Day name with Monday = 0, as `datetime.weekday()` counts; `cap` for a label that starts a line."""
+    name = str(Locale.parse(_ctx_lang(ctx)).days["format"][width][index])
+    return name[:1].upper() + name[1:] if cap else name
 
 
 @pass_context

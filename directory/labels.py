@@ -77,6 +77,12 @@ MEETING_TYPES: Mapping[str, tuple[str, str]] = MappingProxyType({
     "UK": ("Ukrainian", "Ucraniano"),
 })
 
+# Meeting types that only name the meeting's language, with that language's ISO code.
+TYPE_LANGUAGES: Mapping[str, str] = MappingProxyType({
+    "EN": "en", "S": "es", "FR": "fr", "POL": "pl", "RUS": "ru", "KOR": "ko", "POR": "pt", "ITA": "it",
+    "DE": "de", "JA": "ja", "TL": "tl", "AR": "ar", "UK": "uk", "ASL": "asl",
+})
+
 ATTENDANCE: Mapping[str, str] = MappingProxyType({
     "in_person": N_("In person"), "online": N_("Online"), "hybrid": N_("In person and online"),
     "inactive": N_("Not meeting now"),

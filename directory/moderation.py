@@ -16,8 +16,8 @@ from accounts.permissions import organization_ids
 from core.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
 from directory import audit
 from directory.models import Organization, Service
-from directory.models_admin import ChangeRequest, ChangeVia, RequestStatus, Suggestion, SuggestionStatus
-from directory.workspace import Access, OPERATIONS, access_for, apply_operation, target_for, validate
+from directory.models_admin import ChangeRequest, ChangeVia, ClaimRequest, RequestStatus, Suggestion, SuggestionStatus
+from directory.workspace import OPERATIONS, Access, access_for, apply_operation, target_for, validate
 from directory.workspace_ops import Operation, Target
 
 QUEUE_LIMIT = 200
@@ -129,7 +129,7 @@ def may_see(session: Session, user: User, organization_id: uuid.UUID) -> bool:
     return True
 
 
-def still_pending(row: ChangeRequest | Suggestion) -> None:
+def still_pending(row: ChangeRequest | Suggestion | ClaimRequest) -> None:
     if row.status not in (RequestStatus.pending, SuggestionStatus.new):
         raise InvalidTransition(f"This was already {row.status}.")
 

@@ -21,7 +21,7 @@ from core.errors import Forbidden, NotFound, ValidationFailed
 from directory import audit
 from directory.models import Service, ServiceAtLocation, ServiceStatus
 from directory.models_admin import ChangeRequest, ChangeVia, RequestStatus, Suggestion, SuggestionKind
-from directory.moderation import NOT_FOUND, decide, may_see, clean_reason, still_pending
+from directory.moderation import NOT_FOUND, clean_reason, decide, may_see, still_pending
 from directory.workspace import Access, access_for, apply_operation, target_for, validate
 from directory.workspace_forms import ZIP, HoursForm, parse
 from directory.workspace_ops import Operation, Target, default_timezone
@@ -216,7 +216,7 @@ def reject_suggestion(
 
 
 def _maydecide(access: Access) -> None:
-    if not access.candecide_suggestions:
+    if not access.can_decide_suggestions:
         raise Forbidden("Only the organization's admins, trusted editors and network admins decide on suggestions.")
 
 

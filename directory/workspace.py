@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from accounts.models import OrgRole, User
+from accounts.models import Membership, OrgRole, User
 from accounts.permissions import require_org_role
 from core.clock import utcnow
 from core.errors import NotFound, ValidationFailed
@@ -174,8 +174,20 @@ def submit_change(
 
 
 def my_organizations(*, session: Session, user: User) -> list[tuple[Organization, str]]:
-    from accounts.models import Membership
-
     stmt = (select(Organization, Membership.role).join(Membership, col(Membership.organization_id) == Organization.id)
             .where(Membership.user_id == user.id).order_by(col(Organization.name)))
     return [(org, role) for org, role in session.exec(stmt).all()]
+
+
+def find_organizations(*, session: Session, user: User, query: str, limit: int = 50) -> list[Organization]:
+    """Network admins look up any organization by name (others only ever see their own)."""
+    text = query.strip()
+    if not user.is_network_admin or not text:
+        return []
+    stmt = select(Organization).where(col(Organization.name).ilike(f"%{text}%")).order_by(col(Organization.name))
+    return list(session.exec(stmt.limit(limit)).all())
+
+
+def organization_services(*, session: Session, organization_id: uuid.UUID) -> list[Service]:
+    stmt = select(Service).where(Service.organization_id == organization_id).order_by(col(Service.name))
+    return list(session.exec(stmt).all())

@@ -146,8 +146,8 @@ class HoursForm(WorkspaceForm):
 
     @classmethod
     def raw_from_form(cls, form: FormData) -> dict[str, Any]:
-        count = min(int(form.get("row_count") or 0) if str(form.get("row_count") or "").isdigit() else 0,
-                    MAX_HOURS_ROWS)
+        declared = str(form.get("row_count") or "")
+        count = min(int(declared) if declared.isdigit() else 0, MAX_HOURS_ROWS)
         rows = [{"days": form.getlist(f"rows-{i}-days"), "opens_at": form.get(f"rows-{i}-opens_at"),
                  "closes_at": form.get(f"rows-{i}-closes_at"), "description": form.get(f"rows-{i}-description")}
                 for i in range(count)]

@@ -6,6 +6,7 @@ and what the before/after views compare.
 """
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
@@ -213,8 +214,8 @@ class HoursChange(Operation):
         assert isinstance(data, HoursForm) and target.service is not None
         service = target.service
         before = self.current(session, target)
-        for row in _weekly(session, service.id):
-            session.delete(row)
+        for old in _weekly(session, service.id):
+            session.delete(old)
         for row in data.filled_rows:
             session.add(Schedule(service_id=service.id, timezone=data.timezone, freq="WEEKLY", interval=1,
                                  byday=",".join(_ordered(row.days)), opens_at=row.opens_at,
@@ -246,8 +247,9 @@ def _schedule_json(row: Schedule) -> dict[str, Any]:
                        "closes_at": row.closes_at, "description": row.description})
 
 
-def _ordered(days: list[str]) -> list[str]:
-    return sorted(dict.fromkeys(days), key=lambda d: WEEKDAYS.index(d) if d in WEEKDAYS else 99)  # type: ignore[arg-type]
+def _ordered(days: Sequence[str]) -> list[str]:
+    order: dict[str, int] = {d: i for i, d in enumerate(WEEKDAYS)}
+    return sorted(dict.fromkeys(days), key=lambda d: order.get(d, 99))
 
 
 def _hours_key(row: dict[str, Any]) -> tuple[int, str]:

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from directory.audit import CONFIDENTIAL, json_value
 from directory.geocoding import approximate_point
@@ -124,7 +124,7 @@ class CreateService(Operation):
 
 
 def organization_locations(session: Session, organization_id: uuid.UUID) -> list[Location]:
-    stmt = select(Location).where(Location.organization_id == organization_id).order_by(Location.name)  # type: ignore[arg-type]
+    stmt = select(Location).where(Location.organization_id == organization_id).order_by(col(Location.name))
     return list(session.exec(stmt).all())
 
 

@@ -1,6 +1,5 @@
 """Small database helpers the referral services share: time zones, insert-or-skip, the optimistic lock."""
 
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 

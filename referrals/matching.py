@@ -52,7 +52,9 @@ def candidate_organizations(
     ).all()
     found: dict[uuid.UUID, None] = {}
     for org_id, lat, lon in rows:
-        if org_id != exclude and miles_between(place.latitude, place.longitude, lat, lon) <= radius_miles:
+        if lat is None or lon is None or org_id == exclude:
+            continue
+        if miles_between(place.latitude, place.longitude, lat, lon) <= radius_miles:
             found[org_id] = None
     if not found:
         raise ValidationFailed(

@@ -13,7 +13,7 @@ from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from core.clock import utcnow
-from referrals.codes import ContactChannel, ConsentScope, Status, Urgency
+from referrals.codes import ConsentScope, ContactChannel, Status, Urgency
 
 
 def _ts(nullable: bool = True) -> Any:

@@ -23,8 +23,7 @@ from core.settings import Settings, get_settings
 from search.client import TaskFailed, client_for, meili_for_command
 from search.index_spec import IndexTaskFailed, index_name
 
-app = typer.Typer(help="Search index: outbox sync worker, zero-downtime reindex, drift check.",
-                  no_args_is_help=True)
+app = typer.Typer(help="Search index: outbox sync worker, zero-downtime reindex, drift check.", no_args_is_help=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -67,8 +66,13 @@ def sync(
     from search.sync import SyncWorker
 
     with _resources() as (settings, engine, client):
-        worker = SyncWorker(engine=engine, client=client, index_uid=index_name(settings.meili_index_prefix),
-                            batch_size=batch_size, poll_interval=poll)
+        worker = SyncWorker(
+            engine=engine,
+            client=client,
+            index_uid=index_name(settings.meili_index_prefix),
+            batch_size=batch_size,
+            poll_interval=poll,
+        )
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: worker.stop(timeout=0))
         typer.echo(f"syncing the outbox into {worker.index_uid} (Ctrl-C to stop)", err=True)
@@ -86,18 +90,26 @@ def reindex(
     from search.reindex import reindex as run_reindex
 
     with _resources() as (settings, engine, client):
-        result = run_reindex(engine=engine, client=client, prefix=settings.meili_index_prefix,
-                             batch_size=batch_size, progress=sys.stderr.isatty())
-    typer.echo(f"reindexed {result.documents} documents from {result.services} listings into {result.index_uid} "
-               f"in {result.seconds:.1f}s ({result.replayed} changes made meanwhile replayed)")
+        result = run_reindex(
+            engine=engine,
+            client=client,
+            prefix=settings.meili_index_prefix,
+            batch_size=batch_size,
+            progress=sys.stderr.isatty(),
+        )
+    typer.echo(
+        f"reindexed {result.documents} documents from {result.services} listings into {result.index_uid} "
+        f"in {result.seconds:.1f}s ({result.replayed} changes made meanwhile replayed)"
+    )
 
 
 @app.command()
 @one_line_errors
 @search_errors
 def check(
-    fix: Annotated[bool, typer.Option("--fix", help="Queue drifted listings for the sync worker, sync them "
-                                      "now and check again.")] = False,
+    fix: Annotated[
+        bool, typer.Option("--fix", help="Queue drifted listings for the sync worker, sync them now and check again.")
+    ] = False,
     examples: Annotated[int, typer.Option(help="Example document ids shown per kind of drift.", min=0)] = 5,
 ) -> None:
     """Compare the database with the index; exit 1 on drift (missing, extra or differing documents)."""
@@ -108,9 +120,11 @@ def check(
     with _resources() as (settings, engine, client):
         uid = index_name(settings.meili_index_prefix)
         report = run_check(engine=engine, client=client, index_uid=uid, examples=examples)
-        typer.echo(f"{uid}: {report.db_documents} documents expected, {report.index_documents} indexed; "
-                   f"missing {report.missing}, extra {report.extra}, differing {report.differing}; "
-                   f"{report.pending_services} listings with pending changes")
+        typer.echo(
+            f"{uid}: {report.db_documents} documents expected, {report.index_documents} indexed; "
+            f"missing {report.missing}, extra {report.extra}, differing {report.differing}; "
+            f"{report.pending_services} listings with pending changes"
+        )
         for kind in KINDS:
             if report.examples[kind]:
                 typer.echo(f"  {kind}: {', '.join(report.examples[kind])}")
@@ -118,8 +132,7 @@ def check(
             queued = enqueue_fix(engine=engine, report=report)
             synced = drain(engine=engine, client=client, index_uid=uid)
             report = run_check(engine=engine, client=client, index_uid=uid, examples=examples)
-            typer.echo(f"fix: queued {queued} listings, synced {synced} outbox rows; "
-                       f"drift now {report.drift}")
+            typer.echo(f"fix: queued {queued} listings, synced {synced} outbox rows; drift now {report.drift}")
     if report.drift:
         raise typer.Exit(1)
 

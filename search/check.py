@@ -26,10 +26,17 @@ from search.documents import documents_for
 from search.reindex import service_id_batches
 
 # Fields Meilisearch can add to a returned document; never part of what we sent.
-MEILI_FIELDS = frozenset({
-    "_rankingScore", "_rankingScoreDetails", "_formatted", "_matchesPosition", "_geoDistance", "_vectors",
-    "_federation",
-})
+MEILI_FIELDS = frozenset(
+    {
+        "_rankingScore",
+        "_rankingScoreDetails",
+        "_formatted",
+        "_matchesPosition",
+        "_geoDistance",
+        "_vectors",
+        "_federation",
+    }
+)
 BATCH_SIZE = 1000
 KINDS = ("missing", "extra", "differing")
 
@@ -88,7 +95,10 @@ def check(
 
 
 def _compare(
-    report: CheckReport, docs: list[dict[str, Any]], indexed: dict[str, dict[str, Any]], pending: set[uuid.UUID],
+    report: CheckReport,
+    docs: list[dict[str, Any]],
+    indexed: dict[str, dict[str, Any]],
+    pending: set[uuid.UUID],
     examples: int,
 ) -> None:
     expected = {str(d["id"]): d for d in docs}
@@ -101,9 +111,9 @@ def _compare(
         elif content_hash(indexed[doc_id]) != content_hash(doc):
             report.add("differing", doc_id, sid, examples)
     for doc_id, doc in indexed.items():
-        sid = _service_id(doc)
-        if doc_id not in expected and sid not in pending:
-            report.add("extra", doc_id, sid, examples)
+        owner = _service_id(doc)
+        if doc_id not in expected and owner not in pending:
+            report.add("extra", doc_id, owner, examples)
 
 
 def _find_orphans(
@@ -120,7 +130,10 @@ def _find_orphans(
 
 
 def _orphans_in(
-    report: CheckReport, engine: Engine, page: list[tuple[str, uuid.UUID | None]], pending: set[uuid.UUID],
+    report: CheckReport,
+    engine: Engine,
+    page: list[tuple[str, uuid.UUID | None]],
+    pending: set[uuid.UUID],
     examples: int,
 ) -> None:
     known = _existing_services(engine, {sid for _, sid in page if sid is not None})

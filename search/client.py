@@ -15,6 +15,7 @@ from meilisearch.errors import MeilisearchApiError, MeilisearchError
 from core.errors import ConfigurationError
 from core.settings import Settings
 from search.embedded import MeiliServer, connect, master_key, start_embedded, wait_healthy
+from search.filters import in_clause
 
 # Seconds for one HTTP request; a hung server then looks like a down one instead of blocking a worker.
 HTTP_TIMEOUT = 30
@@ -73,13 +74,8 @@ def delete_index(client: meilisearch.Client, uid: str, *, timeout_s: float = 120
     wait_succeeded(client, client.delete_index(uid).task_uid, timeout_s=timeout_s)
 
 
-def quote(value: str) -> str:
-    """A Meilisearch filter string literal (our own ids only; user input goes through the query module)."""
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 def service_filter(service_ids: Iterable[uuid.UUID]) -> str:
-    return "service_id IN [" + ", ".join(quote(str(sid)) for sid in service_ids) + "]"
+    return in_clause("service_id", [str(sid) for sid in service_ids])
 
 
 def iter_documents(

@@ -125,13 +125,27 @@ def start_embedded(settings: Settings, data_dir: Path | None = None, port: int |
     env.pop("MEILI_URL", None)
     logfile = (meili_dir / "meilisearch.log").open("ab")
     cmd = [
-        str(binary), "--env", "production", "--http-addr", f"127.0.0.1:{port}",
-        "--db-path", str(meili_dir / "data.ms"), "--dump-dir", str(meili_dir / "dumps"),
-        "--snapshot-dir", str(meili_dir / "snapshots"), "--log-level", "WARN",
+        str(binary),
+        "--env",
+        "production",
+        "--http-addr",
+        f"127.0.0.1:{port}",
+        "--db-path",
+        str(meili_dir / "data.ms"),
+        "--dump-dir",
+        str(meili_dir / "dumps"),
+        "--snapshot-dir",
+        str(meili_dir / "snapshots"),
+        "--log-level",
+        "WARN",
     ]
     try:
         proc = subprocess.Popen(
-            cmd, env=env, stdout=logfile, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            cmd,
+            env=env,
+            stdout=logfile,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
             preexec_fn=_die_with_parent,
         )
     except OSError as exc:

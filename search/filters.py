@@ -14,7 +14,7 @@ from core.errors import ValidationFailed
 from directory.models import Attendance, ServiceKind
 from directory.schemas import ACCESSIBILITY_LABELS, CostKind
 from directory.taxonomy_tree import CATEGORY_CODES, FELLOWSHIPS
-from search.schemas import DEFAULT_RADIUS_KM, MAX_RADIUS_KM, SearchParams
+from search.schemas import DEFAULT_PER_PAGE, DEFAULT_RADIUS_KM, MAX_PER_PAGE, MAX_RADIUS_KM, SearchParams
 from search.timeslots import BUCKETS_PER_WEEK, DAY, bucket_of, group_zones, is_zone, week_ranges
 
 KINDS = frozenset(k.value for k in ServiceKind)
@@ -136,13 +136,19 @@ def parse_params(raw: Mapping[str, Any]) -> SearchParams:
         tz=tz,
         sort=_one("sort", raw.get("sort"), SORTS),
         page=int(raw.get("page") or 1),
-        per_page=int(raw.get("per_page") or 20),
+        per_page=int(raw.get("per_page") or DEFAULT_PER_PAGE),
     )
     check_ranges(params)
     return params
 
 
 def check_ranges(p: SearchParams) -> None:
+    if p.lat is not None and not -90 <= p.lat <= 90:
+        raise _bad("lat", "lat must be between -90 and 90.")
+    if p.lng is not None and not -180 <= p.lng <= 180:
+        raise _bad("lng", "lng must be between -180 and 180.")
+    if not 1 <= p.per_page <= MAX_PER_PAGE or p.page < 1:
+        raise _bad("per_page" if p.page >= 1 else "page", f"page >= 1 and per_page 1-{MAX_PER_PAGE}, please.")
     if not 0 < p.radius_km <= MAX_RADIUS_KM:
         raise _bad("radius_km", f"radius_km must be more than 0 and at most {MAX_RADIUS_KM:g}.")
     if p.starting_within is not None and not 1 <= p.starting_within <= DAY:

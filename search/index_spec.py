@@ -28,7 +28,9 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("ga", "gamblers anonymous"),
     ("oa", "overeaters anonymous"),
     ("al-anon", "alanon", "al anon"),
-    ("mat", "moud", "medication-assisted treatment", "medication assisted treatment",
+    # Meilisearch matches a query phrase of at most 3 words against a synonym key: longer entries still
+    # work as targets ("mat" also finds "medication for opioid use disorder"), not as what is typed.
+    ("mat", "moud", "medication-assisted treatment", "medication assisted treatment", "opioid use disorder", "oud",
      "medication for opioid use disorder", "buprenorphine", "suboxone", "subutex"),
     ("food bank", "pantry", "food pantry", "food shelf"),
     ("free meals", "soup kitchen", "hot meals"),
@@ -60,7 +62,8 @@ def synonyms() -> dict[str, list[str]]:
 
 SEARCHABLE = [
     "name", "alternate_name", "fellowship_name", "group_name", "category_names", "organization",
-    "organization_alternate_name", "location_name", "city", "postal_code", "language_names", "broader_category_names", "description",
+    "organization_alternate_name", "location_name", "city", "postal_code", "language_names",
+    "broader_category_names", "description",
 ]  # fmt: skip
 FILTERABLE = [
     "categories", "kind", "fellowship", "types", "attendance", "languages", "accessibility", "cost", "status",
@@ -77,6 +80,8 @@ INDEX_SETTINGS: dict[str, Any] = {
     # `sort` right after `words`: with sort=distance, every listing matching the words is ordered by distance.
     "rankingRules": ["words", "sort", "typo", "proximity", "attribute", "exactness"],
     "synonyms": synonyms(),
+    # Filler words people type ("AA meeting near me"); every other word must match (matchingStrategy last).
+    "stopWords": ["a", "an", "the", "of", "for", "and", "near", "me"],
     "typoTolerance": {"enabled": True, "minWordSizeForTypos": {"oneTypo": 5, "twoTypos": 9}},
     "faceting": {"maxValuesPerFacet": 200},
     "pagination": {"maxTotalHits": MAX_TOTAL_HITS},

@@ -4,12 +4,13 @@ Sorts:
 - `distance` (default with a place): `_geoPoint(lat,lng):asc` in Meilisearch; `relevance` (default
   otherwise): Meilisearch's ranking rules.
 - `soonest`: ordered by the exact next start (or, for an occurrence that began at most 10 minutes ago,
-  by that start), computed in Python from each candidate's stored slots. Candidates come from ONE
-  multi-search of nested windows ("starts within 60 min / 4 h / 24 h / any time"), each returning at most
-  `rung_limit` ids. The order is exact for every listing whose sort time lies inside a window that
-  Meilisearch returned completely (its total <= rung_limit, 200..1000); past that, the remaining
-  candidates are drawn from the index's own order. Listings without recurring times come last.
-  Soonest pages only through the first 1000 results (`SOONEST_MAX_RANK`).
+  by that start), computed in Python from each candidate's stored slots. Candidates (ids and slots only)
+  come from ONE multi-search of nested windows ("starts within 60 min / 4 h / 24 h / any time"), each
+  returning at most `limit` = clamp(2 x page x per_page, 200, 1000) listings; a second request fetches
+  the page's documents. The order is exact for every listing whose sort time lies inside a window that
+  Meilisearch returned completely (its total <= `limit`); beyond that, candidates are the index's first
+  `limit` by relevance/distance. Listings without recurring times come last. Soonest pages only
+  through the first 1000 results (`SOONEST_MAX_RANK`, deeper pages are a 422 on `page`).
 - With a place, online-only listings matching the same text/filters/times (no place filter) are
   fetched in the same multi-search with the same nested windows and returned in `online`, soonest first
   (page 1 only, at most `ONLINE_LIMIT`).
@@ -158,12 +159,15 @@ def _query(plan: _Plan, filter_: str | None, **extra: Any) -> dict[str, Any]:
     return query
 
 
-def _windows(plan: _Plan, filter_: str | None, limit: int, fields: list[str]) -> list[dict[str, Any]]:
-    """Nested "starts within" windows; the last (no window) also counts the total and facets."""
+def _windows(
+    plan: _Plan, filter_: str | None, limit: int, fields: list[str], *, facets: bool = False
+) -> list[dict[str, Any]]:
+    """Nested "starts within" windows; the last (no window) also gives the exact total (and facets)."""
     queries = []
     for ahead in WINDOWS:
         if ahead is None:
-            queries.append(_query(plan, filter_, page=1, hitsPerPage=limit, attributesToRetrieve=fields, facets=FACETS))
+            extra: dict[str, Any] = {"facets": FACETS} if facets else {}
+            queries.append(_query(plan, filter_, page=1, hitsPerPage=limit, attributesToRetrieve=fields, **extra))
             continue
         window = filters.starts_within_clause(plan.groups, filters.GRACE_MINUTES, ahead)
         queries.append(
@@ -195,7 +199,7 @@ def _soonest(client: meilisearch.Client, plan: _Plan, p: SearchParams) -> tuple[
     if need > SOONEST_MAX_RANK:
         raise ValidationFailed(f"sort=soonest shows the first {SOONEST_MAX_RANK} results only.", field="page")
     limit = min(max(2 * need, 200), SOONEST_MAX_RANK)
-    main = _windows(plan, plan.main_filter, limit, RANK_FIELDS)
+    main = _windows(plan, plan.main_filter, limit, RANK_FIELDS, facets=True)
     online_queries = _windows(plan, plan.online_filter, ONLINE_RUNG_LIMIT, HIT_FIELDS) if plan.online_filter else []
     results = client.multi_search([*main, *online_queries])["results"]
     ranked = _by_soonest(results[: len(main)], plan.at)

@@ -64,8 +64,13 @@ class ReindexCancelled(Exception):
 
 
 def reindex(
-    *, engine: Engine, client: meilisearch.Client, prefix: str, batch_size: int = BATCH_SIZE,
-    progress: bool = False, stop: threading.Event | None = None,
+    *,
+    engine: Engine,
+    client: meilisearch.Client,
+    prefix: str,
+    batch_size: int = BATCH_SIZE,
+    progress: bool = False,
+    stop: threading.Event | None = None,
 ) -> ReindexResult:
     """Rebuild the live index from the database; see the module docstring for the steps and guarantees."""
     live = index_name(prefix)
@@ -78,14 +83,19 @@ def reindex(
         with _progress(_count_services(engine), show=progress) as tick:
             services, documents = _load(engine, client, temp, batch_size=batch_size, tick=tick, stop=stop)
         create_index(client, live)
-        wait_succeeded(client, client.swap_indexes([{"indexes": [live, temp]}]).task_uid,
-                       timeout_s=LOAD_TASK_TIMEOUT_S)
+        wait_succeeded(client, client.swap_indexes([{"indexes": [live, temp]}]).task_uid, timeout_s=LOAD_TASK_TIMEOUT_S)
     finally:
         _delete_quietly(client, temp)  # after the swap this is the previous live index
     superseded = _mark_superseded(engine, pending_at_start)
     replayed = replay(engine=engine, client=client, index_uid=live, since=started - REPLAY_MARGIN)
-    result = ReindexResult(index_uid=live, services=services, documents=documents,
-                           seconds=round(time.monotonic() - clock, 3), superseded=superseded, replayed=replayed)
+    result = ReindexResult(
+        index_uid=live,
+        services=services,
+        documents=documents,
+        seconds=round(time.monotonic() - clock, 3),
+        superseded=superseded,
+        replayed=replayed,
+    )
     log.info("reindex done", **asdict(result))
     return result
 
@@ -106,7 +116,12 @@ def service_id_batches(engine: Engine, size: int) -> Iterator[list[uuid.UUID]]:
 
 
 def _load(
-    engine: Engine, client: meilisearch.Client, uid: str, *, batch_size: int, tick: Tick,
+    engine: Engine,
+    client: meilisearch.Client,
+    uid: str,
+    *,
+    batch_size: int,
+    tick: Tick,
     stop: threading.Event | None,
 ) -> tuple[int, int]:
     """Send every service's documents in batches, a few tasks in flight; raise unless all succeeded."""
@@ -133,8 +148,9 @@ def replay(*, engine: Engine, client: meilisearch.Client, index_uid: str, since:
     """Re-sync every service with an outbox row created since `since`; returns how many services."""
     with Session(engine, expire_on_commit=False) as session:
         service_ids = session.exec(
-            select(OutboxEvent.entity_id).where(col(OutboxEvent.created_at) >= since,
-                                                OutboxEvent.entity == "service").distinct()
+            select(OutboxEvent.entity_id)
+            .where(col(OutboxEvent.created_at) >= since, OutboxEvent.entity == "service")
+            .distinct()
         ).all()
         rows = [OutboxEvent(entity="service", entity_id=sid) for sid in service_ids]
         session.add_all(rows)
@@ -153,7 +169,8 @@ def _wait_processed(engine: Engine, client: meilisearch.Client, index_uid: str, 
         drain(engine=engine, client=client, index_uid=index_uid, worker_id=worker)
         with Session(engine) as session:
             left = session.exec(
-                select(func.count()).select_from(OutboxEvent)
+                select(func.count())
+                .select_from(OutboxEvent)
                 .where(col(OutboxEvent.id).in_(row_ids), col(OutboxEvent.processed_at).is_(None))
             ).one()
         if not left:
@@ -182,8 +199,11 @@ def _mark_superseded(engine: Engine, ids: "array[int]") -> int:
         with engine.begin() as conn:
             result = conn.execute(
                 update(OUTBOX)
-                .where(c.id.in_(ids[start:start + _ID_CHUNK].tolist()), c.processed_at.is_(None),
-                       (c.claimed_by.is_(None)) | (c.claimed_until < now))
+                .where(
+                    c.id.in_(ids[start : start + _ID_CHUNK].tolist()),
+                    c.processed_at.is_(None),
+                    (c.claimed_by.is_(None)) | (c.claimed_until < now),
+                )
                 .values(processed_at=now, claimed_by="reindex", claimed_until=None)
             )
             done += int(result.rowcount)
@@ -206,8 +226,13 @@ def _delete_quietly(client: meilisearch.Client, uid: str) -> None:
 def _progress(total: int, *, show: bool) -> Iterator[Tick]:
     """A rich progress bar on a terminal; otherwise a log line every 10 %."""
     if show:
-        columns = (TextColumn("indexing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                   TimeRemainingColumn())
+        columns = (
+            TextColumn("indexing"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+        )
         with Progress(*columns, transient=False) as bar:
             task = bar.add_task("indexing", total=total)
             yield lambda n: bar.advance(task, n)

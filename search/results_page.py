@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from core.i18n import N_
+from directory.labels import TYPE_LANGUAGES
 from directory.taxonomy_tree import CATEGORY_CODES, ancestors
 from search.query import SearchResult
 from search.schemas import SearchParams
@@ -70,6 +71,12 @@ class HitView:
     minutes_until: int | None
     categories: list[str]
     miles: float | None
+
+    @property
+    def shown_types(self) -> list[str]:
+        """Meeting types, without language codes the languages line already says."""
+        languages = set(self.hit.get("languages") or [])
+        return [t for t in self.hit.get("types") or [] if TYPE_LANGUAGES.get(t) not in languages]
 
     def __getattr__(self, name: str) -> Any:
         try:
@@ -145,8 +152,13 @@ def hit_view(hit: dict[str, Any], at: datetime, service_url: Callable[[str], str
     if end is not None and local is not None:
         end = end.astimezone(local.tzinfo)
     return HitView(
-        hit=hit, url=service_url(str(hit["service_id"])), local_start=local, local_end=end, day_offset=day_offset,
-        minutes_until=minutes, categories=leaf_categories(list(hit.get("categories") or [])),
+        hit=hit,
+        url=service_url(str(hit["service_id"])),
+        local_start=local,
+        local_end=end,
+        day_offset=day_offset,
+        minutes_until=minutes,
+        categories=leaf_categories(list(hit.get("categories") or [])),
         miles=round(distance / KM_PER_MILE, 1) if distance is not None else None,
     )
 
@@ -189,7 +201,9 @@ def day_options(result: SearchResult, raw: Mapping[str, Any]) -> list[FacetOptio
 
 def active_filters(raw: Mapping[str, Any], link: Link) -> list[ActiveFilter]:
     tables = {name: table for name, _, table in CHECKBOX_FACETS} | {
-        "kind": "kind", "attendance": "attendance", "day": "day",
+        "kind": "kind",
+        "attendance": "attendance",
+        "day": "day",
     }
     active = []
     for name, table in tables.items():
@@ -207,12 +221,20 @@ def suggestions(p: SearchParams, raw: Mapping[str, Any], link: Link) -> list[tup
         wider = next((r for r in RADII_KM if r > p.radius_km), None)
         if wider:
             miles = round(wider / KM_PER_MILE)
-            found.append((N_("Search a wider area (%(miles)s miles)"), link(with_changes(raw, radius_km=wider)),
-                          {"miles": miles}))
+            found.append(
+                (
+                    N_("Search a wider area (%(miles)s miles)"),
+                    link(with_changes(raw, radius_km=wider)),
+                    {"miles": miles},
+                )
+            )
     if any(raw.get(k) for k in TIME_KEYS):
         found.append((N_("Search at any time"), link(with_changes(raw, **dict.fromkeys(TIME_KEYS))), {}))
-    filters = [k for k in ("category", "fellowship", "type", "language", "accessibility", "cost", "kind",
-                           "attendance") if raw.get(k)]
+    filters = [
+        k
+        for k in ("category", "fellowship", "type", "language", "accessibility", "cost", "kind", "attendance")
+        if raw.get(k)
+    ]
     if filters:
         found.append((N_("Remove all filters"), link(with_changes(raw, **dict.fromkeys(filters))), {}))
     if p.q:
@@ -221,8 +243,13 @@ def suggestions(p: SearchParams, raw: Mapping[str, Any], link: Link) -> list[tup
 
 
 def results_page(
-    *, params: SearchParams, raw: dict[str, Any], result: SearchResult, link: Link,
-    service_url: Callable[[str], str], now: datetime,
+    *,
+    params: SearchParams,
+    raw: dict[str, Any],
+    result: SearchResult,
+    link: Link,
+    service_url: Callable[[str], str],
+    now: datetime,
 ) -> ResultsPage:
     at = params.at or now
     viewer_tz = raw.get("tz")
@@ -230,14 +257,18 @@ def results_page(
     page = result.page
     empty = result.total == 0 and not result.online
     return ResultsPage(
-        params=params, raw=raw, total=result.total, sort=result.sort,
+        params=params,
+        raw=raw,
+        total=result.total,
+        sort=result.sort,
         hits=[hit_view(h, at, service_url, viewer_tz) for h in result.hits],
         online=[hit_view(h, at, service_url, viewer_tz) for h in result.online if starts_within(h, at, ONLINE_SOON)],
         facets=facet_groups(result, raw),
         attendance=facet_options(result.facets.get("attendance", {}), _selected(raw, "attendance")),
-        days=day_options(result, raw), active=active_filters(raw, link), pages=pages,
+        days=day_options(result, raw),
+        active=active_filters(raw, link),
+        pages=pages,
         prev_url=link({**raw, "page": page - 1}) if page > 1 else None,
         next_url=link({**raw, "page": page + 1}) if page < pages else None,
         suggestions=suggestions(params, raw, link) if empty else [],
     )
-

@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import meilisearch
+from meilisearch.errors import MeilisearchApiError
 from sqlalchemy import ColumnElement, Table, and_, func, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -32,7 +33,7 @@ from sqlmodel import Session
 from core.clock import utcnow
 from core.logging import get_logger
 from core.outbox import OutboxEvent
-from search.client import index_exists, quote, service_filter, wait_succeeded
+from search.client import iter_documents, service_filter, wait_succeeded
 from search.documents import documents_for
 
 log = get_logger(__name__)
@@ -44,7 +45,7 @@ BATCH_SIZE = 500
 POLL_INTERVAL = 0.2
 BACKOFF_CAP = 30.0
 _PG_CLAIM_LOCK = 0x5EA4C45  # advisory lock key serializing claim transactions
-_FILTER_CHUNK = 500  # services per delete-by-filter task
+_FILTER_CHUNK = 500  # services per `service_id IN [...]` filter
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,8 @@ def _finish(engine: Engine, token: str) -> int:
     c = OUTBOX.c
     with engine.begin() as conn:
         result = conn.execute(
-            update(OUTBOX).where(c.claimed_by == token, c.processed_at.is_(None))
+            update(OUTBOX)
+            .where(c.claimed_by == token, c.processed_at.is_(None))
             .values(processed_at=utcnow(), claimed_until=None)
         )
     return int(result.rowcount)
@@ -125,15 +127,25 @@ def _release(engine: Engine, token: str, rows: list[ClaimedRow], error: str) -> 
     not_before = utcnow() + timedelta(seconds=backoff_seconds(max(r.attempts for r in rows) + 1))
     with engine.begin() as conn:
         conn.execute(
-            update(OUTBOX).where(c.claimed_by == token, c.processed_at.is_(None))
+            update(OUTBOX)
+            .where(c.claimed_by == token, c.processed_at.is_(None))
             .values(attempts=c.attempts + 1, last_error=error[:2000], claimed_by=None, claimed_until=not_before)
         )
 
 
-def stale_filter(service_ids: list[uuid.UUID], keep: list[str]) -> str:
-    """Documents of these services whose id is not among `keep` (`id` is a filterable attribute)."""
-    services = service_filter(service_ids)
-    return f"{services} AND id NOT IN [{', '.join(quote(k) for k in keep)}]" if keep else services
+def indexed_doc_ids(client: meilisearch.Client, index_uid: str, service_ids: list[uuid.UUID]) -> set[str]:
+    """The ids of the documents the index holds for these services (a read: no task, no wait)."""
+    found: set[str] = set()
+    try:
+        for start in range(0, len(service_ids), _FILTER_CHUNK):
+            chunk = service_ids[start:start + _FILTER_CHUNK]
+            docs = iter_documents(client, index_uid, filter=service_filter(chunk), fields=["id"])
+            found.update(str(doc["id"]) for doc in docs)
+    except MeilisearchApiError as exc:
+        if exc.code == "index_not_found":
+            raise IndexMissing(f"index {index_uid} does not exist yet; run `python -m search reindex`") from exc
+        raise
+    return found
 
 
 def push_services(
@@ -142,21 +154,21 @@ def push_services(
 ) -> int:
     """Make the index hold exactly the current documents of these services; returns the documents sent.
 
-    One add (each document replaced whole), then one delete-by-filter of the services' other documents
-    (a removed location, a deactivated listing); raises unless both tasks succeeded. The delete only ever
-    names documents the services no longer have, so its order relative to the add cannot lose one.
+    One add (each document replaced whole) and, only when a service lost documents (a removed location,
+    a deactivated listing), one delete of those ids; raises unless every task succeeded. Reading the
+    indexed ids first is safe because no other worker holds these services meanwhile (see `claim`), and
+    it keeps the usual edit to a single Meilisearch task.
     """
-    if not index_exists(client, index_uid):
-        raise IndexMissing(f"index {index_uid} does not exist yet; run `python -m search reindex`")
+    indexed = indexed_doc_ids(client, index_uid, service_ids)
     docs, current = documents_for(session, service_ids)
+    keep = {doc_id for ids in current.values() for doc_id in ids} | {str(d["id"]) for d in docs}
+    stale: list[str | int] = sorted(indexed - keep)
     index = client.index(index_uid)
     tasks: list[int] = []
     if docs:
         tasks.append(index.add_documents(docs, primary_key="id").task_uid)
-    for start in range(0, len(service_ids), _FILTER_CHUNK):
-        chunk = service_ids[start:start + _FILTER_CHUNK]
-        chunk_keep = sorted({doc_id for sid in chunk for doc_id in current.get(sid, [])})
-        tasks.append(index.delete_documents(filter=stale_filter(chunk, chunk_keep)).task_uid)
+    if stale:
+        tasks.append(index.delete_documents(ids=stale).task_uid)
     for task_uid in tasks:
         wait_succeeded(client, task_uid, timeout_s=timeout_s)
     return len(docs)
@@ -171,8 +183,10 @@ def sync_batch(
         return SyncResult()
     service_ids = list(dict.fromkeys(r.entity_id for r in rows if r.entity == "service"))
     if len(service_ids) < len({r.entity_id for r in rows}):
-        log.warning("outbox rows for unknown entities are marked done without action",
-                    entities=sorted({r.entity for r in rows} - {"service"}))
+        log.warning(
+            "outbox rows for unknown entities are marked done without action",
+            entities=sorted({r.entity for r in rows} - {"service"}),
+        )
     try:
         if service_ids:
             with Session(engine, expire_on_commit=False) as session:
@@ -186,24 +200,32 @@ def sync_batch(
 
 
 def run_once(
-    *, engine: Engine, client: meilisearch.Client, index_uid: str, worker_id: str | None = None,
+    *,
+    engine: Engine,
+    client: meilisearch.Client,
+    index_uid: str,
+    worker_id: str | None = None,
     batch_size: int = BATCH_SIZE,
 ) -> int:
     """Sync one batch; returns the number of outbox rows marked processed (0 when idle or on failure)."""
-    return sync_batch(engine=engine, client=client, index_uid=index_uid, worker_id=worker_id or new_worker_id(),
-                      batch_size=batch_size).processed
+    return sync_batch(
+        engine=engine, client=client, index_uid=index_uid, worker_id=worker_id or new_worker_id(), batch_size=batch_size
+    ).processed
 
 
 def drain(
-    *, engine: Engine, client: meilisearch.Client, index_uid: str, worker_id: str | None = None,
+    *,
+    engine: Engine,
+    client: meilisearch.Client,
+    index_uid: str,
+    worker_id: str | None = None,
     batch_size: int = BATCH_SIZE,
 ) -> int:
     """Sync batches until nothing is claimable or a batch fails; returns the rows processed."""
     worker = worker_id or new_worker_id()
     total = 0
     while True:
-        result = sync_batch(engine=engine, client=client, index_uid=index_uid, worker_id=worker,
-                            batch_size=batch_size)
+        result = sync_batch(engine=engine, client=client, index_uid=index_uid, worker_id=worker, batch_size=batch_size)
         total += result.processed
         if result.error or not result.claimed:
             return total
@@ -217,8 +239,14 @@ class SyncWorker:
     """
 
     def __init__(
-        self, *, engine: Engine, client: meilisearch.Client, index_uid: str, worker_id: str | None = None,
-        batch_size: int = BATCH_SIZE, poll_interval: float = POLL_INTERVAL,
+        self,
+        *,
+        engine: Engine,
+        client: meilisearch.Client,
+        index_uid: str,
+        worker_id: str | None = None,
+        batch_size: int = BATCH_SIZE,
+        poll_interval: float = POLL_INTERVAL,
         before: Callable[[threading.Event], Any] | None = None,
     ) -> None:
         self.engine, self.client, self.index_uid = engine, client, index_uid
@@ -268,5 +296,10 @@ class SyncWorker:
     def _step(self) -> SyncResult:
         if not has_pending(self.engine):
             return SyncResult()
-        return sync_batch(engine=self.engine, client=self.client, index_uid=self.index_uid,
-                          worker_id=self.worker_id, batch_size=self.batch_size)
+        return sync_batch(
+            engine=self.engine,
+            client=self.client,
+            index_uid=self.index_uid,
+            worker_id=self.worker_id,
+            batch_size=self.batch_size,
+        )

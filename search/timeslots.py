@@ -237,8 +237,12 @@ def occurrence_status(slots: Sequence[Slot], zone_name: str, at: datetime) -> Oc
 
 def _next_start(slots: Sequence[Slot], tz: ZoneInfo, today: date, at_utc: datetime) -> datetime | None:
     weekdays = {s.day for s in slots}
+    ends = [s.valid_to for s in slots]
+    last_day = max(e for e in ends if e) if all(ends) else None  # every slot has ended by then
     for offset in range(LOOKAHEAD_DAYS):
         day = today + timedelta(days=offset)
+        if last_day is not None and day > last_day:
+            return None
         if (day.weekday() + 1) % 7 not in weekdays:
             continue
         starts = [_occurrence(s, day, tz)[0] for s in slots if _matches(s, day)]

@@ -88,14 +88,20 @@ def search(request: Request) -> HTMLResponse:
     try:
         params = parse(raw)
         result = run_search(
-            client=search_client(request), index_uid=index_name(request.app.state.settings.meili_index_prefix),
-            params=params, timezones=zone_cache(request).get(), now=now,
+            client=search_client(request),
+            index_uid=index_name(request.app.state.settings.meili_index_prefix),
+            params=params,
+            timezones=zone_cache(request).get(),
+            now=now,
         )
     except ValidationFailed as exc:
         context.update(page=None, error=exc)
         return render(request, "search/results.html", context, partial=partial, status_code=422)
     page: ResultsPage = results_page(
-        params=params, raw=raw, result=result, now=now,
+        params=params,
+        raw=raw,
+        result=result,
+        now=now,
         link=lambda query: path_with(request, "search", query),
         service_url=lambda service_id: path_with(request, "service", service_id=service_id),
     )

@@ -98,11 +98,12 @@ class _AttributeView:
 
 
 def term_rows() -> list[Row]:
-    return [hsds_row("taxonomy_term", _AttributeView(t)) for t in extensions.term_rows()]
+    """Our constant terms as HSDS rows (absent values left out)."""
+    return [clean(hsds_row("taxonomy_term", _AttributeView(t))) for t in extensions.term_rows()]
 
 
 def taxonomy_rows() -> list[Row]:
-    return [hsds_row("taxonomy", _AttributeView({"uri": None, **t})) for t in extensions.TAXONOMIES]
+    return [clean(hsds_row("taxonomy", _AttributeView(t))) for t in extensions.TAXONOMIES]
 
 
 def is_constant(resource: str, row_id: uuid.UUID) -> bool:

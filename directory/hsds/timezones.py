@@ -53,10 +53,12 @@ def _hours(delta: timedelta) -> float:
     return round(delta.total_seconds() / 3600, 2)
 
 
-def zone_for_offset(offset: float | None, place_zone: str | None) -> str:
-    """The named zone for an HSDS offset, preferring the zone of the schedule's place."""
-    if place_zone and is_zone(place_zone) and (offset is None or float(offset) in offsets_in_use(place_zone)):
-        return place_zone
+def zone_for_offset(offset: float | None, *candidates: str | None) -> str:
+    """The named zone for an HSDS offset: the first candidate (the place's zone, the zone already stored)
+    that uses this offset, else a zone of that fixed offset; without an offset, the first candidate or UTC."""
+    for zone in candidates:
+        if zone and is_zone(zone) and (offset is None or float(offset) in offsets_in_use(zone)):
+            return zone
     if offset is None:
         return UTC_ZONE
     return fixed_zone(float(offset))

@@ -32,6 +32,8 @@ def parse(field: Field, raw: Any) -> Any:
         return None
     if field.type == "number":
         return _number(raw)
+    if field.type == "string" and isinstance(raw, int) and not isinstance(raw, bool):
+        raw = str(raw)  # tabular JSON writes identifiers such as 1234567 as numbers
     if not isinstance(raw, str):
         raise BadValue(f"expected text, got {_kind(raw)}")
     if field.type == "date":

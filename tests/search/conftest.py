@@ -14,7 +14,6 @@ from sqlmodel import Session, select
 
 from core.app import create_app
 from core.settings import Settings
-
 from directory.models import (
     Address,
     ConfidentialAddress,
@@ -199,15 +198,24 @@ def zones_in(session: Session) -> list[str]:
 
 
 def run_search(
-    client: meilisearch.Client, uid: str, session: Session, *, at: datetime | None = None, **raw: Any
+    client: meilisearch.Client, uid: str, session: Session, *, now: Any = None, **raw: Any
 ) -> SearchResult:
-    """parse_params + search, with the time zones currently in the database."""
+    """parse_params + search, with the time zones currently in the database (`at` is the raw string)."""
     for key in ("category", "fellowship", "type", "language", "accessibility", "cost", "day"):
         if isinstance(raw.get(key), str):
             raw[key] = [raw[key]]
     params = parse_params(raw)
-    return search(client=client, index_uid=uid, params=params, timezones=zones_in(session),
-                  now=at or datetime(2026, 3, 9, 17, 0, tzinfo=UTC))
+    return search(
+        client=client,
+        index_uid=uid,
+        params=params,
+        timezones=zones_in(session),
+        now=now or datetime(2026, 3, 9, 17, 0, tzinfo=UTC),
+    )
+
+
+def all_services(session: Session) -> list[Service]:
+    return list(session.exec(select(Service)))
 
 
 def names(hits: Sequence[dict[str, Any]]) -> list[str]:

@@ -4,12 +4,14 @@ import json
 import re
 import uuid
 
+import meilisearch
 import pytest
 from sqlmodel import Session, select
 
 from directory.listing import load_listings
 from directory.models import ServiceAtLocation
 from search.documents import build_documents, documents_for
+from search.index_spec import INDEX_SETTINGS, IndexTaskFailed, apply_settings, wait_for_success
 from tests.search.conftest import make_listing, place, weekly
 
 MEILI_ID = re.compile(r"^[a-zA-Z0-9_-]{1,511}$")
@@ -26,7 +28,9 @@ def test_in_person_meeting_has_one_document_per_place(session: Session, taxonomy
         schedules=[weekly("MO,TH", "19:00", "20:00")],
     )  # fmt: skip
     docs = docs_of(session, meeting.id)
-    sal_ids = {str(s.id) for s in session.exec(select(ServiceAtLocation).where(ServiceAtLocation.service_id == meeting.id))}
+    sal_ids = {
+        str(s.id) for s in session.exec(select(ServiceAtLocation).where(ServiceAtLocation.service_id == meeting.id))
+    }
     assert {d["id"] for d in docs} == sal_ids and len(docs) == 2
     for doc in docs:
         assert MEILI_ID.match(doc["id"])
@@ -51,8 +55,15 @@ def test_categories_carry_their_ancestors(session: Session, taxonomy: None) -> N
 
 
 def test_online_meeting_is_one_document_without_a_point(session: Session, taxonomy: None) -> None:
-    online = make_listing(session, kind="meeting", fellowship="na", attendance="online", places=[],
-                          conference_url="https://zoom.example/j/1", schedules=[weekly("SU", "12:00")])
+    online = make_listing(
+        session,
+        kind="meeting",
+        fellowship="na",
+        attendance="online",
+        places=[],
+        conference_url="https://zoom.example/j/1",
+        schedules=[weekly("SU", "12:00")],
+    )
     (doc,) = docs_of(session, online.id)
     assert doc["id"] == str(online.id) and doc["attendance"] == "online"
     assert "_geo" not in doc and doc["address"] is None and doc["lat"] is None
@@ -113,3 +124,19 @@ def test_documents_for_maps_every_service_to_its_document_ids(session: Session, 
     docs, ids = documents_for(session, [two.id, one.id, two.id])
     assert len(docs) == 3 and len(ids[two.id]) == 2 and len(ids[one.id]) == 1
     assert {d["id"] for d in docs} == set(ids[two.id]) | set(ids[one.id])
+
+
+def test_apply_settings_is_idempotent_and_sets_the_primary_key(
+    meili_client: meilisearch.Client, search_index: str
+) -> None:
+    apply_settings(meili_client, search_index)  # a second time: no error, same settings
+    live = meili_client.index(search_index).get_settings()
+    assert meili_client.get_index(search_index).primary_key == "id"
+    assert set(live["filterableAttributes"]) == set(INDEX_SETTINGS["filterableAttributes"])
+    assert live["synonyms"]["suboxone"] and live["pagination"]["maxTotalHits"] == 10_000
+
+
+def test_a_failed_task_raises(meili_client: meilisearch.Client, search_index: str) -> None:
+    task = meili_client.index(search_index).add_documents([{"id": "bad", "_geo": {"lat": "north", "lng": 1}}])
+    with pytest.raises(IndexTaskFailed, match="failed"):
+        wait_for_success(meili_client, task.task_uid)

@@ -10,7 +10,7 @@ from sqlmodel import Session
 from core.errors import ServiceUnavailable, ValidationFailed
 from search.embedded import free_port
 from search.query import ZoneCache
-from tests.search.conftest import CHICAGO, make_listing, names, place, push, run_search, weekly
+from tests.search.conftest import CHICAGO, all_services, make_listing, names, place, push, run_search, weekly
 
 # Distances from downtown Chicago: 0, ~4.9, ~10.0, ~13.5 and ~58 km.
 POINTS = {
@@ -64,27 +64,57 @@ def test_pagination(session: Session, meili_client: meilisearch.Client, search_i
 
 @pytest.fixture
 def variety(session: Session, taxonomy: None, meili_client: meilisearch.Client, search_index: str) -> None:
-    make_listing(session, name="Downtown Food Bank", categories=["food-bank"], costs=["free"], languages=["en", "es"],
-                 places=[place(accessibility=["wheelchair", "elevator"])])
-    make_listing(session, name="Northside Pantry", categories=["food-pantry"], costs=["free"],
-                 schedules=[weekly("TU", "10:00", "12:00")])
-    make_listing(session, name="Recovery Rides", categories=["rides-to-treatment"], costs=["medicaid"],
-                 description="Transportation to treatment and meetings.")
-    make_listing(session, name="Bridge Clinic", categories=["buprenorphine"], costs=["medicaid", "sliding_scale"],
-                 languages=["es"], description="Same-day induction.")
-    make_listing(session, name="Lakeview Serenity", kind="meeting", fellowship="aa", categories=[], types=["O", "D"],
-                 schedules=[weekly("TU,TH", "19:00", "20:00")])
-    make_listing(session, name="Clean Sunday", kind="meeting", fellowship="na", categories=[], types=["C", "BE"],
-                 attendance="hybrid", conference_url="https://zoom.example/j/3", schedules=[weekly("SU", "23:30")])
-    push(meili_client, search_index, session, list(_all_services(session)))
-
-
-def _all_services(session: Session) -> list:
-    from sqlmodel import select
-
-    from directory.models import Service
-
-    return list(session.exec(select(Service)))
+    make_listing(
+        session,
+        name="Downtown Food Bank",
+        categories=["food-bank"],
+        costs=["free"],
+        languages=["en", "es"],
+        places=[place(accessibility=["wheelchair", "elevator"])],
+    )
+    make_listing(
+        session,
+        name="Northside Pantry",
+        categories=["food-pantry"],
+        costs=["free"],
+        schedules=[weekly("TU", "10:00", "12:00")],
+    )
+    make_listing(
+        session,
+        name="Recovery Rides",
+        categories=["rides-to-treatment"],
+        costs=["medicaid"],
+        description="Transportation to treatment and meetings.",
+    )
+    make_listing(
+        session,
+        name="Bridge Clinic",
+        categories=["buprenorphine"],
+        costs=["medicaid", "sliding_scale"],
+        languages=["es"],
+        description="Same-day induction.",
+    )
+    make_listing(
+        session,
+        name="Lakeview Serenity",
+        kind="meeting",
+        fellowship="aa",
+        categories=[],
+        types=["O", "D"],
+        schedules=[weekly("TU,TH", "19:00", "20:00")],
+    )
+    make_listing(
+        session,
+        name="Clean Sunday",
+        kind="meeting",
+        fellowship="na",
+        categories=[],
+        types=["C", "BE"],
+        attendance="hybrid",
+        conference_url="https://zoom.example/j/3",
+        schedules=[weekly("SU", "23:30")],
+    )
+    push(meili_client, search_index, session, all_services(session))
 
 
 @pytest.mark.parametrize(
@@ -162,7 +192,7 @@ def test_stale_flag(session: Session, taxonomy: None, meili_client: meilisearch.
     old = make_listing(session, name="Old", assured_date=(at - timedelta(days=200)).date())
     never = make_listing(session, name="Never", assured_date=None)
     push(meili_client, search_index, session, [fresh, old, never])
-    stale = {h["name"]: h["stale"] for h in run_search(meili_client, search_index, session, at=at).hits}
+    stale = {h["name"]: h["stale"] for h in run_search(meili_client, search_index, session, now=at).hits}
     assert stale == {"Fresh": False, "Old": True, "Never": True}
 
 

@@ -89,7 +89,10 @@ def test_searches_keep_answering_during_reindex(
 
 @pytest.mark.usefixtures("cleanup")
 def test_changes_made_during_the_load_are_replayed(
-    engine: Engine, session: Session, meili_client: meilisearch.Client, index_prefix: str,
+    engine: Engine,
+    session: Session,
+    meili_client: meilisearch.Client,
+    index_prefix: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     services = sorted(listings(session, 12), key=lambda s: s.id)
@@ -139,7 +142,10 @@ def test_rows_pending_at_the_start_are_superseded_by_the_new_index(
 
 @pytest.mark.usefixtures("cleanup")
 def test_a_failed_batch_leaves_the_live_index_untouched(
-    engine: Engine, session: Session, meili_client: meilisearch.Client, index_prefix: str,
+    engine: Engine,
+    session: Session,
+    meili_client: meilisearch.Client,
+    index_prefix: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     original = listings(session, 3)
@@ -152,7 +158,7 @@ def test_a_failed_batch_leaves_the_live_index_untouched(
         return [*docs, {"id": "not a valid id!", "service_id": "x"}], current
 
     monkeypatch.setattr(reindex_module, "documents_for", broken)
-    with pytest.raises(TaskFailed, match="invalid_document_id|not a valid id"):
+    with pytest.raises(TaskFailed, match="not a valid id"):
         reindex(engine=engine, client=meili_client, prefix=index_prefix)
     live = index_name(index_prefix)
     assert index_uids(meili_client, index_prefix) == [live]  # the half-built index is gone

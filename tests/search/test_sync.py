@@ -17,7 +17,7 @@ from core.app import create_app
 from core.outbox import OutboxEvent, record_change
 from core.settings import Settings
 from directory.models import Service, ServiceAtLocation
-from search.client import client_for, create_index, iter_documents, service_filter
+from search.client import client_for, iter_documents, service_filter
 from search.embedded import MeiliServer, start_embedded
 from search.index_spec import apply_settings, index_name
 from search.sync import SyncWorker, backoff_seconds, claim, run_once, sync_batch
@@ -113,7 +113,7 @@ def test_a_deleted_listing_and_a_removed_location_disappear(
     first_site = session.exec(select(ServiceAtLocation).where(ServiceAtLocation.service_id == two_sites.id)).first()
     assert first_site is not None
     session.delete(first_site)
-    session.exec(delete(ServiceAtLocation).where(col(ServiceAtLocation.service_id) == doomed.id))  # type: ignore[call-overload]
+    session.exec(delete(ServiceAtLocation).where(col(ServiceAtLocation.service_id) == doomed.id))
     session.delete(doomed)
     enqueue(session, two_sites, doomed)
     assert run_once(engine=engine, client=meili_client, index_uid=search_index) == 2
@@ -123,22 +123,34 @@ def test_a_deleted_listing_and_a_removed_location_disappear(
 
 
 def test_a_failed_task_keeps_rows_pending_with_the_error(
-    engine: Engine, session: Session, meili_client: meilisearch.Client, index_prefix: str
+    engine: Engine, session: Session, meili_client: meilisearch.Client, search_index: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    uid = index_name(index_prefix)
-    create_index(meili_client, uid)  # no settings: service_id is not filterable, the delete task fails
-    service = make_listing(session)
-    enqueue(session, service)
-    result = sync_batch(engine=engine, client=meili_client, index_uid=uid, worker_id="w1")
-    assert (result.claimed, result.processed) == (1, 0)
+    import search.sync as sync_module
+
+    real_documents_for = sync_module.documents_for
+
+    def with_a_rejected_document(session_: Session, ids: Any) -> Any:
+        docs, current = real_documents_for(session_, ids)
+        return [*docs, {**docs[0], "id": "not a valid id!"}], current
+
+    monkeypatch.setattr(sync_module, "documents_for", with_a_rejected_document)
+    enqueue(session, make_listing(session))
+    result = sync_batch(engine=engine, client=meili_client, index_uid=search_index, worker_id="w1")
+    assert (result.claimed, result.processed) == (1, 0)  # the add task was accepted, then failed
     [row] = outbox(session)
     assert row.processed_at is None and row.attempts == 1 and row.claimed_by is None
-    assert row.last_error and "not filterable" in row.last_error
-    meili_client.delete_index(uid)
+    assert row.last_error and "not a valid id" in row.last_error
+
+    monkeypatch.setattr(sync_module, "documents_for", real_documents_for)
+    wait_until(lambda: run_once(engine=engine, client=meili_client, index_uid=search_index) == 1,
+               what="retry after the backoff")
+    assert outbox(session)[0].attempts == 1
 
 
-def test_a_missing_index_keeps_rows_pending(engine: Engine, session: Session, meili_client: meilisearch.Client,
-                                            index_prefix: str) -> None:
+def test_a_missing_index_keeps_rows_pending(
+    engine: Engine, session: Session, meili_client: meilisearch.Client, index_prefix: str
+) -> None:
     enqueue(session, make_listing(session))
     assert run_once(engine=engine, client=meili_client, index_uid=index_name(index_prefix)) == 0
     [row] = outbox(session)
@@ -178,7 +190,10 @@ def test_concurrent_claims_never_share_a_row_or_a_service(engine: Engine, sessio
 
 
 def test_two_workers_process_every_row_exactly_once(
-    engine: Engine, session: Session, meili_client: meilisearch.Client, search_index: str,
+    engine: Engine,
+    session: Session,
+    meili_client: meilisearch.Client,
+    search_index: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     services = [make_listing(session, name=f"Concurrent Pantry {n}") for n in range(24)]
@@ -201,8 +216,9 @@ def test_two_workers_process_every_row_exactly_once(
         barrier.wait()
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            result = sync_batch(engine=engine, client=meili_client, index_uid=search_index, worker_id=name,
-                                batch_size=4)
+            result = sync_batch(
+                engine=engine, client=meili_client, index_uid=search_index, worker_id=name, batch_size=4
+            )
             done[name] += result.processed
             if not result.claimed and all_processed(engine):
                 return
@@ -277,8 +293,10 @@ def test_the_app_builds_a_missing_index_then_keeps_it_in_sync(
     with TestClient(app):
         wait_until(lambda: bool(_safe_docs(meili_client, uid, existing)), what="background index build")
         rename(session, existing, "Renamed Live Pantry")
-        wait_until(lambda: [d["name"] for d in _safe_docs(meili_client, uid, existing)] == ["Renamed Live Pantry"],
-                   what="edit to reach the index")
+        wait_until(
+            lambda: [d["name"] for d in _safe_docs(meili_client, uid, existing)] == ["Renamed Live Pantry"],
+            what="edit to reach the index",
+        )
     assert all(not w._thread.is_alive() for w in app.state.workers if isinstance(w, SyncWorker) and w._thread)
     meili_client.delete_index(uid)
 

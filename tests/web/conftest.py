@@ -124,12 +124,14 @@ class _Collector(HTMLParser):
         self._open: list[Element] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_data(" ")  # tags separate words, as a browser's layout would
         element = Element(tag, {k: v or "" for k, v in attrs})
         self.elements.append(element)
         if tag not in {"input", "meta", "link", "br", "img", "hr", "source"}:
             self._open.append(element)
 
     def handle_endtag(self, tag: str) -> None:
+        self.handle_data(" ")
         for i in range(len(self._open) - 1, -1, -1):
             if self._open[i].tag == tag:
                 del self._open[i:]
@@ -154,7 +156,7 @@ class Page:
         for el in self.elements:
             if tag and el.tag != tag:
                 continue
-            if all(_matches(el.attrs.get(k.rstrip("_").replace("_", "-")), v) for k, v in attrs.items()):
+            if all(_matches(el.attrs.get(_attr(k)), v, _attr(k) == "class") for k, v in attrs.items()):
                 found.append(el)
         return found
 
@@ -171,7 +173,14 @@ class Page:
         return " ".join(" ".join(el.text.split()) for el in self.elements[:1])
 
 
-def _matches(actual: str | None, wanted: Any) -> bool:
+def _attr(keyword: str) -> str:
+    """Python keyword to attribute name: class_ -> class, data_locate -> data-locate, for_ -> for."""
+    return keyword.rstrip("_").replace("_", "-")
+
+
+def _matches(actual: str | None, wanted: Any, is_class: bool = False) -> bool:
+    if is_class and isinstance(wanted, str):
+        return actual is not None and wanted in actual.split()
     if wanted is True:
         return actual is not None
     if wanted is None:

@@ -1,0 +1,1 @@
+"""Search benchmark (`make bench` → `python -m bench.run`); see bench/README.md."""

@@ -1,0 +1,29 @@
+"""`python -m bench.reindex_child BATCH`: one full reindex in its own process; prints JSON with its peak RSS.
+
+Configured by the environment like the app (DATA_DIR, MEILI_INDEX_PREFIX); it finds the running app's
+embedded Meilisearch through the data directory, as `python -m search reindex` does.
+"""
+
+import json
+import resource
+import sys
+
+from core.db import make_engine
+from core.settings import get_settings
+from search.client import client_for, meili_for_command
+from search.reindex import reindex
+
+
+def main() -> None:
+    settings = get_settings()
+    engine = make_engine(settings)
+    with meili_for_command(settings) as server:
+        result = reindex(engine=engine, client=client_for(server), prefix=settings.meili_index_prefix,
+                         batch_size=int(sys.argv[1]) if len(sys.argv) > 1 else 5000)
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"seconds": result.seconds, "documents": result.documents, "services": result.services,
+                      "replayed": result.replayed, "peak_rss_mb": round(peak_kb / 1024, 1)}))
+
+
+if __name__ == "__main__":
+    main()

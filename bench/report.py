@@ -1,0 +1,86 @@
+"""bench/results/latest.json and a short markdown table with each target and whether it was met."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+from core.settings import PROJECT_ROOT
+
+RESULTS = PROJECT_ROOT / "bench" / "results"
+
+
+def targets(size_result: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    e2e, raw = size_result["e2e_ms"]["p95"], size_result["raw_ms"]["p95"]
+    reindex, ingest = size_result["reindex"]["seconds"], size_result["raw_ingest_seconds"]
+    app_mb = size_result["app_rss_mb"]["peak_during_reindex"]
+    edit = size_result["edit_visible_ms"]["p95"]
+    return {
+        "e2e_p95_vs_raw": {"value": e2e, "limit": round(1.3 * raw + 3, 2), "rule": "e2e p95 <= 1.3 x raw p95 + 3 ms"},
+        "reindex_vs_raw_ingest": {"value": reindex, "limit": round(1.25 * ingest, 2),
+                                  "rule": "reindex <= 1.25 x raw ingest"},
+        "app_memory_during_reindex": {"value": app_mb, "limit": 500, "rule": "app RSS < 500 MB during reindex"},
+        "edit_visible_p95": {"value": edit, "limit": 2000, "rule": "edit searchable p95 <= 2 s"},
+    }
+
+
+def write(results: dict[str, Any], out: Path = RESULTS) -> tuple[Path, Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    for size_result in results["sizes"].values():
+        size_result["targets"] = {
+            name: {**t, "met": t["value"] <= t["limit"] if name != "app_memory_during_reindex"
+                   else t["value"] < t["limit"]}
+            for name, t in targets(size_result).items()
+        }
+    json_path, md_path = out / "latest.json", out / "latest.md"
+    json_path.write_text(json.dumps(results, indent=2) + "\n")
+    md_path.write_text(markdown(results))
+    return json_path, md_path
+
+
+def markdown(results: dict[str, Any]) -> str:
+    env = results["environment"]
+    lines = [
+        "# Search benchmark",
+        "",
+        f"{results['generated_at']} · {env['cpus']} CPUs · {env['memory_gb']} GB RAM · Meilisearch "
+        f"{env['meilisearch']} · Python {env['python']} · loopback only · `python -m bench.run`",
+        "",
+    ]
+    for size, r in results["sizes"].items():
+        lines += [
+            f"## {int(size):,} generated listings ({r['documents']:,} documents)",
+            "",
+            "| measure | value | target | met |",
+            "|---|---|---|---|",
+        ]
+        t = r["targets"]
+        lines += [
+            f"| search p50 / p95, end to end `GET /api/v1/search` | {r['e2e_ms']['p50']} / {r['e2e_ms']['p95']} ms "
+            f"| p95 <= {t['e2e_p95_vs_raw']['limit']} ms | {_mark(t['e2e_p95_vs_raw'])} |",
+            f"| search p50 / p95, raw Meilisearch (same requests) | {r['raw_ms']['p50']} / {r['raw_ms']['p95']} ms "
+            "| reference | |",
+            f"| full reindex (new index, swap, replay) | {r['reindex']['seconds']} s "
+            f"| <= {t['reindex_vs_raw_ingest']['limit']} s | {_mark(t['reindex_vs_raw_ingest'])} |",
+            f"| raw batched ingest of the same documents | {r['raw_ingest_seconds']} s | reference | |",
+            f"| app RSS during reindex (peak) | {r['app_rss_mb']['peak_during_reindex']} MB | < 500 MB "
+            f"| {_mark(t['app_memory_during_reindex'])} |",
+            f"| reindex process peak RSS | {r['reindex']['peak_rss_mb']} MB | | |",
+            f"| searches during reindex: ok / failed / empty | {r['reindex']['probe']['ok']} / "
+            f"{r['reindex']['probe']['failed']} / {r['reindex']['probe']['empty']} | 0 failed, 0 empty "
+            f"| {'yes' if not r['reindex']['probe']['failed'] and not r['reindex']['probe']['empty'] else 'no'} |",
+            f"| edit → searchable p50 / p95 ({r['edit_visible_ms']['n']} edits) | {r['edit_visible_ms']['p50']} / "
+            f"{r['edit_visible_ms']['p95']} ms | p95 <= 2000 ms | {_mark(t['edit_visible_p95'])} |",
+            f"| throughput, {r['throughput']['clients']} clients x {r['throughput']['seconds']} s | "
+            f"{r['throughput']['rps']} req/s (p95 {r['throughput']['latency_ms']['p95']} ms, "
+            f"{r['throughput']['errors']} errors) | | |",
+            "",
+        ]
+        if r.get("initial_build_seconds") is not None:
+            lines += [f"Initial index build by the starting app: {r['initial_build_seconds']} s "
+                      f"(app peak RSS {r['app_rss_mb']['high_water_mark']} MB).", ""]
+    lines += ["Numbers come from one run on a shared machine; see latest.json for every figure.", ""]
+    return "\n".join(lines)
+
+
+def _mark(target: dict[str, Any]) -> str:
+    return "yes" if target.get("met") else "**no**"

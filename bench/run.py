@@ -1,0 +1,137 @@
+"""`python -m bench.run [--sizes 100000,1000000]`: the search benchmark, results in bench/results/.
+
+Per size: generate (or reuse) the listings, start the app (`python -m core serve`, embedded Meilisearch and
+workers; a missing index is built by the app at startup), then measure on one fixed query set: (a) end-to-end
+`GET /api/v1/search` latency, (b) the same Meilisearch requests sent directly, (e) throughput with concurrent
+clients, (d) edit-to-searchable delay through the outbox, (c) a full reindex in its own process (app RSS
+sampled, searches probed meanwhile) versus a raw batched ingest of the same documents.
+"""
+
+import os
+import platform
+import sys
+import time
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import typer
+from sqlalchemy import func
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from bench import dataset, ingest, measure, queries, report
+from bench.procs import App, peak_rss_mb, rss_mb, start_app, stop_app
+from core.outbox import OutboxEvent
+from search.client import make_client
+from search.embedded import free_port
+from search.index_spec import index_name
+
+PREFIX = "bench"
+cli = typer.Typer(add_completion=False)
+
+
+def _wait_ready(app: App, engine: Engine, timeout: float) -> None:
+    """The live index exists, no reindex is half-way (no temporary index) and the outbox is drained."""
+    live = index_name(PREFIX)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if app.proc.poll() is not None:
+            raise RuntimeError(f"the app exited; see {app.log_path}")
+        try:
+            url, key = app.meili()
+            uids = [i.uid for i in make_client(url, key).get_indexes({"limit": 1000})["results"]]
+        except Exception:  # the app's Meilisearch is still starting
+            uids = []
+        with Session(engine) as session:
+            pending = session.exec(select(func.count()).select_from(OutboxEvent)
+                                   .where(col(OutboxEvent.processed_at).is_(None))).one()
+        if live in uids and not any(u.startswith(live + "_") for u in uids) and not pending:
+            return
+        time.sleep(1)
+    raise RuntimeError(f"the index was not ready within {timeout:.0f}s; see {app.log_path}")
+
+
+def bench_size(size: int, *, n_queries: int, rounds: int, clients: int, seconds: float, edits: int,
+               batch_size: int) -> dict[str, Any]:
+    ds = dataset.prepare(size)
+    engine = ds.engine()
+    typer.echo(f"[{size:,}] {ds.listings:,} listings in {ds.data_dir}", err=True)
+    log_offset = ds.data_dir.joinpath("app.log").stat().st_size if ds.data_dir.joinpath("app.log").exists() else 0
+    app = start_app(ds.data_dir, free_port(), PREFIX)
+    try:
+        _wait_ready(app, engine, timeout=300 + size / 100)
+        ready_seconds = round(time.monotonic() - app.started, 1)
+        built = "search index missing" in ds.data_dir.joinpath("app.log").read_text(errors="replace")[log_offset:]
+        url, key = app.meili()
+        client = make_client(url, key)
+        documents = client.index(index_name(PREFIX)).get_stats().number_of_documents
+        typer.echo(f"[{size:,}] app ready in {ready_seconds}s ({documents:,} documents)", err=True)
+
+        query_set = queries.build_queries(engine, n_queries)
+        raw = queries.raw_requests(query_set, engine=engine, meili_url=url, api_key=key, prefix=PREFIX)
+        lat = measure.latencies(app.base_url, url, key, query_set, raw, rounds=rounds)
+        typer.echo(f"[{size:,}] latency e2e {measure.summary(lat.e2e_ms)} raw {measure.summary(lat.raw_ms)}",
+                   err=True)
+        thr = measure.throughput(app.base_url, query_set, clients=clients, seconds=seconds)
+        typer.echo(f"[{size:,}] throughput {thr['rps']} req/s", err=True)
+        delays = measure.edit_delays(engine, app.base_url, edits=edits)
+        typer.echo(f"[{size:,}] edit visible {measure.summary(delays)}", err=True)
+
+        with measure.SearchProbe(app.base_url, {"q": "pantry"}) as probe:
+            reindex = ingest.run_reindex(ds.data_dir, PREFIX, app.pid, batch_size=batch_size)
+        reindex["probe"] = {"ok": probe.ok, "failed": probe.failed, "empty": probe.empty,
+                            "distinct_totals": sorted(probe.totals)[:5]}
+        typer.echo(f"[{size:,}] reindex {reindex}", err=True)
+        export = ds.data_dir / "documents.ndjson"
+        exported = ingest.export_documents(url, key, index_name(PREFIX), export)
+        ingest_seconds = ingest.raw_ingest(url, key, export, f"{PREFIX}_scratch_{int(time.time())}",
+                                           batch_size=batch_size)
+        export.unlink()
+        typer.echo(f"[{size:,}] raw ingest of {exported:,} documents {ingest_seconds}s", err=True)
+        meili_pid = app.meili_pid()
+        return {
+            "listings": ds.listings, "documents": documents, "data_load_seconds": ds.load_seconds,
+            "initial_build_seconds": ready_seconds if built else None, "queries": len(query_set),
+            "rounds": rounds, "e2e_ms": measure.summary(lat.e2e_ms), "raw_ms": measure.summary(lat.raw_ms),
+            "throughput": thr, "edit_visible_ms": measure.summary(delays), "reindex": reindex,
+            "raw_ingest_seconds": ingest_seconds, "raw_ingest_documents": exported,
+            "app_rss_mb": {"peak_during_reindex": reindex["app_peak_rss_mb"], "now": round(rss_mb(app.pid), 1),
+                           "high_water_mark": round(peak_rss_mb(app.pid), 1)},
+            "meilisearch_rss_mb": round(rss_mb(meili_pid), 1) if meili_pid else None,
+            "meilisearch": client.get_version().get("pkgVersion", "?"), "query_set": query_set,
+        }
+    finally:
+        stop_app(app)
+        engine.dispose()
+
+
+def _environment(results: dict[str, Any]) -> dict[str, Any]:
+    pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    return {"cpus": os.cpu_count(), "memory_gb": round(pages / 2**30, 1), "python": platform.python_version(),
+            "platform": platform.platform(),
+            "meilisearch": next((r["meilisearch"] for r in results["sizes"].values()), "?")}
+
+
+@cli.command()
+def main(
+    sizes: Annotated[str, typer.Option(help="Comma-separated listing counts.")] = "100000",
+    n_queries: Annotated[int, typer.Option("--queries", help="Queries in the fixed set.")] = 50,
+    rounds: Annotated[int, typer.Option(help="Timed passes over the query set (after one warm-up).")] = 5,
+    clients: Annotated[int, typer.Option(help="Concurrent clients for the throughput run.")] = 8,
+    seconds: Annotated[float, typer.Option(help="Length of the throughput run.")] = 20.0,
+    edits: Annotated[int, typer.Option(help="Edits timed from commit to searchable.")] = 20,
+    batch_size: Annotated[int, typer.Option(help="Documents per batch (reindex and raw ingest).")] = 5000,
+) -> None:
+    """Run the search benchmark and write bench/results/latest.json and latest.md."""
+    results: dict[str, Any] = {"generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "sizes": {}}
+    for size in [int(s.replace("_", "")) for s in sizes.split(",") if s.strip()]:
+        results["sizes"][str(size)] = bench_size(size, n_queries=n_queries, rounds=rounds, clients=clients,
+                                                 seconds=seconds, edits=edits, batch_size=batch_size)
+    results["environment"] = _environment(results)
+    json_path, md_path = report.write(results)
+    typer.echo(md_path.read_text())
+    typer.echo(f"wrote {json_path} and {md_path}", err=True)
+
+
+if __name__ == "__main__":
+    sys.exit(cli())

@@ -1,0 +1,55 @@
+"""JSON Schemas (draft 2020-12) for incoming HSDS bodies, generated from `spec` at run time.
+
+The app cannot read the standard's compiled schemas, so it builds equivalent ones from our description of
+the resources: the same field types, formats, enums and required fields, and the same nesting. Ids a body
+implies by nesting (a phone inside a service needs no `service_id`) are not required, as in HSDS.
+Unknown properties are allowed here; the importer reports them as ignored.
+"""
+
+from functools import cache
+from typing import Any
+
+from jsonschema import Draft202012Validator, FormatChecker
+
+from directory.hsds.spec import BY_NAME, Field, nests
+
+DIALECT = "https://json-schema.org/draft/2020-12/schema"
+_METADATA = {"type": "array", "items": {"type": "object"}}
+
+
+def _field(field: Field) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "number" if field.type == "number" else "string"}
+    if field.format:
+        schema["format"] = field.format
+    if field.enum:
+        schema["enum"] = list(field.enum)
+    return schema
+
+
+def _json_required(field: Field) -> bool:
+    # References are implied by nesting in a body; only the CSV form must spell them out.
+    return field.required and (field.name == "id" or field.format != "uuid") and field.name != "link_entity"
+
+
+def _entity(name: str) -> dict[str, Any]:
+    spec = BY_NAME[name]
+    properties: dict[str, Any] = {f.name: _field(f) for f in spec.fields}
+    for nest in nests(name):
+        ref = {"$ref": f"#/$defs/{nest.resource}"}
+        properties[nest.key] = {"type": "array", "items": ref} if nest.many else ref
+    properties["metadata"] = _METADATA
+    return {"type": "object", "properties": properties, "required": [f.name for f in spec.fields if _json_required(f)]}
+
+
+@cache
+def body_schema(resource: str) -> dict[str, Any]:
+    return {
+        "$schema": DIALECT,
+        "$ref": f"#/$defs/{resource}",
+        "$defs": {name: _entity(name) for name in BY_NAME},
+    }
+
+
+@cache
+def validator(resource: str) -> Draft202012Validator:
+    return Draft202012Validator(body_schema(resource), format_checker=FormatChecker())

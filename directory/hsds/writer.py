@@ -1,0 +1,266 @@
+"""The writing pass of an import: checked rows become inserts and updates, a batch at a time.
+
+Rows are matched by id. A row that differs from the stored one is updated (only the fields the input
+states); an identical one is left alone, so importing the same file twice changes nothing. Our extension
+attributes are folded back into their columns and the meeting table; places without a point get an
+approximate one; each schedule's HSDS offset becomes a named zone. The caller owns the transaction.
+"""
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import UTC, datetime, time
+from typing import Any
+
+from sqlalchemy import Table, bindparam, insert, select, update
+from sqlmodel import Session
+
+from core.outbox import record_change
+from directory.geocoding import approximate_point, timezone_for
+from directory.hsds import extensions
+from directory.hsds.bundle import CHUNK
+from directory.hsds.ledger import Ledger
+from directory.hsds.report import ImportReport
+from directory.hsds.spec import BY_NAME
+from directory.hsds.timezones import zone_for_offset
+from directory.hsds.validate import columns
+from directory.models import Address, Location, Meeting, Service, ServiceAtLocation
+
+Row = dict[str, Any]
+SELF_REFERENCES = {"organization": "parent_organization_id", "taxonomy_term": "parent_id"}
+_STAMPED = ("created_at", "last_modified")
+
+
+def _table(resource: str) -> Table:
+    return BY_NAME[resource].model.__table__  # type: ignore[attr-defined,no-any-return]
+
+
+def _chunks(items: Iterable[Any], size: int = CHUNK) -> Iterable[list[Any]]:
+    ordered = sorted(items, key=str)
+    for start in range(0, len(ordered), size):
+        yield ordered[start : start + size]
+
+
+def _same(old: Any, new: Any) -> bool:
+    if isinstance(old, datetime) and isinstance(new, datetime):
+        return _utc(old) == _utc(new)
+    return bool(old == new)
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _merge(rows: list[Row]) -> list[Row]:
+    """Rows of one batch with the same id become one (a body may state an object in several places)."""
+    merged: dict[Any, Row] = {}
+    for row in rows:
+        target = merged.setdefault(row["id"], {})
+        for name, value in row.items():
+            if value is not None or name not in target:
+                target[name] = value
+    return list(merged.values())
+
+
+class Writer:
+    def __init__(self, session: Session, ledger: Ledger, report: ImportReport) -> None:
+        self.session, self.ledger, self.report = session, ledger, report
+        self.now = datetime.now(UTC)
+        self.need_point: set[uuid.UUID] = set()
+        self.deferred: dict[str, list[Row]] = defaultdict(list)
+
+    # -- rows -----------------------------------------------------------------------------------------
+    def write(self, resource: str, rows: list[Row]) -> None:
+        rows = _merge(rows)
+        if resource == "attribute":
+            rows = self._apply_extensions(rows)
+        prepared = [self._prepare(resource, row) for row in rows]
+        if resource == "schedule":
+            self._zones(prepared)
+        self._upsert(resource, prepared)
+
+    def finish_resource(self, resource: str) -> None:
+        if deferred := self.deferred.pop(resource, None):
+            self._update(_table(resource), deferred)
+        if resource == "address":
+            self._fix_points()
+
+    def _prepare(self, resource: str, row: Row) -> Row:
+        for name in [n for n in row if (resource, n) in self.ledger.dangling]:
+            if row[name] in self.ledger.dangling[(resource, name)]:
+                row[name] = None
+        if (self_ref := SELF_REFERENCES.get(resource)) and row.get(self_ref) is not None:
+            # Parents may come later in the same file: link them once every row exists.
+            self.deferred[resource].append({"b_id": row["id"], self_ref: row.pop(self_ref)})
+        if resource == "phone" and row.get("extension") is not None:
+            row["extension"] = str(row["extension"])
+        if resource == "location":
+            if row.get("latitude") is not None:
+                row["timezone"] = timezone_for(row["latitude"], row["longitude"])
+            else:
+                self.need_point.add(row["id"])
+        return row
+
+    def _upsert(self, resource: str, rows: list[Row]) -> None:
+        table = _table(resource)
+        existing = {}
+        for chunk in _chunks(r["id"] for r in rows):
+            existing.update((r.id, r._mapping) for r in self.session.execute(select(table).where(table.c.id.in_(chunk))))
+        inserts, updates = [], []
+        for row in rows:
+            old = existing.get(row["id"])
+            if old is None:
+                inserts.append(self._complete(resource, row))
+                continue
+            changes = {k: self._value(resource, k, v) for k, v in row.items() if k != "id"}
+            changes = {k: v for k, v in changes.items() if not _same(old[k], v)}
+            if changes and "last_modified" in table.c and "last_modified" not in row:
+                changes["last_modified"] = self.now
+            if changes:
+                updates.append({"b_id": row["id"], **changes})
+        counts = self.report.count(resource)
+        counts.inserted += len(inserts)
+        counts.updated += len(updates)
+        counts.unchanged += len(rows) - len(inserts) - len(updates)
+        if inserts:
+            self.session.execute(insert(table), inserts)
+        self._update(table, updates)
+
+    def _value(self, resource: str, name: str, value: Any) -> Any:
+        column = columns(resource).get(name)
+        if value is None and column is not None and not column.nullable:
+            return column.default  # HSDS may leave out what our table keeps as an empty default
+        return value
+
+    def _complete(self, resource: str, row: Row) -> Row:
+        full = {name: self._value(resource, name, row.get(name)) for name in columns(resource)}
+        for stamp in _STAMPED:
+            if stamp in full and row.get(stamp) is None:
+                full[stamp] = self.now
+        return full
+
+    def _update(self, table: Table, updates: list[Row]) -> None:
+        groups: dict[tuple[str, ...], list[Row]] = defaultdict(list)
+        for change in updates:
+            groups[tuple(sorted(change))].append(change)
+        for keys, params in groups.items():
+            if len(keys) > 1:
+                self.session.execute(update(table).where(table.c.id == bindparam("b_id")), params)
+
+    # -- time zones and points ------------------------------------------------------------------------
+    def _zones(self, rows: list[Row]) -> None:
+        places = self._place_zones(rows)
+        table = _table("schedule")
+        stored = dict(self.session.execute(select(table.c.id, table.c.timezone).where(table.c.id.in_([r["id"] for r in rows]))).all())  # type: ignore[arg-type]
+        for row in rows:
+            offset = row.get("timezone")
+            opens: time | None = row.get("opens_at")
+            if offset is None and opens is not None and opens.utcoffset() is not None:
+                offset = (opens.utcoffset() or 0).total_seconds() / 3600  # type: ignore[union-attr]
+            for name in ("opens_at", "closes_at"):
+                if isinstance(row.get(name), time):
+                    row[name] = row[name].replace(tzinfo=None)
+            row["timezone"] = zone_for_offset(offset, places.get(row["id"]), stored.get(row["id"]))
+
+    def _place_zones(self, rows: list[Row]) -> dict[Any, str]:
+        """The zone of each schedule's place: its location, its service-at-location's, or its service's."""
+        s = self.session
+        sal_place = dict(s.execute(select(ServiceAtLocation.id, ServiceAtLocation.location_id).where(  # type: ignore[call-overload]
+            ServiceAtLocation.id.in_({r["service_at_location_id"] for r in rows if r.get("service_at_location_id")}))).all())  # type: ignore[attr-defined]
+        service_place: dict[Any, Any] = {}
+        wanted = {r["service_id"] for r in rows if r.get("service_id")}
+        for sid, lid in s.execute(select(ServiceAtLocation.service_id, ServiceAtLocation.location_id)  # type: ignore[call-overload]
+                                  .where(ServiceAtLocation.service_id.in_(wanted)).order_by(ServiceAtLocation.id)):  # type: ignore[attr-defined]
+            service_place.setdefault(sid, lid)
+        choice = {r["id"]: r.get("location_id") or sal_place.get(r.get("service_at_location_id"))
+                  or service_place.get(r.get("service_id")) for r in rows}  # fmt: skip
+        zones = {}
+        for lid, zone, lat, lng in s.execute(select(Location.id, Location.timezone, Location.latitude, Location.longitude)  # type: ignore[call-overload]
+                                             .where(Location.id.in_({v for v in choice.values() if v}))):  # type: ignore[attr-defined]
+            zones[lid] = zone or (timezone_for(lat, lng) if lat is not None and lng is not None else None)
+        return {sid: zones[lid] for sid, lid in choice.items() if zones.get(lid)}
+
+    def _fix_points(self) -> None:
+        for chunk in _chunks(self.need_point):
+            stmt = (
+                select(Location.id, Address.postal_code, Address.city, Address.state_province)  # type: ignore[call-overload]
+                .join(Address, Address.location_id == Location.id)
+                .where(Location.id.in_(chunk), Location.latitude.is_(None))  # type: ignore[attr-defined,union-attr]
+                .order_by(Address.id)
+            )
+            fixes: dict[Any, Row] = {}
+            for lid, postal, city, state in self.session.execute(stmt):
+                place = None if lid in fixes else approximate_point(postal_code=postal, city=city, state=state)
+                if place is not None:
+                    fixes[lid] = {"b_id": lid, "latitude": place.latitude, "longitude": place.longitude,
+                                  "coordinates_approximate": True, "timezone": place.timezone or None}  # fmt: skip
+            self._update(_table("location"), list(fixes.values()))
+        self.need_point.clear()
+
+    # -- extensions and meetings ----------------------------------------------------------------------
+    def _apply_extensions(self, rows: list[Row]) -> list[Row]:
+        """Fold our extension attributes into their columns; return the attributes to store as rows."""
+        stored, changes = [], defaultdict(list)
+        for row in rows:
+            term = row.get("taxonomy_term_id")
+            if term not in extensions.TERM_IDS:
+                stored.append(row)
+                continue
+            ext = extensions.BY_TERM.get(term)
+            if ext is None or ext.table == "meeting" or row["link_id"] in self.ledger.skipped_targets:
+                continue  # meeting details are written from the ledger
+            changes[ext.table].append({"b_id": row["link_id"], ext.column: extensions.decode(ext, row.get("value"))})
+        for table, updates in changes.items():
+            self._update(_table(table), updates)
+        return stored
+
+    def write_meetings(self) -> None:
+        meetings = self.ledger.meetings
+        for chunk in _chunks(meetings):
+            known = {m.service_id: m for m in self.session.execute(select(Meeting).where(Meeting.service_id.in_(chunk))).scalars()}  # type: ignore[attr-defined]
+            inserts, updates = [], []
+            for sid in chunk:
+                values = {k: v for k, v in meetings[sid].items()}
+                values["types"] = list(dict.fromkeys(values.get("types", [])))
+                if sid in known:
+                    changes = {k: v for k, v in values.items() if getattr(known[sid], k) != v}
+                    if changes:
+                        updates.append({"b_id": known[sid].id, **changes})
+                else:
+                    inserts.append({**_MEETING_DEFAULTS, "id": uuid.uuid5(sid, "meeting"), "service_id": sid, **values})
+            if inserts:
+                self.session.execute(insert(_meeting_table()), inserts)
+            self._update(_meeting_table(), updates)
+            self._update(_table("service"), [{"b_id": sid, "kind": "meeting"} for sid in chunk])
+            counts = self.report.count("meeting")
+            counts.inserted += len(inserts)
+            counts.updated += len(updates)
+            counts.unchanged += len(chunk) - len(inserts) - len(updates)
+
+    def record_changes(self) -> None:
+        """An outbox row for every service the import touched, in the import's transaction."""
+        touched = set(self.ledger.services) | set(self.ledger.ext_targets.get("service", {}))
+        at_places = self.ledger.ids.get("location", set())
+        touched |= self._services(select(ServiceAtLocation.service_id), ServiceAtLocation.location_id, at_places)
+        of_organizations = self.ledger.ids.get("organization", set())
+        touched |= self._services(select(Service.id), Service.organization_id, of_organizations)
+        for chunk in _chunks(touched, 1000):
+            record_change(self.session, chunk)
+            self.session.flush()
+        self.report.services_changed = len(touched)
+
+    def _services(self, stmt: Any, column: Any, ids: set[uuid.UUID]) -> set[uuid.UUID]:
+        found: set[uuid.UUID] = set()
+        for chunk in _chunks(ids):
+            found |= set(self.session.execute(stmt.where(column.in_(chunk))).scalars())
+        return found
+
+
+_MEETING_DEFAULTS = {name: None for name in ("conference_url", "conference_url_notes", "conference_phone",
+                                             "conference_phone_notes", "group_name", "group_notes", "location_notes")}
+_MEETING_DEFAULTS["attendance_mode"] = "in_person"
+
+
+def _meeting_table() -> Table:
+    return Meeting.__table__  # type: ignore[attr-defined,no-any-return]
+

@@ -1,0 +1,1 @@
+"""Warm referrals between peers and organizations: consent, the workflow, timers, metrics, FHIR export."""
