@@ -23,8 +23,12 @@ def run_reindex(data_dir: Path, prefix: str, app_pid: int, batch_size: int = 500
     with RssSampler(app_pid) as app_rss:
         started = time.monotonic()
         done = subprocess.run(
-            [sys.executable, "-m", "bench.reindex_child", str(batch_size)], cwd=PROJECT_ROOT,
-            env=app_env(data_dir, prefix), capture_output=True, text=True, check=False,
+            [sys.executable, "-m", "bench.reindex_child", str(batch_size)],
+            cwd=PROJECT_ROOT,
+            env=app_env(data_dir, prefix),
+            capture_output=True,
+            text=True,
+            check=False,
         )
         wall = time.monotonic() - started
     if done.returncode != 0:
@@ -37,8 +41,10 @@ def run_reindex(data_dir: Path, prefix: str, app_pid: int, batch_size: int = 500
 def export_documents(meili_url: str, api_key: str, uid: str, path: Path) -> int:
     """Every document of the live index to NDJSON (what the reindex sent), page by page."""
     count = 0
-    with httpx.Client(base_url=meili_url, headers={"Authorization": f"Bearer {api_key}"}, timeout=120) as http, \
-            path.open("w", encoding="utf-8") as out:
+    with (
+        httpx.Client(base_url=meili_url, headers={"Authorization": f"Bearer {api_key}"}, timeout=120) as http,
+        path.open("w", encoding="utf-8") as out,
+    ):
         while True:
             resp = http.post(f"/indexes/{uid}/documents/fetch", json={"offset": count, "limit": PAGE})
             resp.raise_for_status()

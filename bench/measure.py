@@ -28,8 +28,12 @@ def percentile(values: Sequence[float], pct: float) -> float:
 
 
 def summary(ms: Sequence[float]) -> dict[str, float]:
-    return {"p50": round(percentile(ms, 50), 2), "p95": round(percentile(ms, 95), 2),
-            "mean": round(sum(ms) / len(ms), 2) if ms else math.nan, "n": len(ms)}
+    return {
+        "p50": round(percentile(ms, 50), 2),
+        "p95": round(percentile(ms, 95), 2),
+        "mean": round(sum(ms) / len(ms), 2) if ms else math.nan,
+        "n": len(ms),
+    }
 
 
 def api_search(client: httpx.Client, query: Query) -> dict[str, Any]:
@@ -45,14 +49,20 @@ class Latencies:
 
 
 def latencies(
-    base_url: str, meili_url: str, api_key: str, queries: Sequence[Query], raw: Sequence[list[list[dict[str, Any]]]],
+    base_url: str,
+    meili_url: str,
+    api_key: str,
+    queries: Sequence[Query],
+    raw: Sequence[list[list[dict[str, Any]]]],
     rounds: int = 5,
 ) -> Latencies:
     """Each query through the app and as the equivalent raw multi-search, interleaved, after a warm-up round."""
     result = Latencies([], [])
     headers = {"Authorization": f"Bearer {api_key}"}
-    with httpx.Client(base_url=base_url, timeout=30) as app, httpx.Client(base_url=meili_url, headers=headers,
-                                                                          timeout=30) as meili:
+    with (
+        httpx.Client(base_url=base_url, timeout=30) as app,
+        httpx.Client(base_url=meili_url, headers=headers, timeout=30) as meili,
+    ):
         for round_no in range(rounds + 1):
             for query, bodies in zip(queries, raw, strict=True):
                 started = time.perf_counter()
@@ -99,16 +109,23 @@ def throughput(base_url: str, queries: Sequence[Query], clients: int = 8, second
     for t in threads:
         t.join()
     elapsed = time.monotonic() - started
-    return {"clients": clients, "seconds": round(elapsed, 1), "requests": len(samples), "errors": errors[0],
-            "rps": round(len(samples) / elapsed, 1), "latency_ms": summary(samples)}
+    return {
+        "clients": clients,
+        "seconds": round(elapsed, 1),
+        "requests": len(samples),
+        "errors": errors[0],
+        "rps": round(len(samples) / elapsed, 1),
+        "latency_ms": summary(samples),
+    }
 
 
 def edit_delays(engine: Engine, base_url: str, edits: int = 20, seed: int = 11, timeout: float = 30.0) -> list[float]:
     """Rename a service (DB write + outbox row, one commit), then poll the API until the new name is found."""
     rng = random.Random(seed)
     with Session(engine) as session:
-        ids = session.exec(select(Service.id).where(Service.status == "active").order_by(col(Service.id))
-                           .limit(5000)).all()
+        ids = session.exec(
+            select(Service.id).where(Service.status == "active").order_by(col(Service.id)).limit(5000)
+        ).all()
     delays: list[float] = []
     with httpx.Client(base_url=base_url, timeout=30) as http:
         for service_id in rng.sample(list(ids), edits):

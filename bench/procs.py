@@ -86,8 +86,13 @@ class App:
 
 def app_env(data_dir: Path, prefix: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "MEILI_URL", "MEILI_MASTER_KEY")}
-    env.update(DATA_DIR=str(data_dir), EMBEDDED_WORKERS="true", MEILI_INDEX_PREFIX=prefix, LOG_LEVEL="INFO",
-               PYTHONUNBUFFERED="1")
+    env.update(
+        DATA_DIR=str(data_dir),
+        EMBEDDED_WORKERS="true",
+        MEILI_INDEX_PREFIX=prefix,
+        LOG_LEVEL="INFO",
+        PYTHONUNBUFFERED="1",
+    )
     return env
 
 
@@ -96,7 +101,10 @@ def start_app(data_dir: Path, port: int, prefix: str, timeout: float = 120.0) ->
     with log_path.open("ab") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "core", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=PROJECT_ROOT, env=app_env(data_dir, prefix), stdout=log, stderr=subprocess.STDOUT,
+            cwd=PROJECT_ROOT,
+            env=app_env(data_dir, prefix),
+            stdout=log,
+            stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
         )
     app = App(proc=proc, base_url=f"http://127.0.0.1:{port}", data_dir=data_dir, log_path=log_path)

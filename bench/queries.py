@@ -23,8 +23,20 @@ WORDS = [
     "smart recovery", "al-anon", "housing", "naloxone", "clinic", "peer support", "methadone", "grief",
     "clothing", "transportation", "treatment", "recovery", "pantry", "crisis", "sober living", "spanish",
 ]  # fmt: skip
-CATEGORIES = ["food", "food-pantry", "support-groups", "treatment", "transport", "mat", "housing",
-              "mental-health", "aa", "na", "free-meals", "harm-reduction"]
+CATEGORIES = [
+    "food",
+    "food-pantry",
+    "support-groups",
+    "treatment",
+    "transport",
+    "mat",
+    "housing",
+    "mental-health",
+    "aa",
+    "na",
+    "free-meals",
+    "harm-reduction",
+]
 FILTERS: list[Query] = [
     {"kind": "meeting"}, {"kind": "service"}, {"attendance": "in_person"}, {"attendance": "hybrid"},
     {"language": ["es"]}, {"cost": ["free"]}, {"fellowship": ["aa", "na"]}, {"day": ["2", "4"]},
@@ -66,7 +78,8 @@ def _places(engine: Engine) -> tuple[list[tuple[float, float]], list[str]]:
         points = session.exec(
             select(Location.latitude, Location.longitude)
             .where(col(Location.latitude).is_not(None), col(Location.is_confidential).is_(False))
-            .order_by(col(Location.id)).limit(5000)
+            .order_by(col(Location.id))
+            .limit(5000)
         ).all()
         zips = session.exec(
             select(Address.postal_code).where(Address.postal_code != "").order_by(col(Address.id)).limit(2000)
@@ -105,7 +118,6 @@ def raw_requests(
     recorded = []
     for query in queries:
         recorder = _Recorder(meili_url, api_key)
-        search(client=recorder, index_uid=index_name(prefix), params=parse_params(query), timezones=zones,
-               now=utcnow())
+        search(client=recorder, index_uid=index_name(prefix), params=parse_params(query), timezones=zones, now=utcnow())
         recorded.append(recorder.calls)
     return recorded

@@ -18,11 +18,24 @@ def main() -> None:
     settings = get_settings()
     engine = make_engine(settings)
     with meili_for_command(settings) as server:
-        result = reindex(engine=engine, client=client_for(server), prefix=settings.meili_index_prefix,
-                         batch_size=int(sys.argv[1]) if len(sys.argv) > 1 else 5000)
+        result = reindex(
+            engine=engine,
+            client=client_for(server),
+            prefix=settings.meili_index_prefix,
+            batch_size=int(sys.argv[1]) if len(sys.argv) > 1 else 5000,
+        )
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"seconds": result.seconds, "documents": result.documents, "services": result.services,
-                      "replayed": result.replayed, "peak_rss_mb": round(peak_kb / 1024, 1)}))
+    print(
+        json.dumps(
+            {
+                "seconds": result.seconds,
+                "documents": result.documents,
+                "services": result.services,
+                "replayed": result.replayed,
+                "peak_rss_mb": round(peak_kb / 1024, 1),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -16,8 +16,11 @@ def targets(size_result: dict[str, Any]) -> dict[str, dict[str, Any]]:
     edit = size_result["edit_visible_ms"]["p95"]
     return {
         "e2e_p95_vs_raw": {"value": e2e, "limit": round(1.3 * raw + 3, 2), "rule": "e2e p95 <= 1.3 x raw p95 + 3 ms"},
-        "reindex_vs_raw_ingest": {"value": reindex, "limit": round(1.25 * ingest, 2),
-                                  "rule": "reindex <= 1.25 x raw ingest"},
+        "reindex_vs_raw_ingest": {
+            "value": reindex,
+            "limit": round(1.25 * ingest, 2),
+            "rule": "reindex <= 1.25 x raw ingest",
+        },
         "app_memory_during_reindex": {"value": app_mb, "limit": 500, "rule": "app RSS < 500 MB during reindex"},
         "edit_visible_p95": {"value": edit, "limit": 2000, "rule": "edit searchable p95 <= 2 s"},
     }
@@ -27,8 +30,10 @@ def write(results: dict[str, Any], out: Path = RESULTS) -> tuple[Path, Path]:
     out.mkdir(parents=True, exist_ok=True)
     for size_result in results["sizes"].values():
         size_result["targets"] = {
-            name: {**t, "met": t["value"] <= t["limit"] if name != "app_memory_during_reindex"
-                   else t["value"] < t["limit"]}
+            name: {
+                **t,
+                "met": t["value"] <= t["limit"] if name != "app_memory_during_reindex" else t["value"] < t["limit"],
+            }
             for name, t in targets(size_result).items()
         }
     json_path, md_path = out / "latest.json", out / "latest.md"
@@ -76,8 +81,11 @@ def markdown(results: dict[str, Any]) -> str:
             "",
         ]
         if r.get("initial_build_seconds") is not None:
-            lines += [f"Initial index build by the starting app: {r['initial_build_seconds']} s "
-                      f"(app peak RSS {r['app_rss_mb']['high_water_mark']} MB).", ""]
+            lines += [
+                f"Initial index build by the starting app: {r['initial_build_seconds']} s "
+                f"(app peak RSS {r['app_rss_mb']['high_water_mark']} MB).",
+                "",
+            ]
     lines += ["Numbers come from one run on a shared machine; see latest.json for every figure.", ""]
     return "\n".join(lines)
 

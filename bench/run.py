@@ -43,16 +43,18 @@ def _wait_ready(app: App, engine: Engine, timeout: float) -> None:
         except Exception:  # the app's Meilisearch is still starting
             uids = []
         with Session(engine) as session:
-            pending = session.exec(select(func.count()).select_from(OutboxEvent)
-                                   .where(col(OutboxEvent.processed_at).is_(None))).one()
+            pending = session.exec(
+                select(func.count()).select_from(OutboxEvent).where(col(OutboxEvent.processed_at).is_(None))
+            ).one()
         if live in uids and not any(u.startswith(live + "_") for u in uids) and not pending:
             return
         time.sleep(1)
     raise RuntimeError(f"the index was not ready within {timeout:.0f}s; see {app.log_path}")
 
 
-def bench_size(size: int, *, n_queries: int, rounds: int, clients: int, seconds: float, edits: int,
-               batch_size: int) -> dict[str, Any]:
+def bench_size(
+    size: int, *, n_queries: int, rounds: int, clients: int, seconds: float, edits: int, batch_size: int
+) -> dict[str, Any]:
     ds = dataset.prepare(size)
     engine = ds.engine()
     typer.echo(f"[{size:,}] {ds.listings:,} listings in {ds.data_dir}", err=True)
@@ -70,8 +72,7 @@ def bench_size(size: int, *, n_queries: int, rounds: int, clients: int, seconds:
         query_set = queries.build_queries(engine, n_queries)
         raw = queries.raw_requests(query_set, engine=engine, meili_url=url, api_key=key, prefix=PREFIX)
         lat = measure.latencies(app.base_url, url, key, query_set, raw, rounds=rounds)
-        typer.echo(f"[{size:,}] latency e2e {measure.summary(lat.e2e_ms)} raw {measure.summary(lat.raw_ms)}",
-                   err=True)
+        typer.echo(f"[{size:,}] latency e2e {measure.summary(lat.e2e_ms)} raw {measure.summary(lat.raw_ms)}", err=True)
         thr = measure.throughput(app.base_url, query_set, clients=clients, seconds=seconds)
         typer.echo(f"[{size:,}] throughput {thr['rps']} req/s", err=True)
         delays = measure.edit_delays(engine, app.base_url, edits=edits)
@@ -79,26 +80,43 @@ def bench_size(size: int, *, n_queries: int, rounds: int, clients: int, seconds:
 
         with measure.SearchProbe(app.base_url, {"q": "pantry"}) as probe:
             reindex = ingest.run_reindex(ds.data_dir, PREFIX, app.pid, batch_size=batch_size)
-        reindex["probe"] = {"ok": probe.ok, "failed": probe.failed, "empty": probe.empty,
-                            "distinct_totals": sorted(probe.totals)[:5]}
+        reindex["probe"] = {
+            "ok": probe.ok,
+            "failed": probe.failed,
+            "empty": probe.empty,
+            "distinct_totals": sorted(probe.totals)[:5],
+        }
         typer.echo(f"[{size:,}] reindex {reindex}", err=True)
         export = ds.data_dir / "documents.ndjson"
         exported = ingest.export_documents(url, key, index_name(PREFIX), export)
-        ingest_seconds = ingest.raw_ingest(url, key, export, f"{PREFIX}_scratch_{int(time.time())}",
-                                           batch_size=batch_size)
+        ingest_seconds = ingest.raw_ingest(
+            url, key, export, f"{PREFIX}_scratch_{int(time.time())}", batch_size=batch_size
+        )
         export.unlink()
         typer.echo(f"[{size:,}] raw ingest of {exported:,} documents {ingest_seconds}s", err=True)
         meili_pid = app.meili_pid()
         return {
-            "listings": ds.listings, "documents": documents, "data_load_seconds": ds.load_seconds,
-            "initial_build_seconds": ready_seconds if built else None, "queries": len(query_set),
-            "rounds": rounds, "e2e_ms": measure.summary(lat.e2e_ms), "raw_ms": measure.summary(lat.raw_ms),
-            "throughput": thr, "edit_visible_ms": measure.summary(delays), "reindex": reindex,
-            "raw_ingest_seconds": ingest_seconds, "raw_ingest_documents": exported,
-            "app_rss_mb": {"peak_during_reindex": reindex["app_peak_rss_mb"], "now": round(rss_mb(app.pid), 1),
-                           "high_water_mark": round(peak_rss_mb(app.pid), 1)},
+            "listings": ds.listings,
+            "documents": documents,
+            "data_load_seconds": ds.load_seconds,
+            "initial_build_seconds": ready_seconds if built else None,
+            "queries": len(query_set),
+            "rounds": rounds,
+            "e2e_ms": measure.summary(lat.e2e_ms),
+            "raw_ms": measure.summary(lat.raw_ms),
+            "throughput": thr,
+            "edit_visible_ms": measure.summary(delays),
+            "reindex": reindex,
+            "raw_ingest_seconds": ingest_seconds,
+            "raw_ingest_documents": exported,
+            "app_rss_mb": {
+                "peak_during_reindex": reindex["app_peak_rss_mb"],
+                "now": round(rss_mb(app.pid), 1),
+                "high_water_mark": round(peak_rss_mb(app.pid), 1),
+            },
             "meilisearch_rss_mb": round(rss_mb(meili_pid), 1) if meili_pid else None,
-            "meilisearch": client.get_version().get("pkgVersion", "?"), "query_set": query_set,
+            "meilisearch": client.get_version().get("pkgVersion", "?"),
+            "query_set": query_set,
         }
     finally:
         stop_app(app)
@@ -107,9 +125,13 @@ def bench_size(size: int, *, n_queries: int, rounds: int, clients: int, seconds:
 
 def _environment(results: dict[str, Any]) -> dict[str, Any]:
     pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    return {"cpus": os.cpu_count(), "memory_gb": round(pages / 2**30, 1), "python": platform.python_version(),
-            "platform": platform.platform(),
-            "meilisearch": next((r["meilisearch"] for r in results["sizes"].values()), "?")}
+    return {
+        "cpus": os.cpu_count(),
+        "memory_gb": round(pages / 2**30, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "meilisearch": next((r["meilisearch"] for r in results["sizes"].values()), "?"),
+    }
 
 
 @cli.command()
@@ -125,8 +147,15 @@ def main(
     """Run the search benchmark and write bench/results/latest.json and latest.md."""
     results: dict[str, Any] = {"generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "sizes": {}}
     for size in [int(s.replace("_", "")) for s in sizes.split(",") if s.strip()]:
-        results["sizes"][str(size)] = bench_size(size, n_queries=n_queries, rounds=rounds, clients=clients,
-                                                 seconds=seconds, edits=edits, batch_size=batch_size)
+        results["sizes"][str(size)] = bench_size(
+            size,
+            n_queries=n_queries,
+            rounds=rounds,
+            clients=clients,
+            seconds=seconds,
+            edits=edits,
+            batch_size=batch_size,
+        )
     results["environment"] = _environment(results)
     json_path, md_path = report.write(results)
     typer.echo(md_path.read_text())

@@ -9,6 +9,7 @@ The app runs in process (uvicorn on a loopback port) over the benchmark's genera
 throwaway Meilisearch, indexed with the real reindex. Results go to bench/results/ui_budget.md.
 """
 
+import logging
 import shutil
 import statistics
 import tempfile
@@ -81,15 +82,20 @@ def gzip_decoded(data: bytes) -> bytes:
 def running_app(size: int) -> Iterator[tuple[str, int]]:
     data = dataset.prepare(size)
     workdir = Path(tempfile.mkdtemp(prefix="ui-budget-"))
-    settings = Settings(data_dir=workdir, meili_index_prefix=PREFIX, embedded_workers=False,
-                        database_url=f"sqlite:///{data.data_dir / 'directory.sqlite3'}")
+    settings = Settings(
+        data_dir=workdir,
+        meili_index_prefix=PREFIX,
+        embedded_workers=False,
+        database_url=f"sqlite:///{data.data_dir / 'directory.sqlite3'}",
+    )
     meili = start_embedded(settings)
     engine = data.engine()
     try:
         reindex(engine=engine, client=client_for(meili), prefix=PREFIX)
         app = create_app(settings, engine=engine, meili=meili)
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning",
-                                               access_log=False))
+        server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning", access_log=False)
+        )
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
         while not server.started:
@@ -118,8 +124,13 @@ def page_weight(client: httpx.Client, queries: Sequence[dict[str, Any]]) -> dict
         fragments.append(transfer(client, url, {**GZIP, "HX-Request": "true"})[0])
     heaviest = max(pages, key=lambda t: t.wire_bytes)
     fragment = max(fragments, key=lambda t: t.body_bytes)
-    return {"page": heaviest, "assets": assets, "first_load": heaviest.wire_bytes + sum(a.wire_bytes for a in assets),
-            "fragment": fragment, "fragment_wire": max(f.wire_bytes for f in fragments)}
+    return {
+        "page": heaviest,
+        "assets": assets,
+        "first_load": heaviest.wire_bytes + sum(a.wire_bytes for a in assets),
+        "fragment": fragment,
+        "fragment_wire": max(f.wire_bytes for f in fragments),
+    }
 
 
 def timings(client: httpx.Client, queries: Sequence[dict[str, Any]], rounds: int) -> dict[str, list[float]]:
@@ -154,39 +165,41 @@ def report(size: int, listings: int, weight: dict[str, Any], times: dict[str, li
         "time": ratio <= TIME_RATIO_BUDGET,
     }
     verdict = {True: "within budget", False: "OVER BUDGET"}
-    return "\n".join([
-        "# HTML UI budgets",
-        "",
-        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `python -m bench.ui_budget`, {listings:,} generated "
-        f"listings (size {size}), {len(times['api'])} queries from `bench.queries`, {rounds} rounds each, "
-        "app in process on loopback (uvicorn), gzip requested as browsers do.",
-        "",
-        "## Page weight",
-        "",
-        "Heaviest results page of the query set, first load (nothing cached):",
-        "",
-        "| resource | on the wire (bytes, gzip + headers) | uncompressed body (bytes) |",
-        "|---|---:|---:|",
-        *rows,
-        f"| **total first load** | **{weight['first_load']:,}** | |",
-        "",
-        f"- First load: {weight['first_load'] / 1024:.1f} KB of {PAGE_BUDGET // 1024} KB — {verdict[ok['page']]}.",
-        f"- Heaviest results fragment (htmx): {weight['fragment'].body_bytes / 1024:.1f} KB uncompressed, "
-        f"{weight['fragment_wire'] / 1024:.1f} KB on the wire, budget {FRAGMENT_BUDGET // 1024} KB — "
-        f"{verdict[ok['fragment']]}.",
-        "",
-        "## Server time: results page vs JSON API, same searches",
-        "",
-        "| | median (ms) | p95 (ms) | sum of per-query medians (ms) |",
-        "|---|---:|---:|---:|",
-        f"| `GET /api/v1/search` | {statistics.median(times['api']):.1f} | {percentile(times['api'], .95):.1f} | "
-        f"{sum(times['api']):.0f} |",
-        f"| `GET /search` (HTML) | {statistics.median(times['html']):.1f} | {percentile(times['html'], .95):.1f} | "
-        f"{sum(times['html']):.0f} |",
-        "",
-        f"- HTML / API time: **{ratio:.2f}x** (budget {TIME_RATIO_BUDGET}x) — {verdict[ok['time']]}.",
-        "",
-    ])
+    return "\n".join(
+        [
+            "# HTML UI budgets",
+            "",
+            f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `python -m bench.ui_budget`, {listings:,} generated "
+            f"listings (size {size}), {len(times['api'])} queries from `bench.queries`, {rounds} rounds each, "
+            "app in process on loopback (uvicorn), gzip requested as browsers do.",
+            "",
+            "## Page weight",
+            "",
+            "Heaviest results page of the query set, first load (nothing cached):",
+            "",
+            "| resource | on the wire (bytes, gzip + headers) | uncompressed body (bytes) |",
+            "|---|---:|---:|",
+            *rows,
+            f"| **total first load** | **{weight['first_load']:,}** | |",
+            "",
+            f"- First load: {weight['first_load'] / 1024:.1f} KB of {PAGE_BUDGET // 1024} KB — {verdict[ok['page']]}.",
+            f"- Heaviest results fragment (htmx): {weight['fragment'].body_bytes / 1024:.1f} KB uncompressed, "
+            f"{weight['fragment_wire'] / 1024:.1f} KB on the wire, budget {FRAGMENT_BUDGET // 1024} KB — "
+            f"{verdict[ok['fragment']]}.",
+            "",
+            "## Server time: results page vs JSON API, same searches",
+            "",
+            "| | median (ms) | p95 (ms) | sum of per-query medians (ms) |",
+            "|---|---:|---:|---:|",
+            f"| `GET /api/v1/search` | {statistics.median(times['api']):.1f} | {percentile(times['api'], 0.95):.1f} | "
+            f"{sum(times['api']):.0f} |",
+            f"| `GET /search` (HTML) | {statistics.median(times['html']):.1f} | "
+            f"{percentile(times['html'], 0.95):.1f} | {sum(times['html']):.0f} |",
+            "",
+            f"- HTML / API time: **{ratio:.2f}x** (budget {TIME_RATIO_BUDGET}x) — {verdict[ok['time']]}.",
+            "",
+        ]
+    )
 
 
 @cli.command()
@@ -195,6 +208,7 @@ def main(
     queries: Annotated[int, typer.Option(help="Queries from the benchmark's fixed set.")] = 40,
     rounds: Annotated[int, typer.Option(help="Requests per query and endpoint (median kept).")] = 7,
 ) -> None:
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request would drown the report
     with running_app(size) as (base_url, listings):
         query_set = build_queries(dataset.prepare(size).engine(), count=queries)
         with httpx.Client(base_url=base_url, timeout=30) as client:

@@ -69,6 +69,7 @@ def create_app(
 def _include_routers(app: FastAPI) -> None:
     from core.health import router as health_router
     from directory.hsds.api import router as hsds_router
+    from directory.meeting_guide import router as meeting_guide_router
     from directory.views import router as directory_router
     from search.api import router as search_api_router
     from search.runtime import register_workers
@@ -79,6 +80,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(search_api_router)
     app.include_router(search_pages_router)
     app.include_router(hsds_router)
+    app.include_router(meeting_guide_router)
     register_workers()  # the outbox sync (and first index build) when settings.embedded_workers
     from accounts.admin_views import router as account_admin_router
     from accounts.views import router as accounts_router

@@ -35,9 +35,18 @@ def N_(message: str) -> str:
 
 # The error page titles of core.web.TITLES, repeated here so the catalog holds them.
 _ERROR_TITLES = (
-    N_("Bad request"), N_("Please sign in"), N_("Not allowed"), N_("Not found"), N_("Method not allowed"),
-    N_("Conflict"), N_("Too large"), N_("Please check your input"), N_("Too many requests"),
-    N_("Something went wrong"), N_("Temporarily unavailable"), N_("Error"),
+    N_("Bad request"),
+    N_("Please sign in"),
+    N_("Not allowed"),
+    N_("Not found"),
+    N_("Method not allowed"),
+    N_("Conflict"),
+    N_("Too large"),
+    N_("Please check your input"),
+    N_("Too many requests"),
+    N_("Something went wrong"),
+    N_("Temporarily unavailable"),
+    N_("Error"),
 )
 
 
@@ -205,10 +214,19 @@ def install(env: Environment) -> None:
     """Real per-request translations and formatting helpers on the shared template environment."""
     env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(
-        format_time=_format_time, format_date=_format_date, format_day=_format_day, weekday=_format_weekday,
+        format_time=_format_time,
+        format_date=_format_date,
+        format_day=_format_day,
+        weekday=_format_weekday,
         number=_format_number,
     )
     env.globals.update(
-        path=_path, bare_path=_bare_path, static=_static, day_name=_day_name, LANGUAGES=LANGUAGES,
-        lang_of=request_lang, lang_params=lang_params, switch_language_url=switch_language_url,
+        path=_path,
+        bare_path=_bare_path,
+        static=_static,
+        day_name=_day_name,
+        LANGUAGES=LANGUAGES,
+        lang_of=request_lang,
+        lang_params=lang_params,
+        switch_language_url=switch_language_url,
     )

@@ -216,7 +216,9 @@ def _organization_phones(session: Session, org_ids: set[uuid.UUID]) -> dict[uuid
     return found
 
 
-def feed_entries(detail: ListingDetail, listing_url: ListingUrl, entity_phone: str | None = None) -> list[dict[str, Any]]:
+def feed_entries(
+    detail: ListingDetail, listing_url: ListingUrl, entity_phone: str | None = None
+) -> list[dict[str, Any]]:
     meeting = detail.meeting
     if meeting is None:
         return []
@@ -279,10 +281,12 @@ def _place(place: PlaceDetail) -> dict[str, Any]:
     }  # fmt: skip
     if addr is not None:
         street = None if secret else ", ".join(p for p in (addr.address_1, addr.address_2) if p) or None
-        region = f"{addr.state_province} {addr.postal_code}".strip()
-        found.update(address=street, city=addr.city, state=addr.state_province, postal_code=addr.postal_code,
-                     country=addr.country, region=addr.region,
-                     formatted_address=", ".join(p for p in (street, addr.city, region, addr.country) if p))  # fmt: skip
+        state_zip = f"{addr.state_province} {addr.postal_code}".strip()
+        found.update({
+            "address": street, "city": addr.city, "state": addr.state_province, "postal_code": addr.postal_code,
+            "country": addr.country, "region": addr.region,
+            "formatted_address": ", ".join(p for p in (street, addr.city, state_zip, addr.country) if p),
+        })  # fmt: skip
     return found
 
 

@@ -13,14 +13,13 @@ from dateutil import rrule
 
 from directory.models import Schedule
 
-_DAYS = {"MO": rrule.MO, "TU": rrule.TU, "WE": rrule.WE, "TH": rrule.TH, "FR": rrule.FR, "SA": rrule.SA,
-         "SU": rrule.SU}
+_DAYS = {"MO": rrule.MO, "TU": rrule.TU, "WE": rrule.WE, "TH": rrule.TH, "FR": rrule.FR, "SA": rrule.SA, "SU": rrule.SU}
 _BYDAY = re.compile(r"^(-?[1-5])?(MO|TU|WE|TH|FR|SA|SU)$")
 WEEKDAY_INDEX = {code: i for i, code in enumerate(["MO", "TU", "WE", "TH", "FR", "SA", "SU"])}
 
 
 def parse_byday(byday: str) -> list[tuple[int | None, str]]:
-    """"1SA,-1SU" -> [(1, "SA"), (-1, "SU")]; "MO" -> [(None, "MO")]. Unknown parts are skipped."""
+    """ "1SA,-1SU" -> [(1, "SA"), (-1, "SU")]; "MO" -> [(None, "MO")]. Unknown parts are skipped."""
     parsed: list[tuple[int | None, str]] = []
     for part in byday.split(","):
         match = _BYDAY.match(part.strip().upper())
@@ -34,8 +33,14 @@ def _rule(schedule: Schedule, start: datetime) -> rrule.rrule:
     last = schedule.until or schedule.valid_to
     until = datetime.combine(last, time(23, 59, 59)) if last else None
     freq: Literal[1, 2] = rrule.MONTHLY if schedule.freq == "MONTHLY" else rrule.WEEKLY
-    return rrule.rrule(freq, dtstart=start, interval=max(1, schedule.interval or 1), byweekday=days or None,
-                       until=until, count=None if until else schedule.count)
+    return rrule.rrule(
+        freq,
+        dtstart=start,
+        interval=max(1, schedule.interval or 1),
+        byweekday=days or None,
+        until=until,
+        count=None if until else schedule.count,
+    )
 
 
 def first_local_start(schedule: Schedule, today: date) -> datetime | None:

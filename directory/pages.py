@@ -21,8 +21,15 @@ from directory.schemas import is_timezone
 STALE_AFTER = timedelta(days=180)
 SOON = timedelta(minutes=60)
 VIEWER_ZONES = (
-    "America/New_York", "America/Chicago", "America/Denver", "America/Phoenix", "America/Los_Angeles",
-    "America/Anchorage", "Pacific/Honolulu", "America/Puerto_Rico", "Etc/UTC",
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Phoenix",
+    "America/Los_Angeles",
+    "America/Anchorage",
+    "Pacific/Honolulu",
+    "America/Puerto_Rico",
+    "Etc/UTC",
 )
 
 
@@ -114,12 +121,16 @@ def place_view(place: PlaceDetail) -> PlaceView:
     loc, address = place.location, place.address
     confidential = bool(loc.is_confidential)
     return PlaceView(
-        location_id=loc.id, name=loc.name,
+        location_id=loc.id,
+        name=loc.name,
         street=None if confidential or address is None else (address.address_1 or None),
         street_2=None if confidential or address is None else address.address_2,
-        city=address.city if address else "", state=address.state_province if address else "",
-        postal_code=address.postal_code if address else "", confidential=confidential,
-        latitude=None if confidential else loc.latitude, longitude=None if confidential else loc.longitude,
+        city=address.city if address else "",
+        state=address.state_province if address else "",
+        postal_code=address.postal_code if address else "",
+        confidential=confidential,
+        latitude=None if confidential else loc.latitude,
+        longitude=None if confidential else loc.longitude,
         transportation=None if confidential else loc.transportation,
         accessibility=[a.code or a.description or "" for a in place.accessibility if a.code or a.description],
     )
@@ -129,9 +140,13 @@ def schedule_row(schedule: Schedule, now: datetime, viewer: ZoneInfo | None) -> 
     start = next_start(schedule, now)
     return ScheduleRow(
         days=[(n, WEEKDAY_INDEX[code]) for n, code in parse_byday(schedule.byday)],
-        monthly=schedule.freq == "MONTHLY", opens_at=schedule.opens_at, closes_at=schedule.closes_at,
-        timezone=schedule.timezone, next_start=start,
-        viewer_start=start.astimezone(viewer) if start and viewer else None, description=schedule.description,
+        monthly=schedule.freq == "MONTHLY",
+        opens_at=schedule.opens_at,
+        closes_at=schedule.closes_at,
+        timezone=schedule.timezone,
+        next_start=start,
+        viewer_start=start.astimezone(viewer) if start and viewer else None,
+        description=schedule.description,
     )
 
 
@@ -166,10 +181,13 @@ def listing_page(*, session: Session, service_id: uuid.UUID, now: datetime, view
     online = bool(meeting and meeting.attendance_mode in ("online", "hybrid"))
     viewer = ZoneInfo(tz_name) if tz_name and online else None
     return ListingPage(
-        detail=detail, places=[place_view(p) for p in detail.places],
+        detail=detail,
+        places=[place_view(p) for p in detail.places],
         schedule=[schedule_row(s, now, viewer) for s in detail.schedules],
-        timing=timing(detail.schedules, now), stale=is_stale(detail.service.assured_date, now.date()),
-        online=online, viewer_tz=tz_name if online else None,
+        timing=timing(detail.schedules, now),
+        stale=is_stale(detail.service.assured_date, now.date()),
+        online=online,
+        viewer_tz=tz_name if online else None,
     )
 
 

@@ -55,12 +55,16 @@ def organization(request: Request, session: DbSession, organization_id: uuid.UUI
 
 @router.get("/services/{service_id}", response_class=HTMLResponse, name="service")
 def service(
-    request: Request, session: DbSession, service_id: uuid.UUID,
+    request: Request,
+    session: DbSession,
+    service_id: uuid.UUID,
     tz: Annotated[str | None, Query(max_length=64, description="Show online meeting times in this zone")] = None,
 ) -> HTMLResponse:
     page = pages.listing_page(session=session, service_id=service_id, now=utcnow(), viewer_tz=tz)
     context = {
-        "page": page, "listing": page.detail, "suggest_url": suggest_edit_url(request, service_id),
+        "page": page,
+        "listing": page.detail,
+        "suggest_url": suggest_edit_url(request, service_id),
         "share_url": str(request.url_for("service", service_id=service_id)),
     }
     return render(request, "directory/service.html", context)
@@ -72,6 +76,7 @@ def service_calendar(request: Request, session: DbSession, service_id: uuid.UUID
     body = ics.listing_calendar(detail, listing_url=str(request.url_for("service", service_id=service_id)))
     filename = f"{detail.meeting.slug if detail.meeting else service_id}.ics"
     return Response(
-        body, media_type="text/calendar; charset=utf-8",
+        body,
+        media_type="text/calendar; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

@@ -30,8 +30,9 @@ def insert_or_skip(session: Session, model: type[SQLModel], values: dict[str, An
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     stmt = insert(table).values(**values).on_conflict_do_nothing(index_elements=keys)
-    result = session.connection().execute(stmt)
-    return bool(result.rowcount)
+    # RETURNING, not rowcount: with RETURNING in play PostgreSQL drivers may report rowcount -1.
+    result = session.connection().execute(stmt.returning(*(table.c[k] for k in keys)))
+    return result.first() is not None
 
 
 def guarded_update(session: Session, referral: Referral, values: dict[str, Any], *, unclaimed: bool = False) -> None:

@@ -13,18 +13,23 @@ from core.outbox import record_change
 from directory.models import Capacity, Service
 from referrals import access, audit
 from referrals.codes import Role, Status
-from referrals.models import Referral, ReferralContactAttempt, ReferralNote
+from referrals.models import ReferralContactAttempt, ReferralNote
+
+MAX_NOTE = 2000
 
 
 def add_note(*, session: Session, referral_id: uuid.UUID, actor: User, body: str, now: datetime) -> ReferralNote:
     """A note shared between the referring peer and the receiving organization."""
     referral, viewer = access.visible_referral(session, referral_id, actor, now=now)
+    body = body.strip()
+    if not body or len(body) > MAX_NOTE:
+        raise ValidationFailed(f"Write a note of at most {MAX_NOTE:,} characters.", field="body")
     if not viewer.content_visible or viewer.label not in ("P", "O"):
         raise Forbidden("Only the referring peer and the receiving organization can add notes.")
     if referral.purged_at is not None:
         raise ValidationFailed("This referral's details were purged after the retention period.", field="body")
     role = Role.peer if viewer.label == "P" else Role.organization
-    note = ReferralNote(referral_id=referral.id, author_id=actor.id, author_role=role, body=body.strip(),
+    note = ReferralNote(referral_id=referral.id, author_id=actor.id, author_role=role, body=body,
                         created_at=now)
     session.add(note)
     session.flush()
@@ -64,7 +69,3 @@ def mark_listing_full(*, session: Session, referral_id: uuid.UUID, actor: User, 
     record_change(session, [service.id])
     session.commit()
     return service
-
-
-def referral_of(session: Session, referral_id: uuid.UUID) -> Referral | None:
-    return session.get(Referral, referral_id)

@@ -129,9 +129,7 @@ async def act(request: Request, session: DbSession, settings: AppSettings, user:
 
 @router.post("/referrals/{referral_id}/notes", name="referral_note")
 async def note(request: Request, session: DbSession, user: CurrentUser, referral_id: uuid.UUID) -> Response:
-    body = str((await request.form()).get("body", "")).strip()
-    if not body or len(body) > 2000:
-        raise ValidationFailed("Write a note of at most 2,000 characters.", field="body")
+    body = str((await request.form()).get("body", ""))
     records.add_note(session=session, referral_id=referral_id, actor=user, body=body, now=utcnow())
     return _back(request, referral_id)
 

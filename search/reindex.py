@@ -3,13 +3,14 @@
 Search keeps answering from the live index throughout; the swap is one atomic Meilisearch task. The index is
 never emptied and refilled.
 
-Changes made while the new index loads are not lost:
-- Outbox rows already pending when the reindex starts were committed before the load read anything, so the
-  new index holds their changes: after the swap they are marked processed (superseded), unless a worker
+Changes made while the new index loads are not lost. First, one query notes which outbox rows are visible
+(committed) at the start; the load reads the database after that, so the new index holds their changes.
+- Rows visible and pending at the start are marked processed (superseded) after the swap, unless a worker
   holds them, which then finishes them itself.
-- Every service with an outbox row created since the start (minus a safety margin for transactions that
-  were open at the start), processed or not, is re-synced to the new live index through new outbox rows,
-  i.e. through the ordinary sync path with its claims, and the reindex waits until they are done.
+- Every service with an outbox row created since the start, processed or not, is re-synced to the new live
+  index: every row not visible at the start and created since the start minus a margin (transactions that
+  were open at the start commit later), through new outbox rows, i.e. the ordinary sync path with its
+  claims; the reindex waits until they are done. Rows visible at the start need no replay.
 """
 
 import threading
@@ -18,13 +19,14 @@ import uuid
 from array import array
 from collections import deque
 from collections.abc import Callable, Iterator
+from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 import meilisearch
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-from sqlalchemy import func, update
+from sqlalchemy import func, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -42,7 +44,7 @@ log = get_logger(__name__)
 BATCH_SIZE = 5000
 MAX_IN_FLIGHT = 3  # document batches queued in Meilisearch before the loader waits for the oldest
 LOAD_TASK_TIMEOUT_S = 900.0
-REPLAY_MARGIN = timedelta(seconds=60)
+REPLAY_MARGIN = timedelta(minutes=10)  # longest write transaction we guard against
 REPLAY_TIMEOUT_S = 120.0
 _ID_CHUNK = 1000
 
@@ -74,8 +76,9 @@ def reindex(
 ) -> ReindexResult:
     """Rebuild the live index from the database; see the module docstring for the steps and guarantees."""
     live = index_name(prefix)
+    since = utcnow() - REPLAY_MARGIN
+    pending_at_start, visible = _snapshot(engine, since)
     started, clock = utcnow(), time.monotonic()
-    pending_at_start = _pending_ids(engine)
     temp = f"{live}_{started:%Y%m%d%H%M%S%f}"
     log.info("reindex started", index=live, building=temp)
     try:
@@ -87,7 +90,7 @@ def reindex(
     finally:
         _delete_quietly(client, temp)  # after the swap this is the previous live index
     superseded = _mark_superseded(engine, pending_at_start)
-    replayed = replay(engine=engine, client=client, index_uid=live, since=started - REPLAY_MARGIN)
+    replayed = replay(engine=engine, client=client, index_uid=live, since=since, exclude=visible)
     result = ReindexResult(
         index_uid=live,
         services=services,
@@ -144,14 +147,22 @@ def _load(
     return services, documents
 
 
-def replay(*, engine: Engine, client: meilisearch.Client, index_uid: str, since: datetime) -> int:
-    """Re-sync every service with an outbox row created since `since`; returns how many services."""
+def replay(
+    *,
+    engine: Engine,
+    client: meilisearch.Client,
+    index_uid: str,
+    since: datetime,
+    exclude: AbstractSet[int] = frozenset(),
+) -> int:
+    """Re-sync every service with an outbox row created since `since` (rows in `exclude` aside)."""
     with Session(engine, expire_on_commit=False) as session:
-        service_ids = session.exec(
-            select(OutboxEvent.entity_id)
-            .where(col(OutboxEvent.created_at) >= since, OutboxEvent.entity == "service")
-            .distinct()
+        found = session.exec(
+            select(OutboxEvent.id, OutboxEvent.entity_id).where(
+                col(OutboxEvent.created_at) >= since, OutboxEvent.entity == "service"
+            )
         ).all()
+        service_ids = list(dict.fromkeys(sid for row_id, sid in found if row_id not in exclude))
         rows = [OutboxEvent(entity="service", entity_id=sid) for sid in service_ids]
         session.add_all(rows)
         session.commit()
@@ -181,15 +192,21 @@ def _wait_processed(engine: Engine, client: meilisearch.Client, index_uid: str, 
         time.sleep(0.2)
 
 
-def _pending_ids(engine: Engine) -> "array[int]":
-    ids: array[int] = array("q")
+def _snapshot(engine: Engine, since: datetime) -> tuple["array[int]", set[int]]:
+    """In one statement (one snapshot): ids of rows pending now, and of rows created since `since`."""
+    c = OUTBOX.c
+    pending: array[int] = array("q")
+    recent: set[int] = set()
+    stmt = select(c.id, c.processed_at.is_(None), c.created_at >= since).where(
+        or_(c.processed_at.is_(None), c.created_at >= since)
+    )
     with engine.connect() as conn:
-        result = conn.execution_options(yield_per=10_000).execute(
-            select(OUTBOX.c.id).where(OUTBOX.c.processed_at.is_(None))
-        )
-        for (row_id,) in result:
-            ids.append(row_id)
-    return ids
+        for row_id, is_pending, is_recent in conn.execution_options(yield_per=10_000).execute(stmt):
+            if is_pending:
+                pending.append(row_id)
+            if is_recent:
+                recent.add(row_id)
+    return pending, recent
 
 
 def _mark_superseded(engine: Engine, ids: "array[int]") -> int:

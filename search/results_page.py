@@ -21,10 +21,11 @@ from search.timeslots import is_zone
 Link = Callable[[Mapping[str, Any]], str]
 SOON = timedelta(minutes=60)
 ONLINE_SOON = timedelta(hours=24)  # online meetings shown beside in-person results start within this
+ONLINE_SHOWN = 5
 KM_PER_MILE = 1.609344
 RADII_KM = (2, 5, 10, 25, 50, 100, 250)
 STARTING_WITHIN = (30, 60, 120, 240)
-FACET_LIMIT = 12
+FACET_LIMIT = 8
 MAX_PAGE = 1000  # the API's page limit
 # Facets shown as checkboxes, in page order: (query parameter, legend, label table for the template).
 CHECKBOX_FACETS: tuple[tuple[str, str, str], ...] = (
@@ -256,13 +257,14 @@ def results_page(
     pages = min(MAX_PAGE, max(1, math.ceil(result.total / max(1, result.per_page))))
     page = result.page
     empty = result.total == 0 and not result.online
+    soon = [h for h in result.online if starts_within(h, at, ONLINE_SOON)]
     return ResultsPage(
         params=params,
         raw=raw,
         total=result.total,
         sort=result.sort,
         hits=[hit_view(h, at, service_url, viewer_tz) for h in result.hits],
-        online=[hit_view(h, at, service_url, viewer_tz) for h in result.online if starts_within(h, at, ONLINE_SOON)],
+        online=[hit_view(h, at, service_url, viewer_tz) for h in soon[:ONLINE_SHOWN]],
         facets=facet_groups(result, raw),
         attendance=facet_options(result.facets.get("attendance", {}), _selected(raw, "attendance")),
         days=day_options(result, raw),

@@ -16,7 +16,7 @@ from core.logging import get_logger
 from search.client import client_for, index_exists
 from search.index_spec import index_name
 from search.reindex import ReindexCancelled, reindex
-from search.sync import SyncWorker
+from search.sync import SyncWorker, backoff_seconds
 
 log = get_logger(__name__)
 
@@ -35,7 +35,15 @@ def start_sync_worker(app: FastAPI) -> SyncWorker:
     client = client_for(app.state.meili)
 
     def bootstrap(stop: threading.Event) -> None:
-        build_index_if_missing(engine=engine, client=client, prefix=prefix, stop=stop)
+        failures = 0
+        while not stop.is_set():
+            try:
+                build_index_if_missing(engine=engine, client=client, prefix=prefix, stop=stop)
+                return
+            except Exception as exc:  # Meilisearch hiccup: try again rather than serve an index-less app
+                failures += 1
+                log.warning("initial search index build failed; retrying", error=str(exc)[:300])
+                stop.wait(backoff_seconds(failures))
 
     return SyncWorker(engine=engine, client=client, index_uid=index_name(prefix), before=bootstrap).start()
 

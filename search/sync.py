@@ -35,12 +35,13 @@ from core.logging import get_logger
 from core.outbox import OutboxEvent
 from search.client import iter_documents, service_filter, wait_succeeded
 from search.documents import documents_for
+from search.filters import in_clause
 
 log = get_logger(__name__)
 
 OUTBOX: Table = OutboxEvent.metadata.tables["outbox_event"]
-LEASE = timedelta(seconds=120)
-TASK_TIMEOUT_S = 60.0  # well under LEASE: a lease never runs out while its worker still waits on a task
+LEASE = timedelta(seconds=180)
+TASK_TIMEOUT_S = 60.0  # a batch waits for at most two tasks: the lease outlives a slow batch
 BATCH_SIZE = 500
 POLL_INTERVAL = 0.2
 BACKOFF_CAP = 30.0
@@ -138,7 +139,7 @@ def indexed_doc_ids(client: meilisearch.Client, index_uid: str, service_ids: lis
     found: set[str] = set()
     try:
         for start in range(0, len(service_ids), _FILTER_CHUNK):
-            chunk = service_ids[start:start + _FILTER_CHUNK]
+            chunk = service_ids[start : start + _FILTER_CHUNK]
             docs = iter_documents(client, index_uid, filter=service_filter(chunk), fields=["id"])
             found.update(str(doc["id"]) for doc in docs)
     except MeilisearchApiError as exc:
@@ -149,7 +150,11 @@ def indexed_doc_ids(client: meilisearch.Client, index_uid: str, service_ids: lis
 
 
 def push_services(
-    *, session: Session, client: meilisearch.Client, index_uid: str, service_ids: list[uuid.UUID],
+    *,
+    session: Session,
+    client: meilisearch.Client,
+    index_uid: str,
+    service_ids: list[uuid.UUID],
     timeout_s: float = TASK_TIMEOUT_S,
 ) -> int:
     """Make the index hold exactly the current documents of these services; returns the documents sent.
@@ -162,13 +167,13 @@ def push_services(
     indexed = indexed_doc_ids(client, index_uid, service_ids)
     docs, current = documents_for(session, service_ids)
     keep = {doc_id for ids in current.values() for doc_id in ids} | {str(d["id"]) for d in docs}
-    stale: list[str | int] = sorted(indexed - keep)
+    stale = sorted(indexed - keep)
     index = client.index(index_uid)
     tasks: list[int] = []
     if docs:
         tasks.append(index.add_documents(docs, primary_key="id").task_uid)
     if stale:
-        tasks.append(index.delete_documents(ids=stale).task_uid)
+        tasks.append(index.delete_documents(filter=in_clause("id", stale)).task_uid)  # `id` is filterable
     for task_uid in tasks:
         wait_succeeded(client, task_uid, timeout_s=timeout_s)
     return len(docs)

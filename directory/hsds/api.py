@@ -79,7 +79,11 @@ def _found(body: dict[str, Any] | None, what: str) -> JSONResponse:
 
 @router.get("/", name="hsds_root")
 def root(settings: AppSettings) -> dict[str, str]:
-    return {"version": HSDS_VERSION, "profile": PROFILE_URL, "openapi_url": f"{settings.base_url.rstrip('/')}/openapi.json"}
+    return {
+        "version": HSDS_VERSION,
+        "profile": PROFILE_URL,
+        "openapi_url": f"{settings.base_url.rstrip('/')}/openapi.json",
+    }
 
 
 @router.get("/services", name="hsds_services")

@@ -139,18 +139,24 @@ def service(b: Bundle, obj: Service, *, with_places: bool = True) -> Row:
     body = service_item(b, obj)
     sid = obj.id
     if with_places:
-        body["service_at_locations"] = [service_at_location(b, x) for x in b.children(ServiceAtLocation, "service_id", sid)]
+        body["service_at_locations"] = [
+            service_at_location(b, x) for x in b.children(ServiceAtLocation, "service_id", sid)
+        ]
+
+    def own(model: Any) -> list[Any]:
+        return b.children(model, "service_id", sid)
+
     lists = {
-        "schedules": [simple(b, "schedule", x) for x in b.children(Schedule, "service_id", sid)],
-        "phones": [phone(b, x) for x in b.children(Phone, "service_id", sid)],
-        "languages": [simple(b, "language", x) for x in b.children(Language, "service_id", sid)],
-        "cost_options": [simple(b, "cost_option", x) for x in b.children(CostOption, "service_id", sid)],
-        "funding": [simple(b, "funding", x) for x in b.children(Funding, "service_id", sid)],
-        "required_documents": [simple(b, "required_document", x) for x in b.children(RequiredDocument, "service_id", sid)],
-        "service_areas": [simple(b, "service_area", x) for x in b.children(ServiceArea, "service_id", sid)],
-        "contacts": [contact(b, x) for x in b.children(Contact, "service_id", sid)],
+        "schedules": [simple(b, "schedule", x) for x in own(Schedule)],
+        "phones": [phone(b, x) for x in own(Phone)],
+        "languages": [simple(b, "language", x) for x in own(Language)],
+        "cost_options": [simple(b, "cost_option", x) for x in own(CostOption)],
+        "funding": [simple(b, "funding", x) for x in own(Funding)],
+        "required_documents": [simple(b, "required_document", x) for x in own(RequiredDocument)],
+        "service_areas": [simple(b, "service_area", x) for x in own(ServiceArea)],
+        "contacts": [contact(b, x) for x in own(Contact)],
         "attributes": attributes(b, "service", obj),
-    }  # fmt: skip
+    }
     for key, items in lists.items():
         _nested(body, key, items, always=True)
     return body

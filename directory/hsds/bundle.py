@@ -162,12 +162,12 @@ def _load_nested_phones(b: Bundle) -> None:
 
 
 def merge(into: Bundle, other: Bundle) -> None:
-    for model, rows in other.rows.items():
-        into.rows[model].update(rows)
+    for model, by_id in other.rows.items():
+        into.rows[model].update(by_id)
     for key, groups in other.groups.items():
         target = into.groups.setdefault(key, defaultdict(list))
-        for parent, rows in groups.items():
-            target[parent] = rows
+        for parent, children in groups.items():
+            target[parent] = children
     for link, attrs in other.attributes.items():
         into.attributes[link] = attrs
     into.terms.update(other.terms)

@@ -124,4 +124,3 @@ def import_meeting_guide(
         report = run(engine=engine, source=source, fellowship=fellowship, timezone=timezone, actor=actor,
                      progress=progress)  # fmt: skip
     _finish(report, report_file)
-

@@ -17,6 +17,7 @@ from typing import IO, Any, Literal
 
 from rich.progress import Progress
 from sqlalchemy import Table, func
+from sqlalchemy import select as core_select
 from sqlalchemy.engine import Engine, Row
 from sqlmodel import Session, col, select
 
@@ -24,7 +25,7 @@ from directory.hsds import bodies
 from directory.hsds.bundle import load_organizations, load_services
 from directory.hsds.query import stream_ids
 from directory.hsds.serialize import clean, extension_rows, hsds_row, is_constant, taxonomy_rows, term_rows
-from directory.hsds.spec import BY_NAME, RESOURCES, descriptor
+from directory.hsds.spec import BY_NAME, RESOURCES, descriptor, table_of
 from directory.hsds.values import cell
 from directory.models import Location, Meeting, Organization, Service
 from directory.models_details import Taxonomy, TaxonomyTerm
@@ -60,11 +61,12 @@ def _snapshot(session: Session) -> None:
 
 def _rows(session: Session, table: Table, batch: int = BATCH) -> Iterator[list[Row[Any]]]:
     """All rows of a table in id order, a batch at a time (keyset pagination, plain Core rows)."""
-    key = table.c.id if "id" in table.c else table.c.location_id
-    stmt = select(table)
+    key = table.c.id
+    stmt = core_select(table)
     if table.name == "address":  # an address needs to know whether its location is confidential
-        stmt = select(table, col(Location.is_confidential).label("location_confidential")).join(
-            Location.__table__, col(Location.id) == table.c.location_id  # type: ignore[attr-defined]
+        place = table_of(Location)
+        stmt = core_select(table, place.c.is_confidential.label("location_confidential")).join(
+            place, place.c.id == table.c.location_id
         )
     last = None
     while True:
@@ -77,7 +79,7 @@ def _rows(session: Session, table: Table, batch: int = BATCH) -> Iterator[list[R
 
 
 def _count(session: Session, table: Table) -> int:
-    return int(session.execute(select(func.count()).select_from(table)).scalar_one())
+    return int(session.execute(core_select(func.count()).select_from(table)).scalar_one())
 
 
 @contextmanager
@@ -103,7 +105,7 @@ def _export_csv(session: Session, out: Path, summary: ExportSummary, progress: P
         writers["taxonomy"].write_many(taxonomy_rows())
         writers["taxonomy_term"].write_many(term_rows())
         for resource in RESOURCES:
-            table: Table = resource.model.__table__  # type: ignore[attr-defined]
+            table = table_of(resource.model)
             with _task(progress, f"export {resource.path}", _count(session, table)) as advance:
                 for rows in _rows(session, table):
                     _write_batch(resource.name, rows, writers)
@@ -127,7 +129,7 @@ def _write_batch(name: str, rows: list[Row[Any]], writers: dict[str, "_Writer"])
 
 
 def _write_meetings(session: Session, attributes: "_Writer") -> None:
-    for rows in _rows(session, Meeting.__table__, BATCH):  # type: ignore[attr-defined]
+    for rows in _rows(session, table_of(Meeting), BATCH):
         for row in rows:
             attributes.write_many(extension_rows("meeting", row))
 
@@ -156,9 +158,9 @@ class _Writer:
 def _export_json(session: Session, out: Path, summary: ExportSummary, progress: Progress | None) -> None:
     _write_ndjson(out / "taxonomies.ndjson", summary, _taxonomies(session))
     _write_ndjson(out / "taxonomy_terms.ndjson", summary, _terms(session))
-    with _task(progress, "export organizations", _count(session, Organization.__table__)) as advance:  # type: ignore[arg-type]
+    with _task(progress, "export organizations", _count(session, table_of(Organization))) as advance:
         _write_ndjson(out / "organizations.ndjson", summary, _organizations(session, advance))
-    with _task(progress, "export services", _count(session, Service.__table__)) as advance:  # type: ignore[arg-type]
+    with _task(progress, "export services", _count(session, table_of(Service))) as advance:
         _write_ndjson(out / "services.ndjson", summary, _services(session, advance))
 
 
@@ -206,4 +208,3 @@ def _terms(session: Session) -> Iterator[dict[str, Any]]:
         for term in terms:
             if not is_constant("taxonomy_term", term.id):
                 yield bodies.taxonomy_term(term, stored.get(term.taxonomy_id) if term.taxonomy_id else None)
-

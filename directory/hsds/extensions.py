@@ -104,8 +104,15 @@ TERM_IDS = frozenset(BY_TERM) | frozenset(TYPE_BY_TERM)
 def term_rows() -> list[dict[str, Any]]:
     """Every constant term as an HSDS taxonomy_term row."""
     rows = [
-        {"id": f.term_id, "code": f.code, "name": f.code, "description": f.description,
-         "taxonomy": TAXONOMIES[0]["name"], "language": "en", "taxonomy_id": EXTENSIONS_TAXONOMY_ID}
+        {
+            "id": f.term_id,
+            "code": f.code,
+            "name": f.code,
+            "description": f.description,
+            "taxonomy": TAXONOMIES[0]["name"],
+            "language": "en",
+            "taxonomy_id": EXTENSIONS_TAXONOMY_ID,
+        }
         for f in FIELDS
     ]
     rows += [
@@ -162,15 +169,23 @@ def _slug_ok(text: str) -> bool:
 
 def attribute(link_id: uuid.UUID, field: ExtField, value: str) -> dict[str, Any]:
     return {
-        "id": uuid.uuid5(link_id, f"ext:{field.code}"), "link_id": link_id, "taxonomy_term_id": field.term_id,
-        "link_type": "extension", "link_entity": field.entity, "value": value,
+        "id": uuid.uuid5(link_id, f"ext:{field.code}"),
+        "link_id": link_id,
+        "taxonomy_term_id": field.term_id,
+        "link_type": "extension",
+        "link_entity": field.entity,
+        "value": value,
     }
 
 
 def type_attribute(service_id: uuid.UUID, code: str) -> dict[str, Any]:
     return {
-        "id": uuid.uuid5(service_id, f"meeting-type:{code}"), "link_id": service_id,
-        "taxonomy_term_id": type_term_id(code), "link_type": "meeting_type", "link_entity": "service", "value": code,
+        "id": uuid.uuid5(service_id, f"meeting-type:{code}"),
+        "link_id": service_id,
+        "taxonomy_term_id": type_term_id(code),
+        "link_type": "meeting_type",
+        "link_entity": "service",
+        "value": code,
     }
 
 

@@ -10,7 +10,7 @@ HSDS page, tabular JSON), NDJSON dumps such as our own export, or a zip of any o
    give places without a point an approximate one, record an outbox row per service, commit once.
 """
 
-import json
+import pickle
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -99,7 +99,7 @@ def _validate(inputs: Inputs, ledger: Ledger, spool: "_Spool", report: ImportRep
                 report.add(problem)
             with _task(progress, f"check {path.name}", count_lines(path)) as advance:
                 for row in csv_rows(resource, path):
-                    _check(row, ledger, report)
+                    spool.write(resource, _check(row, ledger, report))
                     advance(1)
     for path in inputs.json:
         with _task(progress, f"check {path.name}", None) as advance:
@@ -107,10 +107,11 @@ def _validate(inputs: Inputs, ledger: Ledger, spool: "_Spool", report: ImportRep
             advance(1)
 
 
-def _check(row: SourceRow, ledger: Ledger, report: ImportReport) -> None:
+def _check(row: SourceRow, ledger: Ledger, report: ImportReport) -> dict[str, Any]:
     typed = check_row(row, report.add)
     ledger.note(row, typed, report)
     report.rows_read += 1
+    return typed
 
 
 def _validate_json(path: Path, ledger: Ledger, spool: "_Spool", report: ImportReport) -> None:
@@ -120,8 +121,7 @@ def _validate_json(path: Path, ledger: Ledger, spool: "_Spool", report: ImportRe
             report.add(item)
             continue
         for row in _json_rows(item, report, warned):
-            _check(row, ledger, report)
-            spool.write(row)
+            spool.write(row.resource, _check(row, ledger, report))
 
 
 def _json_rows(item: JsonItem, report: ImportReport, warned: set[tuple[str, str]]) -> Iterator[SourceRow]:
@@ -155,8 +155,10 @@ def _write_all(
     try:
         for resource in WRITE_ORDER:
             with _task(progress, f"write {resource}", len(ledger.ids.get(resource, ()))) as advance:
-                for batch in _batches(_typed_rows(inputs, spool, resource)):
-                    writer.write(resource, batch)
+                for batch in spool.batches(resource):
+                    rows = [r for r in batch if r.get("id") is not None and not is_constant(resource, r["id"])]
+                    if rows:
+                        writer.write(resource, rows)
                     advance(len(batch))
             writer.finish_resource(resource)
         writer.write_meetings()
@@ -171,26 +173,6 @@ def _write_all(
         raise
 
 
-def _typed_rows(inputs: Inputs, spool: "_Spool", resource: str) -> Iterator[dict[str, Any]]:
-    sources = [csv_rows(resource, path) for path in inputs.csv.get(resource, [])] + [spool.rows(resource)]
-    for source in sources:
-        for row in source:
-            typed = check_row(row)
-            if typed.get("id") is not None and not is_constant(resource, typed["id"]):
-                yield typed
-
-
-def _batches(rows: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
-    batch: list[dict[str, Any]] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= BATCH:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 @contextmanager
 def _task(progress: Progress | None, label: str, total: int | None) -> Iterator[Any]:
     task = progress.add_task(label, total=total) if progress is not None else None
@@ -203,13 +185,14 @@ def _task(progress: Progress | None, label: str, total: int | None) -> Iterator[
 
 
 class _Spool:
-    """Rows flattened out of JSON bodies, kept on disk per resource between the two passes."""
+    """Checked rows, kept on disk per resource between the two passes (pickled lists of 1,000)."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder / "spool"
         self.folder.mkdir(parents=True, exist_ok=True)
         self.stack = ExitStack()
-        self.handles: dict[str, IO[str]] = {}
+        self.handles: dict[str, IO[bytes]] = {}
+        self.pending: dict[str, list[dict[str, Any]]] = {}
 
     def __enter__(self) -> "_Spool":
         return self
@@ -217,20 +200,29 @@ class _Spool:
     def __exit__(self, *exc: object) -> None:
         self.stack.close()
 
-    def write(self, row: SourceRow) -> None:
-        handle = self.handles.get(row.resource)
-        if handle is None:
-            handle = self.stack.enter_context((self.folder / f"{row.resource}.ndjson").open("w", encoding="utf-8"))
-            self.handles[row.resource] = handle
-        handle.write(json.dumps([row.file, row.row, row.pointer, row.values, row.tabular]) + "\n")
+    def write(self, resource: str, row: dict[str, Any]) -> None:
+        pending = self.pending.setdefault(resource, [])
+        pending.append(row)
+        if len(pending) >= BATCH:
+            self._flush(resource)
 
-    def rows(self, resource: str) -> Iterator[SourceRow]:
-        if (handle := self.handles.get(resource)) is not None:
-            handle.flush()
-        path = self.folder / f"{resource}.ndjson"
-        if not path.exists():
+    def _flush(self, resource: str) -> None:
+        handle = self.handles.get(resource)
+        if handle is None:
+            handle = self.stack.enter_context((self.folder / f"{resource}.pickle").open("wb"))
+            self.handles[resource] = handle
+        pickle.dump(self.pending.pop(resource, []), handle, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def batches(self, resource: str) -> Iterator[list[dict[str, Any]]]:
+        if self.pending.get(resource):
+            self._flush(resource)
+        handle = self.handles.get(resource)
+        if handle is None:
             return
-        with path.open(encoding="utf-8") as handle:
-            for line in handle:
-                file, row, pointer, values, tabular = json.loads(line)
-                yield SourceRow(resource, file, row, pointer, values, tabular)
+        handle.flush()
+        with (self.folder / f"{resource}.pickle").open("rb") as source:
+            while True:
+                try:
+                    yield pickle.load(source)  # noqa: S301  (our own file, written moments ago)
+                except EOFError:
+                    return

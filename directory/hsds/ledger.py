@@ -11,14 +11,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from directory.hsds import extensions
 from directory.hsds.bundle import CHUNK
 from directory.hsds.report import ImportReport, Problem
 from directory.hsds.serialize import is_constant
 from directory.hsds.sources import SourceRow
-from directory.hsds.spec import BY_NAME
+from directory.hsds.spec import BY_NAME, table_of
 from directory.hsds.validate import ALSO_REQUIRED
 from directory.hsds.values import BadValue
 from directory.models import Meeting
@@ -118,14 +118,16 @@ class Ledger:
         for value in sorted(missing, key=str):
             file, row, at = values[value]
             if required:
-                report.add(Problem(file, row, at, f"refers to {target} {value}, which is neither in the import nor stored"))
+                report.add(
+                    Problem(file, row, at, f"refers to {target} {value}, which is neither in the import nor stored")
+                )
             else:
                 report.add(Problem(file, row, at, f"{target} {value} not found: reference left empty", "warning"))
         if not required:
             self.dangling[(resource, name)] = missing
 
     def _missing(self, session: Session, resource: str, wanted: set[uuid.UUID]) -> set[uuid.UUID]:
-        table = BY_NAME[resource].model.__table__  # type: ignore[attr-defined]
+        table = table_of(BY_NAME[resource].model)
         missing = {v for v in wanted if v not in self.ids[resource] and not is_constant(resource, v)}
         ordered = sorted(missing, key=str)
         for start in range(0, len(ordered), CHUNK):
@@ -160,16 +162,19 @@ def _stored_meetings(session: Session, service_ids: list[uuid.UUID]) -> dict[uui
     found: dict[uuid.UUID, Meeting] = {}
     for start in range(0, len(service_ids), CHUNK):
         chunk = service_ids[start : start + CHUNK]
-        rows = session.execute(select(Meeting).where(Meeting.service_id.in_(chunk))).scalars()  # type: ignore[attr-defined]
+        rows = session.execute(select(Meeting).where(col(Meeting.service_id).in_(chunk))).scalars()
         found.update((m.service_id, m) for m in rows)
     return found
 
 
-def _taken_slugs(session: Session, slugs: dict[str, uuid.UUID], report: ImportReport, at: dict[uuid.UUID, Locator]) -> None:
+def _taken_slugs(
+    session: Session, slugs: dict[str, uuid.UUID], report: ImportReport, at: dict[uuid.UUID, Locator]
+) -> None:
     names = sorted(slugs)
     for start in range(0, len(names), CHUNK):
         chunk = names[start : start + CHUNK]
-        rows = session.execute(select(Meeting.slug, Meeting.service_id).where(Meeting.slug.in_(chunk)))  # type: ignore[attr-defined]
+        stmt = select(col(Meeting.slug), col(Meeting.service_id)).where(col(Meeting.slug).in_(chunk))
+        rows = session.execute(stmt)
         for slug, owner in rows:
             if owner != slugs[slug]:
                 file, row, where = at[slugs[slug]]

@@ -151,7 +151,7 @@ def organizations_query(search: str | None) -> Select:
 
 def page_ids(session: Session, stmt: Select, request: PageRequest) -> tuple[list[uuid.UUID], int]:
     id_column = stmt.selected_columns[0]
-    total = session.exec(select(func.count()).select_from(stmt.subquery())).one()  # type: ignore[call-overload]
+    total = session.exec(select(func.count()).select_from(stmt.subquery())).one()
     offset = (request.page - 1) * request.per_page
     ids = session.exec(stmt.order_by(id_column).offset(offset).limit(request.per_page)).all()  # type: ignore[call-overload]
     return list(ids), int(total)
@@ -207,7 +207,9 @@ def render_organizations(*, full: bool = False, full_service: bool = False) -> R
             return [bodies.clean(bodies.hsds_row("organization", orgs[i])) for i in ids if i in orgs]
         b = load_organizations(session, ids, full_services=full_service)
         mode = "full" if full_service else "list"
-        return [bodies.organization(b, b.rows[Organization][i], services=mode) for i in ids if i in b.rows[Organization]]
+        return [
+            bodies.organization(b, b.rows[Organization][i], services=mode) for i in ids if i in b.rows[Organization]
+        ]
 
     return render
 
@@ -287,7 +289,7 @@ def _union_page(
     session: Session, constants: list[Row], stmt: Select, request: PageRequest, render: Callable[[Any], Row]
 ) -> Row:
     counted = stmt.order_by(None)
-    stored_total = session.exec(select(func.count()).select_from(counted.subquery())).one()  # type: ignore[call-overload]
+    stored_total = session.exec(select(func.count()).select_from(counted.subquery())).one()
     total = len(constants) + int(stored_total)
     start = (request.page - 1) * request.per_page
     head = constants[start : start + request.per_page]
@@ -297,7 +299,6 @@ def _union_page(
         offset = max(0, start - len(constants))
         rows = list(session.exec(stmt.offset(offset).limit(rest)).all())  # type: ignore[call-overload]
     return page_body(head + [render(r) for r in rows], total, request)
-
 
 
 def taxonomy_body(session: Session, taxonomy_id: uuid.UUID) -> Row | None:

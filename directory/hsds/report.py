@@ -73,4 +73,5 @@ class ImportReport:
             extra = f" (and {self.more_problems} more problems)" if self.more_problems else ""
             return f"rejected: {len(self.errors)} errors{extra}; nothing was changed"
         parts = [f"{name}: +{c.inserted} ~{c.updated} ={c.unchanged}" for name, c in self.counts.items()]
-        return f"imported {self.rows_read} rows ({', '.join(parts) or 'nothing'}); {self.services_changed} services changed"
+        counts = ", ".join(parts) or "nothing"
+        return f"imported {self.rows_read} rows ({counts}); {self.services_changed} services given an outbox row"

@@ -15,6 +15,7 @@ from directory.hsds.spec import BY_NAME, Field, nests
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 _METADATA = {"type": "array", "items": {"type": "object"}}
+MAX_DEPTH = 10  # deeper than any HSDS body (organization > location > contact > phone > language > ...)
 
 
 def _field(field: Field) -> dict[str, Any]:
@@ -31,23 +32,23 @@ def _json_required(field: Field) -> bool:
     return field.required and (field.name == "id" or field.format != "uuid") and field.name != "link_entity"
 
 
-def _entity(name: str) -> dict[str, Any]:
+@cache
+def _entity(name: str, depth: int) -> dict[str, Any]:
+    """The schema of one resource with its nesting written out to `depth` levels (deeper: any object).
+
+    Written out rather than `$ref`-erenced: validating a large dump is then much faster. Sub-schemas are
+    shared objects, so the schema stays small."""
     spec = BY_NAME[name]
     properties: dict[str, Any] = {f.name: _field(f) for f in spec.fields}
     for nest in nests(name):
-        ref = {"$ref": f"#/$defs/{nest.resource}"}
-        properties[nest.key] = {"type": "array", "items": ref} if nest.many else ref
+        inner = _entity(nest.resource, depth - 1) if depth > 0 else {"type": "object"}
+        properties[nest.key] = {"type": "array", "items": inner} if nest.many else inner
     properties["metadata"] = _METADATA
     return {"type": "object", "properties": properties, "required": [f.name for f in spec.fields if _json_required(f)]}
 
 
-@cache
 def body_schema(resource: str) -> dict[str, Any]:
-    return {
-        "$schema": DIALECT,
-        "$ref": f"#/$defs/{resource}",
-        "$defs": {name: _entity(name) for name in BY_NAME},
-    }
+    return {"$schema": DIALECT, **_entity(resource, MAX_DEPTH)}
 
 
 @cache

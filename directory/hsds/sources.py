@@ -114,7 +114,9 @@ def csv_header_problems(resource: str, path: Path) -> tuple[list[str], list[Prob
         Problem(path.name, 1, name, "unknown column, ignored", "warning") for name in header if name not in spec.by_name
     ]
     problems += [
-        Problem(path.name, 1, f.name, "required column is missing") for f in spec.fields if f.required and f.name not in header
+        Problem(path.name, 1, f.name, "required column is missing")
+        for f in spec.fields
+        if f.required and f.name not in header
     ]
     if len(set(header)) != len(header):
         problems.append(Problem(path.name, 1, None, "a column name appears twice"))
@@ -235,7 +237,9 @@ def flatten(item: JsonItem) -> list[SourceRow]:
     return list(merged.values())
 
 
-def _walk(resource: str, obj: dict[str, Any], item: JsonItem, pointer: str, implied: dict[str, Any]) -> Iterator[SourceRow]:
+def _walk(
+    resource: str, obj: dict[str, Any], item: JsonItem, pointer: str, implied: dict[str, Any]
+) -> Iterator[SourceRow]:
     spec = BY_NAME[resource]
     values = {k: v for k, v in obj.items() if k in spec.by_name}
     for name, value in implied.items():

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Literal
 
+from sqlalchemy import Table
 from sqlmodel import SQLModel
 
 from directory.models import (
@@ -243,6 +244,12 @@ NESTING: dict[str, tuple[Nest, ...]] = {
 }  # fmt: skip
 
 
+def table_of(model: type[SQLModel]) -> Table:
+    """The SQLAlchemy table of a model (typed, for Core statements)."""
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    return table
+
+
 def nests(resource: str) -> tuple[Nest, ...]:
     """Nested keys a body of this resource may carry (every resource but attribute/taxonomy has attributes)."""
     own = NESTING.get(resource, ())
@@ -285,6 +292,11 @@ def _resource_descriptor(resource: Resource) -> dict[str, Any]:
     if foreign:
         schema["foreignKeys"] = foreign
     return {
-        "name": resource.name, "path": resource.path, "format": "csv", "mediatype": "text/csv",
-        "encoding": "utf-8", "profile": "tabular-data-resource", "schema": schema,
+        "name": resource.name,
+        "path": resource.path,
+        "format": "csv",
+        "mediatype": "text/csv",
+        "encoding": "utf-8",
+        "profile": "tabular-data-resource",
+        "schema": schema,
     }

@@ -16,7 +16,7 @@ from annotated_types import Ge, Le, MaxLen, MinLen
 from directory.hsds.report import Problem, Severity
 from directory.hsds.serialize import STREET_PLACEHOLDERS
 from directory.hsds.sources import SourceRow
-from directory.hsds.spec import BY_NAME, Field
+from directory.hsds.spec import BY_NAME, Field, table_of
 from directory.hsds.timezones import MAX_OFFSET, MIN_OFFSET
 from directory.hsds.values import BadValue, parse
 
@@ -51,7 +51,7 @@ def _base(annotation: Any) -> type:
 def columns(resource: str) -> dict[str, Column]:
     """What our table for `resource` accepts, read from its model."""
     model = BY_NAME[resource].model
-    table = model.__table__  # type: ignore[attr-defined]
+    table = table_of(model)
     found = {}
     for name, info in model.model_fields.items():
         if name not in table.c:
@@ -96,20 +96,21 @@ def check_row(src: SourceRow, report: Report | None = None) -> dict[str, Any]:
 
 def _required(src: SourceRow, fields: tuple[Field, ...], typed: dict[str, Any], problem: Any) -> None:
     for field in fields:
-        needed = field.required or (src.resource, field.name) in ALSO_REQUIRED
-        if not needed:
+        ours = (src.resource, field.name) in ALSO_REQUIRED
+        if not (field.required or ours):
             continue
-        if field.name in src.values and typed.get(field.name) is None and src.values[field.name] in (None, ""):
+        stated = field.name in src.values
+        if stated and typed.get(field.name) is None and src.values[field.name] in (None, ""):
             problem(field.name, "required but empty")
-        elif field.name not in src.values and (not src.tabular or (src.resource, field.name) in ALSO_REQUIRED):
-            if field.ref or (src.resource, field.name) in ALSO_REQUIRED:
-                problem(field.name, f"missing: say which {field.ref or 'record'} this belongs to")
+        elif not stated and (ours or (field.ref and not src.tabular)):
+            # A CSV without the column was reported once for its header; a body implies ids by nesting.
+            problem(field.name, f"missing: say which {field.ref or 'record'} this belongs to")
 
 
 def _fits(resource: str, field: Field, value: Any) -> Any:
     """Our table's limits on top of HSDS: raises BadValue, returns the value as the column stores it."""
     column = columns(resource).get(field.name)
-    if column is None or field.name == "timezone" and resource == "schedule":
+    if column is None or (field.name == "timezone" and resource == "schedule"):
         return value
     if column.kind is int and isinstance(value, int | float):
         if isinstance(value, float) and not value.is_integer():
@@ -141,7 +142,7 @@ def _special(resource: str, typed: dict[str, Any], problem: Any) -> None:
         elif (lat is None) != (lng is None) and ("latitude" in typed or "longitude" in typed):
             problem("latitude", "latitude and longitude come together; the lone one is ignored", "warning")
             typed["latitude"] = typed["longitude"] = None
-    if resource == "schedule" and (offset := typed.get("timezone")) is not None:
-        if not MIN_OFFSET <= offset <= MAX_OFFSET or (offset * 4) % 1:
-            problem("timezone", f"{offset} is not a UTC offset in hours (-12 to +14, in quarter hours)")
-            typed["timezone"] = None
+    offset = typed.get("timezone") if resource == "schedule" else None
+    if offset is not None and (not MIN_OFFSET <= offset <= MAX_OFFSET or (offset * 4) % 1):
+        problem("timezone", f"{offset} is not a UTC offset in hours (-12 to +14, in quarter hours)")
+        typed["timezone"] = None

@@ -13,18 +13,18 @@ from datetime import UTC, datetime, time
 from typing import Any
 
 from sqlalchemy import Table, bindparam, insert, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
-from core.outbox import record_change
+from core.outbox import OutboxEvent
 from directory.geocoding import approximate_point, timezone_for
 from directory.hsds import extensions
 from directory.hsds.bundle import CHUNK
 from directory.hsds.ledger import Ledger
 from directory.hsds.report import ImportReport
-from directory.hsds.spec import BY_NAME
+from directory.hsds.spec import BY_NAME, table_of
 from directory.hsds.timezones import zone_for_offset
 from directory.hsds.validate import columns
-from directory.models import Address, Location, Meeting, Service, ServiceAtLocation
+from directory.models import Meeting
 
 Row = dict[str, Any]
 SELF_REFERENCES = {"organization": "parent_organization_id", "taxonomy_term": "parent_id"}
@@ -32,7 +32,7 @@ _STAMPED = ("created_at", "last_modified")
 
 
 def _table(resource: str) -> Table:
-    return BY_NAME[resource].model.__table__  # type: ignore[attr-defined,no-any-return]
+    return table_of(BY_NAME[resource].model)
 
 
 def _chunks(items: Iterable[Any], size: int = CHUNK) -> Iterable[list[Any]]:
@@ -103,9 +103,11 @@ class Writer:
 
     def _upsert(self, resource: str, rows: list[Row]) -> None:
         table = _table(resource)
-        existing = {}
+        existing: dict[Any, Any] = {}
         for chunk in _chunks(r["id"] for r in rows):
-            existing.update((r.id, r._mapping) for r in self.session.execute(select(table).where(table.c.id.in_(chunk))))
+            existing.update(
+                (r.id, r._mapping) for r in self.session.execute(select(table).where(table.c.id.in_(chunk)))
+            )
         inserts, updates = [], []
         for row in rows:
             old = existing.get(row["id"])
@@ -151,12 +153,13 @@ class Writer:
     def _zones(self, rows: list[Row]) -> None:
         places = self._place_zones(rows)
         table = _table("schedule")
-        stored = dict(self.session.execute(select(table.c.id, table.c.timezone).where(table.c.id.in_([r["id"] for r in rows]))).all())  # type: ignore[arg-type]
+        stmt = select(table.c.id, table.c.timezone).where(table.c.id.in_([r["id"] for r in rows]))
+        stored: dict[Any, str] = {row_id: zone for row_id, zone in self.session.execute(stmt)}
         for row in rows:
             offset = row.get("timezone")
-            opens: time | None = row.get("opens_at")
-            if offset is None and opens is not None and opens.utcoffset() is not None:
-                offset = (opens.utcoffset() or 0).total_seconds() / 3600  # type: ignore[union-attr]
+            opens = row.get("opens_at")
+            if offset is None and isinstance(opens, time) and (shift := opens.utcoffset()) is not None:
+                offset = shift.total_seconds() / 3600  # "09:00-05:00" says the offset itself
             for name in ("opens_at", "closes_at"):
                 if isinstance(row.get(name), time):
                     row[name] = row[name].replace(tzinfo=None)
@@ -164,37 +167,54 @@ class Writer:
 
     def _place_zones(self, rows: list[Row]) -> dict[Any, str]:
         """The zone of each schedule's place: its location, its service-at-location's, or its service's."""
-        s = self.session
-        sal_place = dict(s.execute(select(ServiceAtLocation.id, ServiceAtLocation.location_id).where(  # type: ignore[call-overload]
-            ServiceAtLocation.id.in_({r["service_at_location_id"] for r in rows if r.get("service_at_location_id")}))).all())  # type: ignore[attr-defined]
+        sal = _table("service_at_location")
+        wanted_sals = {r["service_at_location_id"] for r in rows if r.get("service_at_location_id")}
+        sal_place = dict(self._pairs(select(sal.c.id, sal.c.location_id).where(sal.c.id.in_(wanted_sals))))
+        wanted_services = {r["service_id"] for r in rows if r.get("service_id")}
         service_place: dict[Any, Any] = {}
-        wanted = {r["service_id"] for r in rows if r.get("service_id")}
-        for sid, lid in s.execute(select(ServiceAtLocation.service_id, ServiceAtLocation.location_id)  # type: ignore[call-overload]
-                                  .where(ServiceAtLocation.service_id.in_(wanted)).order_by(ServiceAtLocation.id)):  # type: ignore[attr-defined]
-            service_place.setdefault(sid, lid)
-        choice = {r["id"]: r.get("location_id") or sal_place.get(r.get("service_at_location_id"))
-                  or service_place.get(r.get("service_id")) for r in rows}  # fmt: skip
-        zones = {}
-        for lid, zone, lat, lng in s.execute(select(Location.id, Location.timezone, Location.latitude, Location.longitude)  # type: ignore[call-overload]
-                                             .where(Location.id.in_({v for v in choice.values() if v}))):  # type: ignore[attr-defined]
-            zones[lid] = zone or (timezone_for(lat, lng) if lat is not None and lng is not None else None)
-        return {sid: zones[lid] for sid, lid in choice.items() if zones.get(lid)}
+        stmt = select(sal.c.service_id, sal.c.location_id).where(sal.c.service_id.in_(wanted_services))
+        for service_id, location_id in self._pairs(stmt.order_by(sal.c.id)):
+            service_place.setdefault(service_id, location_id)
+        choice = {
+            r["id"]: r.get("location_id")
+            or sal_place.get(r.get("service_at_location_id"))
+            or service_place.get(r.get("service_id"))
+            for r in rows
+        }
+        zones = self._location_zones({v for v in choice.values() if v})
+        return {row_id: zones[lid] for row_id, lid in choice.items() if zones.get(lid)}
+
+    def _pairs(self, stmt: Any) -> list[tuple[Any, Any]]:
+        return [(a, b) for a, b in self.session.execute(stmt)]
+
+    def _location_zones(self, location_ids: set[Any]) -> dict[Any, str]:
+        loc = _table("location")
+        stmt = select(loc.c.id, loc.c.timezone, loc.c.latitude, loc.c.longitude).where(loc.c.id.in_(location_ids))
+        zones: dict[Any, str] = {}
+        for lid, zone, lat, lng in self.session.execute(stmt):
+            found = zone or (timezone_for(lat, lng) if lat is not None and lng is not None else None)
+            if found:
+                zones[lid] = found
+        return zones
 
     def _fix_points(self) -> None:
+        loc, addr = _table("location"), _table("address")
         for chunk in _chunks(self.need_point):
             stmt = (
-                select(Location.id, Address.postal_code, Address.city, Address.state_province)  # type: ignore[call-overload]
-                .join(Address, Address.location_id == Location.id)
-                .where(Location.id.in_(chunk), Location.latitude.is_(None))  # type: ignore[attr-defined,union-attr]
-                .order_by(Address.id)
+                select(loc.c.id, addr.c.postal_code, addr.c.city, addr.c.state_province)
+                .join(addr, addr.c.location_id == loc.c.id)
+                .where(loc.c.id.in_(chunk), loc.c.latitude.is_(None))
+                .order_by(addr.c.id)
             )
             fixes: dict[Any, Row] = {}
             for lid, postal, city, state in self.session.execute(stmt):
                 place = None if lid in fixes else approximate_point(postal_code=postal, city=city, state=state)
                 if place is not None:
-                    fixes[lid] = {"b_id": lid, "latitude": place.latitude, "longitude": place.longitude,
-                                  "coordinates_approximate": True, "timezone": place.timezone or None}  # fmt: skip
-            self._update(_table("location"), list(fixes.values()))
+                    fixes[lid] = {
+                        "b_id": lid, "latitude": place.latitude, "longitude": place.longitude,
+                        "coordinates_approximate": True, "timezone": place.timezone or None,
+                    }  # fmt: skip
+            self._update(loc, list(fixes.values()))
         self.need_point.clear()
 
     # -- extensions and meetings ----------------------------------------------------------------------
@@ -217,7 +237,8 @@ class Writer:
     def write_meetings(self) -> None:
         meetings = self.ledger.meetings
         for chunk in _chunks(meetings):
-            known = {m.service_id: m for m in self.session.execute(select(Meeting).where(Meeting.service_id.in_(chunk))).scalars()}  # type: ignore[attr-defined]
+            stmt = select(Meeting).where(col(Meeting.service_id).in_(chunk))
+            known = {m.service_id: m for m in self.session.execute(stmt).scalars()}
             inserts, updates = [], []
             for sid in chunk:
                 values = {k: v for k, v in meetings[sid].items()}
@@ -240,13 +261,16 @@ class Writer:
     def record_changes(self) -> None:
         """An outbox row for every service the import touched, in the import's transaction."""
         touched = set(self.ledger.services) | set(self.ledger.ext_targets.get("service", {}))
-        at_places = self.ledger.ids.get("location", set())
-        touched |= self._services(select(ServiceAtLocation.service_id), ServiceAtLocation.location_id, at_places)
+        sal, service = _table("service_at_location"), _table("service")
+        touched |= self._services(select(sal.c.service_id), sal.c.location_id, self.ledger.ids.get("location", set()))
         of_organizations = self.ledger.ids.get("organization", set())
-        touched |= self._services(select(Service.id), Service.organization_id, of_organizations)
+        touched |= self._services(select(service.c.id), service.c.organization_id, of_organizations)
+        # The rows `core.outbox.record_change` adds, written in bulk: one ORM object per service would cost
+        # a minute per 100,000 services.
+        outbox = table_of(OutboxEvent)
         for chunk in _chunks(touched, 1000):
-            record_change(self.session, chunk)
-            self.session.flush()
+            rows = [{"entity": "service", "entity_id": sid, "created_at": self.now, "attempts": 0} for sid in chunk]
+            self.session.execute(insert(outbox), rows)
         self.report.services_changed = len(touched)
 
     def _services(self, stmt: Any, column: Any, ids: set[uuid.UUID]) -> set[uuid.UUID]:
@@ -256,11 +280,11 @@ class Writer:
         return found
 
 
-_MEETING_DEFAULTS = {name: None for name in ("conference_url", "conference_url_notes", "conference_phone",
-                                             "conference_phone_notes", "group_name", "group_notes", "location_notes")}
-_MEETING_DEFAULTS["attendance_mode"] = "in_person"
+_MEETING_DEFAULTS: dict[str, Any] = {
+    "attendance_mode": "in_person", "conference_url": None, "conference_url_notes": None, "conference_phone": None,
+    "conference_phone_notes": None, "group_name": None, "group_notes": None, "location_notes": None,
+}  # fmt: skip
 
 
 def _meeting_table() -> Table:
-    return Meeting.__table__  # type: ignore[attr-defined,no-any-return]
-
+    return table_of(Meeting)

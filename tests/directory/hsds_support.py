@@ -80,7 +80,9 @@ def strict(schema: Any) -> Any:
 def _validators(name: str) -> tuple[Draft202012Validator, Draft202012Validator]:
     schema = _load(COMPILED / f"{name}.json")
     checker = FormatChecker()
-    return Draft202012Validator(schema, format_checker=checker), Draft202012Validator(strict(schema), format_checker=checker)
+    return Draft202012Validator(schema, format_checker=checker), Draft202012Validator(
+        strict(schema), format_checker=checker
+    )
 
 
 def schema_errors(name: str, body: Any) -> list[str]:
@@ -121,14 +123,22 @@ def plain_schema_errors(name: str, body: Any) -> list[str]:
 
 # --- sample data ---------------------------------------------------------------------------------------
 
-_ORG = OrganizationIn(key="org:central-office", name="Central Office", website="https://central.example.org",
-                      email="info@central.example.org", description="Meeting lists and help for the area.")
+_ORG = OrganizationIn(
+    key="org:central-office",
+    name="Central Office",
+    website="https://central.example.org",
+    email="info@central.example.org",
+    description="Meeting lists and help for the area.",
+)
 _PANTRY_ORG = OrganizationIn(key="org:pantry", name="Northside Pantry", description="")
 
 
 def _place(key: str, **kw: Any) -> LocationIn:
     base: dict[str, Any] = {
-        "key": key, "name": "St. Mark's Church", "latitude": 41.8864, "longitude": -87.6186,
+        "key": key,
+        "name": "St. Mark's Church",
+        "latitude": 41.8864,
+        "longitude": -87.6186,
         "timezone": "America/Chicago",
         "address": AddressIn(address_1="100 N Michigan Ave", city="Chicago", state_province="IL", postal_code="60601"),
         "accessibility": ["wheelchair"],

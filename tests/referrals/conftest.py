@@ -175,3 +175,22 @@ def snapshot(session: Session, referral_id: uuid.UUID) -> tuple[str, int, str | 
 def mail_texts(settings: Settings) -> list[str]:
     folder = settings.data_dir / "mail"
     return [p.read_text(errors="replace") for p in sorted(folder.glob("*.eml"))] if folder.exists() else []
+
+
+# --- HTTP -------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def app(settings: Settings, engine: Any, meili_server: Any) -> Any:
+    from core.app import create_app
+
+    return create_app(settings, engine=engine, meili=meili_server)
+
+
+@pytest.fixture
+def people(app: Any, session: Session, world: World) -> dict[str, Any]:
+    """Everyone in `world`, signed in: people["peer"].browser / .api / .csrf / .post_form(...)."""
+    from tests.referrals.web import sign_in
+
+    names = ("peer", "peer_b", "member", "member_b", "admin", "outsider", "supervisor")
+    return {name: sign_in(app, session, getattr(world, name)) for name in names}

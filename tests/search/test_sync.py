@@ -123,7 +123,10 @@ def test_a_deleted_listing_and_a_removed_location_disappear(
 
 
 def test_a_failed_task_keeps_rows_pending_with_the_error(
-    engine: Engine, session: Session, meili_client: meilisearch.Client, search_index: str,
+    engine: Engine,
+    session: Session,
+    meili_client: meilisearch.Client,
+    search_index: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import search.sync as sync_module
@@ -143,8 +146,10 @@ def test_a_failed_task_keeps_rows_pending_with_the_error(
     assert row.last_error and "not a valid id" in row.last_error
 
     monkeypatch.setattr(sync_module, "documents_for", real_documents_for)
-    wait_until(lambda: run_once(engine=engine, client=meili_client, index_uid=search_index) == 1,
-               what="retry after the backoff")
+    wait_until(
+        lambda: run_once(engine=engine, client=meili_client, index_uid=search_index) == 1,
+        what="retry after the backoff",
+    )
     assert outbox(session)[0].attempts == 1
 
 

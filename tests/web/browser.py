@@ -10,16 +10,22 @@ from pathlib import Path
 import pytest
 import uvicorn
 from fastapi import FastAPI
+from playwright.sync_api import ViewportSize
 
 from core.settings import PROJECT_ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 AXE = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = PROJECT_ROOT / "test-artifacts" / "screenshots"
-PHONE = {"width": 375, "height": 740}
-DESKTOP = {"width": 1280, "height": 900}
+PHONE: ViewportSize = {"width": 375, "height": 740}
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 
 
 def require_chromium() -> str:
@@ -27,7 +33,8 @@ def require_chromium() -> str:
     if not CHROMIUM.is_file():
         pytest.fail(
             f"{CHROMIUM} is missing: install it with `make browser-deps` (scripts/install-chromium.sh) "
-            "and run the browser tests again.", pytrace=False,
+            "and run the browser tests again.",
+            pytrace=False,
         )
     if not AXE.is_file():
         pytest.fail(f"{AXE} is missing: run `npm ci` (make setup).", pytrace=False)
@@ -44,8 +51,7 @@ def free_port() -> int:
 def serve(app: FastAPI) -> Iterator[str]:
     """Run the app in a background thread until the block ends; yields its base URL."""
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False,
-                            lifespan="on")
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="uvicorn-test", daemon=True)
     thread.start()

@@ -41,47 +41,103 @@ class Directory:
 
 def build_directory(session: Session) -> Directory:
     loop_aa = make_listing(
-        session, name="Loop Noon Group", kind="meeting", organization="Loop Alano Club", categories=["aa"],
-        fellowship="aa", types=["O", "D", "X"], description="A friendly open discussion meeting at lunchtime.",
+        session,
+        name="Loop Noon Group",
+        kind="meeting",
+        organization="Loop Alano Club",
+        categories=["aa"],
+        fellowship="aa",
+        types=["O", "D", "X"],
+        description="A friendly open discussion meeting at lunchtime.",
         places=[place(street="100 W Randolph St", accessibility=["wheelchair"])],
         schedules=[weekly("MO,TU,WE,TH,FR", "12:00", "13:00"), weekly("1SA", "10:00", "11:30", freq="MONTHLY")],
     )
     esperanza = make_listing(
-        session, name="Grupo Esperanza", kind="meeting", organization="Distrito NA Pilsen", categories=["na"],
-        fellowship="na", types=["C", "S"], languages=["es"], costs=["free"],
-        places=[place(41.8569, -87.6597, street="1800 S Blue Island Ave", postal_code="60608",
-                      name="Iglesia San Pablo")],
+        session,
+        name="Grupo Esperanza",
+        kind="meeting",
+        organization="Distrito NA Pilsen",
+        categories=["na"],
+        fellowship="na",
+        types=["C", "S"],
+        languages=["es"],
+        costs=["free"],
+        places=[
+            place(41.8569, -87.6597, street="1800 S Blue Island Ave", postal_code="60608", name="Iglesia San Pablo")
+        ],
         schedules=[weekly("TU,TH", "19:00", "20:30")],
     )
     pantry = make_listing(
-        session, name="Northside Food Pantry", organization="Northside Neighbors", categories=["food-pantry"],
-        languages=["en", "es"], costs=["free"], capacity="waitlist", assured_date=date(2024, 1, 1),
+        session,
+        name="Northside Food Pantry",
+        organization="Northside Neighbors",
+        categories=["food-pantry"],
+        languages=["en", "es"],
+        costs=["free"],
+        capacity="waitlist",
+        assured_date=date(2024, 1, 1),
         places=[place(41.9717, -87.6590, street="4600 N Broadway", postal_code="60640", name="Parish Hall")],
         schedules=[weekly("MO,WE,FR", "09:00", "17:00")],
     )
     online = make_listing(
-        session, name="Daily Online Reflection", kind="meeting", organization="Online Intergroup",
-        categories=["aa"], fellowship="aa", types=["O", "MED"], attendance="online", places=[],
-        conference_url="https://meet.example.org/reflect", timezone="America/New_York",
+        session,
+        name="Daily Online Reflection",
+        kind="meeting",
+        organization="Online Intergroup",
+        categories=["aa"],
+        fellowship="aa",
+        types=["O", "MED"],
+        attendance="online",
+        places=[],
+        conference_url="https://meet.example.org/reflect",
+        timezone="America/New_York",
         schedules=[weekly("SU,MO,TU,WE,TH,FR,SA", "13:00", "14:00")],
     )
     shelter = make_listing(
-        session, name="Safe Haven Shelter", organization="Safe Haven", categories=["emergency-shelter"],
-        places=[place(41.92, -87.65, confidential=True, postal_code="60614", secret_street="77 Hidden Lane",
-                      secret_point=(41.9220, -87.6520), name="Safe Haven House")],
+        session,
+        name="Safe Haven Shelter",
+        organization="Safe Haven",
+        categories=["emergency-shelter"],
+        places=[
+            place(
+                41.92,
+                -87.65,
+                confidential=True,
+                postal_code="60614",
+                secret_street="77 Hidden Lane",
+                secret_point=(41.9220, -87.6520),
+                name="Safe Haven House",
+            )
+        ],
     )
     session.add(Phone(service_id=shelter.id, number="312-555-0147"))
     session.commit()
     rides = make_listing(
-        session, name="Recovery Rides", organization="Chicago Recovery Alliance", categories=["rides-to-treatment"],
-        costs=["medicaid"], places=[place(41.8800, -87.6300, street="20 S Wacker Dr", postal_code="60606",
-                                          name="Dispatch office")],
+        session,
+        name="Recovery Rides",
+        organization="Chicago Recovery Alliance",
+        categories=["rides-to-treatment"],
+        costs=["medicaid"],
+        places=[place(41.8800, -87.6300, street="20 S Wacker Dr", postal_code="60606", name="Dispatch office")],
         schedules=[weekly("MO,TU,WE,TH,FR", "06:00", "20:00")],
     )
     brooklyn = make_listing(
-        session, name="Brooklyn Food Bank", organization="Brooklyn Neighbors", categories=["food-bank"],
-        places=[place(40.6782, -73.9442, street="1 Eastern Pkwy", city="Brooklyn", state="NY", postal_code="11216",
-                      timezone="America/New_York")], timezone="America/New_York",
+        session,
+        name="Brooklyn Food Bank",
+        organization="Brooklyn Neighbors",
+        categories=["food-bank"],
+        places=[
+            place(
+                40.6782,
+                -73.9442,
+                street="1 Eastern Pkwy",
+                city="Brooklyn",
+                state="NY",
+                postal_code="11216",
+                timezone="America/New_York",
+            )
+        ],
+        timezone="America/New_York",
         schedules=[weekly("SA", "10:00", "14:00")],
     )
     return Directory(loop_aa, esperanza, pantry, online, shelter, rides, brooklyn)
@@ -89,7 +145,10 @@ def build_directory(session: Session) -> Directory:
 
 @pytest.fixture
 def directory(
-    session: Session, taxonomy: None, search_index: str, meili_client: meilisearch.Client  # noqa: F811
+    session: Session,
+    taxonomy: None,  # noqa: F811  (fixtures re-exported from tests/search/conftest.py)
+    search_index: str,  # noqa: F811
+    meili_client: meilisearch.Client,
 ) -> Directory:
     data = build_directory(session)
     push(meili_client, search_index, session, data.all)

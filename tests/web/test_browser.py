@@ -9,13 +9,23 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from fastapi import FastAPI
 from icalendar import Calendar
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright, Request, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Geolocation,
+    Page,
+    Playwright,
+    Request,
+    ViewportSize,
+    sync_playwright,
+)
 
 from tests.web.browser import AXE, CHROMIUM_ARGS, DESKTOP, PHONE, SCREENSHOTS, require_chromium, serve
 from tests.web.conftest import Directory
 
 pytestmark = pytest.mark.browser
-GEO_LOOP = {"latitude": 41.878113, "longitude": -87.629799}
+GEO_LOOP: Geolocation = {"latitude": 41.878113, "longitude": -87.629799}
 
 
 @pytest.fixture(scope="session")
@@ -47,8 +57,9 @@ class Watched:
         self.cookies_set: list[str] = []
         self.console_errors: list[str] = []
         context.on("request", self._request)
-        context.on("response", lambda r: self.cookies_set.extend(
-            v for k, v in r.headers.items() if k.lower() == "set-cookie"))
+        context.on(
+            "response", lambda r: self.cookies_set.extend(v for k, v in r.headers.items() if k.lower() == "set-cookie")
+        )
 
     def _request(self, request: Request) -> None:
         self.requests.append(request.url)
@@ -168,12 +179,12 @@ def test_listing_page_and_calendar_download(base_url: str, directory: Directory,
     page.get_by_role("link", name="Loop Noon Group").click()
     page.wait_for_url(f"**/services/{directory.loop_aa.id}")
     assert page.get_by_role("heading", level=1).inner_text() == "Loop Noon Group"
-    assert page.get_by_role("link", name="Directions on OpenStreetMap").get_attribute("href").startswith(
-        "https://www.openstreetmap.org/?mlat=41.878100&mlon=-87.629800")
+    directions = page.get_by_role("link", name="Directions on OpenStreetMap").get_attribute("href") or ""
+    assert directions.startswith("https://www.openstreetmap.org/?mlat=41.878100&mlon=-87.629800")
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Add to my calendar (.ics)").click()
     calendar = Calendar.from_ical(download_info.value.path().read_bytes())
-    rules = sorted(str(e["RRULE"].to_ical(), "ascii") for e in calendar.walk("VEVENT"))
+    rules = sorted(str(e["RRULE"].to_ical(), "ascii") for e in calendar.walk("VEVENT"))  # type: ignore[arg-type]
     assert rules == ["FREQ=MONTHLY;BYDAY=1SA", "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR"]
     assert {e["DTSTART"].params["TZID"] for e in calendar.walk("VEVENT")} == {"America/Chicago"}
     page.goto(f"{base_url}/services/{directory.online.id}")
@@ -204,7 +215,8 @@ def axe_violations(page: Page) -> list[dict[str, Any]]:
     result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
     return [
         {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
-        for v in result["violations"] if v["impact"] in ("serious", "critical")
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
     ]
 
 
@@ -212,10 +224,16 @@ def test_no_serious_accessibility_violations(base_url: str, directory: Directory
     # Playwright injects axe as an inline script, which our CSP rightly refuses: bypass it for this test only.
     context = browser.new_context(viewport=DESKTOP, bypass_csp=True)
     page = context.new_page()
-    urls = ["/", "/search?near=60601", "/search?near=60601&category=food&lang=es",
-            "/search?near=60601&radius_km=2&category=food-bank", f"/services/{directory.loop_aa.id}",
-            f"/services/{directory.online.id}", f"/organizations/{directory.loop_aa.organization_id}",
-            f"/services/{directory.loop_aa.id}x"]
+    urls = [
+        "/",
+        "/search?near=60601",
+        "/search?near=60601&category=food&lang=es",
+        "/search?near=60601&radius_km=2&category=food-bank",
+        f"/services/{directory.loop_aa.id}",
+        f"/services/{directory.online.id}",
+        f"/organizations/{directory.loop_aa.organization_id}",
+        f"/services/{directory.loop_aa.id}x",
+    ]
     found = {}
     for url in urls:
         page.goto(base_url + url)
@@ -251,7 +269,8 @@ def test_pages_fit_narrow_screens_and_200_percent_zoom(
     base_url: str, directory: Directory, browser: Browser, width: int
 ) -> None:
     """640 CSS px is a 1280 px window at 200 % zoom; 320 px is the WCAG reflow width."""
-    context = browser.new_context(viewport={"width": width, "height": 800})
+    viewport: ViewportSize = {"width": width, "height": 800}
+    context = browser.new_context(viewport=viewport)
     page = context.new_page()
     for url in ("/", "/search?near=60601", f"/services/{directory.loop_aa.id}"):
         page.goto(base_url + url)

@@ -89,8 +89,9 @@ def test_calendar_file_recurs_weekly_and_monthly_in_the_listing_zone(client: Tes
 
 def test_calendar_of_a_confidential_listing_has_no_street(client: TestClient, session: Session, taxonomy: None) -> None:
     service = make_listing(
-        session, name="Shelter group", places=[place(41.92, -87.65, confidential=True, postal_code="60614",
-                                                     secret_street="9 Quiet Ct")],
+        session,
+        name="Shelter group",
+        places=[place(41.92, -87.65, confidential=True, postal_code="60614", secret_street="9 Quiet Ct")],
         schedules=[weekly("WE", "18:00", "19:00")],
     )
     body = client.get(f"/services/{service.id}/calendar.ics").text
