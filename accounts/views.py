@@ -128,7 +128,7 @@ def reset(
 def _account_page(
     request: Request, session: DbSession, user: User, *, status: int = 200, **extra: Any
 ) -> Response:
-    defaults = {"errors": {}, "new_token": None, "done": request.query_params.get("done")}
+    defaults: dict[str, Any] = {"errors": {}, "new_token": None, "done": request.query_params.get("done")}
     context = base_context(request, tokens=api_tokens.list_tokens(session=session, user=user),
                            **{**defaults, **extra})
     return no_store(render(request, "accounts/account.html", context, status_code=status))

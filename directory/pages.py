@@ -15,7 +15,7 @@ from core.errors import ValidationFailed
 from directory import listing
 from directory.listing import ListingDetail, PlaceDetail
 from directory.models import Organization, Schedule
-from directory.occurrences import WEEKDAY_INDEX, duration, next_start, parse_byday
+from directory.occurrences import WEEKDAY_INDEX, duration, is_in_progress, next_start, parse_byday
 from directory.schemas import is_timezone
 
 STALE_AFTER = timedelta(days=180)
@@ -151,19 +151,9 @@ def schedule_row(schedule: Schedule, now: datetime, viewer: ZoneInfo | None) -> 
 
 
 def timing(schedules: list[Schedule], now: datetime) -> Timing:
-    in_progress = False
-    upcoming: list[datetime] = []
-    for sch in schedules:
-        if sch.opens_at is None:
-            continue
-        length = duration(sch.opens_at, sch.closes_at)
-        began = next_start(sch, now - length)
-        if began is not None and began <= now:
-            in_progress = True
-        start = next_start(sch, now)
-        if start is not None:
-            upcoming.append(start)
-    first = min(upcoming, default=None)
+    timed = [s for s in schedules if s.opens_at is not None]
+    in_progress = any(is_in_progress(s, now, duration(s.opens_at, s.closes_at)) for s in timed if s.opens_at)
+    first = min((start for s in timed if (start := next_start(s, now)) is not None), default=None)
     minutes = None
     if first is not None and first - now <= SOON:
         minutes = max(0, int((first - now).total_seconds() // 60))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 from sqlmodel import Session, col, select
 
 from accounts import throttle
@@ -42,13 +42,10 @@ class SuggestionIn(BaseModel):
 
     @field_validator("*", mode="before")
     @classmethod
-    def _blank(cls, value: Any) -> Any:
+    def _blank(cls, value: Any, info: ValidationInfo) -> Any:
+        if info.field_name == "text":
+            return "" if value is None else value
         return None if isinstance(value, str) and not value.strip() else value
-
-    @field_validator("text", mode="before")
-    @classmethod
-    def _text(cls, value: Any) -> Any:
-        return "" if value is None else value
 
 
 def _parse(raw: Mapping[str, Any], hours_raw: Mapping[str, Any] | None) -> tuple[SuggestionIn, HoursForm | None]:

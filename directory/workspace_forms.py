@@ -297,7 +297,10 @@ def parse(form: type[F], raw: Mapping[str, Any]) -> F:
     except ValidationError as exc:
         errors: dict[str, str] = {}
         for error in exc.errors():
-            key = "-".join(str(part) for part in error["loc"]) or "form"
+            loc = list(error["loc"])
+            if loc and isinstance(loc[-1], int):
+                loc = loc[:-1]  # an entry of a list field (a day, a type): report it on the field
+            key = "-".join(str(part) for part in loc) or "form"
             errors.setdefault(key, _message(form, error, key))
         raise ValidationFailed("Please correct the highlighted fields.", errors=errors) from None
     if extra := model.extra_errors():

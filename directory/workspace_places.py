@@ -51,8 +51,12 @@ class LocationUpdate(Operation):
     def apply(self, session: Session, target: Target, data: WorkspaceForm, ctx: Context) -> Applied:
         assert isinstance(data, LocationForm) and target.location is not None
         before = self.current(session, target)
+        secret = session.get(ConfidentialAddress, target.location.id)
+        old_secret = (secret.address_1, secret.address_2) if secret else None
         write_location(session, target.location, data, ctx.now)
         after = self.current(session, target)
+        if target.location.is_confidential and after and old_secret != (data.address_1, data.address_2):
+            after["address_1"] = f"{CONFIDENTIAL} (changed)"  # the log says it changed, never what to
         services = set(session.exec(select(ServiceAtLocation.service_id).where(
             ServiceAtLocation.location_id == target.location.id)).all())
         return Applied([Change(self.entity, target.location.id, before, after)], services)

@@ -7,7 +7,7 @@ re-rendered section. Invalid input re-renders the form with a message per field 
 import uuid
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, BackgroundTasks, Form, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from accounts import invitations, members
@@ -15,10 +15,11 @@ from accounts.deps import CurrentUser
 from accounts.web import base_context, done, error_fields, link_maker, see_other, send_later, to
 from core.clock import utcnow
 from core.deps import AppSettings, DbSession
-from core.errors import Conflict, ValidationFailed
+from core.errors import Conflict, Forbidden, ValidationFailed
 from core.web import is_htmx, render
 from directory import audit
 from directory.workspace import OPERATIONS, find_organizations, my_organizations, organization_for, submit_change
+from directory.workspace_import import Upload, import_uploads
 from directory.workspace_pages import SECTIONS, members_page, new_service_page, organization_page, service_page
 
 router = APIRouter(tags=["workspace"])
@@ -198,3 +199,31 @@ def invitation_revoke(request: Request, session: DbSession, user: CurrentUser, o
     invitations.revoke_invitation(session=session, actor=user, organization_id=organization_id,
                                   invitation_id=invitation_id)
     return done(request, to(request, "workspace_members", {"done": "revoked"}, organization_id=organization_id))
+
+
+@router.get("/workspace/organizations/{organization_id}/import", response_class=HTMLResponse,
+            name="workspace_import")
+def import_page(request: Request, session: DbSession, user: CurrentUser, organization_id: uuid.UUID) -> HTMLResponse:
+    org, access = organization_for(session=session, user=user, organization_id=organization_id)
+    if not access.can_manage:
+        raise Forbidden("Only the organization's admins make bulk updates.")
+    return _page(request, "workspace/import.html", {"organization": org, "report": None, "errors": {},
+                                                    "kind": "hsds", "fellowship": "AA"})
+
+
+@router.post("/workspace/organizations/{organization_id}/import", name="workspace_import_submit")
+async def import_submit(request: Request, session: DbSession, user: CurrentUser,
+                        organization_id: uuid.UUID) -> Response:
+    form = await request.form()
+    org, _ = organization_for(session=session, user=user, organization_id=organization_id)
+    kind, fellowship = str(form.get("kind") or ""), str(form.get("fellowship") or "AA")
+    uploads = [Upload(f.filename or "upload", f.file) for f in form.getlist("files") if isinstance(f, UploadFile)]
+    context: dict[str, Any] = {"organization": org, "report": None, "errors": {}, "kind": kind,
+                               "fellowship": fellowship}
+    try:
+        report = import_uploads(engine=request.app.state.engine, session=session, user=user,
+                                organization_id=organization_id, kind=kind, uploads=uploads, fellowship=fellowship,
+                                now=utcnow())
+    except ValidationFailed as exc:
+        return _page(request, "workspace/import.html", {**context, "errors": error_fields(exc)}, status=422)
+    return _page(request, "workspace/import.html", {**context, "report": report}, status=200 if report.ok else 422)

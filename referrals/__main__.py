@@ -1,4 +1,4 @@
-"""`python -m referrals worker | run-timers | verify-audit | purge`."""
+"""`python -m referrals worker [--once] | verify-audit | purge`."""
 
 from typing import Annotated
 
@@ -29,8 +29,7 @@ def worker(
     typer.echo(f"referral timer worker running every {settings.referral_timer_interval:g}s (Ctrl-C to stop)")
     timer.start()
     try:
-        while timer._thread.is_alive():
-            timer._thread.join(timeout=1.0)
+        timer.wait()
     except KeyboardInterrupt:
         timer.stop()
 

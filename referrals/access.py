@@ -73,7 +73,7 @@ def resolve(session: Session, referral: Referral, user: User, *, now: datetime) 
         return None
     label = _label(roles, is_recipient, bool(candidates), supervisor)
     visible = referral.purged_at is None and (
-        Role.peer in roles or (is_recipient and _recipient_may_see(session, referral, now))
+        Role.peer in roles or (is_recipient and recipient_may_see(session, referral, now))
     )
     return Viewer(user.id, frozenset(roles), label, visible, tuple(candidates))
 
@@ -88,7 +88,7 @@ def _label(roles: set[Role], is_recipient: bool, is_candidate: bool, supervisor:
     return "supervisor" if supervisor else "admin"
 
 
-def _recipient_may_see(session: Session, referral: Referral, now: datetime) -> bool:
+def recipient_may_see(session: Session, referral: Referral, now: datetime) -> bool:
     if referral.content_hidden:
         return False
     consent = current_consent(session, referral.id)
@@ -104,9 +104,18 @@ def visible_referral(session: Session, referral_id: uuid.UUID, user: User, *, no
     return referral, viewer
 
 
-def log_access(session: Session, *, referral_ids: list[uuid.UUID], viewer: Viewer, via: str, now: datetime,
-               content_shown: bool) -> None:
+def log_access(
+    session: Session, *, referral_ids: list[uuid.UUID], viewer: Viewer, via: str, now: datetime, content_shown: bool
+) -> None:
     """Record a read (the caller commits). Lists log one row per referral they show."""
     for referral_id in referral_ids:
-        session.add(ReferralAccess(referral_id=referral_id, user_id=viewer.user_id, role=viewer.label, via=via,
-                                   content_shown=content_shown, at=now))
+        session.add(
+            ReferralAccess(
+                referral_id=referral_id,
+                user_id=viewer.user_id,
+                role=viewer.label,
+                via=via,
+                content_shown=content_shown,
+                at=now,
+            )
+        )

@@ -31,7 +31,8 @@ from referrals.workflow import Action
 
 router = APIRouter(prefix="/api/v1/referrals", tags=["referrals"])
 ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "Not signed in"}, 403: {"description": "Your role does not allow this"},
+    401: {"description": "Not signed in"},
+    403: {"description": "Your role does not allow this"},
     404: {"description": "No such referral, or not yours to see"},
     409: {"description": "Invalid transition, or someone else changed it first"},
     422: {"description": "Missing or invalid input (reason, outcome, consent...)"},
@@ -67,8 +68,9 @@ def _public(session: DbSession, referral_id: uuid.UUID, user: User) -> ReferralP
 
 
 @router.get("", response_model=list[ReferralPublic], responses=ERRORS)
-def list_referrals(session: DbSession, user: CurrentUser,
-                   scope: Annotated[Literal["mine", "inbox"], Query()] = "mine") -> list[ReferralPublic]:
+def list_referrals(
+    session: DbSession, user: CurrentUser, scope: Annotated[Literal["mine", "inbox"], Query()] = "mine"
+) -> list[ReferralPublic]:
     """`mine`: referrals you sent. `inbox`: sent to your organizations, plus open referrals offered to them."""
     return queries.list_for_api(session=session, user=user, now=utcnow(), scope=scope)
 
@@ -81,8 +83,9 @@ def create(body: ReferralCreate, session: DbSession, settings: AppSettings, user
 
 
 @router.get("/metrics", response_model=MetricsPublic, responses=ERRORS)
-def metrics_json(session: DbSession, user: CurrentUser,
-                 organization_id: Annotated[uuid.UUID | None, Query()] = None) -> MetricsPublic:
+def metrics_json(
+    session: DbSession, user: CurrentUser, organization_id: Annotated[uuid.UUID | None, Query()] = None
+) -> MetricsPublic:
     scope = metrics.scope_for(session=session, user=user, organization_id=organization_id)
     rows = metrics.collect(session, organization_id=scope.organization_id)
     total = metrics.summarize(rows)
@@ -91,9 +94,13 @@ def metrics_json(session: DbSession, user: CurrentUser,
         return [metrics.table_row(k, s, scope.suppress) for k, s in metrics.breakdown(rows, by)]
 
     return MetricsPublic(
-        scope=scope.label, organization_id=scope.organization_id, suppressed_small_counts=scope.suppress,
-        total=metrics.table_row("all", total, scope.suppress), by_organization=group("organization"),
-        by_category=group("category"), by_month=group("month"),
+        scope=scope.label,
+        organization_id=scope.organization_id,
+        suppressed_small_counts=scope.suppress,
+        total=metrics.table_row("all", total, scope.suppress),
+        by_organization=group("organization"),
+        by_category=group("category"),
+        by_month=group("month"),
         outcomes={k: metrics.count_cell(n, scope.suppress) for k, n in total.outcomes.items()},
         decline_reasons={k: metrics.count_cell(n, scope.suppress) for k, n in total.decline_reasons.items()},
     )
@@ -101,9 +108,17 @@ def metrics_json(session: DbSession, user: CurrentUser,
 
 @router.get("/notifications", response_model=list[NotificationPublic], responses=ERRORS)
 def list_notifications(session: DbSession, user: CurrentUser) -> list[NotificationPublic]:
-    return [NotificationPublic(id=n.id, kind=n.kind, text=notifications.text_for(n.kind), referral_id=n.referral_id,
-                               created_at=n.created_at, read=n.read_at is not None)
-            for n in notifications.recent(session, user.id)]
+    return [
+        NotificationPublic(
+            id=n.id,
+            kind=n.kind,
+            text=notifications.text_for(n.kind),
+            referral_id=n.referral_id,
+            created_at=n.created_at,
+            read=n.read_at is not None,
+        )
+        for n in notifications.recent(session, user.id)
+    ]
 
 
 @router.post("/notifications/read", status_code=204, responses=ERRORS)
@@ -116,25 +131,37 @@ def read_notifications(session: DbSession, user: CurrentUser) -> Response:
 def verify_audit(session: DbSession, _admin: NetworkAdmin) -> AuditVerificationPublic:
     """Network admins: recompute the audit hash chain and report the first broken link."""
     result = audit.verify_chain(session)
-    return AuditVerificationPublic(ok=result.ok, checked=result.checked, broken_seq=result.broken_seq,
-                                   message=result.describe())
+    return AuditVerificationPublic(
+        ok=result.ok, checked=result.checked, broken_seq=result.broken_seq, message=result.describe()
+    )
 
 
 @router.get("/{referral_id}", response_model=ReferralPublic, responses=ERRORS)
-def get_referral(referral_id: uuid.UUID, session: DbSession, settings: AppSettings,
-                 user: CurrentUser) -> ReferralPublic:
-    referral, viewer = queries.open_referral(session=session, referral_id=referral_id, user=user, now=utcnow(),
-                                             settings=settings, via="api")
+def get_referral(
+    referral_id: uuid.UUID, session: DbSession, settings: AppSettings, user: CurrentUser
+) -> ReferralPublic:
+    referral, viewer = queries.open_referral(
+        session=session, referral_id=referral_id, user=user, now=utcnow(), settings=settings, via="api"
+    )
     return queries.public(referral, viewer)
 
 
 @router.post("/{referral_id}/actions/{action}", response_model=ReferralPublic, responses=ERRORS)
-def act(referral_id: uuid.UUID, action: Action, body: ActionIn, session: DbSession, settings: AppSettings,
-        user: CurrentUser) -> ReferralPublic:
+def act(
+    referral_id: uuid.UUID, action: Action, body: ActionIn, session: DbSession, settings: AppSettings, user: CurrentUser
+) -> ReferralPublic:
     """Apply a workflow action (see the transition table in referrals/workflow.py)."""
-    service.apply_action(session=session, referral_id=referral_id, actor=user, action=action, data=body.to_input(),
-                         now=utcnow(), settings=settings, expected_version=body.version,
-                         organization_id=body.organization_id)
+    service.apply_action(
+        session=session,
+        referral_id=referral_id,
+        actor=user,
+        action=action,
+        data=body.to_input(),
+        now=utcnow(),
+        settings=settings,
+        expected_version=body.version,
+        organization_id=body.organization_id,
+    )
     return _public(session, referral_id, user)
 
 
@@ -147,15 +174,15 @@ def add_note(referral_id: uuid.UUID, body: NoteIn, session: DbSession, user: Cur
 @router.get("/{referral_id}/events", response_model=list[EventPublic], responses=ERRORS)
 def events(referral_id: uuid.UUID, session: DbSession, user: CurrentUser) -> list[EventPublic]:
     referral, viewer = access.visible_referral(session, referral_id, user, now=utcnow())
-    access.log_access(session, referral_ids=[referral.id], viewer=viewer, via="api", now=utcnow(),
-                      content_shown=False)
+    access.log_access(session, referral_ids=[referral.id], viewer=viewer, via="api", now=utcnow(), content_shown=False)
     session.commit()
     return [EventPublic.model_validate(e, from_attributes=True) for e in audit.history(session, referral.id)]
 
 
 @router.post("/{referral_id}/consent/revoke", response_model=ReferralPublic, responses=ERRORS)
-def revoke_consent(referral_id: uuid.UUID, session: DbSession, settings: AppSettings,
-                   user: CurrentUser) -> ReferralPublic:
+def revoke_consent(
+    referral_id: uuid.UUID, session: DbSession, settings: AppSettings, user: CurrentUser
+) -> ReferralPublic:
     """The person withdrew consent: open referrals are cancelled, content hidden from the recipient."""
     privacy.revoke_consent(session=session, referral_id=referral_id, actor=user, now=utcnow(), settings=settings)
     return _public(session, referral_id, user)
@@ -168,18 +195,28 @@ def capacity_full(referral_id: uuid.UUID, session: DbSession, user: CurrentUser)
     return CapacityPublic(service_id=listing.id, capacity=listing.capacity)
 
 
-@router.get("/{referral_id}/fhir", responses=ERRORS | {200: {"content": {"application/fhir+json": {}},
-                                                               "description": "A FHIR R4 Bundle"}})
+@router.get(
+    "/{referral_id}/fhir",
+    responses=ERRORS | {200: {"content": {"application/fhir+json": {}}, "description": "A FHIR R4 Bundle"}},
+)
 def fhir_bundle(referral_id: uuid.UUID, session: DbSession, settings: AppSettings, user: CurrentUser) -> Response:
     """FHIR R4 Bundle (collection) with ServiceRequest, Task, Consent, Patient, Practitioner, Organization."""
     import json
 
     now = utcnow()
-    referral, viewer = queries.open_referral(session=session, referral_id=referral_id, user=user, now=now,
-                                             settings=settings, via="fhir")
-    recipient = session.get(Organization, referral.recipient_organization_id) \
-        if referral.recipient_organization_id else None
-    body = fhir.bundle(referral=referral, viewer=viewer, consent=current_consent(session, referral.id),
-                       creator=session.get(User, referral.creator_id), recipient=recipient,
-                       base_url=settings.base_url, now=now)
+    referral, viewer = queries.open_referral(
+        session=session, referral_id=referral_id, user=user, now=now, settings=settings, via="fhir"
+    )
+    recipient = (
+        session.get(Organization, referral.recipient_organization_id) if referral.recipient_organization_id else None
+    )
+    body = fhir.bundle(
+        referral=referral,
+        viewer=viewer,
+        consent=current_consent(session, referral.id),
+        creator=session.get(User, referral.creator_id),
+        recipient=recipient,
+        base_url=settings.base_url,
+        now=now,
+    )
     return Response(json.dumps(body), media_type="application/fhir+json")

@@ -73,14 +73,27 @@ def append(session: Session, item: EventIn) -> ReferralEvent:
     session.connection().execute(
         update(ReferralAuditHead).where(col(ReferralAuditHead.id) == _HEAD_ID).values(seq=ReferralAuditHead.seq + 1)
     )
-    seq, prev_hash = session.connection().execute(
-        select(ReferralAuditHead.seq, ReferralAuditHead.last_hash).where(col(ReferralAuditHead.id) == _HEAD_ID)
-    ).one()
+    seq, prev_hash = (
+        session.connection()
+        .execute(
+            select(ReferralAuditHead.seq, ReferralAuditHead.last_hash).where(col(ReferralAuditHead.id) == _HEAD_ID)
+        )
+        .one()
+    )
     event = ReferralEvent(
-        seq=seq, referral_id=item.referral_id, at=as_utc(item.at), actor_id=item.actor_id,
-        actor_role=item.actor_role, action=item.action, from_status=item.from_status, to_status=item.to_status,
-        business_status=item.business_status, reason_code=item.reason_code, data=dict(item.data or {}),
-        prev_hash=prev_hash, hash="",
+        seq=seq,
+        referral_id=item.referral_id,
+        at=as_utc(item.at),
+        actor_id=item.actor_id,
+        actor_role=item.actor_role,
+        action=item.action,
+        from_status=item.from_status,
+        to_status=item.to_status,
+        business_status=item.business_status,
+        reason_code=item.reason_code,
+        data=dict(item.data or {}),
+        prev_hash=prev_hash,
+        hash="",
     )
     event.hash = compute_hash(event, prev_hash)
     session.add(event)
@@ -112,7 +125,10 @@ def verify_chain(session: Session, *, batch: int = 1000) -> Verification:
     prev_hash, expected_seq, checked, last_seq = GENESIS, 1, 0, 0
     while True:
         rows = session.exec(
-            select(ReferralEvent).where(col(ReferralEvent.seq) > last_seq).order_by(col(ReferralEvent.seq)).limit(batch)
+            select(ReferralEvent)
+            .where(col(ReferralEvent.seq) > last_seq)
+            .order_by(col(ReferralEvent.seq))
+            .limit(batch)
             .execution_options(populate_existing=True)  # re-read what is stored, not what this session cached
         ).all()
         for event in rows:
@@ -141,13 +157,20 @@ def _check_head(session: Session, checked: int, last_seq: int, last_hash: str) -
     ).first()
     head_seq, head_hash = (head.seq, head.last_hash) if head else (0, GENESIS)
     if (head_seq, head_hash) != (last_seq, last_hash):
-        return Verification(False, checked, problem=(
-            f"audit chain BROKEN at the end: the head records {head_seq} events but {last_seq} remain "
-            "(events were deleted from the end, or the head was edited)"))
+        return Verification(
+            False,
+            checked,
+            problem=(
+                f"audit chain BROKEN at the end: the head records {head_seq} events but {last_seq} remain "
+                "(events were deleted from the end, or the head was edited)"
+            ),
+        )
     return Verification(True, checked)
 
 
 def history(session: Session, referral_id: uuid.UUID) -> list[ReferralEvent]:
-    return list(session.exec(
-        select(ReferralEvent).where(ReferralEvent.referral_id == referral_id).order_by(col(ReferralEvent.seq))
-    ).all())
+    return list(
+        session.exec(
+            select(ReferralEvent).where(ReferralEvent.referral_id == referral_id).order_by(col(ReferralEvent.seq))
+        ).all()
+    )

@@ -89,67 +89,85 @@ def _labels(pairs: dict[str, str]) -> Mapping[str, str]:
     return MappingProxyType(pairs)
 
 
-DECLINE_REASONS = _labels({
-    "at-capacity": "At capacity / no openings",
-    "not-eligible": "Person is not eligible",
-    "service-not-offered": "We do not offer this service",
-    "language-unavailable": "Cannot serve in the person's language",
-    "outside-service-area": "Outside our service area",
-    "duplicate": "Duplicate referral",
-    "other": "Other",
-})
-CANCEL_REASONS = _labels({
-    "withdrawn-by-referrer": "Withdrawn by the referring peer",
-    "person-declined": "The person no longer wants this",
-    "need-met-elsewhere": "Need met elsewhere",
-    "duplicate": "Duplicate referral",
-    "other": "Other",
-})
-FAIL_REASONS = _labels({
-    "unable-to-contact": "Unable to contact the person",
-    "person-declined-service": "Person declined the service",
-    "no-show": "Person did not attend",
-    "not-eligible": "Found not eligible",
-    "other": "Other",
-})
-HOLD_REASONS = _labels({
-    "waitlisted": "Waitlisted",
-    "person-unavailable": "Person temporarily unavailable",
-    "awaiting-documents": "Waiting for documents",
-})
-OUTCOMES = _labels({
-    "service-received": "Person received the service",
-    "enrolled": "Person enrolled / admitted",
-    "first-appointment-kept": "Person attended the first appointment",
-    "connected-elsewhere": "Connected to another service instead",
-    "need-resolved": "Need resolved",
-    "other": "Other",
-})
-ERROR_REASONS = _labels({
-    "wrong-person": "Wrong person or details",
-    "duplicate": "Duplicate entry",
-    "test-entry": "Test entry",
-    "other": "Other",
-})
-CONTACT_RESULTS = _labels({
-    "reached": "Reached the person",
-    "no-answer": "No answer",
-    "left-message": "Left a message",
-    "wrong-number": "Wrong number or address",
-    "declined": "Person declined",
-})
-HANDOFF_MODES = _labels({
-    "three-way-call": "Three-way call",
-    "accompanied-visit": "Accompanied visit",
-    "introduction": "Introduction (in person or by message)",
-})
-SYSTEM_REASONS = _labels({
-    "expired-no-response": "No answer within the response window",
-    "consent-revoked": "The person withdrew consent",
-})
+DECLINE_REASONS = _labels(
+    {
+        "at-capacity": "At capacity / no openings",
+        "not-eligible": "Person is not eligible",
+        "service-not-offered": "We do not offer this service",
+        "language-unavailable": "Cannot serve in the person's language",
+        "outside-service-area": "Outside our service area",
+        "duplicate": "Duplicate referral",
+        "other": "Other",
+    }
+)
+CANCEL_REASONS = _labels(
+    {
+        "withdrawn-by-referrer": "Withdrawn by the referring peer",
+        "person-declined": "The person no longer wants this",
+        "need-met-elsewhere": "Need met elsewhere",
+        "duplicate": "Duplicate referral",
+        "other": "Other",
+    }
+)
+FAIL_REASONS = _labels(
+    {
+        "unable-to-contact": "Unable to contact the person",
+        "person-declined-service": "Person declined the service",
+        "no-show": "Person did not attend",
+        "not-eligible": "Found not eligible",
+        "other": "Other",
+    }
+)
+HOLD_REASONS = _labels(
+    {
+        "waitlisted": "Waitlisted",
+        "person-unavailable": "Person temporarily unavailable",
+        "awaiting-documents": "Waiting for documents",
+    }
+)
+OUTCOMES = _labels(
+    {
+        "service-received": "Person received the service",
+        "enrolled": "Person enrolled / admitted",
+        "first-appointment-kept": "Person attended the first appointment",
+        "connected-elsewhere": "Connected to another service instead",
+        "need-resolved": "Need resolved",
+        "other": "Other",
+    }
+)
+ERROR_REASONS = _labels(
+    {
+        "wrong-person": "Wrong person or details",
+        "duplicate": "Duplicate entry",
+        "test-entry": "Test entry",
+        "other": "Other",
+    }
+)
+CONTACT_RESULTS = _labels(
+    {
+        "reached": "Reached the person",
+        "no-answer": "No answer",
+        "left-message": "Left a message",
+        "wrong-number": "Wrong number or address",
+        "declined": "Person declined",
+    }
+)
+HANDOFF_MODES = _labels(
+    {
+        "three-way-call": "Three-way call",
+        "accompanied-visit": "Accompanied visit",
+        "introduction": "Introduction (in person or by message)",
+    }
+)
+SYSTEM_REASONS = _labels(
+    {
+        "expired-no-response": "No answer within the response window",
+        "consent-revoked": "The person withdrew consent",
+    }
+)
 UNABLE_TO_CONTACT = "unable-to-contact"
 UNSUCCESSFUL_CONTACT = frozenset({"no-answer", "left-message", "wrong-number"})
 
-ALL_REASONS: Mapping[str, str] = MappingProxyType({
-    **DECLINE_REASONS, **CANCEL_REASONS, **FAIL_REASONS, **HOLD_REASONS, **ERROR_REASONS, **SYSTEM_REASONS
-})
+ALL_REASONS: Mapping[str, str] = MappingProxyType(
+    {**DECLINE_REASONS, **CANCEL_REASONS, **FAIL_REASONS, **HOLD_REASONS, **ERROR_REASONS, **SYSTEM_REASONS}
+)

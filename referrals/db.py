@@ -51,5 +51,3 @@ def guarded_update(session: Session, referral: Referral, values: dict[str, Any],
         session.rollback()
         raise Conflict("Someone else changed this referral at the same moment. Reload it and try again.")
     session.refresh(referral)
-
-

@@ -46,8 +46,10 @@ def candidate_organizations(
         .join(ServiceAtLocation, col(ServiceAtLocation.service_id) == Service.id)
         .join(Location, col(Location.id) == ServiceAtLocation.location_id)
         .where(
-            Attribute.link_entity == "service", col(Attribute.taxonomy_term_id).in_(term_ids),
-            Service.status == ServiceStatus.active, col(Location.latitude).is_not(None),
+            Attribute.link_entity == "service",
+            col(Attribute.taxonomy_term_id).in_(term_ids),
+            Service.status == ServiceStatus.active,
+            col(Location.latitude).is_not(None),
         )
     ).all()
     found: dict[uuid.UUID, None] = {}

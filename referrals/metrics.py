@@ -44,8 +44,11 @@ def scope_for(*, session: Session, user: User, organization_id: uuid.UUID | None
     """Members see their organization's received referrals; network admins also the whole network
     (suppressed). Anyone else is refused."""
     member_of = organization_ids(session=session, user=user)
-    names = dict(session.exec(select(Organization.id, Organization.name)
-                              .where(col(Organization.id).in_(member_of))).all()) if member_of else {}
+    names = (
+        dict(session.exec(select(Organization.id, Organization.name).where(col(Organization.id).in_(member_of))).all())
+        if member_of
+        else {}
+    )
     choices = sorted(names.items(), key=lambda item: item[1])
     if organization_id is None and not user.is_network_admin:
         organization_id = choices[0][0] if choices else None
@@ -99,20 +102,28 @@ def collect(session: Session, *, organization_id: uuid.UUID | None = None) -> li
     query = select(Referral.id, Referral.recipient_organization_id, Referral.need_categories, Referral.status)
     if organization_id is not None:
         query = query.where(Referral.recipient_organization_id == organization_id)
-    referrals = {rid: (org, cats, status) for rid, org, cats, status in session.exec(query).all()
-                 if status != Status.entered_in_error}
-    names = dict(session.exec(select(Organization.id, Organization.name)).all())
+    referrals = {
+        rid: (org, cats, status)
+        for rid, org, cats, status in session.exec(query).all()
+        if status != Status.entered_in_error
+    }
+    org_ids = list({org for org, _, _ in referrals.values() if org})
+    names = (
+        dict(session.exec(select(Organization.id, Organization.name).where(col(Organization.id).in_(org_ids))).all())
+        if org_ids
+        else {}
+    )
     events: dict[uuid.UUID, list[ReferralEvent]] = defaultdict(list)
     ids = list(referrals)
     for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        for event in session.exec(select(ReferralEvent).where(col(ReferralEvent.referral_id).in_(chunk))
-                                  .order_by(col(ReferralEvent.seq))).all():
+        chunk = ids[start : start + 500]
+        for event in session.exec(
+            select(ReferralEvent).where(col(ReferralEvent.referral_id).in_(chunk)).order_by(col(ReferralEvent.seq))
+        ).all():
             events[event.referral_id].append(event)
     rows = []
     for rid, (org, cats, _status) in referrals.items():
-        row = _row(rid, names.get(org, "Open (unclaimed)") if org else "Open (unclaimed)", list(cats),
-                   events[rid])
+        row = _row(rid, names.get(org, "Open (unclaimed)") if org else "Open (unclaimed)", list(cats), events[rid])
         if row is not None:
             rows.append(row)
     return rows
@@ -163,7 +174,9 @@ def summarize(rows: Iterable[Row]) -> Summary:
 
 
 GROUPINGS: dict[str, Callable[[Row], str]] = {
-    "organization": lambda r: r.organization, "category": lambda r: r.category, "month": lambda r: r.month,
+    "organization": lambda r: r.organization,
+    "category": lambda r: r.category,
+    "month": lambda r: r.month,
 }
 
 
@@ -198,8 +211,12 @@ def median_cell(summary: Summary, suppress: bool) -> str:
 
 
 COLUMNS = ("sent", "accepted", "connected", "expired", "completed")
-RATE_COLUMNS = (("acceptance", "accepted"), ("connection", "connected"), ("expiry", "expired"),
-                ("completion", "completed"))
+RATE_COLUMNS = (
+    ("acceptance", "accepted"),
+    ("connection", "connected"),
+    ("expiry", "expired"),
+    ("completion", "completed"),
+)
 
 
 def table_row(label: str, summary: Summary, suppress: bool) -> dict[str, str]:
@@ -215,8 +232,14 @@ def counter_rows(counter: Counter[str], labels: dict[str, str], suppress: bool) 
 
 def to_csv(rows: list[Row], *, suppress: bool) -> str:
     out = io.StringIO()
-    header = ["grouping", "group", *COLUMNS, *(f"{n}_rate" for n, _ in RATE_COLUMNS), "median_time_to_acceptance",
-              "count"]
+    header = [
+        "grouping",
+        "group",
+        *COLUMNS,
+        *(f"{n}_rate" for n, _ in RATE_COLUMNS),
+        "median_time_to_acceptance",
+        "count",
+    ]
     writer = csv.DictWriter(out, fieldnames=header, lineterminator="\n")
     writer.writeheader()
     total = summarize(rows)

@@ -49,15 +49,21 @@ def org_member_ids(session: Session, organization_ids: Iterable[uuid.UUID]) -> l
     if not ids:
         return []
     rows = session.exec(
-        select(Membership.user_id).join(User, col(User.id) == Membership.user_id)
+        select(Membership.user_id)
+        .join(User, col(User.id) == Membership.user_id)
         .where(col(Membership.organization_id).in_(ids), col(User.is_active).is_(True))
     ).all()
     return list(dict.fromkeys(rows))
 
 
 def notify(
-    session: Session, *, settings: Settings, user_ids: Iterable[uuid.UUID], referral_id: uuid.UUID | None,
-    kind: str, now: datetime,
+    session: Session,
+    *,
+    settings: Settings,
+    user_ids: Iterable[uuid.UUID],
+    referral_id: uuid.UUID | None,
+    kind: str,
+    now: datetime,
 ) -> list[Mail]:
     """Add in-app notifications; return the e-mails to send once the caller has committed."""
     subject, _ = MESSAGES[kind]
@@ -68,8 +74,10 @@ def notify(
         if user is None or not user.is_active:
             continue
         session.add(ReferralNotification(user_id=user_id, referral_id=referral_id, kind=kind, created_at=now))
-        body = (f"{MESSAGES[kind][1]}\n\nSign in to see it:\n{link}\n\n"
-                "This message contains no personal details on purpose.")
+        body = (
+            f"{MESSAGES[kind][1]}\n\nSign in to see it:\n{link}\n\n"
+            "This message contains no personal details on purpose."
+        )
         mails.append(Mail(to=user.email, subject=subject, body=body))
     return mails
 
@@ -91,17 +99,24 @@ def text_for(kind: str) -> str:
 
 
 def unread_count(session: Session, user_id: uuid.UUID) -> int:
-    return int(session.exec(
-        select(func.count()).select_from(ReferralNotification)
-        .where(ReferralNotification.user_id == user_id, col(ReferralNotification.read_at).is_(None))
-    ).one())
+    return int(
+        session.exec(
+            select(func.count())
+            .select_from(ReferralNotification)
+            .where(ReferralNotification.user_id == user_id, col(ReferralNotification.read_at).is_(None))
+        ).one()
+    )
 
 
 def recent(session: Session, user_id: uuid.UUID, *, limit: int = 50) -> list[ReferralNotification]:
-    return list(session.exec(
-        select(ReferralNotification).where(ReferralNotification.user_id == user_id)
-        .order_by(col(ReferralNotification.created_at).desc()).limit(limit)
-    ).all())
+    return list(
+        session.exec(
+            select(ReferralNotification)
+            .where(ReferralNotification.user_id == user_id)
+            .order_by(col(ReferralNotification.created_at).desc())
+            .limit(limit)
+        ).all()
+    )
 
 
 def mark_all_read(*, session: Session, user_id: uuid.UUID, now: datetime) -> int:

@@ -19,20 +19,34 @@ from directory.taxonomy_tree import TERMS
 from referrals import charts, codes, metrics, notifications, queries
 from referrals.access import Viewer
 from referrals.models import Referral
+from referrals.records import contact_attempts_for, notes_for
 from referrals.schemas import NO_CLINICAL_DETAILS, ActionIn, ReferralCreate
 from referrals.workflow import ACTION_LABELS, Action
 
 CONSENT_DAYS_DEFAULT = 90
 VOCABULARIES: dict[str, Any] = {
-    "decline_reasons": codes.DECLINE_REASONS, "cancel_reasons": codes.CANCEL_REASONS,
-    "fail_reasons": codes.FAIL_REASONS, "hold_reasons": codes.HOLD_REASONS, "outcomes": codes.OUTCOMES,
-    "error_reasons": codes.ERROR_REASONS, "contact_results": codes.CONTACT_RESULTS,
-    "handoff_modes": codes.HANDOFF_MODES, "channels": [c.value for c in codes.ContactChannel],
-    "urgencies": [u.value for u in codes.Urgency], "consent_methods": [m.value for m in codes.ConsentMethod],
-    "shared_fields": {"first_name": "First name or alias", "contact": "Contact details and best time",
-                      "language": "Language", "need": "What they need (short text)"},
-    "languages": LANGUAGE_NAMES, "action_labels": ACTION_LABELS, "reasons": codes.ALL_REASONS,
-    "category_names": {t.code: t.name for t in TERMS}, "no_clinical_details": NO_CLINICAL_DETAILS,
+    "decline_reasons": codes.DECLINE_REASONS,
+    "cancel_reasons": codes.CANCEL_REASONS,
+    "fail_reasons": codes.FAIL_REASONS,
+    "hold_reasons": codes.HOLD_REASONS,
+    "outcomes": codes.OUTCOMES,
+    "error_reasons": codes.ERROR_REASONS,
+    "contact_results": codes.CONTACT_RESULTS,
+    "handoff_modes": codes.HANDOFF_MODES,
+    "channels": [c.value for c in codes.ContactChannel],
+    "urgencies": [u.value for u in codes.Urgency],
+    "consent_methods": [m.value for m in codes.ConsentMethod],
+    "shared_fields": {
+        "first_name": "First name or alias",
+        "contact": "Contact details and best time",
+        "language": "Language",
+        "need": "What they need (short text)",
+    },
+    "languages": LANGUAGE_NAMES,
+    "action_labels": ACTION_LABELS,
+    "reasons": codes.ALL_REASONS,
+    "category_names": {t.code: t.name for t in TERMS},
+    "no_clinical_details": NO_CLINICAL_DETAILS,
 }
 
 
@@ -42,8 +56,12 @@ def csrf_token(request: Request) -> str | None:
 
 
 def base(request: Request, user: User, session: Session, **extra: Any) -> dict[str, Any]:
-    return {"csrf_token": csrf_token(request), "user": user, "v": VOCABULARIES,
-            "unread": notifications.unread_count(session, user.id)} | extra
+    return {
+        "csrf_token": csrf_token(request),
+        "user": user,
+        "v": VOCABULARIES,
+        "unread": notifications.unread_count(session, user.id),
+    } | extra
 
 
 # --- the referral form -----------------------------------------------------------------------------
@@ -52,9 +70,13 @@ def base(request: Request, user: User, session: Session, **extra: Any) -> dict[s
 def form_defaults(listing: ListingDetail, now: datetime, settings: Settings) -> dict[str, Any]:
     zone = ZoneInfo(settings.referral_timezone)
     return {
-        "target": "listing", "contact_channel": "phone", "urgency": "routine", "open_radius_miles": "10",
+        "target": "listing",
+        "contact_channel": "phone",
+        "urgency": "routine",
+        "open_radius_miles": "10",
         "need_categories": [t.code for t in listing.categories[:1]],
-        "consent_fields": ["first_name", "contact"], "consent_method": "verbal",
+        "consent_fields": ["first_name", "contact"],
+        "consent_method": "verbal",
         "consent_purpose": "To connect them with this service",
         "consent_expires": (now.astimezone(zone).date() + timedelta(days=CONSENT_DAYS_DEFAULT)).isoformat(),
         "open_category": listing.categories[0].code if listing.categories else "",
@@ -75,20 +97,27 @@ def parse_referral_form(values: dict[str, Any], listing: ListingDetail, settings
         consent = {
             "scope": "open" if is_open else "organization",
             "recipient_organization_id": None if is_open else str(listing.organization.id),
-            "fields": values.get("consent_fields") or [], "purpose": values.get("consent_purpose", ""),
+            "fields": values.get("consent_fields") or [],
+            "purpose": values.get("consent_purpose", ""),
             "method": values.get("consent_method", ""),
             "expires_at": _end_of_day(values.get("consent_expires", ""), settings),
         }
     raw = {
-        "service_id": str(listing.service.id), "is_open": is_open,
+        "service_id": str(listing.service.id),
+        "is_open": is_open,
         "open_category": values.get("open_category") if is_open else None,
         "open_postal_code": values.get("open_postal_code") if is_open else None,
         "open_radius_miles": values.get("open_radius_miles") if is_open else None,
-        "person_name": values.get("person_name", ""), "contact_channel": values.get("contact_channel", ""),
-        "contact_detail": values.get("contact_detail"), "contact_time": values.get("contact_time"),
-        "language": values.get("language") or None, "need_categories": values.get("need_categories") or [],
-        "need_text": values.get("need_text"), "urgency": values.get("urgency", "routine"),
-        "note": values.get("note"), "consent": consent,
+        "person_name": values.get("person_name", ""),
+        "contact_channel": values.get("contact_channel", ""),
+        "contact_detail": values.get("contact_detail"),
+        "contact_time": values.get("contact_time"),
+        "language": values.get("language") or None,
+        "need_categories": values.get("need_categories") or [],
+        "need_text": values.get("need_text"),
+        "urgency": values.get("urgency", "routine"),
+        "note": values.get("note"),
+        "consent": consent,
     }
     try:
         return ReferralCreate.model_validate(raw)
@@ -125,17 +154,19 @@ def parse_action(values: dict[str, Any]) -> ActionIn:
 
 
 def detail_context(session: Session, referral: Referral, viewer: Viewer) -> dict[str, Any]:
-    from referrals.records import contact_attempts_for, notes_for
-
     page = queries.detail(session=session, referral=referral, viewer=viewer)
     shown = viewer.content_visible
     return {
-        "d": page, "r": referral, "viewer": viewer, "actions": [a.value for a in page.actions],
+        "d": page,
+        "r": referral,
+        "viewer": viewer,
+        "actions": [a.value for a in page.actions],
         "notes": notes_for(session, referral.id) if shown else [],
         "attempts": contact_attempts_for(session, referral.id) if viewer.label in ("P", "O") else [],
         "can_note": shown and viewer.label in ("P", "O") and referral.purged_at is None,
         "can_revoke": viewer.label == "P" and page.consent is not None and page.consent.revoked_at is None,
-        "offer_capacity": viewer.label == "O" and referral.status_reason_code == "at-capacity"
+        "offer_capacity": viewer.label == "O"
+        and referral.status_reason_code == "at-capacity"
         and referral.service_id is not None,
         "Action": Action,
     }
@@ -149,20 +180,28 @@ def metrics_context(session: Session, user: User, organization_id: uuid.UUID | N
     suppress = scope.suppress
 
     def series(attr: str) -> list[int | None]:
-        return [None if suppress and 0 < getattr(s, attr) < metrics.SMALL_COUNT else getattr(s, attr)
-                for _, s in months]
+        return [
+            None if suppress and 0 < getattr(s, attr) < metrics.SMALL_COUNT else getattr(s, attr) for _, s in months
+        ]
 
-    rate_values = [(name.capitalize(), None if suppress and total.sent < metrics.SMALL_COUNT
-                    else total.rate(getattr(total, attr))) for name, attr in metrics.RATE_COLUMNS]
+    rate_values = [
+        (name.capitalize(), None if suppress and total.sent < metrics.SMALL_COUNT else total.rate(getattr(total, attr)))
+        for name, attr in metrics.RATE_COLUMNS
+    ]
     return {
-        "scope": scope, "total": metrics.table_row("All referrals", total, suppress),
-        "groups": {by: [metrics.table_row(k, s, suppress) for k, s in metrics.breakdown(rows, by)]
-                   for by in metrics.GROUPINGS},
+        "scope": scope,
+        "total": metrics.table_row("All referrals", total, suppress),
+        "groups": {
+            by: [metrics.table_row(k, s, suppress) for k, s in metrics.breakdown(rows, by)] for by in metrics.GROUPINGS
+        },
         "outcomes": metrics.counter_rows(total.outcomes, dict(codes.OUTCOMES), suppress),
         "declines": metrics.counter_rows(total.decline_reasons, dict(codes.DECLINE_REASONS), suppress),
-        "month_chart": charts.column_chart(title="Referrals by month", labels=[m for m, _ in months],
-                                           series=[("Sent", series("sent")), ("Accepted", series("accepted")),
-                                                   ("Completed", series("completed"))]),
+        "month_chart": charts.column_chart(
+            title="Referrals by month",
+            labels=[m for m, _ in months],
+            series=[("Sent", series("sent")), ("Accepted", series("accepted")), ("Completed", series("completed"))],
+        ),
         "rate_chart": charts.rate_bars(title="Rates", rates=rate_values),
-        "columns": metrics.COLUMNS, "rate_columns": [f"{n}_rate" for n, _ in metrics.RATE_COLUMNS],
+        "columns": metrics.COLUMNS,
+        "rate_columns": [f"{n}_rate" for n, _ in metrics.RATE_COLUMNS],
     }

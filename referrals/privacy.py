@@ -36,7 +36,9 @@ def linked_referrals(session: Session, referral: Referral) -> list[Referral]:
     while frontier:
         current = frontier.pop()
         neighbours = session.exec(
-            select(Referral).where(Referral.creator_id == current.creator_id).where(
+            select(Referral)
+            .where(Referral.creator_id == current.creator_id)
+            .where(
                 (col(Referral.previous_referral_id) == current.id) | (col(Referral.id) == current.previous_referral_id)
             )
         ).all()
@@ -75,15 +77,27 @@ def _withdraw(session: Session, referral: Referral, actor: User, role: Role, now
         consent.revoked_at, consent.revoked_by_id = now, actor.id
         session.add(consent)
     guarded_update(session, referral, {"content_hidden": True, "updated_at": now})
-    audit.append(session, audit.EventIn(referral.id, now, actor.id, role, "consent-withdrawn", referral.status,
-                                        referral.status, referral.business_status))
+    audit.append(
+        session,
+        audit.EventIn(
+            referral.id,
+            now,
+            actor.id,
+            role,
+            "consent-withdrawn",
+            referral.status,
+            referral.status,
+            referral.business_status,
+        ),
+    )
 
 
 def _cancel_with_retry(session: Session, referral_id: uuid.UUID, now: datetime, settings: Settings) -> None:
     for _ in range(_RETRIES):
         try:
-            apply_action(session=session, referral_id=referral_id, actor=None, action=Action.revoke, now=now,
-                         settings=settings)
+            apply_action(
+                session=session, referral_id=referral_id, actor=None, action=Action.revoke, now=now, settings=settings
+            )
             return
         except Conflict:
             session.rollback()
@@ -93,17 +107,29 @@ def _cancel_with_retry(session: Session, referral_id: uuid.UUID, now: datetime, 
 def purge(*, session: Session, now: datetime, retention_days: int = 180) -> int:
     """Null the personal fields of referrals closed more than `retention_days` ago. Returns how many."""
     cutoff = now - timedelta(days=retention_days)
-    ids = list(session.exec(
-        select(Referral.id).where(
-            col(Referral.closed_at).is_not(None), col(Referral.closed_at) <= cutoff, col(Referral.purged_at).is_(None)
-        )
-    ).all())
+    ids = list(
+        session.exec(
+            select(Referral.id).where(
+                col(Referral.closed_at).is_not(None),
+                col(Referral.closed_at) <= cutoff,
+                col(Referral.purged_at).is_(None),
+            )
+        ).all()
+    )
     if not ids:
         return 0
     session.connection().execute(
-        update(Referral).where(col(Referral.id).in_(ids)).values(
-            person_name=None, contact_detail=None, contact_time=None, need_text=None, status_reason_text=None,
-            outcome_text=None, purged_at=now, version=Referral.version + 1,
+        update(Referral)
+        .where(col(Referral.id).in_(ids))
+        .values(
+            person_name=None,
+            contact_detail=None,
+            contact_time=None,
+            need_text=None,
+            status_reason_text=None,
+            outcome_text=None,
+            purged_at=now,
+            version=Referral.version + 1,
         )
     )
     session.connection().execute(update(ReferralNote).where(col(ReferralNote.referral_id).in_(ids)).values(body=None))
@@ -120,9 +146,11 @@ def open_referrals_for_cancellation(session: Session) -> list[uuid.UUID]:
     from referrals.models import ReferralConsent
 
     rows = session.exec(
-        select(Referral.id).join(ReferralConsent, col(ReferralConsent.referral_id) == Referral.id).where(
-            col(ReferralConsent.revoked_at).is_not(None), col(Referral.status).in_([s.value for s in Status
-                                                                                    if s not in TERMINAL])
+        select(Referral.id)
+        .join(ReferralConsent, col(ReferralConsent.referral_id) == Referral.id)
+        .where(
+            col(ReferralConsent.revoked_at).is_not(None),
+            col(Referral.status).in_([s.value for s in Status if s not in TERMINAL]),
         )
     ).all()
     return list(dict.fromkeys(rows))

@@ -43,14 +43,20 @@ def public(referral: Referral, viewer: access.Viewer) -> ReferralPublic:
     person = None
     if viewer.content_visible:
         person = PersonPublic(
-            person_name=referral.person_name, contact_channel=referral.contact_channel,
-            contact_detail=referral.contact_detail, contact_time=referral.contact_time, language=referral.language,
+            person_name=referral.person_name,
+            contact_channel=referral.contact_channel,
+            contact_detail=referral.contact_detail,
+            contact_time=referral.contact_time,
+            language=referral.language,
             need_text=referral.need_text,
         )
     return ReferralPublic(
-        **referral.model_dump(include=set(ReferralPublic.model_fields) - {"person", "your_role", "content_visible",
-                                                                           "allowed_actions"}),
-        your_role=viewer.label, content_visible=viewer.content_visible, person=person,
+        **referral.model_dump(
+            include=set(ReferralPublic.model_fields) - {"person", "your_role", "content_visible", "allowed_actions"}
+        ),
+        your_role=viewer.label,
+        content_visible=viewer.content_visible,
+        person=person,
         allowed_actions=[a.value for a in allowed_for(referral, viewer)],
     )
 
@@ -58,19 +64,29 @@ def public(referral: Referral, viewer: access.Viewer) -> ReferralPublic:
 def _names(session: Session, referrals: list[Referral]) -> tuple[dict[uuid.UUID, str], dict[uuid.UUID, str]]:
     org_ids = {r.recipient_organization_id for r in referrals if r.recipient_organization_id}
     service_ids = {r.service_id for r in referrals if r.service_id}
-    orgs = dict(session.exec(select(Organization.id, Organization.name)
-                             .where(col(Organization.id).in_(org_ids))).all()) if org_ids else {}
-    services = dict(session.exec(select(Service.id, Service.name)
-                                 .where(col(Service.id).in_(service_ids))).all()) if service_ids else {}
+    orgs = (
+        dict(session.exec(select(Organization.id, Organization.name).where(col(Organization.id).in_(org_ids))).all())
+        if org_ids
+        else {}
+    )
+    services = (
+        dict(session.exec(select(Service.id, Service.name).where(col(Service.id).in_(service_ids))).all())
+        if service_ids
+        else {}
+    )
     return orgs, services
 
 
 def _items(session: Session, referrals: list[Referral], show_names: bool, overdue_at: "OverdueRule") -> list[Item]:
     orgs, services = _names(session, referrals)
     return [
-        Item(r, orgs.get(r.recipient_organization_id, "Open referral") if r.recipient_organization_id
-             else "Open referral", services.get(r.service_id, "") if r.service_id else "",
-             r.person_name if show_names and not r.purged_at else None, overdue_at.is_overdue(r))
+        Item(
+            r,
+            orgs.get(r.recipient_organization_id, "Open referral") if r.recipient_organization_id else "Open referral",
+            services.get(r.service_id, "") if r.service_id else "",
+            r.person_name if show_names and not r.purged_at else None,
+            overdue_at.is_overdue(r),
+        )
         for r in referrals
     ]
 
@@ -104,21 +120,27 @@ class Dashboard:
 
 def dashboard(*, session: Session, user: User, now: datetime, settings: Settings) -> Dashboard:
     rule = OverdueRule(now, settings)
-    mine = list(session.exec(
-        select(Referral).where(Referral.creator_id == user.id).order_by(col(Referral.created_at).desc())
-    ).all())
+    mine = list(
+        session.exec(
+            select(Referral).where(Referral.creator_id == user.id).order_by(col(Referral.created_at).desc())
+        ).all()
+    )
     items = _items(session, mine, True, rule)
     by_status: dict[str, list[Item]] = {s.value: [] for s in Status}
     for item in items:
         by_status[item.referral.status].append(item)
     viewer = access.Viewer(user.id, frozenset(), "P", True)
-    access.log_access(session, referral_ids=[r.id for r in mine], viewer=viewer, via="list", now=now,
-                      content_shown=True)
+    access.log_access(
+        session, referral_ids=[r.id for r in mine], viewer=viewer, via="list", now=now, content_shown=True
+    )
     team = _team(session, user, rule) if user.is_supervisor else []
     session.commit()
     return Dashboard(
-        by_status={k: v for k, v in by_status.items() if v}, followups_due=_followups_due(session, user, now, settings),
-        overdue=[i for i in items if i.overdue], team=team, is_supervisor=user.is_supervisor,
+        by_status={k: v for k, v in by_status.items() if v},
+        followups_due=_followups_due(session, user, now, settings),
+        overdue=[i for i in items if i.overdue],
+        team=team,
+        is_supervisor=user.is_supervisor,
     )
 
 
@@ -127,10 +149,14 @@ def _team(session: Session, user: User, rule: OverdueRule) -> list[Item]:
     team_ids = session.exec(select(PeerProfile.user_id).where(PeerProfile.supervisor_id == user.id)).all()
     if not team_ids:
         return []
-    rows = list(session.exec(
-        select(Referral).where(col(Referral.creator_id).in_(team_ids), Referral.status != Status.draft)
-        .order_by(col(Referral.created_at).desc()).limit(200)
-    ).all())
+    rows = list(
+        session.exec(
+            select(Referral)
+            .where(col(Referral.creator_id).in_(team_ids), Referral.status != Status.draft)
+            .order_by(col(Referral.created_at).desc())
+            .limit(200)
+        ).all()
+    )
     return _items(session, rows, False, rule)
 
 
@@ -138,11 +164,15 @@ def _followups_due(session: Session, user: User, now: datetime, settings: Settin
     zone = ZoneInfo(settings.referral_timezone)
     end_of_today = datetime.combine(now.astimezone(zone).date() + timedelta(days=1), time(0), tzinfo=zone)
     rows = session.exec(
-        select(ReferralFollowUp, Referral).join(Referral, col(Referral.id) == ReferralFollowUp.referral_id).where(
-            Referral.creator_id == user.id, col(ReferralFollowUp.done_at).is_(None),
+        select(ReferralFollowUp, Referral)
+        .join(Referral, col(Referral.id) == ReferralFollowUp.referral_id)
+        .where(
+            Referral.creator_id == user.id,
+            col(ReferralFollowUp.done_at).is_(None),
             col(ReferralFollowUp.due_at) < end_of_today,
             col(Referral.status).in_([*ACTIVE_STATUSES, Status.completed]),
-        ).order_by(col(ReferralFollowUp.due_at))
+        )
+        .order_by(col(ReferralFollowUp.due_at))
     ).all()
     items = _items(session, [r for _, r in rows], True, OverdueRule(now, settings))
     for item, (followup, _) in zip(items, rows, strict=True):
@@ -165,10 +195,18 @@ class Inbox:
 def inbox(*, session: Session, user: User, now: datetime, settings: Settings) -> Inbox:
     org_ids = organization_ids(session=session, user=user)
     orgs = list(session.exec(select(Organization).where(col(Organization.id).in_(org_ids))).all()) if org_ids else []
-    received = list(session.exec(
-        select(Referral).where(col(Referral.recipient_organization_id).in_(org_ids), Referral.status != Status.draft)
-        .order_by(col(Referral.requested_at).desc()).limit(500)
-    ).all()) if org_ids else []
+    received = (
+        list(
+            session.exec(
+                select(Referral)
+                .where(col(Referral.recipient_organization_id).in_(org_ids), Referral.status != Status.draft)
+                .order_by(col(Referral.requested_at).desc())
+                .limit(500)
+            ).all()
+        )
+        if org_ids
+        else []
+    )
     visible = {r.id for r in received if _recipient_sees(session, r, now)}
     rule = OverdueRule(now, settings)
     items = _items(session, received, True, rule)
@@ -191,19 +229,27 @@ def inbox(*, session: Session, user: User, now: datetime, settings: Settings) ->
 
 
 def _recipient_sees(session: Session, referral: Referral, now: datetime) -> bool:
-    return not referral.content_hidden and referral.purged_at is None and access._recipient_may_see(
-        session, referral, now)
+    return (
+        not referral.content_hidden and referral.purged_at is None and access.recipient_may_see(session, referral, now)
+    )
 
 
 def _offers(session: Session, org_ids: list[uuid.UUID]) -> list[Referral]:
     if not org_ids:
         return []
-    return list(session.exec(
-        select(Referral).join(ReferralCandidate, col(ReferralCandidate.referral_id) == Referral.id).where(
-            col(ReferralCandidate.organization_id).in_(org_ids), Referral.status == Status.requested,
-            col(Referral.recipient_organization_id).is_(None),
-        ).distinct().order_by(col(Referral.requested_at))
-    ).all())
+    return list(
+        session.exec(
+            select(Referral)
+            .join(ReferralCandidate, col(ReferralCandidate.referral_id) == Referral.id)
+            .where(
+                col(ReferralCandidate.organization_id).in_(org_ids),
+                Referral.status == Status.requested,
+                col(Referral.recipient_organization_id).is_(None),
+            )
+            .distinct()
+            .order_by(col(Referral.requested_at))
+        ).all()
+    )
 
 
 @dataclass
@@ -218,56 +264,87 @@ class Detail:
     followups: list[ReferralFollowUp] = field(default_factory=list)
 
 
-def open_referral(*, session: Session, referral_id: uuid.UUID, user: User, now: datetime, settings: Settings,
-                  via: str = "html") -> tuple[Referral, access.Viewer]:
+def open_referral(
+    *, session: Session, referral_id: uuid.UUID, user: User, now: datetime, settings: Settings, via: str = "html"
+) -> tuple[Referral, access.Viewer]:
     """Load a referral for reading: 404 unless visible, log the access, mark it viewed on the recipient's
     first look (a workflow action like any other; losing that race to an accept is harmless)."""
     referral, viewer = access.visible_referral(session, referral_id, user, now=now)
     if viewer.label == "O" and referral.status == Status.requested and referral.business_status is None:
         try:
-            referral = apply_action(session=session, referral_id=referral.id, actor=user, action=Action.view,
-                                    now=now, settings=settings)
+            referral = apply_action(
+                session=session, referral_id=referral.id, actor=user, action=Action.view, now=now, settings=settings
+            )
         except (Conflict, InvalidTransition):
             session.rollback()
             referral, viewer = access.visible_referral(session, referral_id, user, now=now)
-    access.log_access(session, referral_ids=[referral.id], viewer=viewer, via=via, now=now,
-                      content_shown=viewer.content_visible)
+    access.log_access(
+        session, referral_ids=[referral.id], viewer=viewer, via=via, now=now, content_shown=viewer.content_visible
+    )
     session.commit()
     return referral, viewer
 
 
 def detail(*, session: Session, referral: Referral, viewer: access.Viewer) -> Detail:
     orgs, services = _names(session, [referral])
-    followups = list(session.exec(
-        select(ReferralFollowUp).where(ReferralFollowUp.referral_id == referral.id)
-        .order_by(col(ReferralFollowUp.due_at))
-    ).all()) if viewer.label == "P" else []
+    followups = (
+        list(
+            session.exec(
+                select(ReferralFollowUp)
+                .where(ReferralFollowUp.referral_id == referral.id)
+                .order_by(col(ReferralFollowUp.due_at))
+            ).all()
+        )
+        if viewer.label == "P"
+        else []
+    )
     return Detail(
-        referral=referral, viewer=viewer, actions=allowed_for(referral, viewer),
+        referral=referral,
+        viewer=viewer,
+        actions=allowed_for(referral, viewer),
         consent=current_consent(session, referral.id) if viewer.label in ("P", "O") else None,
         organization=orgs.get(referral.recipient_organization_id, "Open referral")
-        if referral.recipient_organization_id else "Open referral",
+        if referral.recipient_organization_id
+        else "Open referral",
         service=services.get(referral.service_id, "") if referral.service_id else "",
-        events=audit.history(session, referral.id), followups=followups,
+        events=audit.history(session, referral.id),
+        followups=followups,
     )
 
 
 def list_for_api(*, session: Session, user: User, now: datetime, scope: str) -> list[ReferralPublic]:
     """`mine` (sent by the caller) or `inbox` (received by the caller's organizations, plus open offers)."""
     if scope == "mine":
-        rows = list(session.exec(select(Referral).where(Referral.creator_id == user.id)
-                                 .order_by(col(Referral.created_at).desc()).limit(500)).all())
+        rows = list(
+            session.exec(
+                select(Referral)
+                .where(Referral.creator_id == user.id)
+                .order_by(col(Referral.created_at).desc())
+                .limit(500)
+            ).all()
+        )
     else:
         org_ids = organization_ids(session=session, user=user)
-        rows = list(session.exec(select(Referral).where(col(Referral.recipient_organization_id).in_(org_ids),
-                                                        Referral.status != Status.draft).limit(500)).all())
+        rows = list(
+            session.exec(
+                select(Referral)
+                .where(col(Referral.recipient_organization_id).in_(org_ids), Referral.status != Status.draft)
+                .limit(500)
+            ).all()
+        )
         rows += _offers(session, org_ids)
     result = []
     for referral in rows:
         viewer = access.resolve(session, referral, user, now=now)
         if viewer is not None:
             result.append(public(referral, viewer))
-            access.log_access(session, referral_ids=[referral.id], viewer=viewer, via="api", now=now,
-                              content_shown=viewer.content_visible)
+            access.log_access(
+                session,
+                referral_ids=[referral.id],
+                viewer=viewer,
+                via="api",
+                now=now,
+                content_shown=viewer.content_visible,
+            )
     session.commit()
     return result

@@ -29,27 +29,43 @@ def add_note(*, session: Session, referral_id: uuid.UUID, actor: User, body: str
     if referral.purged_at is not None:
         raise ValidationFailed("This referral's details were purged after the retention period.", field="body")
     role = Role.peer if viewer.label == "P" else Role.organization
-    note = ReferralNote(referral_id=referral.id, author_id=actor.id, author_role=role, body=body,
-                        created_at=now)
+    note = ReferralNote(referral_id=referral.id, author_id=actor.id, author_role=role, body=body, created_at=now)
     session.add(note)
     session.flush()
-    audit.append(session, audit.EventIn(referral.id, now, actor.id, role, "note-added", referral.status,
-                                        referral.status, referral.business_status, data={"note_id": str(note.id)}))
+    audit.append(
+        session,
+        audit.EventIn(
+            referral.id,
+            now,
+            actor.id,
+            role,
+            "note-added",
+            referral.status,
+            referral.status,
+            referral.business_status,
+            data={"note_id": str(note.id)},
+        ),
+    )
     session.commit()
     return note
 
 
 def notes_for(session: Session, referral_id: uuid.UUID) -> list[ReferralNote]:
-    return list(session.exec(
-        select(ReferralNote).where(ReferralNote.referral_id == referral_id).order_by(col(ReferralNote.created_at))
-    ).all())
+    return list(
+        session.exec(
+            select(ReferralNote).where(ReferralNote.referral_id == referral_id).order_by(col(ReferralNote.created_at))
+        ).all()
+    )
 
 
 def contact_attempts_for(session: Session, referral_id: uuid.UUID) -> list[ReferralContactAttempt]:
-    return list(session.exec(
-        select(ReferralContactAttempt).where(ReferralContactAttempt.referral_id == referral_id)
-        .order_by(col(ReferralContactAttempt.at))
-    ).all())
+    return list(
+        session.exec(
+            select(ReferralContactAttempt)
+            .where(ReferralContactAttempt.referral_id == referral_id)
+            .order_by(col(ReferralContactAttempt.at))
+        ).all()
+    )
 
 
 def mark_listing_full(*, session: Session, referral_id: uuid.UUID, actor: User, now: datetime) -> Service:

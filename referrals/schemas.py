@@ -100,9 +100,13 @@ class ActionIn(_In):
 
     def to_input(self) -> ActionInput:
         return ActionInput(
-            reason_code=self.reason_code or None, reason_text=self.reason_text or None,
-            outcome_code=self.outcome_code or None, channel=self.channel.value if self.channel else None,
-            result=self.result or None, appointment_at=self.appointment_at, handoff_mode=self.handoff_mode or None,
+            reason_code=self.reason_code or None,
+            reason_text=self.reason_text or None,
+            outcome_code=self.outcome_code or None,
+            channel=self.channel.value if self.channel else None,
+            result=self.result or None,
+            appointment_at=self.appointment_at,
+            handoff_mode=self.handoff_mode or None,
             followup_kind=self.followup_kind or None,
         )
 

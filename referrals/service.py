@@ -1,11 +1,11 @@
-"""Referral use cases: create and send, act on (through the workflow table), notes, consent revocation.
+"""Referral use cases: create and send, and act on a referral through the workflow table.
 
 Keyword-only, typed, raising core.errors; each use case commits once, then sends its e-mails.
 `now` is always passed in, so tests and timers drive the clock.
 """
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
@@ -14,7 +14,7 @@ from accounts.models import PeerProfile, User
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.settings import Settings
 from directory.listing import get_listing
-from referrals import access, audit, consent, matching, notifications
+from referrals import access, audit, consent, effects, matching, notifications
 from referrals.codes import TERMINAL, UNSUCCESSFUL_CONTACT, Role, Status
 from referrals.db import as_utc, guarded_update
 from referrals.models import (
@@ -22,7 +22,6 @@ from referrals.models import (
     ReferralCandidate,
     ReferralConsent,
     ReferralContactAttempt,
-    ReferralDisclosure,
     ReferralFollowUp,
     ReferralNote,
 )
@@ -39,8 +38,6 @@ from referrals.workflow import (
 )
 
 _REASON_ACTIONS = frozenset({Action.decline, Action.cancel, Action.fail, Action.hold, Action.enter_in_error})
-_PEER_TOLD = {Action.accept: "accepted", Action.claim: "accepted", Action.decline: "declined",
-              Action.complete: "completed", Action.fail: "failed", Action.expire: "expired"}
 
 
 # --- create ----------------------------------------------------------------------------------------
@@ -67,16 +64,20 @@ def create_referral(
             session.add(consent_row)
         session.add_all(ReferralCandidate(referral_id=referral.id, organization_id=o) for o in candidates)
         if data.note:
-            session.add(ReferralNote(referral_id=referral.id, author_id=actor.id, author_role=Role.peer,
-                                     body=data.note, created_at=now))
+            session.add(
+                ReferralNote(
+                    referral_id=referral.id, author_id=actor.id, author_role=Role.peer, body=data.note, created_at=now
+                )
+            )
         audit.append(session, audit.EventIn(referral.id, now, actor.id, Role.peer, "create", None, Status.draft))
         session.commit()
     except (IntegrityError, OperationalError) as exc:
         session.rollback()
         raise Conflict("The referral could not be saved; try again.") from exc
     if data.send:
-        return apply_action(session=session, referral_id=referral.id, actor=actor, action=Action.submit,
-                            now=now, settings=settings)
+        return apply_action(
+            session=session, referral_id=referral.id, actor=actor, action=Action.submit, now=now, settings=settings
+        )
     return referral
 
 
@@ -95,15 +96,25 @@ def _build(session: Session, actor: User, data: ReferralCreate, now: datetime) -
     _check_previous(session, actor, data.previous_referral_id)
     employer = session.get(PeerProfile, actor.id)
     return Referral(
-        creator_id=actor.id, referring_organization_id=employer.employer_organization_id if employer else None,
-        service_id=data.service_id, recipient_organization_id=recipient, is_open=data.is_open,
+        creator_id=actor.id,
+        referring_organization_id=employer.employer_organization_id if employer else None,
+        service_id=data.service_id,
+        recipient_organization_id=recipient,
+        is_open=data.is_open,
         open_category=data.open_category if data.is_open else None,
         open_postal_code=data.open_postal_code if data.is_open else None,
         open_radius_miles=data.open_radius_miles if data.is_open else None,
-        previous_referral_id=data.previous_referral_id, person_name=data.person_name,
-        contact_channel=data.contact_channel, contact_detail=data.contact_detail, contact_time=data.contact_time,
-        language=data.language, need_categories=categories, need_text=data.need_text, urgency=data.urgency,
-        created_at=now, updated_at=now,
+        previous_referral_id=data.previous_referral_id,
+        person_name=data.person_name,
+        contact_channel=data.contact_channel,
+        contact_detail=data.contact_detail,
+        contact_time=data.contact_time,
+        language=data.language,
+        need_categories=categories,
+        need_text=data.need_text,
+        urgency=data.urgency,
+        created_at=now,
+        updated_at=now,
     )
 
 
@@ -122,15 +133,23 @@ def _build_consent(referral: Referral, actor: User, data: ReferralCreate, now: d
         return None
     given = data.consent
     return ReferralConsent(
-        referral_id=referral.id, scope=given.scope, recipient_organization_id=given.recipient_organization_id,
-        fields=[f.value for f in given.fields], purpose=given.purpose, method=given.method, given_at=now,
-        expires_at=as_utc(given.expires_at), recorded_by_id=actor.id,
+        referral_id=referral.id,
+        scope=given.scope,
+        recipient_organization_id=given.recipient_organization_id,
+        fields=[f.value for f in given.fields],
+        purpose=given.purpose,
+        method=given.method,
+        given_at=now,
+        expires_at=as_utc(given.expires_at),
+        recorded_by_id=actor.id,
     )
 
 
 def _candidates(session: Session, referral: Referral) -> list[uuid.UUID]:
     return matching.candidate_organizations(
-        session, category=referral.open_category or "", postal_code=referral.open_postal_code or "",
+        session,
+        category=referral.open_category or "",
+        postal_code=referral.open_postal_code or "",
         radius_miles=referral.open_radius_miles or 0,
     )
 
@@ -139,8 +158,15 @@ def _candidates(session: Session, referral: Referral) -> list[uuid.UUID]:
 
 
 def apply_action(
-    *, session: Session, referral_id: uuid.UUID, actor: User | None, action: Action,
-    data: ActionInput | None = None, now: datetime, settings: Settings, expected_version: int | None = None,
+    *,
+    session: Session,
+    referral_id: uuid.UUID,
+    actor: User | None,
+    action: Action,
+    data: ActionInput | None = None,
+    now: datetime,
+    settings: Settings,
+    expected_version: int | None = None,
     organization_id: uuid.UUID | None = None,
 ) -> Referral:
     """Apply one workflow action. `actor=None` is the system (timers, consent revocation).
@@ -160,13 +186,25 @@ def apply_action(
     check(rule, role, _facts(session, referral, current, now, claim_org), data)
     from_status = referral.status
     try:
-        guarded_update(session, referral, _values(referral, rule, action, data, now, claim_org),
-                       unclaimed=action == Action.claim)
-        mails = _effects(session, referral, action, data, (actor, role), current, now, settings, from_status)
-        audit.append(session, audit.EventIn(
-            referral.id, now, actor.id if actor else None, role, action, from_status, referral.status,
-            referral.business_status, _event_reason(action, data), _event_data(action, data, claim_org),
-        ))
+        guarded_update(
+            session, referral, _values(referral, rule, action, data, now, claim_org), unclaimed=action == Action.claim
+        )
+        mails = effects.apply(session, referral, action, data, (actor, role), current, now, settings, from_status)
+        audit.append(
+            session,
+            audit.EventIn(
+                referral.id,
+                now,
+                actor.id if actor else None,
+                role,
+                action,
+                from_status,
+                referral.status,
+                referral.business_status,
+                _event_reason(action, data),
+                _event_data(action, data, claim_org),
+            ),
+        )
         session.commit()
     except (IntegrityError, OperationalError) as exc:
         session.rollback()
@@ -187,8 +225,9 @@ def _claim_org(viewer: access.Viewer, organization_id: uuid.UUID | None) -> uuid
     return organization_id or (viewer.candidate_orgs[0] if viewer.candidate_orgs else None)
 
 
-def _facts(session: Session, referral: Referral, current: ReferralConsent | None, now: datetime,
-           claim_org: uuid.UUID | None) -> Facts:
+def _facts(
+    session: Session, referral: Referral, current: ReferralConsent | None, now: datetime, claim_org: uuid.UUID | None
+) -> Facts:
     attempts = session.exec(
         select(ReferralContactAttempt.result).where(ReferralContactAttempt.referral_id == referral.id)
     ).all()
@@ -198,19 +237,24 @@ def _facts(session: Session, referral: Referral, current: ReferralConsent | None
         )
     ).all()
     return Facts(
-        now=now, created_at=as_utc(referral.created_at), business_status=referral.business_status,
-        has_recipient=referral.recipient_organization_id is not None, is_open=referral.is_open,
+        now=now,
+        created_at=as_utc(referral.created_at),
+        business_status=referral.business_status,
+        has_recipient=referral.recipient_organization_id is not None,
+        is_open=referral.is_open,
         consent_problem=consent.consent_problem(current, referral, now=now, recipient_id=claim_org),
         unsuccessful_attempts=sum(1 for r in attempts if r in UNSUCCESSFUL_CONTACT),
         followup_kinds=frozenset(pending),
     )
 
 
-def _values(referral: Referral, rule: Rule, action: Action, data: ActionInput, now: datetime,
-            claim_org: uuid.UUID | None) -> dict[str, object]:
+def _values(
+    referral: Referral, rule: Rule, action: Action, data: ActionInput, now: datetime, claim_org: uuid.UUID | None
+) -> dict[str, object]:
     status = rule.to or Status(referral.status)
     values: dict[str, object] = {
-        "status": status, "updated_at": now,
+        "status": status,
+        "updated_at": now,
         "business_status": next_business_status(rule, referral.business_status, data),
     }
     if status in TERMINAL and referral.closed_at is None:
@@ -253,82 +297,6 @@ def _event_data(action: Action, data: ActionInput, claim_org: uuid.UUID | None) 
     if action == Action.claim:
         return {"organization_id": str(claim_org)}
     return {}
-
-
-def _effects(session: Session, referral: Referral, action: Action, data: ActionInput, who: tuple[User | None, Role],
-             current: ReferralConsent | None, now: datetime, settings: Settings,
-             from_status: str) -> list[notifications.Mail]:
-    actor_id = who[0].id if who[0] else None
-    if action in (Action.accept, Action.claim):
-        _schedule_followups(session, referral, as_utc(now), settings, replace=False)
-    if action == Action.handoff:
-        _schedule_followups(session, referral, as_utc(now), settings, replace=True)
-    if action == Action.follow_up:
-        _mark_followup_done(session, referral.id, data.followup_kind or "", now)
-    if action == Action.log_contact:
-        session.add(ReferralContactAttempt(referral_id=referral.id, actor_id=actor_id, channel=data.channel or "",
-                                           result=data.result or "", at=now))
-    if data.reason_text and action in (Action.log_contact, Action.schedule, Action.handoff, Action.follow_up):
-        session.add(ReferralNote(referral_id=referral.id, author_id=actor_id, author_role=who[1], kind=action,
-                                 body=data.reason_text, created_at=now))
-    disclose_to = referral.recipient_organization_id if action in (Action.submit, Action.claim) else None
-    if disclose_to is not None and current is not None:
-        session.add(ReferralDisclosure(referral_id=referral.id, organization_id=disclose_to, consent_id=current.id,
-                                       fields=consent.shared_fields(referral), actor_id=actor_id, at=now))
-    return _notify(session, referral, action, actor_id, now, settings, from_status)
-
-
-def _notify(session: Session, referral: Referral, action: Action, actor_id: uuid.UUID | None, now: datetime,
-            settings: Settings, from_status: str) -> list[notifications.Mail]:
-    org_ids = _receiving_orgs(session, referral)
-    members = [u for u in notifications.org_member_ids(session, org_ids) if u != actor_id]
-    peer = [] if referral.creator_id == actor_id else [referral.creator_id]
-    kind: str | None = None
-    users: list[uuid.UUID] = []
-    if action == Action.submit:
-        kind, users = ("open-available" if referral.is_open else "new"), members
-    elif action in _PEER_TOLD:
-        kind, users = _PEER_TOLD[action], peer + (members if action == Action.expire else [])
-    elif action == Action.cancel:
-        kind, users = "cancelled", (peer + members if from_status != Status.draft else [])
-    elif action in (Action.revoke, Action.enter_in_error) and from_status != Status.draft:
-        kind, users = ("consent-revoked" if action == Action.revoke else "entered-in-error"), members
-    if kind is None or not users:
-        return []
-    return notifications.notify(session, settings=settings, user_ids=users, referral_id=referral.id, kind=kind,
-                                now=now)
-
-
-def _receiving_orgs(session: Session, referral: Referral) -> list[uuid.UUID]:
-    if referral.recipient_organization_id is not None:
-        return [referral.recipient_organization_id]
-    return list(session.exec(
-        select(ReferralCandidate.organization_id).where(ReferralCandidate.referral_id == referral.id)
-    ).all())
-
-
-def _schedule_followups(session: Session, referral: Referral, base: datetime, settings: Settings,
-                        *, replace: bool) -> None:
-    existing = {f.kind: f for f in session.exec(
-        select(ReferralFollowUp).where(ReferralFollowUp.referral_id == referral.id)
-    ).all()}
-    for hours in settings.referral_followup_hours:
-        kind, due = f"{hours}h", base + timedelta(hours=hours)
-        row = existing.get(kind)
-        if row is None:
-            session.add(ReferralFollowUp(referral_id=referral.id, kind=kind, due_at=due))
-        elif replace and row.done_at is None:
-            row.due_at = due
-            session.add(row)
-
-
-def _mark_followup_done(session: Session, referral_id: uuid.UUID, kind: str, now: datetime) -> None:
-    row = session.exec(
-        select(ReferralFollowUp).where(ReferralFollowUp.referral_id == referral_id, ReferralFollowUp.kind == kind)
-    ).first()
-    if row is not None:
-        row.done_at = now
-        session.add(row)
 
 
 def allowed_for(referral: Referral, viewer: access.Viewer) -> list[Action]:

@@ -70,12 +70,17 @@ def run_timers(*, session: Session, settings: Settings, now: datetime) -> TimerS
 
 
 def _waiting(session: Session, now: datetime, older_than_days: int) -> list[Referral]:
-    return list(session.exec(
-        select(Referral).where(
-            Referral.status == Status.requested, col(Referral.requested_at).is_not(None),
-            col(Referral.requested_at) <= now - timedelta(days=older_than_days),
-        ).order_by(col(Referral.requested_at))
-    ).all())
+    return list(
+        session.exec(
+            select(Referral)
+            .where(
+                Referral.status == Status.requested,
+                col(Referral.requested_at).is_not(None),
+                col(Referral.requested_at) <= now - timedelta(days=older_than_days),
+            )
+            .order_by(col(Referral.requested_at))
+        ).all()
+    )
 
 
 def expiry_due(referral: Referral, settings: Settings) -> datetime:
@@ -88,8 +93,9 @@ def _expire(session: Session, settings: Settings, now: datetime, summary: TimerS
         if expiry_due(referral, settings) > now:
             continue
         try:
-            apply_action(session=session, referral_id=referral.id, actor=None, action=Action.expire, now=now,
-                         settings=settings)
+            apply_action(
+                session=session, referral_id=referral.id, actor=None, action=Action.expire, now=now, settings=settings
+            )
             summary.expired += 1
         except DomainError:  # another worker expired it, or someone answered meanwhile
             session.rollback()
@@ -102,49 +108,86 @@ def _org_reminders(session: Session, settings: Settings, now: datetime, summary:
         return
     for referral in _waiting(session, now, first):
         assert referral.requested_at is not None
-        due_times = [(n, add_business_days(referral.requested_at, n, settings.referral_timezone))
-                     for n in settings.referral_reminder_business_days]
+        due_times = [
+            (n, add_business_days(referral.requested_at, n, settings.referral_timezone))
+            for n in settings.referral_reminder_business_days
+        ]
         latest = [(n, due) for n, due in due_times if due <= now]
         if not latest:
             continue
         n, due = max(latest, key=lambda item: item[1])  # after downtime, send the latest one only
-        orgs = [referral.recipient_organization_id] if referral.recipient_organization_id else _candidates(
-            session, referral.id)
+        orgs = (
+            [referral.recipient_organization_id]
+            if referral.recipient_organization_id
+            else _candidates(session, referral.id)
+        )
         users = notifications.org_member_ids(session, [o for o in orgs if o])
         _dispatch(session, settings, now, summary, referral.id, f"org-reminder-{n}bd", due, users, "reminder")
 
 
 def _candidates(session: Session, referral_id: uuid.UUID) -> list[uuid.UUID]:
-    return list(session.exec(
-        select(ReferralCandidate.organization_id).where(ReferralCandidate.referral_id == referral_id)
-    ).all())
+    return list(
+        session.exec(
+            select(ReferralCandidate.organization_id).where(ReferralCandidate.referral_id == referral_id)
+        ).all()
+    )
 
 
 def _followup_reminders(session: Session, settings: Settings, now: datetime, summary: TimerSummary) -> None:
     rows = session.exec(
         select(ReferralFollowUp, Referral.creator_id)
         .join(Referral, col(Referral.id) == ReferralFollowUp.referral_id)
-        .where(col(ReferralFollowUp.done_at).is_(None), col(ReferralFollowUp.due_at) <= now,
-               col(Referral.status).in_(_FOLLOWUP_STATUSES))
+        .where(
+            col(ReferralFollowUp.done_at).is_(None),
+            col(ReferralFollowUp.due_at) <= now,
+            col(Referral.status).in_(_FOLLOWUP_STATUSES),
+        )
     ).all()
     for followup, creator_id in rows:
-        _dispatch(session, settings, now, summary, followup.referral_id, f"followup-{followup.kind}",
-                  as_utc(followup.due_at), [creator_id], "followup-due")
+        _dispatch(
+            session,
+            settings,
+            now,
+            summary,
+            followup.referral_id,
+            f"followup-{followup.kind}",
+            as_utc(followup.due_at),
+            [creator_id],
+            "followup-due",
+        )
 
 
-def _dispatch(session: Session, settings: Settings, now: datetime, summary: TimerSummary, referral_id: uuid.UUID,
-              kind: str, due: datetime, users: list[uuid.UUID], message: str) -> None:
+def _dispatch(
+    session: Session,
+    settings: Settings,
+    now: datetime,
+    summary: TimerSummary,
+    referral_id: uuid.UUID,
+    kind: str,
+    due: datetime,
+    users: list[uuid.UUID],
+    message: str,
+) -> None:
     """Send once per (referral, kind, due): the key row and the in-app notifications commit together."""
     try:
-        owned = insert_or_skip(session, ReferralDispatch, {
-            "referral_id": referral_id, "kind": kind, "due_at": due, "created_at": now,
-        }, ["referral_id", "kind", "due_at"])
+        owned = insert_or_skip(
+            session,
+            ReferralDispatch,
+            {
+                "referral_id": referral_id,
+                "kind": kind,
+                "due_at": due,
+                "created_at": now,
+            },
+            ["referral_id", "kind", "due_at"],
+        )
         if not owned:
             session.rollback()
             summary.skipped += 1
             return
-        mails = notifications.notify(session, settings=settings, user_ids=users, referral_id=referral_id,
-                                     kind=message, now=now)
+        mails = notifications.notify(
+            session, settings=settings, user_ids=users, referral_id=referral_id, kind=message, now=now
+        )
         session.commit()
     except (IntegrityError, OperationalError) as exc:
         session.rollback()
@@ -160,8 +203,9 @@ def _dispatch(session: Session, settings: Settings, now: datetime, summary: Time
 def _retry_revocations(session: Session, settings: Settings, now: datetime, summary: TimerSummary) -> None:
     for referral_id in privacy.open_referrals_for_cancellation(session):
         try:
-            apply_action(session=session, referral_id=referral_id, actor=None, action=Action.revoke, now=now,
-                         settings=settings)
+            apply_action(
+                session=session, referral_id=referral_id, actor=None, action=Action.revoke, now=now, settings=settings
+            )
             summary.revocations_retried += 1
         except DomainError:
             session.rollback()
@@ -192,6 +236,11 @@ class TimerWorker:
             except Exception:  # keep the worker alive; the next pass retries
                 log.exception("referral timers failed")
             self._stop.wait(self.settings.referral_timer_interval)
+
+    def wait(self) -> None:
+        """Block until the worker stops (Ctrl-C in `python -m referrals worker`)."""
+        while self._thread.is_alive():
+            self._thread.join(timeout=1.0)
 
     def stop(self) -> None:
         self._stop.set()

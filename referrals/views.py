@@ -25,19 +25,25 @@ def _back(request: Request, referral_id: uuid.UUID) -> RedirectResponse:
 
 
 @router.get("/services/{service_id}/refer", response_class=HTMLResponse, name="referral_new")
-def new_referral(request: Request, session: DbSession, settings: AppSettings, user: CurrentUser,
-                 service_id: uuid.UUID) -> HTMLResponse:
+def new_referral(
+    request: Request, session: DbSession, settings: AppSettings, user: CurrentUser, service_id: uuid.UUID
+) -> HTMLResponse:
     listing = get_listing(session, service_id)
     if not access.is_peer(session, user):
         raise Forbidden("Only peer support specialists with a peer profile can send referrals.")
     values = pages.form_defaults(listing, utcnow(), settings)
-    return render(request, "referrals/new.html", pages.base(request, user, session, listing=listing, values=values,
-                                                             errors={}), partial="referrals/_form.html")
+    return render(
+        request,
+        "referrals/new.html",
+        pages.base(request, user, session, listing=listing, values=values, errors={}),
+        partial="referrals/_form.html",
+    )
 
 
 @router.post("/services/{service_id}/refer", name="referral_create")
-async def create_referral(request: Request, session: DbSession, settings: AppSettings, user: CurrentUser,
-                          service_id: uuid.UUID) -> Response:
+async def create_referral(
+    request: Request, session: DbSession, settings: AppSettings, user: CurrentUser, service_id: uuid.UUID
+) -> Response:
     listing = get_listing(session, service_id)
     values = pages.form_values(await request.form())
     try:
@@ -45,8 +51,7 @@ async def create_referral(request: Request, session: DbSession, settings: AppSet
         referral = service.create_referral(session=session, actor=user, data=data, now=utcnow(), settings=settings)
     except ValidationFailed as exc:
         errors = exc.errors or {"form": exc.message}
-        context = pages.base(request, user, session, listing=listing, values=values, errors=errors,
-                             message=exc.message)
+        context = pages.base(request, user, session, listing=listing, values=values, errors=errors, message=exc.message)
         return render(request, "referrals/new.html", context, partial="referrals/_form.html", status_code=422)
     return _back(request, referral.id)
 
@@ -54,31 +59,44 @@ async def create_referral(request: Request, session: DbSession, settings: AppSet
 @router.get("/referrals", response_class=HTMLResponse, name="referrals_dashboard")
 def dashboard(request: Request, session: DbSession, settings: AppSettings, user: CurrentUser) -> HTMLResponse:
     board = queries.dashboard(session=session, user=user, now=utcnow(), settings=settings)
-    return render(request, "referrals/dashboard.html", pages.base(request, user, session, board=board),
-                  partial="referrals/_dashboard.html")
+    return render(
+        request,
+        "referrals/dashboard.html",
+        pages.base(request, user, session, board=board),
+        partial="referrals/_dashboard.html",
+    )
 
 
 @router.get("/referrals/inbox", response_class=HTMLResponse, name="referrals_inbox")
 def inbox(request: Request, session: DbSession, settings: AppSettings, user: CurrentUser) -> HTMLResponse:
     box = queries.inbox(session=session, user=user, now=utcnow(), settings=settings)
-    return render(request, "referrals/inbox.html", pages.base(request, user, session, box=box),
-                  partial="referrals/_inbox.html")
+    return render(
+        request, "referrals/inbox.html", pages.base(request, user, session, box=box), partial="referrals/_inbox.html"
+    )
 
 
 @router.get("/referrals/metrics", response_class=HTMLResponse, name="referrals_metrics")
-def metrics_page(request: Request, session: DbSession, user: CurrentUser,
-                 organization_id: Annotated[uuid.UUID | None, Query()] = None) -> HTMLResponse:
+def metrics_page(
+    request: Request,
+    session: DbSession,
+    user: CurrentUser,
+    organization_id: Annotated[uuid.UUID | None, Query()] = None,
+) -> HTMLResponse:
     context = pages.metrics_context(session, user, organization_id)
     return render(request, "referrals/metrics.html", pages.base(request, user, session, **context))
 
 
 @router.get("/referrals/metrics.csv", name="referrals_metrics_csv")
-def metrics_csv(session: DbSession, user: CurrentUser,
-                organization_id: Annotated[uuid.UUID | None, Query()] = None) -> Response:
+def metrics_csv(
+    session: DbSession, user: CurrentUser, organization_id: Annotated[uuid.UUID | None, Query()] = None
+) -> Response:
     scope = metrics.scope_for(session=session, user=user, organization_id=organization_id)
     body = metrics.to_csv(metrics.collect(session, organization_id=scope.organization_id), suppress=scope.suppress)
-    return Response(body, media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": 'attachment; filename="referral-metrics.csv"'})
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="referral-metrics.csv"'},
+    )
 
 
 @router.get("/referrals/notifications", response_class=HTMLResponse, name="referral_notifications")
@@ -100,29 +118,51 @@ def notifications_read(request: Request, session: DbSession, user: CurrentUser) 
 
 
 @router.get("/referrals/{referral_id}", response_class=HTMLResponse, name="referral_detail")
-def detail(request: Request, session: DbSession, settings: AppSettings, user: CurrentUser,
-           referral_id: uuid.UUID) -> HTMLResponse:
-    referral, viewer = queries.open_referral(session=session, referral_id=referral_id, user=user, now=utcnow(),
-                                             settings=settings)
+def detail(
+    request: Request, session: DbSession, settings: AppSettings, user: CurrentUser, referral_id: uuid.UUID
+) -> HTMLResponse:
+    referral, viewer = queries.open_referral(
+        session=session, referral_id=referral_id, user=user, now=utcnow(), settings=settings
+    )
     context = pages.base(request, user, session, errors={}, **pages.detail_context(session, referral, viewer))
     return render(request, "referrals/detail.html", context, partial="referrals/_detail.html")
 
 
 @router.post("/referrals/{referral_id}/actions/{action}", name="referral_action")
-async def act(request: Request, session: DbSession, settings: AppSettings, user: CurrentUser,
-              referral_id: uuid.UUID, action: Action) -> Response:
+async def act(
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    user: CurrentUser,
+    referral_id: uuid.UUID,
+    action: Action,
+) -> Response:
     values = pages.form_values(await request.form())
     try:
         data = pages.parse_action(values)
-        service.apply_action(session=session, referral_id=referral_id, actor=user, action=action,
-                             data=data.to_input(), now=utcnow(), settings=settings, expected_version=data.version,
-                             organization_id=data.organization_id)
+        service.apply_action(
+            session=session,
+            referral_id=referral_id,
+            actor=user,
+            action=action,
+            data=data.to_input(),
+            now=utcnow(),
+            settings=settings,
+            expected_version=data.version,
+            organization_id=data.organization_id,
+        )
     except ValidationFailed as exc:
         session.rollback()
         referral, viewer = access.visible_referral(session, referral_id, user, now=utcnow())
-        context = pages.base(request, user, session, errors=exc.errors or {"form": exc.message},
-                             failed_action=action.value, message=exc.message,
-                             **pages.detail_context(session, referral, viewer))
+        context = pages.base(
+            request,
+            user,
+            session,
+            errors=exc.errors or {"form": exc.message},
+            failed_action=action.value,
+            message=exc.message,
+            **pages.detail_context(session, referral, viewer),
+        )
         return render(request, "referrals/detail.html", context, partial="referrals/_detail.html", status_code=422)
     return _back(request, referral_id)
 
@@ -135,8 +175,9 @@ async def note(request: Request, session: DbSession, user: CurrentUser, referral
 
 
 @router.post("/referrals/{referral_id}/consent/revoke", name="referral_revoke_consent")
-def revoke(request: Request, session: DbSession, settings: AppSettings, user: CurrentUser,
-           referral_id: uuid.UUID) -> Response:
+def revoke(
+    request: Request, session: DbSession, settings: AppSettings, user: CurrentUser, referral_id: uuid.UUID
+) -> Response:
     privacy.revoke_consent(session=session, referral_id=referral_id, actor=user, now=utcnow(), settings=settings)
     return _back(request, referral_id)
 

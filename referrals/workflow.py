@@ -95,70 +95,85 @@ _HOLD = Rule(_O, Status.on_hold, FROM_REASON, (Req.hold_reason,))
 _FOLLOW_UP = Rule(_P, None, KEEP, (Req.followup_kind,))
 
 S, A = Status, Action
-TRANSITIONS: Mapping[tuple[Status, Action], Rule] = MappingProxyType({
-    (S.draft, A.submit): Rule(_P, S.requested, None, (Req.consent,)),
-    (S.draft, A.cancel): Rule(_P, S.cancelled, None, (Req.cancel_reason,)),
-    (S.draft, A.revoke): _REVOKE,
-    (S.draft, A.enter_in_error): _EIE,
-    (S.requested, A.view): Rule(_O, None, BusinessStatus.viewed, (Req.has_recipient, Req.unviewed)),
-    (S.requested, A.accept): Rule(_O, S.accepted, None, (Req.has_recipient, Req.consent_current)),
-    (S.requested, A.claim): Rule(_O, S.accepted, None, (Req.open_unclaimed, Req.consent_current)),
-    (S.requested, A.decline): Rule(_O, S.rejected, None, (Req.has_recipient, Req.decline_reason)),
-    (S.requested, A.cancel): Rule(_P, S.cancelled, None, (Req.cancel_reason,)),
-    (S.requested, A.expire): Rule(_SYS, S.cancelled, BusinessStatus.expired_no_response),
-    (S.requested, A.revoke): _REVOKE,
-    (S.requested, A.enter_in_error): _EIE,
-    (S.accepted, A.start): Rule(_O, S.in_progress, KEEP),
-    (S.accepted, A.hold): _HOLD,
-    (S.accepted, A.log_contact): _LOG_CONTACT,
-    (S.accepted, A.schedule): _SCHEDULE,
-    (S.accepted, A.handoff): _HANDOFF,
-    (S.accepted, A.follow_up): _FOLLOW_UP,
-    (S.accepted, A.complete): _COMPLETE,
-    (S.accepted, A.fail): _FAIL,
-    (S.accepted, A.cancel): _CANCEL_ACTIVE,
-    (S.accepted, A.revoke): _REVOKE,
-    (S.accepted, A.enter_in_error): _EIE,
-    (S.in_progress, A.hold): _HOLD,
-    (S.in_progress, A.log_contact): _LOG_CONTACT,
-    (S.in_progress, A.schedule): _SCHEDULE,
-    (S.in_progress, A.handoff): _HANDOFF,
-    (S.in_progress, A.follow_up): _FOLLOW_UP,
-    (S.in_progress, A.complete): _COMPLETE,
-    (S.in_progress, A.fail): _FAIL,
-    (S.in_progress, A.cancel): _CANCEL_ACTIVE,
-    (S.in_progress, A.revoke): _REVOKE,
-    (S.in_progress, A.enter_in_error): _EIE,
-    (S.on_hold, A.resume): Rule(_O, S.in_progress, None),
-    (S.on_hold, A.log_contact): _LOG_CONTACT,
-    (S.on_hold, A.schedule): _SCHEDULE,
-    (S.on_hold, A.handoff): _HANDOFF,
-    (S.on_hold, A.follow_up): _FOLLOW_UP,
-    (S.on_hold, A.complete): _COMPLETE,
-    (S.on_hold, A.fail): _FAIL,
-    (S.on_hold, A.cancel): _CANCEL_ACTIVE,
-    (S.on_hold, A.revoke): _REVOKE,
-    (S.on_hold, A.enter_in_error): _EIE,
-    (S.completed, A.follow_up): _FOLLOW_UP,  # a check-in after completion; the status stays completed
-    (S.completed, A.enter_in_error): _EIE,
-    (S.rejected, A.enter_in_error): _EIE,
-    (S.failed, A.enter_in_error): _EIE,
-    (S.cancelled, A.enter_in_error): _EIE,
-})
+TRANSITIONS: Mapping[tuple[Status, Action], Rule] = MappingProxyType(
+    {
+        (S.draft, A.submit): Rule(_P, S.requested, None, (Req.consent,)),
+        (S.draft, A.cancel): Rule(_P, S.cancelled, None, (Req.cancel_reason,)),
+        (S.draft, A.revoke): _REVOKE,
+        (S.draft, A.enter_in_error): _EIE,
+        (S.requested, A.view): Rule(_O, None, BusinessStatus.viewed, (Req.has_recipient, Req.unviewed)),
+        (S.requested, A.accept): Rule(_O, S.accepted, None, (Req.has_recipient, Req.consent_current)),
+        (S.requested, A.claim): Rule(_O, S.accepted, None, (Req.open_unclaimed, Req.consent_current)),
+        (S.requested, A.decline): Rule(_O, S.rejected, None, (Req.has_recipient, Req.decline_reason)),
+        (S.requested, A.cancel): Rule(_P, S.cancelled, None, (Req.cancel_reason,)),
+        (S.requested, A.expire): Rule(_SYS, S.cancelled, BusinessStatus.expired_no_response),
+        (S.requested, A.revoke): _REVOKE,
+        (S.requested, A.enter_in_error): _EIE,
+        (S.accepted, A.start): Rule(_O, S.in_progress, KEEP),
+        (S.accepted, A.hold): _HOLD,
+        (S.accepted, A.log_contact): _LOG_CONTACT,
+        (S.accepted, A.schedule): _SCHEDULE,
+        (S.accepted, A.handoff): _HANDOFF,
+        (S.accepted, A.follow_up): _FOLLOW_UP,
+        (S.accepted, A.complete): _COMPLETE,
+        (S.accepted, A.fail): _FAIL,
+        (S.accepted, A.cancel): _CANCEL_ACTIVE,
+        (S.accepted, A.revoke): _REVOKE,
+        (S.accepted, A.enter_in_error): _EIE,
+        (S.in_progress, A.hold): _HOLD,
+        (S.in_progress, A.log_contact): _LOG_CONTACT,
+        (S.in_progress, A.schedule): _SCHEDULE,
+        (S.in_progress, A.handoff): _HANDOFF,
+        (S.in_progress, A.follow_up): _FOLLOW_UP,
+        (S.in_progress, A.complete): _COMPLETE,
+        (S.in_progress, A.fail): _FAIL,
+        (S.in_progress, A.cancel): _CANCEL_ACTIVE,
+        (S.in_progress, A.revoke): _REVOKE,
+        (S.in_progress, A.enter_in_error): _EIE,
+        (S.on_hold, A.resume): Rule(_O, S.in_progress, None),
+        (S.on_hold, A.log_contact): _LOG_CONTACT,
+        (S.on_hold, A.schedule): _SCHEDULE,
+        (S.on_hold, A.handoff): _HANDOFF,
+        (S.on_hold, A.follow_up): _FOLLOW_UP,
+        (S.on_hold, A.complete): _COMPLETE,
+        (S.on_hold, A.fail): _FAIL,
+        (S.on_hold, A.cancel): _CANCEL_ACTIVE,
+        (S.on_hold, A.revoke): _REVOKE,
+        (S.on_hold, A.enter_in_error): _EIE,
+        (S.completed, A.follow_up): _FOLLOW_UP,  # a check-in after completion; the status stays completed
+        (S.completed, A.enter_in_error): _EIE,
+        (S.rejected, A.enter_in_error): _EIE,
+        (S.failed, A.enter_in_error): _EIE,
+        (S.cancelled, A.enter_in_error): _EIE,
+    }
+)
 del S, A
 
 SYSTEM_ACTIONS: frozenset[Action] = frozenset({Action.expire, Action.revoke})
 ROLE_PRIORITY: tuple[Role, ...] = (Role.system, Role.admin, Role.organization, Role.peer)
 
-ACTION_LABELS: Mapping[Action, str] = MappingProxyType({
-    Action.submit: "Send referral", Action.claim: "Claim this referral", Action.accept: "Accept",
-    Action.decline: "Decline", Action.cancel: "Cancel referral", Action.expire: "Expire", Action.view: "Mark viewed",
-    Action.start: "Start working on it", Action.hold: "Put on hold", Action.resume: "Resume",
-    Action.log_contact: "Log a contact attempt", Action.schedule: "Appointment scheduled",
-    Action.handoff: "Warm handoff completed", Action.follow_up: "Follow-up done",
-    Action.complete: "Record outcome (completed)", Action.fail: "Close as not connected (failed)",
-    Action.revoke: "Consent revoked", Action.enter_in_error: "Mark as entered in error",
-})
+ACTION_LABELS: Mapping[Action, str] = MappingProxyType(
+    {
+        Action.submit: "Send referral",
+        Action.claim: "Claim this referral",
+        Action.accept: "Accept",
+        Action.decline: "Decline",
+        Action.cancel: "Cancel referral",
+        Action.expire: "Expire",
+        Action.view: "Mark viewed",
+        Action.start: "Start working on it",
+        Action.hold: "Put on hold",
+        Action.resume: "Resume",
+        Action.log_contact: "Log a contact attempt",
+        Action.schedule: "Appointment scheduled",
+        Action.handoff: "Warm handoff completed",
+        Action.follow_up: "Follow-up done",
+        Action.complete: "Record outcome (completed)",
+        Action.fail: "Close as not connected (failed)",
+        Action.revoke: "Consent revoked",
+        Action.enter_in_error: "Mark as entered in error",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -238,7 +253,8 @@ def _unable_attempts(_r: Role, facts: Facts, data: ActionInput) -> None:
     if data.reason_code == codes.UNABLE_TO_CONTACT and facts.unsuccessful_attempts < MIN_ATTEMPTS_FOR_UNABLE_TO_CONTACT:
         raise ValidationFailed(
             f"'Unable to contact' needs at least {MIN_ATTEMPTS_FOR_UNABLE_TO_CONTACT} logged contact attempts "
-            f"(logged: {facts.unsuccessful_attempts}).", field="reason_code",
+            f"(logged: {facts.unsuccessful_attempts}).",
+            field="reason_code",
         )
 
 
@@ -271,8 +287,10 @@ def _open_unclaimed(_r: Role, facts: Facts, _d: ActionInput) -> None:
 
 def _creator_window(role: Role, facts: Facts, _d: ActionInput) -> None:
     if role == Role.peer and facts.now - facts.created_at > ENTERED_IN_ERROR_WINDOW:
-        raise Forbidden("Only a network administrator can mark this as entered in error now "
-                        "(the creator can do so within one hour of creating it).")
+        raise Forbidden(
+            "Only a network administrator can mark this as entered in error now "
+            "(the creator can do so within one hour of creating it)."
+        )
 
 
 def _unviewed(_r: Role, facts: Facts, _d: ActionInput) -> None:
@@ -280,22 +298,24 @@ def _unviewed(_r: Role, facts: Facts, _d: ActionInput) -> None:
         raise InvalidTransition("This referral was already viewed.")
 
 
-_CHECKS = MappingProxyType({
-    Req.consent: _consent,
-    Req.consent_current: _consent,
-    Req.decline_reason: lambda _r, _f, d: _coded(d.reason_code, codes.DECLINE_REASONS, "reason_code", "a reason"),
-    Req.cancel_reason: lambda _r, _f, d: _coded(d.reason_code, codes.CANCEL_REASONS, "reason_code", "a reason"),
-    Req.fail_reason: lambda _r, _f, d: _coded(d.reason_code, codes.FAIL_REASONS, "reason_code", "a reason"),
-    Req.hold_reason: lambda _r, _f, d: _coded(d.reason_code, codes.HOLD_REASONS, "reason_code", "a reason"),
-    Req.error_reason: lambda _r, _f, d: _coded(d.reason_code, codes.ERROR_REASONS, "reason_code", "a reason"),
-    Req.outcome: lambda _r, _f, d: _coded(d.outcome_code, codes.OUTCOMES, "outcome_code", "an outcome"),
-    Req.attempts_if_unable: _unable_attempts,
-    Req.contact_attempt: _contact_attempt,
-    Req.appointment: _appointment,
-    Req.handoff_mode: lambda _r, _f, d: _coded(d.handoff_mode, codes.HANDOFF_MODES, "handoff_mode", "how"),
-    Req.followup_kind: _followup,
-    Req.has_recipient: _has_recipient,
-    Req.open_unclaimed: _open_unclaimed,
-    Req.creator_window: _creator_window,
-    Req.unviewed: _unviewed,
-})
+_CHECKS = MappingProxyType(
+    {
+        Req.consent: _consent,
+        Req.consent_current: _consent,
+        Req.decline_reason: lambda _r, _f, d: _coded(d.reason_code, codes.DECLINE_REASONS, "reason_code", "a reason"),
+        Req.cancel_reason: lambda _r, _f, d: _coded(d.reason_code, codes.CANCEL_REASONS, "reason_code", "a reason"),
+        Req.fail_reason: lambda _r, _f, d: _coded(d.reason_code, codes.FAIL_REASONS, "reason_code", "a reason"),
+        Req.hold_reason: lambda _r, _f, d: _coded(d.reason_code, codes.HOLD_REASONS, "reason_code", "a reason"),
+        Req.error_reason: lambda _r, _f, d: _coded(d.reason_code, codes.ERROR_REASONS, "reason_code", "a reason"),
+        Req.outcome: lambda _r, _f, d: _coded(d.outcome_code, codes.OUTCOMES, "outcome_code", "an outcome"),
+        Req.attempts_if_unable: _unable_attempts,
+        Req.contact_attempt: _contact_attempt,
+        Req.appointment: _appointment,
+        Req.handoff_mode: lambda _r, _f, d: _coded(d.handoff_mode, codes.HANDOFF_MODES, "handoff_mode", "how"),
+        Req.followup_kind: _followup,
+        Req.has_recipient: _has_recipient,
+        Req.open_unclaimed: _open_unclaimed,
+        Req.creator_window: _creator_window,
+        Req.unviewed: _unviewed,
+    }
+)

@@ -23,6 +23,7 @@ from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import meilisearch
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -46,7 +47,9 @@ MAX_IN_FLIGHT = 3  # document batches queued in Meilisearch before the loader wa
 LOAD_TASK_TIMEOUT_S = 900.0
 REPLAY_MARGIN = timedelta(minutes=10)  # longest write transaction we guard against
 REPLAY_TIMEOUT_S = 120.0
+REPLAY_BATCH = 2000  # services per sync batch while replaying: fewer, larger Meilisearch tasks
 _ID_CHUNK = 1000
+_BUILD_SLICE = 500
 
 Tick = Callable[[int], None]
 
@@ -134,8 +137,7 @@ def _load(
     for ids in service_id_batches(engine, batch_size):
         if stop is not None and stop.is_set():
             raise ReindexCancelled("reindex cancelled")
-        with Session(engine) as session:
-            docs, _ = documents_for(session, ids)
+        docs = _documents(engine, ids)
         if docs:
             in_flight.append(index.add_documents(docs, primary_key=PRIMARY_KEY).task_uid)
         services, documents = services + len(ids), documents + len(docs)
@@ -145,6 +147,15 @@ def _load(
     while in_flight:
         wait_succeeded(client, in_flight.popleft(), timeout_s=LOAD_TASK_TIMEOUT_S)
     return services, documents
+
+
+def _documents(engine: Engine, ids: list[uuid.UUID]) -> list[dict[str, Any]]:
+    """Build a batch's documents a slice at a time: the ORM rows of only one slice are alive at once."""
+    docs: list[dict[str, Any]] = []
+    for start in range(0, len(ids), _BUILD_SLICE):
+        with Session(engine) as session:
+            docs += documents_for(session, ids[start : start + _BUILD_SLICE])[0]
+    return docs
 
 
 def replay(
@@ -177,7 +188,7 @@ def _wait_processed(engine: Engine, client: meilisearch.Client, index_uid: str, 
     deadline = time.monotonic() + REPLAY_TIMEOUT_S
     worker = new_worker_id("replay")
     while True:
-        drain(engine=engine, client=client, index_uid=index_uid, worker_id=worker)
+        drain(engine=engine, client=client, index_uid=index_uid, worker_id=worker, batch_size=REPLAY_BATCH)
         with Session(engine) as session:
             left = session.exec(
                 select(func.count())

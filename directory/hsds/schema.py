@@ -20,8 +20,8 @@ MAX_DEPTH = 10  # deeper than any HSDS body (organization > location > contact >
 
 def _field(field: Field) -> dict[str, Any]:
     schema: dict[str, Any] = {"type": "number" if field.type == "number" else "string"}
-    if field.format:
-        schema["format"] = field.format
+    if field.format or field.type == "datetime":
+        schema["format"] = field.format or "date-time"
     if field.enum:
         schema["enum"] = list(field.enum)
     return schema

@@ -64,6 +64,14 @@ def zone_for_offset(offset: float | None, *candidates: str | None) -> str:
     return fixed_zone(float(offset))
 
 
+# Offsets that are not whole hours have no Etc/ zone: the best-known zone keeping that offset all year.
+_FRACTIONAL = {
+    5.5: "Asia/Kolkata", 5.75: "Asia/Kathmandu", 3.5: "Asia/Tehran", 4.5: "Asia/Kabul", 6.5: "Asia/Yangon",
+    9.5: "Australia/Darwin", 8.75: "Australia/Eucla", -3.5: "America/St_Johns", -9.5: "Pacific/Marquesas",
+    10.5: "Australia/Lord_Howe", 12.75: "Pacific/Chatham",
+}  # fmt: skip
+
+
 @lru_cache(maxsize=64)
 def fixed_zone(offset: float) -> str:
     if offset == 0:
@@ -71,6 +79,8 @@ def fixed_zone(offset: float) -> str:
     if offset.is_integer() and -12 <= offset <= 14:
         # POSIX sign convention: Etc/GMT-3 is three hours *ahead* of UTC.
         return f"Etc/GMT{-int(offset):+d}"
+    if offset in _FRACTIONAL and is_zone(_FRACTIONAL[offset]):
+        return _FRACTIONAL[offset]
     for name in sorted(zoneinfo.available_timezones()):
         if "/" in name and not name.startswith(("Etc/", "posix/", "right/")) and standard_offset(name) == offset:
             return name

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, time
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from functools import lru_cache
 from html.parser import HTMLParser
 from typing import Any
 
@@ -65,8 +66,13 @@ def make_meeting(session: Session, org_key: str = "lakeshore-aa", **overrides: A
                         **overrides)
 
 
+@lru_cache(maxsize=8)
+def _hashed(password: str) -> str:
+    return hash_password(password)  # argon2id is deliberately slow; tests reuse one hash per password
+
+
 def make_user(session: Session, email: str, *, network_admin: bool = False, password: str = PASSWORD) -> User:
-    user = User(email=email, display_name=email.split("@")[0], password_hash=hash_password(password),
+    user = User(email=email, display_name=email.split("@")[0], password_hash=_hashed(password),
                 is_network_admin=network_admin)
     session.add(user)
     session.commit()

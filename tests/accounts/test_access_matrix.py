@@ -86,6 +86,8 @@ HTML_ENDPOINTS: list[tuple[str, str, dict[str, Any]]] = [
     ("POST", "/workspace/locations/{loc_b}?service_id={svc_b}", LOCATION),
     ("POST", "/workspace/locations/{loc_b}?service_id={svc_a}", LOCATION),
     ("GET", "/workspace/organizations/{org_b}/audit", {}),
+    ("GET", "/workspace/organizations/{org_b}/import", {}),
+    ("POST", "/workspace/organizations/{org_b}/import", {"kind": "hsds"}),
     ("GET", "/workspace/organizations/{org_b}/members", {}),
     ("POST", "/workspace/organizations/{org_b}/invitations", {"email": "spy@example.org", "role": "admin"}),
     ("POST", "/workspace/organizations/{org_b}/members/{member_b}", {"role": "editor"}),

@@ -62,8 +62,9 @@ def make_peer(session: Session, email: str, supervisor: User | None = None) -> U
     return user
 
 
-def make_member(session: Session, email: str, organization_id: uuid.UUID, role: str = "editor",
-                trusted: bool = False) -> User:
+def make_member(
+    session: Session, email: str, organization_id: uuid.UUID, role: str = "editor", trusted: bool = False
+) -> User:
     user = make_user(session, email)
     session.add(Membership(user_id=user.id, organization_id=organization_id, role=role, trusted=trusted))
     session.commit()
@@ -73,13 +74,22 @@ def make_member(session: Session, email: str, organization_id: uuid.UUID, role: 
 def build_world(session: Session) -> World:
     ensure_taxonomy(session=session)
     suffix = uuid.uuid4().hex[:6]
-    service_a = make_listing(session, name="Northside Food Pantry", organization=f"Northside Neighbors {suffix}",
-                             categories=["food-pantry", "free-meals"],
-                             places=[place(41.9717, -87.6590, postal_code="60640")])
-    service_b = make_listing(session, name="Brooklyn Food Bank", organization=f"Brooklyn Neighbors {suffix}",
-                             categories=["food-bank"],
-                             places=[place(40.6782, -73.9442, city="Brooklyn", state="NY", postal_code="11216",
-                                           timezone="America/New_York")])
+    service_a = make_listing(
+        session,
+        name="Northside Food Pantry",
+        organization=f"Northside Neighbors {suffix}",
+        categories=["food-pantry", "free-meals"],
+        places=[place(41.9717, -87.6590, postal_code="60640")],
+    )
+    service_b = make_listing(
+        session,
+        name="Brooklyn Food Bank",
+        organization=f"Brooklyn Neighbors {suffix}",
+        categories=["food-bank"],
+        places=[
+            place(40.6782, -73.9442, city="Brooklyn", state="NY", postal_code="11216", timezone="America/New_York")
+        ],
+    )
     supervisor = make_user(session, f"sup-{suffix}@example.org", is_supervisor=True)
     return World(
         peer=make_peer(session, f"peer-{suffix}@example.org", supervisor),
@@ -88,7 +98,9 @@ def build_world(session: Session) -> World:
         member_b=make_member(session, f"memberb-{suffix}@example.org", service_b.organization_id),
         admin=make_user(session, f"admin-{suffix}@example.org", is_network_admin=True),
         outsider=make_user(session, f"outsider-{suffix}@example.org"),
-        supervisor=supervisor, service_a=service_a, service_b=service_b,
+        supervisor=supervisor,
+        service_a=service_a,
+        service_b=service_b,
     )
 
 
@@ -99,9 +111,12 @@ def world(session: Session) -> World:
 
 def consent_for(w: World, **overrides: Any) -> ConsentIn:
     values: dict[str, Any] = {
-        "scope": "organization", "recipient_organization_id": w.org_a,
-        "fields": ["first_name", "contact", "language", "need"], "purpose": "Connect with the pantry",
-        "method": "verbal", "expires_at": NOW + timedelta(days=90),
+        "scope": "organization",
+        "recipient_organization_id": w.org_a,
+        "fields": ["first_name", "contact", "language", "need"],
+        "purpose": "Connect with the pantry",
+        "method": "verbal",
+        "expires_at": NOW + timedelta(days=90),
     }
     values.update(overrides)
     return ConsentIn.model_validate(values)
@@ -109,9 +124,16 @@ def consent_for(w: World, **overrides: Any) -> ConsentIn:
 
 def referral_input(w: World, **overrides: Any) -> ReferralCreate:
     values: dict[str, Any] = {
-        "service_id": w.service_a.id, "person_name": PERSON, "contact_channel": "phone", "contact_detail": CONTACT,
-        "contact_time": "weekday mornings", "language": "es", "need_categories": ["food-pantry"], "need_text": NEED,
-        "urgency": "urgent", "consent": consent_for(w),
+        "service_id": w.service_a.id,
+        "person_name": PERSON,
+        "contact_channel": "phone",
+        "contact_detail": CONTACT,
+        "contact_time": "weekday mornings",
+        "language": "es",
+        "need_categories": ["food-pantry"],
+        "need_text": NEED,
+        "urgency": "urgent",
+        "consent": consent_for(w),
     }
     values.update(overrides)
     return ReferralCreate.model_validate(values)
@@ -119,8 +141,13 @@ def referral_input(w: World, **overrides: Any) -> ReferralCreate:
 
 def open_input(w: World, **overrides: Any) -> ReferralCreate:
     return referral_input(
-        w, is_open=True, open_category="food-pantry", open_postal_code="60640", open_radius_miles=10,
-        consent=consent_for(w, scope="open", recipient_organization_id=None), **overrides,
+        w,
+        is_open=True,
+        open_category="food-pantry",
+        open_postal_code="60640",
+        open_radius_miles=10,
+        consent=consent_for(w, scope="open", recipient_organization_id=None),
+        **overrides,
     )
 
 
@@ -129,30 +156,52 @@ PATHS: dict[str, list[tuple[Action, str | None, ActionInput]]] = {
     Status.requested: [],
     Status.accepted: [(Action.accept, "member", ActionInput())],
     Status.in_progress: [(Action.accept, "member", ActionInput()), (Action.start, "member", ActionInput())],
-    Status.on_hold: [(Action.accept, "member", ActionInput()),
-                     (Action.hold, "member", ActionInput(reason_code="waitlisted"))],
-    Status.completed: [(Action.accept, "member", ActionInput()),
-                       (Action.complete, "member", ActionInput(outcome_code="service-received"))],
+    Status.on_hold: [
+        (Action.accept, "member", ActionInput()),
+        (Action.hold, "member", ActionInput(reason_code="waitlisted")),
+    ],
+    Status.completed: [
+        (Action.accept, "member", ActionInput()),
+        (Action.complete, "member", ActionInput(outcome_code="service-received")),
+    ],
     Status.rejected: [(Action.decline, "member", ActionInput(reason_code="not-eligible"))],
-    Status.failed: [(Action.accept, "member", ActionInput()),
-                    (Action.fail, "member", ActionInput(reason_code="no-show"))],
+    Status.failed: [
+        (Action.accept, "member", ActionInput()),
+        (Action.fail, "member", ActionInput(reason_code="no-show")),
+    ],
     Status.cancelled: [(Action.cancel, "peer", ActionInput(reason_code="withdrawn-by-referrer"))],
     Status.entered_in_error: [(Action.enter_in_error, "admin", ActionInput(reason_code="duplicate"))],
 }
 
 
-def make_referral(session: Session, w: World, settings: Settings, status: str = Status.requested, *,
-                  now: datetime = NOW, is_open: bool = False, **overrides: Any) -> Referral:
+def make_referral(
+    session: Session,
+    w: World,
+    settings: Settings,
+    status: str = Status.requested,
+    *,
+    now: datetime = NOW,
+    is_open: bool = False,
+    **overrides: Any,
+) -> Referral:
     """A referral in `status`, reached through the real service calls."""
     data = open_input(w, **overrides) if is_open else referral_input(w, **overrides)
     if status == Status.draft:
-        return create_referral(session=session, actor=w.peer, data=data.model_copy(update={"send": False}), now=now,
-                               settings=settings)
+        return create_referral(
+            session=session, actor=w.peer, data=data.model_copy(update={"send": False}), now=now, settings=settings
+        )
     referral = create_referral(session=session, actor=w.peer, data=data, now=now, settings=settings)
     for action, who, payload in PATHS[status]:
         actor = getattr(w, who) if who else None
-        referral = apply_action(session=session, referral_id=referral.id, actor=actor, action=action, data=payload,
-                                now=now, settings=settings)
+        referral = apply_action(
+            session=session,
+            referral_id=referral.id,
+            actor=actor,
+            action=action,
+            data=payload,
+            now=now,
+            settings=settings,
+        )
     assert referral.status == status
     return referral
 

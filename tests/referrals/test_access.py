@@ -28,8 +28,9 @@ def _normalized(body: str, ident: str) -> str:
 
 
 @pytest.mark.parametrize("who", ["peer_b", "member_b", "outsider"])
-def test_strangers_get_the_same_404_as_for_a_missing_id(people: dict[str, Any], referral: Referral,
-                                                         session: Session, who: str) -> None:
+def test_strangers_get_the_same_404_as_for_a_missing_id(
+    people: dict[str, Any], referral: Referral, session: Session, who: str
+) -> None:
     person = people[who]
     guessed = str(uuid.uuid4())
     for template in HTML_PATHS:
@@ -47,8 +48,9 @@ def test_strangers_get_the_same_404_as_for_a_missing_id(people: dict[str, Any], 
 
 
 @pytest.mark.parametrize("who", ["peer_b", "member_b", "outsider"])
-def test_strangers_cannot_act_and_nothing_changes(people: dict[str, Any], referral: Referral, session: Session,
-                                                  who: str) -> None:
+def test_strangers_cannot_act_and_nothing_changes(
+    people: dict[str, Any], referral: Referral, session: Session, who: str
+) -> None:
     before = snapshot(session, referral.id)
     person = people[who]
     html = person.post_form(f"/referrals/{referral.id}/actions/accept")
@@ -71,21 +73,26 @@ def test_lists_never_show_other_peoples_referrals(people: dict[str, Any], referr
         assert listed.status_code == 200 and str(referral.id) not in listed.text
 
 
-def test_the_peer_and_the_recipient_see_it_and_their_reads_are_logged(people: dict[str, Any], referral: Referral,
-                                                                      session: Session) -> None:
+def test_the_peer_and_the_recipient_see_it_and_their_reads_are_logged(
+    people: dict[str, Any], referral: Referral, session: Session
+) -> None:
     for who in ("peer", "member"):
         page = people[who].browser.get(f"/referrals/{referral.id}")
         assert page.status_code == 200 and PERSON in page.text
         data = people[who].api.get(f"/api/v1/referrals/{referral.id}").json()
         assert data["person"]["person_name"] == PERSON and data["content_visible"] is True
-    logged = session.exec(select(ReferralAccess.role, ReferralAccess.via, ReferralAccess.content_shown)
-                          .where(ReferralAccess.referral_id == referral.id)).all()
+    logged = session.exec(
+        select(ReferralAccess.role, ReferralAccess.via, ReferralAccess.content_shown).where(
+            ReferralAccess.referral_id == referral.id
+        )
+    ).all()
     assert {("P", "html", True), ("P", "api", True), ("O", "html", True), ("O", "api", True)} <= set(logged)
 
 
 @pytest.mark.parametrize("who", ["supervisor", "admin"])
-def test_supervisor_and_admin_see_statuses_but_no_personal_details(people: dict[str, Any], referral: Referral,
-                                                                   who: str) -> None:
+def test_supervisor_and_admin_see_statuses_but_no_personal_details(
+    people: dict[str, Any], referral: Referral, who: str
+) -> None:
     page = people[who].browser.get(f"/referrals/{referral.id}")
     assert page.status_code == 200 and PERSON not in page.text
     data = people[who].api.get(f"/api/v1/referrals/{referral.id}").json()

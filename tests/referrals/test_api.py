@@ -20,11 +20,20 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 def body_for(world: World, **overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "service_id": str(world.service_a.id), "person_name": PERSON, "contact_channel": "phone",
-        "contact_detail": "312-555-0111", "need_categories": ["food-pantry"], "need_text": "groceries",
-        "consent": {"scope": "organization", "recipient_organization_id": str(world.org_a),
-                    "fields": ["first_name", "contact", "need"], "purpose": "Connect with the pantry",
-                    "method": "e-signed", "expires_at": (utcnow() + timedelta(days=30)).isoformat()},
+        "service_id": str(world.service_a.id),
+        "person_name": PERSON,
+        "contact_channel": "phone",
+        "contact_detail": "312-555-0111",
+        "need_categories": ["food-pantry"],
+        "need_text": "groceries",
+        "consent": {
+            "scope": "organization",
+            "recipient_organization_id": str(world.org_a),
+            "fields": ["first_name", "contact", "need"],
+            "purpose": "Connect with the pantry",
+            "method": "e-signed",
+            "expires_at": (utcnow() + timedelta(days=30)).isoformat(),
+        },
     }
     body.update(overrides)
     return body
@@ -47,10 +56,16 @@ def test_full_flow_over_the_api(people: dict[str, Any], world: World) -> None:
     assert accepted.status_code == 200 and accepted.json()["status"] == "accepted"
     again = member.post(f"/api/v1/referrals/{rid}/actions/accept", json={})
     assert again.status_code == 409 and again.json()["error"] == "Conflict"
-    assert member.post(f"/api/v1/referrals/{rid}/actions/log-contact",
-                       json={"channel": "phone", "result": "reached"}).status_code == 200
-    assert member.post(f"/api/v1/referrals/{rid}/actions/handoff",
-                       json={"handoff_mode": "three-way-call"}).status_code == 200
+    assert (
+        member.post(
+            f"/api/v1/referrals/{rid}/actions/log-contact", json={"channel": "phone", "result": "reached"}
+        ).status_code
+        == 200
+    )
+    assert (
+        member.post(f"/api/v1/referrals/{rid}/actions/handoff", json={"handoff_mode": "three-way-call"}).status_code
+        == 200
+    )
     incomplete = member.post(f"/api/v1/referrals/{rid}/actions/complete", json={})
     assert incomplete.status_code == 422 and "outcome_code" in incomplete.json()["errors"]
     done = member.post(f"/api/v1/referrals/{rid}/actions/complete", json={"outcome_code": "service-received"})
@@ -62,8 +77,9 @@ def test_full_flow_over_the_api(people: dict[str, Any], world: World) -> None:
     assert note.status_code == 201 and note.json()["author_role"] == "O"
 
 
-def test_bad_consent_over_the_api_is_422_and_writes_nothing(people: dict[str, Any], world: World,
-                                                            session: Session) -> None:
+def test_bad_consent_over_the_api_is_422_and_writes_nothing(
+    people: dict[str, Any], world: World, session: Session
+) -> None:
     before = count(session)
     other_org = body_for(world)
     other_org["consent"]["recipient_organization_id"] = str(world.org_b)
@@ -77,8 +93,9 @@ def test_bad_consent_over_the_api_is_422_and_writes_nothing(people: dict[str, An
     assert count(session) == before
 
 
-def test_invalid_transition_and_forbidden_role_are_json(people: dict[str, Any], world: World, session: Session,
-                                                        settings: Settings) -> None:
+def test_invalid_transition_and_forbidden_role_are_json(
+    people: dict[str, Any], world: World, session: Session, settings: Settings
+) -> None:
     referral = make_referral(session, world, settings, Status.completed)
     reopen = people["member"].api.post(f"/api/v1/referrals/{referral.id}/actions/accept", json={})
     assert reopen.status_code == 409 and "completed" in reopen.json()["detail"]
@@ -89,8 +106,9 @@ def test_invalid_transition_and_forbidden_role_are_json(people: dict[str, Any], 
     assert unknown_action.status_code == 422
 
 
-def test_open_referral_preview_and_claim_over_the_api(people: dict[str, Any], world: World, session: Session,
-                                                      settings: Settings) -> None:
+def test_open_referral_preview_and_claim_over_the_api(
+    people: dict[str, Any], world: World, session: Session, settings: Settings
+) -> None:
     referral = make_referral(session, world, settings, Status.requested, is_open=True)
     offered = people["member"].api.get("/api/v1/referrals", params={"scope": "inbox"}).json()
     assert [(r["id"], r["person"], r["allowed_actions"]) for r in offered] == [(str(referral.id), None, ["claim"])]
@@ -105,23 +123,36 @@ def test_openapi_describes_the_referral_api(app: Any) -> None:
 
     spec = TestClient(app).get("/openapi.json").json()
     paths = spec["paths"]
-    for path in ("/api/v1/referrals", "/api/v1/referrals/{referral_id}",
-                 "/api/v1/referrals/{referral_id}/actions/{action}", "/api/v1/referrals/{referral_id}/fhir",
-                 "/api/v1/referrals/{referral_id}/events", "/api/v1/referrals/{referral_id}/consent/revoke",
-                 "/api/v1/referrals/metrics", "/api/v1/referrals/notifications"):
+    for path in (
+        "/api/v1/referrals",
+        "/api/v1/referrals/{referral_id}",
+        "/api/v1/referrals/{referral_id}/actions/{action}",
+        "/api/v1/referrals/{referral_id}/fhir",
+        "/api/v1/referrals/{referral_id}/events",
+        "/api/v1/referrals/{referral_id}/consent/revoke",
+        "/api/v1/referrals/metrics",
+        "/api/v1/referrals/notifications",
+    ):
         assert path in paths, path
     schemas = spec["components"]["schemas"]
     assert {"ReferralCreate", "ConsentIn", "ActionIn", "ReferralPublic", "EventPublic"} <= set(schemas)
-    actions = next(p for p in paths["/api/v1/referrals/{referral_id}/actions/{action}"]["post"]["parameters"]
-                   if p["name"] == "action")
-    enum = schemas[actions["schema"]["$ref"].split("/")[-1]]["enum"] if "$ref" in actions["schema"] \
+    actions = next(
+        p
+        for p in paths["/api/v1/referrals/{referral_id}/actions/{action}"]["post"]["parameters"]
+        if p["name"] == "action"
+    )
+    enum = (
+        schemas[actions["schema"]["$ref"].split("/")[-1]]["enum"]
+        if "$ref" in actions["schema"]
         else actions["schema"]["enum"]
+    )
     assert {"accept", "decline", "claim", "complete", "fail", "log-contact", "handoff"} <= set(enum)
     assert not any(p.startswith("/referrals") for p in paths)  # HTML pages stay out of the API description
 
 
-def test_fhir_bundle_has_service_request_and_task(people: dict[str, Any], world: World, session: Session,
-                                                  settings: Settings) -> None:
+def test_fhir_bundle_has_service_request_and_task(
+    people: dict[str, Any], world: World, session: Session, settings: Settings
+) -> None:
     referral = make_referral(session, world, settings, Status.in_progress)
     response = people["member"].api.get(f"/api/v1/referrals/{referral.id}/fhir")
     assert response.status_code == 200 and response.headers["content-type"].startswith("application/fhir+json")
@@ -145,11 +176,15 @@ def test_fhir_bundle_has_service_request_and_task(people: dict[str, Any], world:
     assert resources["Consent"]["status"] == "active"
 
 
-def test_fhir_task_carries_business_status_reason_and_outcome(people: dict[str, Any], world: World,
-                                                              session: Session, settings: Settings) -> None:
+def test_fhir_task_carries_business_status_reason_and_outcome(
+    people: dict[str, Any], world: World, session: Session, settings: Settings
+) -> None:
     declined = make_referral(session, world, settings, Status.rejected)
-    task = next(e["resource"] for e in people["peer"].api.get(f"/api/v1/referrals/{declined.id}/fhir").json()["entry"]
-                if e["resource"]["resourceType"] == "Task")
+    task = next(
+        e["resource"]
+        for e in people["peer"].api.get(f"/api/v1/referrals/{declined.id}/fhir").json()["entry"]
+        if e["resource"]["resourceType"] == "Task"
+    )
     assert task["status"] == "rejected" and task["statusReason"]["coding"][0]["code"] == "not-eligible"
     done = make_referral(session, world, settings, Status.completed)
     resources = people["peer"].api.get(f"/api/v1/referrals/{done.id}/fhir").json()["entry"]
@@ -159,8 +194,9 @@ def test_fhir_task_carries_business_status_reason_and_outcome(people: dict[str, 
     assert sr["status"] == "completed"
 
 
-def test_audit_verification_is_for_network_admins(people: dict[str, Any], world: World, session: Session,
-                                                  settings: Settings) -> None:
+def test_audit_verification_is_for_network_admins(
+    people: dict[str, Any], world: World, session: Session, settings: Settings
+) -> None:
     make_referral(session, world, settings, Status.completed)
     assert people["peer"].api.get("/api/v1/referrals/audit/verify").status_code == 403
     report = people["admin"].api.get("/api/v1/referrals/audit/verify").json()

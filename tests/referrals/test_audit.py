@@ -1,5 +1,6 @@
 """The audit hash chain: intact after real work, and any edit or deletion is caught and named."""
 
+import itertools
 from collections.abc import Iterator
 
 import pytest
@@ -38,11 +39,10 @@ def test_chain_is_intact_after_real_work(session: Session, events: list[Referral
     result = verify_chain(session)
     assert result.ok and result.checked == len(events)
     assert events[0].prev_hash == "0" * 64
-    assert all(b.prev_hash == a.hash for a, b in zip(events, events[1:], strict=False))
+    assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(events))
 
 
-def test_an_edited_event_is_named(session: Session, engine: Engine, events: list[ReferralEvent],
-                                  cli_env: None) -> None:
+def test_an_edited_event_is_named(session: Session, engine: Engine, events: list[ReferralEvent], cli_env: None) -> None:
     target = events[3]
     with engine.begin() as conn:  # what someone with database access might do
         conn.execute(text("UPDATE referral_event SET to_status = 'cancelled' WHERE id = :id"), {"id": target.id})
@@ -55,14 +55,17 @@ def test_an_edited_event_is_named(session: Session, engine: Engine, events: list
     assert f"seq={target.seq}" in outcome.output and f"id={target.id}" in outcome.output
 
 
-def test_an_edit_with_a_recomputed_hash_breaks_the_next_link(session: Session, engine: Engine,
-                                                             events: list[ReferralEvent]) -> None:
+def test_an_edit_with_a_recomputed_hash_breaks_the_next_link(
+    session: Session, engine: Engine, events: list[ReferralEvent]
+) -> None:
     target, following = events[2], events[3]
     target.reason_code = "other"
     forged = compute_hash(target, target.prev_hash)
     with engine.begin() as conn:
-        conn.execute(text("UPDATE referral_event SET reason_code = 'other', hash = :h WHERE id = :id"),
-                     {"h": forged, "id": target.id})
+        conn.execute(
+            text("UPDATE referral_event SET reason_code = 'other', hash = :h WHERE id = :id"),
+            {"h": forged, "id": target.id},
+        )
     result = verify_chain(session)
     assert not result.ok and result.broken_seq == following.seq
     assert "prev_hash" in result.problem

@@ -51,25 +51,33 @@ def race(engine: Engine, attempts: list[Callable[[Session], object]]) -> tuple[l
     return wins, losses
 
 
-def _attempt(referral_id: uuid.UUID, actor: User, action: Action, settings: Settings,
-             data: ActionInput | None = None) -> Callable[[Session], object]:
+def _attempt(
+    referral_id: uuid.UUID, actor: User, action: Action, settings: Settings, data: ActionInput | None = None
+) -> Callable[[Session], object]:
     def go(session: Session) -> object:
-        return apply_action(session=session, referral_id=referral_id, actor=actor, action=action, data=data,
-                            now=NOW, settings=settings)
+        return apply_action(
+            session=session, referral_id=referral_id, actor=actor, action=action, data=data, now=NOW, settings=settings
+        )
+
     return go
 
 
 def _events(session: Session, referral_id: uuid.UUID, action: str) -> int:
-    return len(session.exec(select(ReferralEvent).where(ReferralEvent.referral_id == referral_id,
-                                                        ReferralEvent.action == action)).all())
+    return len(
+        session.exec(
+            select(ReferralEvent).where(ReferralEvent.referral_id == referral_id, ReferralEvent.action == action)
+        ).all()
+    )
 
 
-def test_concurrent_accepts_leave_exactly_one_winner(engine: Engine, session: Session, settings: Settings,
-                                                     world: World) -> None:
+def test_concurrent_accepts_leave_exactly_one_winner(
+    engine: Engine, session: Session, settings: Settings, world: World
+) -> None:
     referral = make_referral(session, world, settings, Status.requested)
     v0 = referral.version
-    colleagues = [world.member] + [make_member(session, f"c{i}-{uuid.uuid4().hex[:6]}@example.org", world.org_a)
-                                   for i in range(7)]
+    colleagues = [world.member] + [
+        make_member(session, f"c{i}-{uuid.uuid4().hex[:6]}@example.org", world.org_a) for i in range(7)
+    ]
     wins, losses = race(engine, [_attempt(referral.id, m, Action.accept, settings) for m in colleagues])
     assert len(wins) == 1 and len(losses) == 7
     assert {e.status_code for e in losses} == {409}
@@ -80,8 +88,9 @@ def test_concurrent_accepts_leave_exactly_one_winner(engine: Engine, session: Se
     assert verify_chain(session).ok
 
 
-def test_accept_decline_and_withdraw_at_once_one_wins(engine: Engine, session: Session, settings: Settings,
-                                                     world: World) -> None:
+def test_accept_decline_and_withdraw_at_once_one_wins(
+    engine: Engine, session: Session, settings: Settings, world: World
+) -> None:
     referral = make_referral(session, world, settings, Status.requested)
     v0 = referral.version
     attempts = [
@@ -99,12 +108,18 @@ def test_accept_decline_and_withdraw_at_once_one_wins(engine: Engine, session: S
     assert verify_chain(session).ok
 
 
-def test_open_referral_is_claimed_by_exactly_one_organization(engine: Engine, session: Session,
-                                                              settings: Settings, world: World) -> None:
+def test_open_referral_is_claimed_by_exactly_one_organization(
+    engine: Engine, session: Session, settings: Settings, world: World
+) -> None:
     others = []
     for i in range(3):  # three more pantries near the first one
-        listing = make_listing(session, name=f"Pantry {i}", organization=f"Neighbors {i} {uuid.uuid4().hex[:4]}",
-                               categories=["food-pantry"], places=[place(41.97 + i / 100, -87.66, postal_code="60640")])
+        listing = make_listing(
+            session,
+            name=f"Pantry {i}",
+            organization=f"Neighbors {i} {uuid.uuid4().hex[:4]}",
+            categories=["food-pantry"],
+            places=[place(41.97 + i / 100, -87.66, postal_code="60640")],
+        )
         others.append(make_member(session, f"claim{i}-{uuid.uuid4().hex[:6]}@example.org", listing.organization_id))
     referral = make_referral(session, world, settings, Status.requested, is_open=True)
     claimers = [world.member, *others]
@@ -119,8 +134,9 @@ def test_open_referral_is_claimed_by_exactly_one_organization(engine: Engine, se
     assert verify_chain(session).ok
 
 
-def test_many_referrals_in_parallel_keep_one_unbroken_chain(engine: Engine, session: Session, settings: Settings,
-                                                            world: World) -> None:
+def test_many_referrals_in_parallel_keep_one_unbroken_chain(
+    engine: Engine, session: Session, settings: Settings, world: World
+) -> None:
     referrals = [make_referral(session, world, settings, Status.requested) for _ in range(6)]
     wins, losses = race(engine, [_attempt(r.id, world.member, Action.accept, settings) for r in referrals])
     assert len(wins) == 6 and not losses

@@ -36,8 +36,9 @@ BAD_CONSENTS: dict[str, dict[str, Any]] = {
 
 
 @pytest.mark.parametrize("case", BAD_CONSENTS, ids=list(BAD_CONSENTS))
-def test_sending_without_valid_consent_is_422_and_writes_nothing(session: Session, settings: Settings,
-                                                                 world: World, case: str) -> None:
+def test_sending_without_valid_consent_is_422_and_writes_nothing(
+    session: Session, settings: Settings, world: World, case: str
+) -> None:
     spec = BAD_CONSENTS[case]
     if "consent_overrides" in spec:
         overrides = {k: (world.org_b if v == "ORG_B" else v) for k, v in spec["consent_overrides"].items()}
@@ -65,8 +66,9 @@ def test_a_draft_cannot_be_sent_once_its_consent_expired(session: Session, setti
     draft = make_referral(session, world, settings, Status.draft)
     later = NOW + timedelta(days=91)
     with pytest.raises(DomainError) as raised:
-        apply_action(session=session, referral_id=draft.id, actor=world.peer, action=Action.submit, now=later,
-                     settings=settings)
+        apply_action(
+            session=session, referral_id=draft.id, actor=world.peer, action=Action.submit, now=later, settings=settings
+        )
     assert raised.value.status_code == 422
     session.expire_all()
     assert draft.status == Status.draft
@@ -86,8 +88,9 @@ def test_open_referral_is_a_preview_until_claimed(session: Session, settings: Se
     assert preview is not None and preview.label == "candidate" and not preview.content_visible
     assert access.resolve(session, referral, world.member_b, now=NOW) is None  # Brooklyn is not within 10 miles
     assert session.exec(select(ReferralDisclosure).where(ReferralDisclosure.referral_id == referral.id)).all() == []
-    claimed = apply_action(session=session, referral_id=referral.id, actor=world.member, action=Action.claim,
-                           now=NOW, settings=settings)
+    claimed = apply_action(
+        session=session, referral_id=referral.id, actor=world.member, action=Action.claim, now=NOW, settings=settings
+    )
     assert (claimed.status, claimed.recipient_organization_id) == (Status.accepted, world.org_a)
     after = access.resolve(session, claimed, world.member, now=NOW)
     assert after is not None and after.label == "O" and after.content_visible
@@ -95,8 +98,9 @@ def test_open_referral_is_a_preview_until_claimed(session: Session, settings: Se
     assert [d.organization_id for d in disclosed] == [world.org_a]
 
 
-def test_revoking_consent_cancels_and_hides_from_the_recipient(session: Session, settings: Settings,
-                                                               world: World) -> None:
+def test_revoking_consent_cancels_and_hides_from_the_recipient(
+    session: Session, settings: Settings, world: World
+) -> None:
     referral = make_referral(session, world, settings, Status.accepted)
     assert access.resolve(session, referral, world.member, now=NOW).content_visible  # type: ignore[union-attr]
     done = revoke_consent(session=session, referral_id=referral.id, actor=world.peer, now=NOW, settings=settings)
@@ -111,11 +115,17 @@ def test_revoking_consent_cancels_and_hides_from_the_recipient(session: Session,
     assert verify_chain(session).ok
 
 
-def test_revocation_hides_closed_referrals_and_reaches_linked_ones(session: Session, settings: Settings,
-                                                                   world: World) -> None:
+def test_revocation_hides_closed_referrals_and_reaches_linked_ones(
+    session: Session, settings: Settings, world: World
+) -> None:
     first = make_referral(session, world, settings, Status.completed)
-    second = create_referral(session=session, actor=world.peer,
-                             data=referral_input(world, previous_referral_id=first.id), now=NOW, settings=settings)
+    second = create_referral(
+        session=session,
+        actor=world.peer,
+        data=referral_input(world, previous_referral_id=first.id),
+        now=NOW,
+        settings=settings,
+    )
     revoke_consent(session=session, referral_id=first.id, actor=world.peer, now=NOW, settings=settings)
     session.expire_all()
     closed = access.resolve(session, first, world.member, now=NOW)

@@ -20,10 +20,25 @@ from tests.web.conftest import parse
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
-def act(session: Session, world: World, settings: Settings, referral_id: Any, action: Action, at: Any,
-        who: str = "member", **data: Any) -> None:
-    apply_action(session=session, referral_id=referral_id, actor=getattr(world, who), action=action,
-                 data=ActionInput(**data), now=at, settings=settings)
+def act(
+    session: Session,
+    world: World,
+    settings: Settings,
+    referral_id: Any,
+    action: Action,
+    at: Any,
+    who: str = "member",
+    **data: Any,
+) -> None:
+    apply_action(
+        session=session,
+        referral_id=referral_id,
+        actor=getattr(world, who),
+        action=action,
+        data=ActionInput(**data),
+        now=at,
+        settings=settings,
+    )
 
 
 @pytest.fixture
@@ -63,7 +78,10 @@ def test_small_counts_are_suppressed_network_wide(session: Session, world: World
     hidden = metrics.table_row("all", metrics.summarize(rows), suppress=True)
     assert (plain["sent"], plain["acceptance_rate"], plain["median_time_to_acceptance"]) == ("5", "40%", "3.0 h")
     assert (hidden["sent"], hidden["acceptance_rate"], hidden["median_time_to_acceptance"]) == (
-        "<11", "suppressed", "suppressed")
+        "<11",
+        "suppressed",
+        "suppressed",
+    )
     assert metrics.count_cell(0, True) == "0" and metrics.count_cell(11, True) == "11"
 
 
@@ -88,10 +106,14 @@ def test_network_view_for_admins_is_suppressed(people: dict[str, Any], history: 
 
 def test_metrics_access(people: dict[str, Any], world: World, history: None) -> None:
     assert people["outsider"].browser.get("/referrals/metrics").status_code == 403
-    assert people["member"].browser.get("/referrals/metrics", params={"organization_id": str(world.org_b)}
-                                        ).status_code == 403
-    assert people["admin"].browser.get("/referrals/metrics", params={"organization_id": str(world.org_a)}
-                                       ).status_code == 200
+    assert (
+        people["member"].browser.get("/referrals/metrics", params={"organization_id": str(world.org_b)}).status_code
+        == 403
+    )
+    assert (
+        people["admin"].browser.get("/referrals/metrics", params={"organization_id": str(world.org_a)}).status_code
+        == 200
+    )
     assert people["member"].api.get("/api/v1/referrals/metrics").json()["total"]["sent"] == "5"
     assert people["admin"].api.get("/api/v1/referrals/metrics").json()["suppressed_small_counts"] is True
 

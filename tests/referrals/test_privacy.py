@@ -20,8 +20,9 @@ from tests.referrals.conftest import CONTACT, NEED, NOW, PERSON, World, mail_tex
 NOTE = "Prefers the side entrance; ask for Marisol"
 
 
-def test_purge_nulls_personal_fields_after_retention_and_keeps_the_rest(session: Session, settings: Settings,
-                                                                        world: World) -> None:
+def test_purge_nulls_personal_fields_after_retention_and_keeps_the_rest(
+    session: Session, settings: Settings, world: World
+) -> None:
     old = make_referral(session, world, settings, Status.completed)
     add_note(session=session, referral_id=old.id, actor=world.peer, body=NOTE, now=NOW)
     recent = make_referral(session, world, settings, Status.rejected, now=NOW + timedelta(days=5))
@@ -33,8 +34,11 @@ def test_purge_nulls_personal_fields_after_retention_and_keeps_the_rest(session:
     gone = session.get(Referral, old.id)
     assert gone is not None and gone.purged_at is not None
     assert (gone.person_name, gone.contact_detail, gone.contact_time, gone.need_text) == (None, None, None, None)
-    assert (gone.status, gone.outcome_code, gone.need_categories) == (Status.completed, "service-received",
-                                                                      ["food-pantry"])
+    assert (gone.status, gone.outcome_code, gone.need_categories) == (
+        Status.completed,
+        "service-received",
+        ["food-pantry"],
+    )
     assert gone.requested_at is not None and gone.accepted_at is not None and gone.closed_at is not None
     assert [n.body for n in session.exec(select(ReferralNote).where(ReferralNote.referral_id == old.id))] == [None]
     for kept in (recent.id, live.id):
@@ -48,18 +52,34 @@ def test_no_email_carries_personal_details(session: Session, settings: Settings,
     referral = make_referral(session, world, settings, Status.requested)
     add_note(session=session, referral_id=referral.id, actor=world.peer, body=NOTE, now=NOW)
     run_timers(session=session, settings=settings, now=NOW + timedelta(days=2))  # org reminders
-    apply_action(session=session, referral_id=referral.id, actor=world.member, action=Action.accept, now=NOW,
-                 settings=settings)
+    apply_action(
+        session=session, referral_id=referral.id, actor=world.member, action=Action.accept, now=NOW, settings=settings
+    )
     run_timers(session=session, settings=settings, now=NOW + timedelta(days=8))  # peer follow-ups
     revoke_consent(session=session, referral_id=referral.id, actor=world.peer, now=NOW, settings=settings)
     other = make_referral(session, world, settings, Status.accepted)
-    apply_action(session=session, referral_id=other.id, actor=world.member, action=Action.complete,
-                 data=ActionInput(outcome_code="enrolled", reason_text=f"{PERSON} enrolled"), now=NOW,
-                 settings=settings)
+    apply_action(
+        session=session,
+        referral_id=other.id,
+        actor=world.member,
+        action=Action.complete,
+        data=ActionInput(outcome_code="enrolled", reason_text=f"{PERSON} enrolled"),
+        now=NOW,
+        settings=settings,
+    )
     mails = mail_texts(settings)
     assert len(mails) >= 8
-    secrets = [PERSON, CONTACT, NEED, "weekday mornings", NOTE, "Food pantry", "food-pantry",
-               world.service_a.name, "Spanish"]
+    secrets = [
+        PERSON,
+        CONTACT,
+        NEED,
+        "weekday mornings",
+        NOTE,
+        "Food pantry",
+        "food-pantry",
+        world.service_a.name,
+        "Spanish",
+    ]
     for mail in mails:
         for secret in secrets:
             assert secret.lower() not in mail.lower(), (secret, mail)

@@ -2,12 +2,15 @@
 and no double sends when run twice or by two workers at once."""
 
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from core.clock import utcnow
 from core.settings import Settings
 from referrals.codes import Status
 from referrals.models import Referral, ReferralDispatch, ReferralNotification
@@ -15,14 +18,19 @@ from referrals.queries import dashboard
 from referrals.service import apply_action
 from referrals.timers import TimerSummary, add_business_days, run_timers
 from referrals.workflow import Action, ActionInput
-from tests.referrals.conftest import NOW, World, make_referral, mail_texts
+from tests.referrals.conftest import NOW, World, mail_texts, make_referral
 
 NY = "America/New_York"
 
 
 def notifications_of(session: Session, user_id: object, kind: str) -> int:
-    return int(session.exec(select(func.count()).select_from(ReferralNotification).where(
-        ReferralNotification.user_id == user_id, ReferralNotification.kind == kind)).one())
+    return int(
+        session.exec(
+            select(func.count())
+            .select_from(ReferralNotification)
+            .where(ReferralNotification.user_id == user_id, ReferralNotification.kind == kind)
+        ).one()
+    )
 
 
 def dispatches(session: Session) -> list[str]:
@@ -39,12 +47,16 @@ def test_business_days_skip_weekends_and_keep_local_time() -> None:
     assert add_business_days(saturday, 2, NY) == datetime(2030, 3, 5, 15, 0, tzinfo=UTC)
 
 
-def test_reminders_then_expiry_on_the_business_day_clock(session: Session, settings: Settings,
-                                                         world: World) -> None:
+def test_reminders_then_expiry_on_the_business_day_clock(session: Session, settings: Settings, world: World) -> None:
     referral = make_referral(session, world, settings, Status.requested)
     runs: list[tuple[datetime, TimerSummary]] = []
-    for at in (NOW + timedelta(hours=23), NOW + timedelta(days=1), NOW + timedelta(days=1, hours=1),
-               NOW + timedelta(days=2), NOW + timedelta(days=4)):
+    for at in (
+        NOW + timedelta(hours=23),
+        NOW + timedelta(days=1),
+        NOW + timedelta(days=1, hours=1),
+        NOW + timedelta(days=2),
+        NOW + timedelta(days=4),
+    ):
         runs.append((at, run_timers(session=session, settings=settings, now=at)))
     assert [s.reminders for _, s in runs] == [0, 1, 0, 1, 0]
     assert dispatches(session) == ["org-reminder-1bd", "org-reminder-2bd"]
@@ -74,8 +86,9 @@ def test_running_twice_never_sends_twice(session: Session, settings: Settings, w
     assert notifications_of(session, world.member.id, "reminder") == 1
 
 
-def test_two_workers_at_once_send_each_reminder_once(engine: Engine, session: Session, settings: Settings,
-                                                     world: World) -> None:
+def test_two_workers_at_once_send_each_reminder_once(
+    engine: Engine, session: Session, settings: Settings, world: World
+) -> None:
     for _ in range(3):
         make_referral(session, world, settings, Status.requested)
     at = NOW + timedelta(days=5, hours=2)  # past both reminders; not yet expired (that is next Monday)
@@ -134,8 +147,15 @@ def test_peer_follow_ups_are_due_and_reminded_once(session: Session, settings: S
     assert run_timers(session=session, settings=settings, now=three_days).followups == 1
     assert run_timers(session=session, settings=settings, now=three_days + timedelta(hours=1)).followups == 0
     assert notifications_of(session, world.peer.id, "followup-due") == 1
-    apply_action(session=session, referral_id=referral.id, actor=world.peer, action=Action.follow_up,
-                 data=ActionInput(followup_kind="72h"), now=three_days, settings=settings)
+    apply_action(
+        session=session,
+        referral_id=referral.id,
+        actor=world.peer,
+        action=Action.follow_up,
+        data=ActionInput(followup_kind="72h"),
+        now=three_days,
+        settings=settings,
+    )
     board = dashboard(session=session, user=world.peer, now=three_days, settings=settings)
     assert board.followups_due == []
     assert run_timers(session=session, settings=settings, now=NOW + timedelta(days=7)).followups == 1  # the 7-day
@@ -148,9 +168,50 @@ def test_answered_referrals_get_no_reminders(session: Session, settings: Setting
     assert dispatches(session) == []
 
 
-def test_open_referral_reminds_the_candidate_organizations(session: Session, settings: Settings,
-                                                          world: World) -> None:
+def test_open_referral_reminds_the_candidate_organizations(session: Session, settings: Settings, world: World) -> None:
     make_referral(session, world, settings, Status.requested, is_open=True)
     run_timers(session=session, settings=settings, now=NOW + timedelta(days=1))
     assert notifications_of(session, world.member.id, "reminder") == 1
     assert notifications_of(session, world.member_b.id, "reminder") == 0
+
+
+def test_in_process_worker_is_registered_and_runs(
+    engine: Engine, session: Session, settings: Settings, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from core.app import WORKER_FACTORIES, create_app
+    from referrals.timers import TimerWorker, worker_factory
+
+    create_app(settings, engine=engine)
+    assert worker_factory in WORKER_FACTORIES
+    old = make_referral(session, world, settings, Status.requested, now=utcnow() - timedelta(days=10))
+    fast = settings.model_copy(update={"referral_timer_interval": 0.05})
+    worker = TimerWorker(engine, fast).start()
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            session.expire_all()
+            if session.get(Referral, old.id).status == Status.cancelled:  # type: ignore[union-attr]
+                break
+            time.sleep(0.05)
+    finally:
+        worker.stop()
+    assert session.get(Referral, old.id).status == Status.cancelled  # type: ignore[union-attr]
+    assert not worker._thread.is_alive()
+
+
+def test_worker_command_runs_one_pass(engine: Engine, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from core.settings import get_settings
+    from referrals.__main__ import app as cli
+
+    monkeypatch.setenv("DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("DATABASE_URL", settings.effective_database_url)
+    get_settings.cache_clear()
+    try:
+        outcome = CliRunner().invoke(cli, ["worker", "--once"])
+        purged = CliRunner().invoke(cli, ["purge", "--days", "30"])
+    finally:
+        get_settings.cache_clear()
+    assert outcome.exit_code == 0 and "referral timers:" in outcome.output, outcome.output
+    assert purged.exit_code == 0 and "purged personal details of 0 referrals" in purged.output

@@ -22,10 +22,19 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 def form_for(world: World, **overrides: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
-        "target": "listing", "person_name": PERSON, "contact_channel": "text", "contact_detail": "312-555-0101",
-        "contact_time": "evenings", "language": "es", "need_categories": ["food-pantry"], "need_text": "groceries",
-        "urgency": "routine", "consent_given": "1", "consent_fields": ["first_name", "contact", "language", "need"],
-        "consent_purpose": "Connect with the pantry", "consent_method": "written",
+        "target": "listing",
+        "person_name": PERSON,
+        "contact_channel": "text",
+        "contact_detail": "312-555-0101",
+        "contact_time": "evenings",
+        "language": "es",
+        "need_categories": ["food-pantry"],
+        "need_text": "groceries",
+        "urgency": "routine",
+        "consent_given": "1",
+        "consent_fields": ["first_name", "contact", "language", "need"],
+        "consent_purpose": "Connect with the pantry",
+        "consent_method": "written",
         "consent_expires": (NOW + timedelta(days=60)).date().isoformat(),
     }
     data.update(overrides)
@@ -55,8 +64,9 @@ def test_only_peers_get_the_form(people: dict[str, Any], world: World) -> None:
     assert people["member"].browser.get(f"/services/{world.service_a.id}/refer").status_code == 403
 
 
-def test_sending_from_the_form_redirects_to_the_referral(people: dict[str, Any], world: World,
-                                                         session: Session) -> None:
+def test_sending_from_the_form_redirects_to_the_referral(
+    people: dict[str, Any], world: World, session: Session
+) -> None:
     response = people["peer"].post_form(f"/services/{world.service_a.id}/refer", form_for(world))
     assert response.status_code == 303
     detail = people["peer"].browser.get(response.headers["location"])
@@ -65,15 +75,20 @@ def test_sending_from_the_form_redirects_to_the_referral(people: dict[str, Any],
     assert page.text_of(id="person-name") == PERSON
 
 
-@pytest.mark.parametrize(("overrides", "field"), [
-    ({"consent_given": ""}, "consent"),
-    ({"consent_expires": (utcnow() - timedelta(days=2)).date().isoformat()}, "consent"),  # pages use the real clock
-    ({"consent_fields": ["first_name"]}, "consent"),
-    ({"person_name": ""}, "person_name"),
-    ({"need_categories": ["methadone"]}, "need_categories"),
-], ids=["no-consent", "expired-consent", "fields-not-covered", "no-name", "category-not-offered"])
-def test_form_errors_rerender_with_messages_and_write_nothing(people: dict[str, Any], world: World,
-                                                             session: Session, overrides: dict, field: str) -> None:
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"consent_given": ""}, "consent"),
+        ({"consent_expires": (utcnow() - timedelta(days=2)).date().isoformat()}, "consent"),  # pages use the real clock
+        ({"consent_fields": ["first_name"]}, "consent"),
+        ({"person_name": ""}, "person_name"),
+        ({"need_categories": ["methadone"]}, "need_categories"),
+    ],
+    ids=["no-consent", "expired-consent", "fields-not-covered", "no-name", "category-not-offered"],
+)
+def test_form_errors_rerender_with_messages_and_write_nothing(
+    people: dict[str, Any], world: World, session: Session, overrides: dict, field: str
+) -> None:
     before = count(session)
     response = people["peer"].post_form(f"/services/{world.service_a.id}/refer", form_for(world, **overrides))
     assert response.status_code == 422
@@ -84,8 +99,9 @@ def test_form_errors_rerender_with_messages_and_write_nothing(people: dict[str, 
     assert count(session) == before
 
 
-def test_inbox_accept_contact_and_outcome_through_forms(people: dict[str, Any], world: World, session: Session,
-                                                        settings: Settings) -> None:
+def test_inbox_accept_contact_and_outcome_through_forms(
+    people: dict[str, Any], world: World, session: Session, settings: Settings
+) -> None:
     referral = make_referral(session, world, settings, Status.requested)
     member = people["member"]
     inbox = parse(member.browser.get("/referrals/inbox").text)
@@ -95,8 +111,12 @@ def test_inbox_accept_contact_and_outcome_through_forms(people: dict[str, Any], 
     version = detail.find("article", id="referral").attrs["data-version"]
     assert member.post_form(f"/referrals/{referral.id}/actions/accept", {"version": version}).status_code == 303
     for result in ("no-answer", "reached"):
-        assert member.post_form(f"/referrals/{referral.id}/actions/log-contact",
-                                {"channel": "phone", "result": result}).status_code == 303
+        assert (
+            member.post_form(
+                f"/referrals/{referral.id}/actions/log-contact", {"channel": "phone", "result": result}
+            ).status_code
+            == 303
+        )
     missing = member.post_form(f"/referrals/{referral.id}/actions/complete", {})
     assert missing.status_code == 422 and "outcome" in parse(missing.text).text_of("p", class_="field-error")
     done = member.post_form(f"/referrals/{referral.id}/actions/complete", {"outcome_code": "enrolled"})
@@ -109,16 +129,16 @@ def test_inbox_accept_contact_and_outcome_through_forms(people: dict[str, Any], 
     assert stale.status_code == 409
 
 
-def test_detail_fragment_for_htmx(people: dict[str, Any], world: World, session: Session,
-                                  settings: Settings) -> None:
+def test_detail_fragment_for_htmx(people: dict[str, Any], world: World, session: Session, settings: Settings) -> None:
     referral = make_referral(session, world, settings, Status.requested)
     fragment = people["peer"].browser.get(f"/referrals/{referral.id}", headers={"HX-Request": "true"})
     assert fragment.status_code == 200 and "<html" not in fragment.text
     assert parse(fragment.text).find("article", id="referral")
 
 
-def test_declining_at_capacity_offers_to_mark_the_listing_full(people: dict[str, Any], world: World,
-                                                               session: Session, settings: Settings) -> None:
+def test_declining_at_capacity_offers_to_mark_the_listing_full(
+    people: dict[str, Any], world: World, session: Session, settings: Settings
+) -> None:
     referral = make_referral(session, world, settings, Status.requested)
     from accounts.models import Membership
 
@@ -127,8 +147,9 @@ def test_declining_at_capacity_offers_to_mark_the_listing_full(people: dict[str,
     session.add(membership)
     session.commit()
     member = people["member"]
-    assert member.post_form(f"/referrals/{referral.id}/actions/decline",
-                            {"reason_code": "at-capacity"}).status_code == 303
+    assert (
+        member.post_form(f"/referrals/{referral.id}/actions/decline", {"reason_code": "at-capacity"}).status_code == 303
+    )
     page = parse(member.browser.get(f"/referrals/{referral.id}").text)
     form = page.find("form", action=f"/referrals/{referral.id}/capacity-full")
     assert form
@@ -151,8 +172,9 @@ def test_notes_and_dashboard(people: dict[str, Any], world: World, session: Sess
     assert "<html" not in fragment.text and 'id="referral-dashboard"' in fragment.text
 
 
-def test_notifications_page_badge_and_mark_read(people: dict[str, Any], world: World, session: Session,
-                                                settings: Settings) -> None:
+def test_notifications_page_badge_and_mark_read(
+    people: dict[str, Any], world: World, session: Session, settings: Settings
+) -> None:
     make_referral(session, world, settings, Status.requested)
     member = people["member"]
     badge = parse(member.browser.get("/referrals/notifications/badge").text)
@@ -165,8 +187,9 @@ def test_notifications_page_badge_and_mark_read(people: dict[str, Any], world: W
     assert badge.find("span", id="notification-badge").attrs["data-unread"] == "0"
 
 
-def test_peer_revokes_consent_from_the_page(people: dict[str, Any], world: World, session: Session,
-                                            settings: Settings) -> None:
+def test_peer_revokes_consent_from_the_page(
+    people: dict[str, Any], world: World, session: Session, settings: Settings
+) -> None:
     referral = make_referral(session, world, settings, Status.accepted)
     assert people["peer"].post_form(f"/referrals/{referral.id}/consent/revoke").status_code == 303
     page = parse(people["member"].browser.get(f"/referrals/{referral.id}").text)

@@ -4,10 +4,11 @@ import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel, col, select
 
 from core.db import make_engine
 from core.errors import DomainError
@@ -72,8 +73,9 @@ def mx_world(mx_engine: Engine) -> World:
 
 
 @pytest.mark.parametrize(("status", "action", "role"), CASES, ids=[f"{s}-{a}-{r}" for s, a, r in CASES])
-def test_every_status_action_role(mx_engine: Engine, mx_settings: Settings, mx_world: World, status: Status,
-                                  action: Action, role: str) -> None:
+def test_every_status_action_role(
+    mx_engine: Engine, mx_settings: Settings, mx_world: World, status: Status, action: Action, role: str
+) -> None:
     with Session(mx_engine, expire_on_commit=False) as session:
         is_open = action == Action.claim and status == Status.requested
         referral = make_referral(session, mx_world, mx_settings, status, is_open=is_open)
@@ -82,19 +84,36 @@ def test_every_status_action_role(mx_engine: Engine, mx_settings: Settings, mx_w
         error = expected_error(status, action, role)
         if error is not None:
             with pytest.raises(DomainError) as raised:
-                apply_action(session=session, referral_id=referral.id, actor=actor, action=action,
-                             data=PAYLOAD.get(action), now=NOW, settings=mx_settings)
+                apply_action(
+                    session=session,
+                    referral_id=referral.id,
+                    actor=actor,
+                    action=action,
+                    data=PAYLOAD.get(action),
+                    now=NOW,
+                    settings=mx_settings,
+                )
             assert raised.value.status_code == error, raised.value.message
             assert raised.value.message  # a clear message for the person
             assert snapshot(session, referral.id) == before
             return
-        after = apply_action(session=session, referral_id=referral.id, actor=actor, action=action,
-                             data=PAYLOAD.get(action), now=NOW, settings=mx_settings)
+        after = apply_action(
+            session=session,
+            referral_id=referral.id,
+            actor=actor,
+            action=action,
+            data=PAYLOAD.get(action),
+            now=NOW,
+            settings=mx_settings,
+        )
         rule = TRANSITIONS[(status, action)]
         assert after.status == (rule.to or status)
         assert after.version == before[1] + 1
-        last = session.exec(select(ReferralEvent).where(ReferralEvent.referral_id == referral.id)
-                            .order_by(ReferralEvent.seq.desc())).first()  # type: ignore[union-attr]
+        last = session.exec(
+            select(ReferralEvent)
+            .where(ReferralEvent.referral_id == referral.id)
+            .order_by(col(ReferralEvent.seq).desc())
+        ).first()
         assert last is not None and last.action == action and last.actor_role == role
         assert (last.from_status, last.to_status) == (status, after.status)
         assert snapshot(session, referral.id)[3] == before[3] + 1
@@ -122,27 +141,54 @@ def test_terminal_statuses_are_never_reopened() -> None:
             assert rule.to in (None, Status.entered_in_error), (status, _action)
 
 
-def _act(session: Session, w: World, settings: Settings, referral: Referral, action: Action, who: str = "member",
-         **data: object) -> Referral:
-    return apply_action(session=session, referral_id=referral.id, actor=getattr(w, who), action=action,
-                        data=ActionInput(**data), now=NOW, settings=settings)  # type: ignore[arg-type]
+def _act(
+    session: Session,
+    w: World,
+    settings: Settings,
+    referral: Referral,
+    action: Action,
+    who: str = "member",
+    **data: Any,
+) -> Referral:
+    return apply_action(
+        session=session,
+        referral_id=referral.id,
+        actor=getattr(w, who),
+        action=action,
+        data=ActionInput(**data),
+        now=NOW,
+        settings=settings,
+    )
 
 
-@pytest.mark.parametrize(("status", "action", "data", "field"), [
-    (Status.requested, Action.decline, {}, "reason_code"),
-    (Status.requested, Action.decline, {"reason_code": "made-up"}, "reason_code"),
-    (Status.accepted, Action.complete, {}, "outcome_code"),
-    (Status.accepted, Action.fail, {}, "reason_code"),
-    (Status.accepted, Action.fail, {"reason_code": "unable-to-contact"}, "reason_code"),
-    (Status.accepted, Action.hold, {"reason_code": "no-show"}, "reason_code"),
-    (Status.accepted, Action.log_contact, {"channel": "pigeon", "result": "reached"}, "channel"),
-    (Status.accepted, Action.schedule, {}, "appointment_at"),
-    (Status.accepted, Action.handoff, {"handoff_mode": "telepathy"}, "handoff_mode"),
-], ids=["decline-no-reason", "decline-unknown-reason", "complete-no-outcome", "fail-no-reason",
-        "unable-to-contact-without-attempts", "hold-wrong-reason", "contact-bad-channel", "schedule-no-date",
-        "handoff-unknown-mode"])
-def test_requirements_give_422_and_change_nothing(session: Session, settings: Settings, world: World,
-                                                  status: Status, action: Action, data: dict, field: str) -> None:
+@pytest.mark.parametrize(
+    ("status", "action", "data", "field"),
+    [
+        (Status.requested, Action.decline, {}, "reason_code"),
+        (Status.requested, Action.decline, {"reason_code": "made-up"}, "reason_code"),
+        (Status.accepted, Action.complete, {}, "outcome_code"),
+        (Status.accepted, Action.fail, {}, "reason_code"),
+        (Status.accepted, Action.fail, {"reason_code": "unable-to-contact"}, "reason_code"),
+        (Status.accepted, Action.hold, {"reason_code": "no-show"}, "reason_code"),
+        (Status.accepted, Action.log_contact, {"channel": "pigeon", "result": "reached"}, "channel"),
+        (Status.accepted, Action.schedule, {}, "appointment_at"),
+        (Status.accepted, Action.handoff, {"handoff_mode": "telepathy"}, "handoff_mode"),
+    ],
+    ids=[
+        "decline-no-reason",
+        "decline-unknown-reason",
+        "complete-no-outcome",
+        "fail-no-reason",
+        "unable-to-contact-without-attempts",
+        "hold-wrong-reason",
+        "contact-bad-channel",
+        "schedule-no-date",
+        "handoff-unknown-mode",
+    ],
+)
+def test_requirements_give_422_and_change_nothing(
+    session: Session, settings: Settings, world: World, status: Status, action: Action, data: dict, field: str
+) -> None:
     referral = make_referral(session, world, settings, status)
     before = snapshot(session, referral.id)
     with pytest.raises(DomainError) as raised:
@@ -152,8 +198,9 @@ def test_requirements_give_422_and_change_nothing(session: Session, settings: Se
     assert snapshot(session, referral.id) == before
 
 
-def test_unable_to_contact_needs_two_logged_unsuccessful_attempts(session: Session, settings: Settings,
-                                                                  world: World) -> None:
+def test_unable_to_contact_needs_two_logged_unsuccessful_attempts(
+    session: Session, settings: Settings, world: World
+) -> None:
     referral = make_referral(session, world, settings, Status.accepted)
     _act(session, world, settings, referral, Action.log_contact, channel="phone", result="no-answer")
     with pytest.raises(DomainError, match="at least 2"):
@@ -168,11 +215,25 @@ def test_entered_in_error_window_for_the_creator(session: Session, settings: Set
     referral = make_referral(session, world, settings, Status.requested)
     later = NOW + ENTERED_IN_ERROR_WINDOW + timedelta(minutes=1)
     with pytest.raises(DomainError) as raised:
-        apply_action(session=session, referral_id=referral.id, actor=world.peer, action=Action.enter_in_error,
-                     data=ActionInput(reason_code="duplicate"), now=later, settings=settings)
+        apply_action(
+            session=session,
+            referral_id=referral.id,
+            actor=world.peer,
+            action=Action.enter_in_error,
+            data=ActionInput(reason_code="duplicate"),
+            now=later,
+            settings=settings,
+        )
     assert raised.value.status_code == 403
-    done = apply_action(session=session, referral_id=referral.id, actor=world.admin, action=Action.enter_in_error,
-                        data=ActionInput(reason_code="duplicate"), now=later, settings=settings)
+    done = apply_action(
+        session=session,
+        referral_id=referral.id,
+        actor=world.admin,
+        action=Action.enter_in_error,
+        data=ActionInput(reason_code="duplicate"),
+        now=later,
+        settings=settings,
+    )
     assert done.status == Status.entered_in_error and done.content_hidden
 
 
@@ -180,23 +241,40 @@ def test_stale_version_is_a_conflict(session: Session, settings: Settings, world
     referral = make_referral(session, world, settings, Status.requested)
     before = snapshot(session, referral.id)
     with pytest.raises(DomainError) as raised:
-        apply_action(session=session, referral_id=referral.id, actor=world.member, action=Action.accept, now=NOW,
-                     settings=settings, expected_version=referral.version - 1)
+        apply_action(
+            session=session,
+            referral_id=referral.id,
+            actor=world.member,
+            action=Action.accept,
+            now=NOW,
+            settings=settings,
+            expected_version=referral.version - 1,
+        )
     assert raised.value.status_code == 409
     assert snapshot(session, referral.id) == before
 
 
-def test_handoff_moves_follow_ups_and_hold_records_the_reason(session: Session, settings: Settings,
-                                                             world: World) -> None:
+def test_handoff_moves_follow_ups_and_hold_records_the_reason(
+    session: Session, settings: Settings, world: World
+) -> None:
     referral = make_referral(session, world, settings, Status.accepted)
     held = _act(session, world, settings, referral, Action.hold, reason_code="waitlisted")
     assert (held.status, held.business_status) == (Status.on_hold, "waitlisted")
     later = NOW + timedelta(days=2)
-    done = apply_action(session=session, referral_id=referral.id, actor=world.peer, action=Action.handoff,
-                        data=ActionInput(handoff_mode="accompanied-visit"), now=later, settings=settings)
+    done = apply_action(
+        session=session,
+        referral_id=referral.id,
+        actor=world.peer,
+        action=Action.handoff,
+        data=ActionInput(handoff_mode="accompanied-visit"),
+        now=later,
+        settings=settings,
+    )
     assert (done.status, done.business_status) == (Status.in_progress, "handoff-completed")
-    dues = {f.kind: f.due_at for f in session.exec(select(ReferralFollowUp)
-                                                  .where(ReferralFollowUp.referral_id == referral.id))}
+    dues = {
+        f.kind: f.due_at
+        for f in session.exec(select(ReferralFollowUp).where(ReferralFollowUp.referral_id == referral.id))
+    }
     assert dues["72h"].replace(tzinfo=None) == (later + timedelta(hours=72)).replace(tzinfo=None)
 
 
@@ -215,18 +293,33 @@ def test_first_look_by_recipient_marks_viewed_once(session: Session, settings: S
 def test_a_new_referral_can_follow_a_closed_one_only(session: Session, settings: Settings, world: World) -> None:
     open_one = make_referral(session, world, settings, Status.requested)
     with pytest.raises(DomainError) as raised:
-        create_referral(session=session, actor=world.peer, data=referral_input(world,
-                        previous_referral_id=open_one.id), now=NOW, settings=settings)
+        create_referral(
+            session=session,
+            actor=world.peer,
+            data=referral_input(world, previous_referral_id=open_one.id),
+            now=NOW,
+            settings=settings,
+        )
     assert raised.value.status_code == 422
     closed = make_referral(session, world, settings, Status.rejected)
-    follow = create_referral(session=session, actor=world.peer,
-                             data=referral_input(world, previous_referral_id=closed.id), now=NOW, settings=settings)
+    follow = create_referral(
+        session=session,
+        actor=world.peer,
+        data=referral_input(world, previous_referral_id=closed.id),
+        now=NOW,
+        settings=settings,
+    )
     assert follow.previous_referral_id == closed.id and follow.status == Status.requested
     session.expire_all()
     assert session.get(Referral, closed.id).status == Status.rejected  # type: ignore[union-attr]
     with pytest.raises(DomainError):  # someone else's referral cannot be linked
-        create_referral(session=session, actor=world.peer_b, data=referral_input(world,
-                        previous_referral_id=closed.id), now=NOW, settings=settings)
+        create_referral(
+            session=session,
+            actor=world.peer_b,
+            data=referral_input(world, previous_referral_id=closed.id),
+            now=NOW,
+            settings=settings,
+        )
 
 
 def test_only_peers_create_referrals(session: Session, settings: Settings, world: World) -> None:
@@ -237,6 +330,12 @@ def test_only_peers_create_referrals(session: Session, settings: Settings, world
 
 def test_unknown_referral_is_404_for_everyone(session: Session, settings: Settings, world: World) -> None:
     with pytest.raises(DomainError) as raised:
-        apply_action(session=session, referral_id=uuid.uuid4(), actor=world.admin, action=Action.accept, now=NOW,
-                     settings=settings)
+        apply_action(
+            session=session,
+            referral_id=uuid.uuid4(),
+            actor=world.admin,
+            action=Action.accept,
+            now=NOW,
+            settings=settings,
+        )
     assert raised.value.status_code == 404

@@ -22,8 +22,9 @@ class As:
     csrf: str
     api: TestClient
 
-    def post_form(self, url: str, data: dict[str, Any] | None = None, *, htmx: bool = False,
-                  csrf: bool = True) -> httpx.Response:
+    def post_form(
+        self, url: str, data: dict[str, Any] | None = None, *, htmx: bool = False, csrf: bool = True
+    ) -> httpx.Response:
         body = dict(data or {})
         if csrf:
             body["csrf_token"] = self.csrf

@@ -197,9 +197,7 @@ def zones_in(session: Session) -> list[str]:
     return sorted({z for z in session.exec(select(Schedule.timezone).distinct()) if z})
 
 
-def run_search(
-    client: meilisearch.Client, uid: str, session: Session, *, now: Any = None, **raw: Any
-) -> SearchResult:
+def run_search(client: meilisearch.Client, uid: str, session: Session, *, now: Any = None, **raw: Any) -> SearchResult:
     """parse_params + search, with the time zones currently in the database (`at` is the raw string)."""
     for key in ("category", "fellowship", "type", "language", "accessibility", "cost", "day"):
         if isinstance(raw.get(key), str):

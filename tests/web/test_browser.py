@@ -28,14 +28,15 @@ pytestmark = pytest.mark.browser
 GEO_LOOP: Geolocation = {"latitude": 41.878113, "longitude": -87.629799}
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright's sync API allows one driver at a time, and other browser test modules start their own.
+@pytest.fixture(scope="module")
 def playwright_driver() -> Iterator[Playwright]:
     require_chromium()
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright_driver: Playwright) -> Iterator[Browser]:
     chromium = playwright_driver.chromium.launch(executable_path=require_chromium(), args=CHROMIUM_ARGS)
     yield chromium

@@ -76,8 +76,9 @@ def peer_signs_in(browser: Browser, base_url: str, session: Session, peer: User,
     return page
 
 
-def test_refer_accept_record_outcome_and_see_metrics(browser: Browser, base_url: str, session: Session,
-                                                     scene: World, tmp_path: Path) -> None:
+def test_refer_accept_record_outcome_and_see_metrics(
+    browser: Browser, base_url: str, session: Session, scene: World, tmp_path: Path
+) -> None:
     # The peer refers someone from the listing page.
     peer = peer_signs_in(browser, base_url, session, scene.peer, f"/services/{scene.service_a.id}")
     expect(peer.locator("h1")).to_contain_text("Northside Food Pantry")

@@ -1,0 +1,164 @@
+"""Bulk update from the workspace: an organization uploads an HSDS data package or a Meeting Guide feed.
+
+The importers (`directory.hsds.importer`, `directory.meeting_guide_import`) validate everything and write
+all or nothing. Here they run in a transaction we hold open: their final commit only flushes, so before
+anything is committed we check that the upload changed no listing of another organization, add an audit
+row per changed listing, and only then commit (or roll everything back and say why).
+"""
+
+import re
+import shutil
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from tempfile import TemporaryDirectory
+from typing import Any, BinaryIO, Literal
+
+from sqlalchemy import func
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from accounts.models import User
+from core.errors import Forbidden, ValidationFailed
+from core.outbox import OutboxEvent
+from directory import audit
+from directory.hsds.report import ImportReport, Problem
+from directory.models import Organization, Service
+from directory.models_admin import ChangeVia
+from directory.workspace import access_for
+
+Kind = Literal["hsds", "meeting_guide"]
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+ALLOWED_SUFFIXES = (".csv", ".json", ".ndjson", ".jsonl", ".zip")
+AUDITED = ("name", "status", "capacity", "capacity_note", "reopening_date", "assured_date", "organization_id")
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class _HeldSession(Session):
+    """A session whose `commit()` only flushes, so the caller decides after the importer has finished."""
+
+    def commit(self) -> None:
+        self.flush()
+
+    def really_commit(self) -> None:
+        super().commit()
+
+
+@dataclass(frozen=True)
+class Upload:
+    filename: str
+    stream: BinaryIO
+
+
+def save_uploads(uploads: Sequence[Upload], folder: Path) -> list[Path]:
+    """Copy uploaded files into `folder` under safe names; refuse unknown types and oversized uploads."""
+    saved: list[Path] = []
+    total = 0
+    for upload in uploads:
+        name = _SAFE_NAME.sub("_", Path(upload.filename or "upload").name)[:100] or "upload"
+        if not name.lower().endswith(ALLOWED_SUFFIXES):
+            raise ValidationFailed("Upload CSV files with their datapackage.json, JSON files, or one zip file.",
+                                   field="files")
+        target = folder / name
+        with target.open("wb") as out:
+            shutil.copyfileobj(upload.stream, out)
+        total += target.stat().st_size
+        if total > MAX_UPLOAD_BYTES:
+            raise ValidationFailed("The upload is larger than 20 MB; split it or ask a network admin.", field="files")
+        saved.append(target)
+    if not saved:
+        raise ValidationFailed("Choose at least one file.", field="files")
+    return saved
+
+
+def import_upload(
+    *, engine: Engine, session: Session, user: User, organization_id: uuid.UUID, kind: Kind, files: list[Path],
+    fellowship: str, now: datetime,
+) -> ImportReport:
+    """Run the importer for this organization; nothing is kept unless it only touched this organization."""
+    if not access_for(session=session, user=user, organization_id=organization_id).can_manage:
+        raise Forbidden("Only the organization's admins make bulk updates.")
+    marker = session.exec(select(func.max(OutboxEvent.id))).one() or 0
+    with _HeldSession(engine, expire_on_commit=False) as held:
+        report = _run_importer(held, kind, files, fellowship, user.email)
+        if not report.ok:
+            held.rollback()
+            return report
+        changed = _changed_services(held, marker)
+        before = _committed_state(engine, changed)
+        after = _current_state(held, changed)
+        foreign = sorted({str(s.get("organization_id")) for s in [*before.values(), *after.values()]}
+                         - {str(organization_id)})
+        if foreign:
+            held.rollback()
+            report.add(Problem(files[0].name, None, "organization",
+                               "the upload would add or change listings of another organization "
+                               f"({_names(session, foreign)}); nothing was changed. Upload only your own listings."))
+            return report
+        actor = audit.Actor.of(user, via=ChangeVia.import_)
+        for sid in changed:
+            audit.record(held, actor=actor, organization_id=organization_id, service_id=sid, entity="service",
+                         entity_id=sid, action=f"import.{kind}", before=before.get(sid), after=after.get(sid),
+                         now=now)
+        held.really_commit()
+    return report
+
+
+def _run_importer(held: Session, kind: Kind, files: list[Path], fellowship: str, actor: str) -> ImportReport:
+    if kind == "hsds":
+        from directory.hsds.importer import import_hsds
+
+        return import_hsds(session=held, path_or_files=files, actor=actor)
+    from directory.meeting_guide_import import import_meeting_guide
+
+    if len(files) != 1:
+        raise ValidationFailed("A Meeting Guide feed is one JSON file.", field="files")
+    return import_meeting_guide(session=held, source=files[0], fellowship=fellowship, actor=actor)
+
+
+def _changed_services(held: Session, marker: int) -> list[uuid.UUID]:
+    stmt = select(OutboxEvent.entity_id).where(col(OutboxEvent.id) > marker, OutboxEvent.entity == "service")
+    return sorted(set(held.exec(stmt).all()))
+
+
+def _rows(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+    found: dict[uuid.UUID, dict[str, Any]] = {}
+    for start in range(0, len(ids), 900):
+        stmt = select(Service).where(col(Service.id).in_(ids[start:start + 900]))
+        found |= {s.id: audit.snapshot(s, AUDITED) for s in session.exec(stmt).all()}
+    return found
+
+
+def _committed_state(engine: Engine, ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+    """The listings as they were before the import: read through another connection (the import is not
+    committed, so it does not see it)."""
+    with Session(engine) as other:
+        return _rows(other, ids)
+
+
+def _current_state(held: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+    held.expire_all()
+    return _rows(held, ids)
+
+
+def _names(session: Session, org_ids: list[str]) -> str:
+    ids = [uuid.UUID(i) for i in org_ids if i not in ("None", "")]
+    names = session.exec(select(Organization.name).where(col(Organization.id).in_(ids))).all() if ids else []
+    return ", ".join(names[:5]) or "unknown"
+
+
+def import_uploads(
+    *, engine: Engine, session: Session, user: User, organization_id: uuid.UUID, kind: str,
+    uploads: Sequence[Upload], fellowship: str, now: datetime,
+) -> ImportReport:
+    """Save the uploaded files in a private temporary folder, import them, and remove them."""
+    if kind not in ("hsds", "meeting_guide"):
+        raise ValidationFailed("Choose the kind of file.", field="kind")
+    if not access_for(session=session, user=user, organization_id=organization_id).can_manage:
+        raise Forbidden("Only the organization's admins make bulk updates.")
+    with TemporaryDirectory(prefix="workspace-upload-") as tmp:
+        files = save_uploads(uploads, Path(tmp))
+        return import_upload(engine=engine, session=session, user=user, organization_id=organization_id,
+                             kind=kind, files=files, fellowship=fellowship, now=now)  # type: ignore[arg-type]
