@@ -62,10 +62,10 @@ def dev_mail(request: Request, settings: AppSettings) -> HTMLResponse:
     return render(request, "dev/mail.html", {"mails": stored_mails(settings), "selected": None})
 
 
-@router.get("/dev/mail/{name}", response_class=HTMLResponse, name="dev_mail_message")
-def dev_mail_message(request: Request, settings: AppSettings, name: str) -> HTMLResponse:
+@router.get("/dev/mail/{filename}", response_class=HTMLResponse, name="dev_mail_message")
+def dev_mail_message(request: Request, settings: AppSettings, filename: str) -> HTMLResponse:
     _enabled(settings)
-    path = mail_dir(settings) / name
-    if not _NAME.match(name) or not path.is_file():
+    path = mail_dir(settings) / filename
+    if not _NAME.match(filename) or not path.is_file():
         raise NotFound("No such message.")
     return render(request, "dev/mail.html", {"mails": stored_mails(settings), "selected": _read(path)})

@@ -3,8 +3,8 @@
 The feed lists every active meeting (inactive ones and inactive services are left out), in batches with a
 fixed number of queries each. An online-only meeting is `approximate: "yes"` with no address; a meeting at
 a confidential place shows only its city, state, ZIP and a coarse point. A meeting whose schedules start at
-different times becomes one entry per start time (the format has one time per entry); the first keeps the
-slug, the others get `-HHMM` added.
+different times becomes one entry per start time (the format has one time per entry); the earliest keeps
+the slug, the others get `-HHMM` added.
 """
 
 import json

@@ -25,7 +25,8 @@ from core.errors import Forbidden, ValidationFailed
 from core.outbox import OutboxEvent
 from directory import audit
 from directory.hsds.report import ImportReport, Problem
-from directory.models import Organization, Service
+from directory.listing import ListingDetail, load_listings
+from directory.models import Organization
 from directory.models_admin import ChangeVia
 from directory.workspace import access_for
 
@@ -33,6 +34,7 @@ Kind = Literal["hsds", "meeting_guide"]
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 ALLOWED_SUFFIXES = (".csv", ".json", ".ndjson", ".jsonl", ".zip")
 AUDITED = ("name", "status", "capacity", "capacity_note", "reopening_date", "assured_date", "organization_id")
+_TIMESTAMPS = frozenset({"created_at", "last_modified", "capacity_updated_at"})
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -86,11 +88,12 @@ def import_upload(
         if not report.ok:
             held.rollback()
             return report
-        changed = _changed_services(held, marker)
-        before = _committed_state(engine, changed)
-        after = _current_state(held, changed)
-        foreign = sorted({str(s.get("organization_id")) for s in [*before.values(), *after.values()]}
-                         - {str(organization_id)})
+        written = _changed_services(held, marker)
+        before = _committed_state(engine, written)
+        after = _current_state(held, written)
+        changed = [sid for sid in written if before.get(sid) != after.get(sid)]
+        touched = [before.get(sid) or {} for sid in changed] + [after.get(sid) or {} for sid in changed]
+        foreign = sorted({str(t.get("organization_id")) for t in touched} - {str(organization_id)})
         if foreign:
             held.rollback()
             report.add(Problem(files[0].name, None, "organization",
@@ -100,8 +103,8 @@ def import_upload(
         actor = audit.Actor.of(user, via=ChangeVia.import_)
         for sid in changed:
             audit.record(held, actor=actor, organization_id=organization_id, service_id=sid, entity="service",
-                         entity_id=sid, action=f"import.{kind}", before=before.get(sid), after=after.get(sid),
-                         now=now)
+                         entity_id=sid, action=f"import.{kind}", before=_brief(before.get(sid)),
+                         after=_brief(after.get(sid)), now=now)
         held.really_commit()
     return report
 
@@ -124,16 +127,36 @@ def _changed_services(held: Session, marker: int) -> list[uuid.UUID]:
 
 
 def _rows(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+    """Each listing as plain data (the public read model, without timestamps), to tell real changes apart:
+    the importers give an outbox row to every listing they write, changed or not."""
     found: dict[uuid.UUID, dict[str, Any]] = {}
-    for start in range(0, len(ids), 900):
-        stmt = select(Service).where(col(Service.id).in_(ids[start:start + 900]))
-        found |= {s.id: audit.snapshot(s, AUDITED) for s in session.exec(stmt).all()}
+    for start in range(0, len(ids), 500):
+        for detail in load_listings(session, ids[start:start + 500]):
+            found[detail.service.id] = _plain(detail)
     return found
 
 
+def _plain(detail: ListingDetail) -> dict[str, Any]:
+    def dump(row: Any) -> dict[str, Any]:
+        return {k: audit.json_value(v) for k, v in row.model_dump().items() if k not in _TIMESTAMPS}
+
+    return {
+        **{k: audit.json_value(getattr(detail.service, k)) for k in AUDITED},
+        "service": dump(detail.service), "organization": dump(detail.organization),
+        "places": sorted(([dump(p.location), dump(p.address) if p.address else None,
+                           sorted(a.code or "" for a in p.accessibility)] for p in detail.places), key=str),
+        "schedules": sorted((dump(x) for x in detail.schedules), key=str),
+        "meeting": dump(detail.meeting) if detail.meeting else None,
+        "categories": sorted(t.code or "" for t in detail.categories),
+        "languages": sorted(x.code or "" for x in detail.languages),
+        "phones": sorted((dump(x) for x in detail.phones), key=str),
+        "costs": sorted((dump(x) for x in detail.costs), key=str),
+    }
+
+
 def _committed_state(engine: Engine, ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
-    """The listings as they were before the import: read through another connection (the import is not
-    committed, so it does not see it)."""
+    """The listings as they were before the import: read through another connection, which does not see
+    the import (it is not committed)."""
     with Session(engine) as other:
         return _rows(other, ids)
 
@@ -141,6 +164,14 @@ def _committed_state(engine: Engine, ids: list[uuid.UUID]) -> dict[uuid.UUID, di
 def _current_state(held: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
     held.expire_all()
     return _rows(held, ids)
+
+
+def _brief(plain: dict[str, Any] | None) -> dict[str, Any] | None:
+    """What the audit keeps of an imported listing: the main fields plus its hours."""
+    if plain is None:
+        return None
+    return {**{k: plain[k] for k in AUDITED}, "hours": [
+        {k: h.get(k) for k in ("byday", "opens_at", "closes_at", "timezone")} for h in plain["schedules"]]}
 
 
 def _names(session: Session, org_ids: list[str]) -> str:

@@ -7,8 +7,9 @@ re-rendered section. Invalid input re-renders the form with a message per field 
 import uuid
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, BackgroundTasks, Form, Query, Request, UploadFile
+from fastapi import APIRouter, BackgroundTasks, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from starlette.datastructures import UploadFile
 
 from accounts import invitations, members
 from accounts.deps import CurrentUser

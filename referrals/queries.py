@@ -237,16 +237,15 @@ def _recipient_sees(session: Session, referral: Referral, now: datetime) -> bool
 def _offers(session: Session, org_ids: list[uuid.UUID]) -> list[Referral]:
     if not org_ids:
         return []
+    offered = select(ReferralCandidate.referral_id).where(col(ReferralCandidate.organization_id).in_(org_ids))
     return list(
         session.exec(
-            select(Referral)
-            .join(ReferralCandidate, col(ReferralCandidate.referral_id) == Referral.id)
+            select(Referral)  # IN (subquery), not JOIN + DISTINCT: PostgreSQL cannot compare JSON columns
             .where(
-                col(ReferralCandidate.organization_id).in_(org_ids),
+                col(Referral.id).in_(offered),
                 Referral.status == Status.requested,
                 col(Referral.recipient_organization_id).is_(None),
             )
-            .distinct()
             .order_by(col(Referral.requested_at))
         ).all()
     )

@@ -51,12 +51,18 @@ def _kind(raw: Any) -> str:
     )
 
 
+@lru_cache(maxsize=65536)
+def _uuid(raw: str) -> uuid.UUID:
+    # References repeat (every attribute names one of a few terms): one object per id, made once.
+    try:
+        return uuid.UUID(raw.strip())
+    except ValueError:
+        raise BadValue(f"{raw!r} is not a UUID") from None
+
+
 def _string(field: Field, raw: str) -> Any:
     if field.format == "uuid":
-        try:
-            return uuid.UUID(raw.strip())
-        except ValueError:
-            raise BadValue(f"{raw!r} is not a UUID") from None
+        return _uuid(raw)
     if field.format in ("email", "uri") and not conforms(raw, field.format):
         raise BadValue(f"{raw!r} is not a valid {'e-mail address' if field.format == 'email' else 'URI'}")
     if field.enum and raw not in field.enum:

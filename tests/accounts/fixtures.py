@@ -25,6 +25,7 @@ from sqlmodel import Session, SQLModel, select
 
 from accounts.models import Membership, OrgRole, User
 from accounts.passwords import hash_password
+from accounts.sessions import SESSION_COOKIE, start_session
 from core.app import create_app
 from core.settings import Settings
 from directory.models import Location, Organization, Schedule, Service, ServiceAtLocation
@@ -42,7 +43,8 @@ def make_listing(session: Session, org_key: str = "north-pantry", key: str | Non
     key = key or f"{org_key}-{uuid.uuid4().hex[:6]}"
     data: dict[str, Any] = {
         "key": key,
-        "organization": OrganizationIn(key=org_key, name=overrides.pop("org_name", org_key.replace("-", " ").title())),
+        "organization": OrganizationIn(key=org_key, name=overrides.pop("org_name", org_key.replace("-", " ").title()),
+                                       description="A neighborhood organization."),
         "name": overrides.pop("name", "Weekday Food Pantry"),
         "description": "Groceries to take home.",
         "timezone": "America/Chicago",
@@ -168,6 +170,15 @@ def sign_in(client: TestClient, email: str, password: str = PASSWORD) -> str:
     return hidden(client.get("/account"), "csrf_token")
 
 
+def signed_in_as(client: TestClient, session: Session, email: str) -> str:
+    """A session for `email` without the sign-in form (no argon2 round); returns its CSRF token.
+    For tests about access rules; the sign-in form itself is tested with `sign_in`."""
+    user = session.exec(select(User).where(User.email == email)).one()
+    raw, row = start_session(session=session, user_id=user.id)
+    client.cookies.set(SESSION_COOKIE, raw)
+    return row.csrf_token
+
+
 def table_counts(engine: Engine) -> dict[str, int]:
     """Row counts of every table: the "nothing changed" check."""
     with Session(engine) as session:
@@ -199,7 +210,7 @@ class Mailbox:
     port: int
     messages: list[EmailMessage] = field(default_factory=list)
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd API)
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = message_from_bytes(envelope.content, policy=policy.default)
         assert isinstance(message, EmailMessage)
         self.messages.append(message)

@@ -21,13 +21,12 @@ from accounts.tokens import token_hash
 from core.clock import utcnow
 from directory.models import Location, ServiceAtLocation
 from directory.models_admin import ChangeRequest, ClaimRequest, ListingChange, Suggestion
-from tests.accounts.fixtures import (  # noqa: F401 (fixtures)
+from tests.accounts.fixtures import (
     add_member,
     make_listing,
     make_user,
-    sign_in,
+    signed_in_as,
     table_counts,
-    web,
 )
 
 
@@ -157,9 +156,9 @@ def _state(engine: Engine) -> dict[str, Any]:
 
 @pytest.mark.parametrize("endpoint", ALL, ids=_id)
 def test_an_editor_of_a_cannot_read_or_change_b(
-    web: TestClient, world: World, engine: Engine, endpoint: tuple[str, str, dict[str, Any]]
+    web: TestClient, world: World, engine: Engine, endpoint: tuple[str, str, dict[str, Any]], session: Session
 ) -> None:
-    csrf = sign_in(web, "editor-a@example.org")
+    csrf = signed_in_as(web, session, "editor-a@example.org")
     method, template, body = endpoint
     before = _state(engine)
     response = _call(web, method, _fill(template, world.ids), body, csrf)
@@ -170,9 +169,9 @@ def test_an_editor_of_a_cannot_read_or_change_b(
 
 @pytest.mark.parametrize("endpoint", [e for e in ALL if "{" in e[1]], ids=_id)
 def test_random_ids_reveal_nothing_and_change_nothing(
-    web: TestClient, world: World, engine: Engine, endpoint: tuple[str, str, dict[str, Any]]
+    web: TestClient, world: World, engine: Engine, endpoint: tuple[str, str, dict[str, Any]], session: Session
 ) -> None:
-    csrf = sign_in(web, "admin-a@example.org")
+    csrf = signed_in_as(web, session, "admin-a@example.org")
     method, template, body = endpoint
     before = _state(engine)
     response = _call(web, method, _fill(template, world.ids, lambda _k: uuid.uuid4()), body, csrf)
@@ -208,9 +207,10 @@ OWN_WRITES: list[tuple[str, str, dict[str, Any]]] = [
 @pytest.mark.parametrize("csrf", ["missing", "wrong"])
 @pytest.mark.parametrize("endpoint", OWN_WRITES, ids=_id)
 def test_writes_without_the_csrf_token_are_refused(
-    web: TestClient, world: World, engine: Engine, endpoint: tuple[str, str, dict[str, Any]], csrf: str
+    web: TestClient, world: World, engine: Engine, endpoint: tuple[str, str, dict[str, Any]], csrf: str,
+    session: Session,
 ) -> None:
-    sign_in(web, "admin-a@example.org")
+    signed_in_as(web, session, "admin-a@example.org")
     method, template, body = endpoint
     before = _state(engine)
     response = _call(web, method, _fill(template, world.ids), body, None if csrf == "missing" else "not-the-token")
@@ -220,7 +220,7 @@ def test_writes_without_the_csrf_token_are_refused(
 
 def test_the_same_writes_succeed_with_the_token(web: TestClient, world: World, session: Session) -> None:
     """Control for the test above: the admin of A may make every one of these changes."""
-    csrf = sign_in(web, "admin-a@example.org")
+    csrf = signed_in_as(web, session, "admin-a@example.org")
     for method, template, body in OWN_WRITES[:-3]:
         response = _call(web, method, _fill(template, world.ids), body, csrf)
         assert response.status_code in (200, 303), (template, response.text[:300])
@@ -236,7 +236,7 @@ def test_an_untrusted_editor_cannot_approve_a_held_change_of_their_own_organizat
                          payload={"capacity": "full"}, submitted_by_id=novice.id)
     session.add(held)
     session.commit()
-    csrf = sign_in(web, "novice-a@example.org")
+    csrf = signed_in_as(web, session, "novice-a@example.org")
     assert web.get(f"/workspace/moderation/changes/{held.id}").status_code == 200  # may see it
     before = _state(engine)
     response = web.post(f"/workspace/moderation/changes/{held.id}/approve", data={"csrf_token": csrf})
@@ -244,8 +244,10 @@ def test_an_untrusted_editor_cannot_approve_a_held_change_of_their_own_organizat
     assert _state(engine) == before
 
 
-def test_editors_do_not_see_other_organizations_in_the_queue_or_lists(web: TestClient, world: World) -> None:
-    sign_in(web, "editor-a@example.org")
+def test_editors_do_not_see_other_organizations_in_the_queue_or_lists(
+    web: TestClient, world: World, session: Session
+) -> None:
+    signed_in_as(web, session, "editor-a@example.org")
     queue = web.get("/workspace/moderation")
     assert str(world.ids["change_b"]) not in queue.text and str(world.ids["suggestion_b"]) not in queue.text
     mine = web.get("/api/v1/workspace/organizations").json()["organizations"]
@@ -254,7 +256,7 @@ def test_editors_do_not_see_other_organizations_in_the_queue_or_lists(web: TestC
 
 def test_a_network_admin_reaches_every_organization(web: TestClient, world: World, session: Session) -> None:
     make_user(session, "root@example.org", network_admin=True)
-    sign_in(web, "root@example.org")
+    signed_in_as(web, session, "root@example.org")
     for path in ("/workspace/organizations/{org_b}", "/workspace/services/{svc_b}",
                  "/workspace/organizations/{org_b}/audit", "/workspace/moderation/changes/{change_b}",
                  "/workspace/moderation/suggestions/{suggestion_b}", "/admin/claims", "/admin/freshness",

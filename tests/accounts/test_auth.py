@@ -18,7 +18,7 @@ from core.app import create_app
 from core.clock import utcnow
 from core.secrets import secret_key
 from core.settings import Settings
-from tests.accounts.fixtures import (  # noqa: F401 (fixtures)
+from tests.accounts.fixtures import (
     PASSWORD,
     Mailbox,
     elements,
@@ -27,10 +27,7 @@ from tests.accounts.fixtures import (  # noqa: F401 (fixtures)
     hidden,
     make_user,
     sign_in,
-    smtp,
-    smtp_settings,
     table_counts,
-    web,
 )
 
 
@@ -157,7 +154,7 @@ def test_anonymous_visitors_are_asked_to_sign_in(web: TestClient) -> None:
 
 
 def test_password_reset_end_to_end_through_a_real_smtp_server(
-    engine: Engine, smtp_settings: Settings, smtp: Mailbox, session: Session  # noqa: F811
+    engine: Engine, smtp_settings: Settings, smtp: Mailbox, session: Session
 ) -> None:
     make_user(session, "ana@example.org")
     client = TestClient(create_app(smtp_settings, engine=engine), base_url="http://testserver")
@@ -183,7 +180,7 @@ def test_password_reset_end_to_end_through_a_real_smtp_server(
 
 
 def test_password_reset_does_not_reveal_which_addresses_exist(
-    engine: Engine, smtp_settings: Settings, smtp: Mailbox, session: Session  # noqa: F811
+    engine: Engine, smtp_settings: Settings, smtp: Mailbox, session: Session
 ) -> None:
     make_user(session, "ana@example.org")
     client = TestClient(create_app(smtp_settings, engine=engine), base_url="http://testserver")

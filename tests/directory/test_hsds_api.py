@@ -184,7 +184,9 @@ def test_confidential_street_and_point_never_leave(client: TestClient) -> None:
         assert SECRET_STREET not in text
         assert SECRET_POINT[0] not in text and SECRET_POINT[1] not in text
         assert "Safe Harbor House" not in text and "Secret house" not in text
-    shelter = next(s for s in client.get("/api/hsds/services?full=true").json()["contents"] if s["name"] == "Safe Harbor Shelter")
+    shelter = next(
+        s for s in client.get("/api/hsds/services?full=true").json()["contents"] if s["name"] == "Safe Harbor Shelter"
+    )
     place = shelter["service_at_locations"][0]["location"]
     assert (place["latitude"], place["longitude"]) == (41.92, -87.65)
     assert place["addresses"][0]["city"] == "Chicago" and "withheld" in place["addresses"][0]["address_1"]

@@ -13,7 +13,7 @@ from sqlmodel import Session, SQLModel
 
 from core.db import make_engine
 from core.settings import Settings
-from directory.hsds.export import export_hsds
+from directory.hsds.export import ExportFormat, export_hsds
 from directory.hsds.importer import import_hsds
 from seed_data.load import load_curated, load_generated
 from tests.directory.hsds_support import datapackage_problems, load_sample, ndjson, schema_errors
@@ -36,7 +36,9 @@ def _files(folder: Path) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("fmt", ["csv", "json"])
-def test_export_import_export_gives_the_same_data(source: Engine, engine: Engine, tmp_path: Path, fmt: str) -> None:
+def test_export_import_export_gives_the_same_data(
+    source: Engine, engine: Engine, tmp_path: Path, fmt: ExportFormat
+) -> None:
     export_hsds(engine=source, out=tmp_path / "first", fmt=fmt)
     report = import_hsds(engine=engine, path_or_files=tmp_path / "first")
     assert report.ok, [str(p) for p in report.errors[:10]]

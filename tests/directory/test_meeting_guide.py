@@ -44,8 +44,8 @@ def _meeting(key: str, **changes: Any) -> ListingIn:
 
 
 def test_feed_has_every_active_meeting_and_passes_the_validator(client: TestClient, session: Session) -> None:
-    upsert_listing(session=session, listing=_meeting("mtg:gone", status=ServiceStatus.inactive,
-                                                     meeting=MeetingIn(fellowship="aa", slug="gone-group")))  # fmt: skip
+    gone = _meeting("mtg:gone", status=ServiceStatus.inactive, meeting=MeetingIn(fellowship="aa", slug="gone-group"))
+    upsert_listing(session=session, listing=gone)
     feed = _feed(client)
     assert set(feed) == {"sunrise-group", "mtg-online-step", "mtg-hybrid"}  # not inactive, not services
     assert validate_feed(list(feed.values())) == []
@@ -90,8 +90,12 @@ def test_one_entry_per_start_time(client: TestClient, session: Session) -> None:
 
 
 def test_a_confidential_place_shows_no_street(client: TestClient, session: Session) -> None:
-    hidden = LocationIn(key="loc:hidden", name="Secret Room", address=AddressIn(city="Chicago", state_province="IL",
-                        postal_code="60614"), confidential_address=ConfidentialAddressIn(address_1="9 Quiet Ct"))  # fmt: skip
+    hidden = LocationIn(
+        key="loc:hidden",
+        name="Secret Room",
+        address=AddressIn(city="Chicago", state_province="IL", postal_code="60614"),
+        confidential_address=ConfidentialAddressIn(address_1="9 Quiet Ct"),
+    )
     upsert_listing(session=session, listing=_meeting("mtg:hidden", locations=[hidden],
                                                      meeting=MeetingIn(fellowship="aa", slug="hidden")))  # fmt: skip
     entry = _feed(client)["hidden"]

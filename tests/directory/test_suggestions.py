@@ -20,7 +20,8 @@ from search.embedded import MeiliServer
 from search.index_spec import index_name
 from search.reindex import reindex
 from search.sync import drain
-from tests.accounts.fixtures import (  # noqa: F401 (fixtures)
+from tests.accounts import fixtures
+from tests.accounts.fixtures import (
     add_member,
     elements,
     field_errors,
@@ -29,8 +30,9 @@ from tests.accounts.fixtures import (  # noqa: F401 (fixtures)
     make_user,
     sign_in,
     table_counts,
-    web,
 )
+
+web = fixtures.web  # the app behind a test client (see tests/accounts/fixtures.py)
 
 
 def _report(client: TestClient, service_id: uuid.UUID, **data: str | list[str]) -> object:

@@ -18,7 +18,8 @@ from core.outbox import OutboxEvent
 from directory.models import ConfidentialAddress, Meeting, Schedule, Service, ServiceAtLocation
 from directory.models_admin import AppendOnlyError, ChangeRequest, ListingChange
 from directory.schemas import AddressIn, ConfidentialAddressIn, LocationIn
-from tests.accounts.fixtures import (  # noqa: F401 (fixtures)
+from tests.accounts import fixtures
+from tests.accounts.fixtures import (
     LISTING_MODELS,
     add_member,
     elements,
@@ -29,8 +30,9 @@ from tests.accounts.fixtures import (  # noqa: F401 (fixtures)
     sign_in,
     snapshot_rows,
     table_counts,
-    web,
 )
+
+web = fixtures.web  # the app behind a test client (see tests/accounts/fixtures.py)
 
 
 def _editor(session: Session, service: Service, *, trusted: bool = True, role: str = OrgRole.editor) -> str:
