@@ -39,7 +39,12 @@ def create_account(
 
 
 def update_flags(
-    *, session: Session, actor: User, user_id: uuid.UUID, is_active: bool, is_supervisor: bool,
+    *,
+    session: Session,
+    actor: User,
+    user_id: uuid.UUID,
+    is_active: bool,
+    is_supervisor: bool,
     is_network_admin: bool,
 ) -> User:
     user = get_user(session=session, user_id=user_id)
@@ -54,8 +59,13 @@ def update_flags(
 
 
 def set_peer_profile(
-    *, session: Session, user_id: uuid.UUID, is_peer: bool, credential: str,
-    employer_organization_id: uuid.UUID | None, supervisor_id: uuid.UUID | None,
+    *,
+    session: Session,
+    user_id: uuid.UUID,
+    is_peer: bool,
+    credential: str,
+    employer_organization_id: uuid.UUID | None,
+    supervisor_id: uuid.UUID | None,
 ) -> PeerProfile | None:
     user = get_user(session=session, user_id=user_id)
     profile = session.get(PeerProfile, user.id)

@@ -29,35 +29,73 @@ def _optional_uuid(value: str, field: str) -> uuid.UUID | None:
         raise ValidationFailed("Choose from the list.", field=field) from None
 
 
-def _user_page(request: Request, session: DbSession, user_id: uuid.UUID, *, errors: dict[str, str] | None = None,
-               status: int = 200) -> HTMLResponse:
+def _user_page(
+    request: Request, session: DbSession, user_id: uuid.UUID, *, errors: dict[str, str] | None = None, status: int = 200
+) -> HTMLResponse:
     account = admin.get_user(session=session, user_id=user_id)
-    context = base_context(request, account=account, profile=admin.peer_profile(session=session, user_id=user_id),
-                           supervisors=admin.supervisors(session=session), errors=errors or {},
-                           done=request.query_params.get("done"))
+    context = base_context(
+        request,
+        account=account,
+        profile=admin.peer_profile(session=session, user_id=user_id),
+        supervisors=admin.supervisors(session=session),
+        errors=errors or {},
+        done=request.query_params.get("done"),
+    )
     return render(request, "accounts/user.html", context, status_code=status)
 
 
 @router.get("", response_class=HTMLResponse, name="admin_users")
-def users(request: Request, session: DbSession, _admin: NetworkAdmin,
-          q: Annotated[str, Query(max_length=320)] = "", page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-          ) -> HTMLResponse:
+def users(
+    request: Request,
+    session: DbSession,
+    _admin: NetworkAdmin,
+    q: Annotated[str, Query(max_length=320)] = "",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> HTMLResponse:
     rows, total = admin.list_users(session=session, query=q, page=page)
-    context: dict[str, Any] = base_context(request, users=rows, total=total, q=q, page=page, errors={},
-                                           pages=max(1, -(-total // admin.PAGE_SIZE)), values={})
+    context: dict[str, Any] = base_context(
+        request,
+        users=rows,
+        total=total,
+        q=q,
+        page=page,
+        errors={},
+        pages=max(1, -(-total // admin.PAGE_SIZE)),
+        values={},
+    )
     return render(request, "accounts/users.html", context)
 
 
 @router.post("", name="admin_user_create")
-def user_create(request: Request, session: DbSession, settings: AppSettings, background: BackgroundTasks,
-                _admin: NetworkAdmin, email: FormStr = "", display_name: FormStr = "") -> Response:
+def user_create(
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    background: BackgroundTasks,
+    _admin: NetworkAdmin,
+    email: FormStr = "",
+    display_name: FormStr = "",
+) -> Response:
     try:
-        account, mails = admin.create_account(session=session, email=email, display_name=display_name, now=utcnow(),
-                                              make_link=link_maker(request, settings, "password_reset"))
+        account, mails = admin.create_account(
+            session=session,
+            email=email,
+            display_name=display_name,
+            now=utcnow(),
+            make_link=link_maker(request, settings, "password_reset"),
+        )
     except DomainError as exc:
         rows, total = admin.list_users(session=session)
-        context = base_context(request, users=rows, total=total, q="", page=1, pages=1, errors=error_fields(exc),
-                               values={"email": email, "display_name": display_name})
+        context = base_context(
+            request,
+            users=rows,
+            total=total,
+            q="",
+            page=1,
+            pages=1,
+            errors=error_fields(exc),
+            values={"email": email, "display_name": display_name},
+        )
         return render(request, "accounts/users.html", context, status_code=exc.status_code)
     send_later(background, settings, mails)
     return done(request, to(request, "admin_user", {"done": "created"}, user_id=account.id))
@@ -69,25 +107,46 @@ def user_page(request: Request, session: DbSession, _admin: NetworkAdmin, user_i
 
 
 @router.post("/{user_id}/flags", name="admin_user_flags")
-def user_flags(request: Request, session: DbSession, actor: NetworkAdmin, user_id: uuid.UUID,
-               is_active: FormFlag = False, is_supervisor: FormFlag = False,
-               is_network_admin: FormFlag = False) -> Response:
-    admin.update_flags(session=session, actor=actor, user_id=user_id, is_active=is_active,
-                       is_supervisor=is_supervisor, is_network_admin=is_network_admin)
+def user_flags(
+    request: Request,
+    session: DbSession,
+    actor: NetworkAdmin,
+    user_id: uuid.UUID,
+    is_active: FormFlag = False,
+    is_supervisor: FormFlag = False,
+    is_network_admin: FormFlag = False,
+) -> Response:
+    admin.update_flags(
+        session=session,
+        actor=actor,
+        user_id=user_id,
+        is_active=is_active,
+        is_supervisor=is_supervisor,
+        is_network_admin=is_network_admin,
+    )
     return done(request, to(request, "admin_user", {"done": "flags"}, user_id=user_id))
 
 
 @router.post("/{user_id}/peer", name="admin_user_peer")
-def user_peer(request: Request, session: DbSession, _admin: NetworkAdmin, user_id: uuid.UUID,
-              is_peer: FormFlag = False, credential: FormStr = "", employer_organization_id: FormStr = "",
-              supervisor_id: FormStr = "") -> Response:
+def user_peer(
+    request: Request,
+    session: DbSession,
+    _admin: NetworkAdmin,
+    user_id: uuid.UUID,
+    is_peer: FormFlag = False,
+    credential: FormStr = "",
+    employer_organization_id: FormStr = "",
+    supervisor_id: FormStr = "",
+) -> Response:
     try:
         admin.set_peer_profile(
-            session=session, user_id=user_id, is_peer=is_peer, credential=credential,
+            session=session,
+            user_id=user_id,
+            is_peer=is_peer,
+            credential=credential,
             employer_organization_id=_optional_uuid(employer_organization_id, "employer_organization_id"),
             supervisor_id=_optional_uuid(supervisor_id, "supervisor_id"),
         )
     except ValidationFailed as exc:
         return _user_page(request, session, user_id, errors=error_fields(exc), status=422)
     return done(request, to(request, "admin_user", {"done": "peer"}, user_id=user_id))
-

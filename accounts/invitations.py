@@ -20,23 +20,34 @@ INVALID = "This invitation link is not valid any more. Ask the organization for 
 
 
 def invite(
-    *, session: Session, actor: User, organization_id: uuid.UUID, organization_name: str, email: str, role: str,
-    now: datetime, make_link: Callable[[str], str],
+    *,
+    session: Session,
+    actor: User,
+    organization_id: uuid.UUID,
+    organization_name: str,
+    email: str,
+    role: str,
+    now: datetime,
+    make_link: Callable[[str], str],
 ) -> tuple[Invitation, list[Mail]]:
     require_org_role(session=session, user=actor, organization_id=organization_id, roles=ADMINS)
-    address = normalize_email(email)
-    if role not in OrgRole.__members__:
-        raise ValidationFailed("Choose admin or editor.", field="role")
-    existing = session.exec(select(User).where(User.email == address)).first()
-    if existing and membership(session=session, user=existing, organization_id=organization_id):
-        raise Conflict(f"{address} is already a member of this organization.", field="email")
-    session.execute(delete(Invitation).where(
-        col(Invitation.organization_id) == organization_id, col(Invitation.email) == address,
-        col(Invitation.accepted_at).is_(None),
-    ))
+    address = _invitee(session, organization_id, email, role)
+    session.execute(
+        delete(Invitation).where(
+            col(Invitation.organization_id) == organization_id,
+            col(Invitation.email) == address,
+            col(Invitation.accepted_at).is_(None),
+        )
+    )
     raw = new_token()
-    row = Invitation(organization_id=organization_id, email=address, role=role, token_hash=token_hash(raw),
-                     invited_by_id=actor.id, expires_at=now + INVITATION_LIFETIME)
+    row = Invitation(
+        organization_id=organization_id,
+        email=address,
+        role=role,
+        token_hash=token_hash(raw),
+        invited_by_id=actor.id,
+        expires_at=now + INVITATION_LIFETIME,
+    )
     session.add(row)
     session.commit()
     body = (
@@ -44,6 +55,16 @@ def invite(
         f"Resource Directory, as {role}.\n\nAccept the invitation (valid for 7 days):\n{make_link(raw)}\n"
     )
     return row, [Mail(to=address, subject="Invitation to the Community Resource Directory", body=body)]
+
+
+def _invitee(session: Session, organization_id: uuid.UUID, email: str, role: str) -> str:
+    address = normalize_email(email)
+    if role not in OrgRole.__members__:
+        raise ValidationFailed("Choose admin or editor.", field="role")
+    existing = session.exec(select(User).where(User.email == address)).first()
+    if existing and membership(session=session, user=existing, organization_id=organization_id):
+        raise Conflict(f"{address} is already a member of this organization.", field="email")
+    return address
 
 
 def pending_invitation(*, session: Session, raw: str, now: datetime) -> Invitation:
@@ -65,8 +86,9 @@ def accept_new_account(
 ) -> tuple[User, Membership]:
     row = pending_invitation(session=session, raw=raw, now=now)
     if session.exec(select(User).where(User.email == row.email)).first():
-        raise Conflict("An account with this e-mail address exists: sign in first, then open the link again.",
-                       field="email")
+        raise Conflict(
+            "An account with this e-mail address exists: sign in first, then open the link again.", field="email"
+        )
     user = add_user(session=session, email=row.email, password=password, display_name=display_name)
     session.flush()
     return user, _join(session, row, user, now)
@@ -75,8 +97,9 @@ def accept_new_account(
 def _join(session: Session, row: Invitation, user: User, now: datetime) -> Membership:
     member = membership(session=session, user=user, organization_id=row.organization_id)
     if member is None:
-        member = Membership(user_id=user.id, organization_id=row.organization_id, role=row.role,
-                            trusted=row.role == OrgRole.admin)
+        member = Membership(
+            user_id=user.id, organization_id=row.organization_id, role=row.role, trusted=row.role == OrgRole.admin
+        )
     elif row.role == OrgRole.admin:
         member.role, member.trusted = OrgRole.admin, True
     row.accepted_at = now
@@ -86,9 +109,11 @@ def _join(session: Session, row: Invitation, user: User, now: datetime) -> Membe
 
 
 def pending_invitations(*, session: Session, organization_id: uuid.UUID, now: datetime) -> list[Invitation]:
-    stmt = select(Invitation).where(
-        Invitation.organization_id == organization_id, col(Invitation.accepted_at).is_(None)
-    ).order_by(col(Invitation.email))
+    stmt = (
+        select(Invitation)
+        .where(Invitation.organization_id == organization_id, col(Invitation.accepted_at).is_(None))
+        .order_by(col(Invitation.email))
+    )
     return [i for i in session.exec(stmt).all() if aware(i.expires_at) > now]
 
 

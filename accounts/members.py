@@ -21,8 +21,10 @@ class Member:
 
 def list_members(*, session: Session, organization_id: uuid.UUID) -> list[Member]:
     stmt = (
-        select(Membership, User).join(User, col(User.id) == Membership.user_id)
-        .where(Membership.organization_id == organization_id).order_by(col(User.email))
+        select(Membership, User)
+        .join(User, col(User.id) == Membership.user_id)
+        .where(Membership.organization_id == organization_id)
+        .order_by(col(User.email))
     )
     return [Member(m, u) for m, u in session.exec(stmt).all()]
 
@@ -54,8 +56,9 @@ def remove_member(*, session: Session, actor: User, organization_id: uuid.UUID, 
 
 def make_admin(*, session: Session, user_id: uuid.UUID, organization_id: uuid.UUID) -> Membership:
     """Stage an admin membership (claims): upgrades an existing membership. The caller commits."""
-    row = session.exec(select(Membership).where(
-        Membership.user_id == user_id, Membership.organization_id == organization_id)).first()
+    row = session.exec(
+        select(Membership).where(Membership.user_id == user_id, Membership.organization_id == organization_id)
+    ).first()
     row = row or Membership(user_id=user_id, organization_id=organization_id)
     row.role, row.trusted = OrgRole.admin, True
     session.add(row)
@@ -70,7 +73,10 @@ def _member(session: Session, organization_id: uuid.UUID, membership_id: uuid.UU
 
 
 def _keep_an_admin(session: Session, organization_id: uuid.UUID) -> None:
-    admins = session.exec(select(func.count()).select_from(Membership).where(
-        Membership.organization_id == organization_id, Membership.role == OrgRole.admin)).one()
+    admins = session.exec(
+        select(func.count())
+        .select_from(Membership)
+        .where(Membership.organization_id == organization_id, Membership.role == OrgRole.admin)
+    ).one()
     if admins <= 1:
         raise Conflict("An organization needs at least one admin; make someone else admin first.")

@@ -22,7 +22,12 @@ RESET_LIMIT = throttle.Limit(events=3, window=timedelta(hours=1))
 
 
 def request_reset(
-    *, session: Session, email: str, now: datetime, make_link: Callable[[str], str], secret: str | None = None,
+    *,
+    session: Session,
+    email: str,
+    now: datetime,
+    make_link: Callable[[str], str],
+    secret: str | None = None,
     client_ip: str | None = None,
 ) -> list[Mail]:
     """Create a reset token for an active account and return the mail to send (none for unknown addresses).
@@ -48,8 +53,10 @@ def request_reset(
 
 
 def _over_limit(session: Session, secret: str, email: str, client_ip: str, now: datetime) -> bool:
-    keys = [throttle.key_for(secret, "reset-email", email.strip().lower()),
-            throttle.key_for(secret, "reset-ip", client_ip)]
+    keys = [
+        throttle.key_for(secret, "reset-email", email.strip().lower()),
+        throttle.key_for(secret, "reset-ip", client_ip),
+    ]
     try:
         throttle.check(session=session, keys=keys, limit=RESET_LIMIT, now=now, message="")
     except throttle.RateLimited:

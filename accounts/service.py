@@ -55,7 +55,9 @@ def add_user(
     if session.exec(select(User).where(User.email == address)).first():
         raise Conflict(f"An account for {address} already exists.", field="email")
     user = User(
-        email=address, display_name=display_name.strip()[:200] or address, password_hash=hash_password(password),
+        email=address,
+        display_name=display_name.strip()[:200] or address,
+        password_hash=hash_password(password),
         is_network_admin=is_network_admin,
     )
     session.add(user)
@@ -63,15 +65,16 @@ def add_user(
 
 
 def create_admin(*, session: Session, email: str, password: str, display_name: str = "") -> User:
-    user = add_user(session=session, email=email, password=password, display_name=display_name,
-                    is_network_admin=True)
+    user = add_user(session=session, email=email, password=password, display_name=display_name, is_network_admin=True)
     session.commit()
     return user
 
 
 def login_keys(*, secret: str, email: str, client_ip: str) -> tuple[str, str]:
-    return (throttle.key_for(secret, "login-email", email.strip().lower()),
-            throttle.key_for(secret, "login-ip", client_ip))
+    return (
+        throttle.key_for(secret, "login-email", email.strip().lower()),
+        throttle.key_for(secret, "login-ip", client_ip),
+    )
 
 
 def authenticate(

@@ -51,27 +51,40 @@ def _anon_page(
 
 @router.get("/login", response_class=HTMLResponse, name="login")
 def login_form(request: Request, settings: AppSettings, next: str | None = None, reset: bool = False) -> Response:
-    return _anon_page(request, settings, "accounts/login.html", "login",
-                      {"next": safe_next(next), "email": "", "reset_done": reset})
+    return _anon_page(
+        request, settings, "accounts/login.html", "login", {"next": safe_next(next), "email": "", "reset_done": reset}
+    )
 
 
 @router.post("/login", name="login_submit", dependencies=[Depends(anon_form_guard("login"))])
 def login(
-    request: Request, session: DbSession, settings: AppSettings, email: FormStr = "", password: FormStr = "",
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    email: FormStr = "",
+    password: FormStr = "",
     next: FormStr = "",
 ) -> Response:
     context: dict[str, Any] = {"next": safe_next(next), "email": email}
     try:
-        raw, _ = authenticate(session=session, secret=secret_key(settings), email=email, password=password,
-                              client_ip=client_ip(request), now=utcnow())
+        raw, _ = authenticate(
+            session=session,
+            secret=secret_key(settings),
+            email=email,
+            password=password,
+            client_ip=client_ip(request),
+            now=utcnow(),
+        )
     except RateLimited as exc:
-        limited = _anon_page(request, settings, "accounts/login.html", "login",
-                             {**context, "errors": {"form": exc.message}}, status=429)
+        limited = _anon_page(
+            request, settings, "accounts/login.html", "login", {**context, "errors": {"form": exc.message}}, status=429
+        )
         limited.headers["Retry-After"] = str(exc.retry_after)
         return limited
     except ValidationFailed as exc:
-        return _anon_page(request, settings, "accounts/login.html", "login",
-                          {**context, "errors": {"form": exc.message}}, status=422)
+        return _anon_page(
+            request, settings, "accounts/login.html", "login", {**context, "errors": {"form": exc.message}}, status=422
+        )
     response = done(request, safe_next(next))
     set_session_cookie(response, raw, settings)
     return response
@@ -95,8 +108,12 @@ def forgot(
     request: Request, session: DbSession, settings: AppSettings, background: BackgroundTasks, email: FormStr = ""
 ) -> Response:
     mails = password_reset.request_reset(
-        session=session, email=email, now=utcnow(), make_link=link_maker(request, settings, "password_reset"),
-        secret=secret_key(settings), client_ip=client_ip(request),
+        session=session,
+        email=email,
+        now=utcnow(),
+        make_link=link_maker(request, settings, "password_reset"),
+        secret=secret_key(settings),
+        client_ip=client_ip(request),
     )
     send_later(background, settings, mails)
     return _anon_page(request, settings, "accounts/forgot.html", "forgot", {"sent": True, "email": ""})
@@ -108,29 +125,31 @@ def reset_form(request: Request, session: DbSession, settings: AppSettings, toke
     return _anon_page(request, settings, "accounts/reset.html", "reset", {"token": token})
 
 
-@router.post("/password/reset/{token}", name="password_reset_submit",
-             dependencies=[Depends(anon_form_guard("reset"))])
+@router.post("/password/reset/{token}", name="password_reset_submit", dependencies=[Depends(anon_form_guard("reset"))])
 def reset(
-    request: Request, session: DbSession, settings: AppSettings, token: str, password: FormStr = "",
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    token: str,
+    password: FormStr = "",
     password_again: FormStr = "",
 ) -> Response:
     try:
         if password != password_again:
             raise ValidationFailed("The two passwords differ.", field="password_again")
-        password_reset.reset_password(session=session, secret=secret_key(settings), raw=token,
-                                      new_password=password, now=utcnow())
+        password_reset.reset_password(
+            session=session, secret=secret_key(settings), raw=token, new_password=password, now=utcnow()
+        )
     except ValidationFailed as exc:
-        return _anon_page(request, settings, "accounts/reset.html", "reset",
-                          {"token": token, "errors": error_fields(exc)}, status=422)
+        return _anon_page(
+            request, settings, "accounts/reset.html", "reset", {"token": token, "errors": error_fields(exc)}, status=422
+        )
     return done(request, to(request, "login", {"reset": True}))
 
 
-def _account_page(
-    request: Request, session: DbSession, user: User, *, status: int = 200, **extra: Any
-) -> Response:
+def _account_page(request: Request, session: DbSession, user: User, *, status: int = 200, **extra: Any) -> Response:
     defaults: dict[str, Any] = {"errors": {}, "new_token": None, "done": request.query_params.get("done")}
-    context = base_context(request, tokens=api_tokens.list_tokens(session=session, user=user),
-                           **{**defaults, **extra})
+    context = base_context(request, tokens=api_tokens.list_tokens(session=session, user=user), **{**defaults, **extra})
     return no_store(render(request, "accounts/account.html", context, status_code=status))
 
 
@@ -141,7 +160,10 @@ def account(request: Request, session: DbSession, user: CurrentUser) -> Response
 
 @router.post("/account/password", name="account_password")
 def account_password(
-    request: Request, session: DbSession, user: CurrentUser, current_password: FormStr = "",
+    request: Request,
+    session: DbSession,
+    user: CurrentUser,
+    current_password: FormStr = "",
     new_password: FormStr = "",
 ) -> Response:
     try:
@@ -171,15 +193,24 @@ def api_token_revoke(request: Request, session: DbSession, user: CurrentUser, to
 def invitation(request: Request, session: DbSession, settings: AppSettings, token: str, user: MaybeUser) -> Response:
     row = invitations.pending_invitation(session=session, raw=token, now=utcnow())
     org = session.get(Organization, row.organization_id)
-    context = {"invitation": row, "organization": org, "token": token,
-               "has_account": find_user(session=session, email=row.email) is not None}
+    context = {
+        "invitation": row,
+        "organization": org,
+        "token": token,
+        "has_account": find_user(session=session, email=row.email) is not None,
+    }
     return _anon_page(request, settings, "accounts/invitation.html", "invite", context)
 
 
 @router.post("/invitations/{token}", name="invitation_accept", dependencies=[Depends(anon_form_guard("invite"))])
 def invitation_accept(
-    request: Request, session: DbSession, settings: AppSettings, token: str, user: MaybeUser,
-    display_name: FormStr = "", password: FormStr = "",
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    token: str,
+    user: MaybeUser,
+    display_name: FormStr = "",
+    password: FormStr = "",
 ) -> Response:
     now = utcnow()
     raw_cookie: str | None = None
@@ -188,15 +219,21 @@ def invitation_accept(
             member = invitations.accept_as_user(session=session, raw=token, user=user, now=now)
         else:
             new_user, member = invitations.accept_new_account(
-                session=session, raw=token, display_name=display_name, password=password, now=now)
+                session=session, raw=token, display_name=display_name, password=password, now=now
+            )
             raw_cookie, _ = start_session(session=session, user_id=new_user.id)
     except ValidationFailed as exc:
         row = invitations.pending_invitation(session=session, raw=token, now=now)
-        context = {"invitation": row, "organization": session.get(Organization, row.organization_id),
-                   "token": token, "has_account": False, "errors": error_fields(exc), "display_name": display_name}
+        context = {
+            "invitation": row,
+            "organization": session.get(Organization, row.organization_id),
+            "token": token,
+            "has_account": False,
+            "errors": error_fields(exc),
+            "display_name": display_name,
+        }
         return _anon_page(request, settings, "accounts/invitation.html", "invite", context, status=422)
     response = done(request, to(request, "workspace_organization", organization_id=member.organization_id))
     if raw_cookie:
         set_session_cookie(response, raw_cookie, settings)
     return response
-

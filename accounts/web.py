@@ -21,14 +21,20 @@ def client_ip(request: Request) -> str:
 
 def set_session_cookie(response: Response, raw: str, settings: Settings) -> None:
     response.set_cookie(
-        SESSION_COOKIE, raw, max_age=int(SESSION_LIFETIME.total_seconds()), httponly=True, samesite="lax",
-        secure=settings.base_url.startswith("https://"), path="/",
+        SESSION_COOKIE,
+        raw,
+        max_age=int(SESSION_LIFETIME.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=settings.base_url.startswith("https://"),
+        path="/",
     )
 
 
 def clear_session_cookie(response: Response, settings: Settings) -> None:
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax",
-                           secure=settings.base_url.startswith("https://"))
+    response.delete_cookie(
+        SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=settings.base_url.startswith("https://")
+    )
 
 
 def see_other(url: str) -> RedirectResponse:

@@ -2,6 +2,7 @@
 
 import math
 import random
+import statistics
 import threading
 import time
 import uuid
@@ -46,6 +47,18 @@ def api_search(client: httpx.Client, query: Query) -> dict[str, Any]:
 class Latencies:
     e2e_ms: list[float]
     raw_ms: list[float]
+
+    def per_query(self, queries: Sequence[Query]) -> list[dict[str, Any]]:
+        """Median e2e and raw time of each query (samples are stored round after round)."""
+        n = len(queries)
+        return [
+            {
+                "query": query,
+                "e2e_p50": round(statistics.median(self.e2e_ms[i::n]), 2),
+                "raw_p50": round(statistics.median(self.raw_ms[i::n]), 2),
+            }
+            for i, query in enumerate(queries)
+        ]
 
 
 def latencies(

@@ -29,6 +29,7 @@ def main() -> None:
         json.dumps(
             {
                 "seconds": result.seconds,
+                "build_seconds": result.build_seconds,
                 "documents": result.documents,
                 "services": result.services,
                 "replayed": result.replayed,

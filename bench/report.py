@@ -12,7 +12,12 @@ RESULTS = PROJECT_ROOT / "bench" / "results"
 def targets(size_result: dict[str, Any]) -> dict[str, dict[str, Any]]:
     e2e, raw = size_result["e2e_ms"]["p95"], size_result["raw_ms"]["p95"]
     reindex, ingest = size_result["reindex"]["seconds"], size_result["raw_ingest_seconds"]
-    app_mb = size_result["app_rss_mb"]["peak_during_reindex"]
+    # Whichever process reindexes stays under the limit: the app while a reindex runs beside it, the
+    # reindex process itself, and the app's high-water mark when it built the index at startup this run.
+    memory = size_result["app_rss_mb"]
+    app_mb = max(memory["peak_during_reindex"], size_result["reindex"]["peak_rss_mb"])
+    if size_result.get("initial_build_seconds") is not None:
+        app_mb = max(app_mb, memory["high_water_mark"])
     edit = size_result["edit_visible_ms"]["p95"]
     return {
         "e2e_p95_vs_raw": {"value": e2e, "limit": round(1.3 * raw + 3, 2), "rule": "e2e p95 <= 1.3 x raw p95 + 3 ms"},
@@ -21,7 +26,7 @@ def targets(size_result: dict[str, Any]) -> dict[str, dict[str, Any]]:
             "limit": round(1.25 * ingest, 2),
             "rule": "reindex <= 1.25 x raw ingest",
         },
-        "app_memory_during_reindex": {"value": app_mb, "limit": 500, "rule": "app RSS < 500 MB during reindex"},
+        "app_memory_during_reindex": {"value": app_mb, "limit": 500, "rule": "RSS < 500 MB during reindex"},
         "edit_visible_p95": {"value": edit, "limit": 2000, "rule": "edit searchable p95 <= 2 s"},
     }
 
@@ -64,12 +69,13 @@ def markdown(results: dict[str, Any]) -> str:
             f"| p95 <= {t['e2e_p95_vs_raw']['limit']} ms | {_mark(t['e2e_p95_vs_raw'])} |",
             f"| search p50 / p95, raw Meilisearch (same requests) | {r['raw_ms']['p50']} / {r['raw_ms']['p95']} ms "
             "| reference | |",
-            f"| full reindex (new index, swap, replay) | {r['reindex']['seconds']} s "
+            f"| full reindex (new index, swap, replay) | {r['reindex']['seconds']} s, of which building documents "
+            f"{r['reindex'].get('build_seconds', '?')} s "
             f"| <= {t['reindex_vs_raw_ingest']['limit']} s | {_mark(t['reindex_vs_raw_ingest'])} |",
             f"| raw batched ingest of the same documents | {r['raw_ingest_seconds']} s | reference | |",
-            f"| app RSS during reindex (peak) | {r['app_rss_mb']['peak_during_reindex']} MB | < 500 MB "
+            f"| memory during reindex: app (sampled) / reindex process (peak) | "
+            f"{r['app_rss_mb']['peak_during_reindex']} / {r['reindex']['peak_rss_mb']} MB | < 500 MB "
             f"| {_mark(t['app_memory_during_reindex'])} |",
-            f"| reindex process peak RSS | {r['reindex']['peak_rss_mb']} MB | | |",
             f"| searches during reindex: ok / failed / empty | {r['reindex']['probe']['ok']} / "
             f"{r['reindex']['probe']['failed']} / {r['reindex']['probe']['empty']} | 0 failed, 0 empty "
             f"| {'yes' if not r['reindex']['probe']['failed'] and not r['reindex']['probe']['empty'] else 'no'} |",
@@ -78,6 +84,12 @@ def markdown(results: dict[str, Any]) -> str:
             f"| throughput, {r['throughput']['clients']} clients x {r['throughput']['seconds']} s | "
             f"{r['throughput']['rps']} req/s (p95 {r['throughput']['latency_ms']['p95']} ms, "
             f"{r['throughput']['errors']} errors) | | |",
+            "",
+        ]
+        overhead = r.get("app_overhead_p50_ms") or {}
+        lines += [
+            f"App overhead per query (median of e2e - raw): {overhead.get('without_near')} ms without `near`, "
+            f"{overhead.get('with_near')} ms with `near` (a ZIP or city to geocode).",
             "",
         ]
         if r.get("initial_build_seconds") is not None:

@@ -9,6 +9,7 @@ sampled, searches probed meanwhile) versus a raw batched ingest of the same docu
 
 import os
 import platform
+import statistics
 import sys
 import time
 from datetime import UTC, datetime
@@ -116,11 +117,20 @@ def bench_size(
             },
             "meilisearch_rss_mb": round(rss_mb(meili_pid), 1) if meili_pid else None,
             "meilisearch": client.get_version().get("pkgVersion", "?"),
-            "query_set": query_set,
+            "per_query_ms": lat.per_query(query_set),
+            "app_overhead_p50_ms": _overheads(lat.per_query(query_set)),
         }
     finally:
         stop_app(app)
         engine.dispose()
+
+
+def _overheads(per_query: list[dict[str, Any]]) -> dict[str, float | None]:
+    """Median of (e2e - raw) per query, for queries with a `near` place to geocode and for the others."""
+    groups: dict[str, list[float]] = {"with_near": [], "without_near": []}
+    for row in per_query:
+        groups["with_near" if "near" in row["query"] else "without_near"].append(row["e2e_p50"] - row["raw_p50"])
+    return {name: round(statistics.median(v), 2) if v else None for name, v in groups.items()}
 
 
 def _environment(results: dict[str, Any]) -> dict[str, Any]:

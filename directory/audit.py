@@ -56,17 +56,35 @@ class Actor:
 
 
 def record(
-    session: Session, *, actor: Actor, organization_id: uuid.UUID, service_id: uuid.UUID | None, entity: str,
-    entity_id: uuid.UUID, action: str, before: dict[str, Any] | None, after: dict[str, Any] | None,
+    session: Session,
+    *,
+    actor: Actor,
+    organization_id: uuid.UUID,
+    service_id: uuid.UUID | None,
+    entity: str,
+    entity_id: uuid.UUID,
+    action: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
     now: datetime,
 ) -> ListingChange | None:
     """Stage one audit row (the caller commits with the change itself). Nothing is written when nothing changed."""
     if before is not None and after is not None and before == after:
         return None
     row = ListingChange(
-        at=now, actor_id=actor.user_id, actor_email=actor.email, approved_by_id=actor.approved_by_id,
-        organization_id=organization_id, service_id=service_id, entity=entity, entity_id=entity_id, action=action,
-        via=actor.via.value, change_request_id=actor.change_request_id, before=before, after=after,
+        at=now,
+        actor_id=actor.user_id,
+        actor_email=actor.email,
+        approved_by_id=actor.approved_by_id,
+        organization_id=organization_id,
+        service_id=service_id,
+        entity=entity,
+        entity_id=entity_id,
+        action=action,
+        via=actor.via.value,
+        change_request_id=actor.change_request_id,
+        before=before,
+        after=after,
     )
     session.add(row)
     return row

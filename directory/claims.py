@@ -28,15 +28,21 @@ def request_claim(*, session: Session, user: User, service_id: uuid.UUID, messag
         raise Conflict("You already manage this organization's listings.")
     text = message.strip()
     if not text or len(text) > 2000:
-        raise ValidationFailed("Tell us, in up to 2000 characters, how you are connected to this organization.",
-                               field="message")
-    pending = session.exec(select(ClaimRequest).where(
-        ClaimRequest.user_id == user.id, ClaimRequest.organization_id == service.organization_id,
-        ClaimRequest.status == RequestStatus.pending)).first()
+        raise ValidationFailed(
+            "Tell us, in up to 2000 characters, how you are connected to this organization.", field="message"
+        )
+    pending = session.exec(
+        select(ClaimRequest).where(
+            ClaimRequest.user_id == user.id,
+            ClaimRequest.organization_id == service.organization_id,
+            ClaimRequest.status == RequestStatus.pending,
+        )
+    ).first()
     if pending is not None:
         raise Conflict("You already asked to manage this organization; a network admin will answer soon.")
-    row = ClaimRequest(organization_id=service.organization_id, service_id=service.id, user_id=user.id,
-                       message=text, created_at=now)
+    row = ClaimRequest(
+        organization_id=service.organization_id, service_id=service.id, user_id=user.id, message=text, created_at=now
+    )
     session.add(row)
     session.commit()
     return row
@@ -51,10 +57,13 @@ class ClaimItem:
 
 def pending_claims(*, session: Session, user: User) -> list[ClaimItem]:
     _network_admin(user)
-    stmt = (select(ClaimRequest, Organization, User)
-            .join(Organization, col(Organization.id) == ClaimRequest.organization_id)
-            .join(User, col(User.id) == ClaimRequest.user_id)
-            .where(ClaimRequest.status == RequestStatus.pending).order_by(col(ClaimRequest.created_at)))
+    stmt = (
+        select(ClaimRequest, Organization, User)
+        .join(Organization, col(Organization.id) == ClaimRequest.organization_id)
+        .join(User, col(User.id) == ClaimRequest.user_id)
+        .where(ClaimRequest.status == RequestStatus.pending)
+        .order_by(col(ClaimRequest.created_at))
+    )
     return [ClaimItem(c, o, u) for c, o, u in session.exec(stmt).all()]
 
 
@@ -68,8 +77,10 @@ def approve_claim(
     session.add(claim)
     session.commit()
     claimant = session.get(User, claim.user_id)
-    body = ("Your request to manage listings on the Community Resource Directory was approved.\n\n"
-            f"Open your workspace:\n{make_link(claim.organization_id)}\n")
+    body = (
+        "Your request to manage listings on the Community Resource Directory was approved.\n\n"
+        f"Open your workspace:\n{make_link(claim.organization_id)}\n"
+    )
     return claim, ([Mail(claimant.email, "Your listing claim was approved", body)] if claimant else [])
 
 

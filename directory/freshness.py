@@ -50,10 +50,13 @@ def is_stale(service: Service, *, today: date) -> bool:
 
 def stale_filter(today: date) -> ColumnElement[bool]:
     cutoff = today - STALE_AFTER
-    return and_(col(Service.status).in_(LIVE), or_(
-        col(Service.assured_date) < cutoff,
-        and_(col(Service.assured_date).is_(None), col(Service.created_at) < datetime.combine(cutoff, time(), UTC)),
-    ))
+    return and_(
+        col(Service.status).in_(LIVE),
+        or_(
+            col(Service.assured_date) < cutoff,
+            and_(col(Service.assured_date).is_(None), col(Service.created_at) < datetime.combine(cutoff, time(), UTC)),
+        ),
+    )
 
 
 @dataclass
@@ -70,8 +73,9 @@ def send_freshness_reminders(*, session: Session, settings: Settings, now: datet
     while batch := _due(session, now.date(), period):
         recipients = _recipients(session, {org for _, _, org in batch})
         for sid, name, org in batch:
-            session.add(FreshnessReminder(service_id=sid, period=period, recipients=len(recipients.get(org, [])),
-                                          sent_at=now))
+            session.add(
+                FreshnessReminder(service_id=sid, period=period, recipients=len(recipients.get(org, [])), sent_at=now)
+            )
             for address in recipients.get(org, []):
                 due[address].append(name)
         record_change(session, [sid for sid, _, _ in batch])
@@ -83,16 +87,24 @@ def send_freshness_reminders(*, session: Session, settings: Settings, now: datet
 
 
 def _due(session: Session, today: date, period: str) -> list[tuple[uuid.UUID, str, uuid.UUID]]:
-    reminded = exists().where(col(FreshnessReminder.service_id) == col(Service.id),
-                              col(FreshnessReminder.period) == period)
-    stmt = (select(Service.id, Service.name, Service.organization_id)
-            .where(stale_filter(today), ~reminded).order_by(col(Service.id)).limit(BATCH))
+    reminded = exists().where(
+        col(FreshnessReminder.service_id) == col(Service.id), col(FreshnessReminder.period) == period
+    )
+    stmt = (
+        select(Service.id, Service.name, Service.organization_id)
+        .where(stale_filter(today), ~reminded)
+        .order_by(col(Service.id))
+        .limit(BATCH)
+    )
     return [(sid, name, org) for sid, name, org in session.exec(stmt).all()]
 
 
 def _recipients(session: Session, org_ids: set[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
-    stmt = (select(Membership.organization_id, User.email).join(User, col(User.id) == Membership.user_id)
-            .where(col(Membership.organization_id).in_(org_ids), col(User.is_active).is_(True)))
+    stmt = (
+        select(Membership.organization_id, User.email)
+        .join(User, col(User.id) == Membership.user_id)
+        .where(col(Membership.organization_id).in_(org_ids), col(User.is_active).is_(True))
+    )
     found: dict[uuid.UUID, list[str]] = defaultdict(list)
     for org, email in session.exec(stmt).all():
         found[org].append(email)
@@ -104,8 +116,9 @@ def _mail(settings: Settings, address: str, names: list[str]) -> Mail:
     more = len(names) - MAX_NAMES_PER_MAIL
     body = (
         "These listings have not been confirmed in the last 180 days, so people searching see them as "
-        f"\"not recently verified\":\n\n{shown}\n" + (f"...and {more} more.\n" if more > 0 else "")
-        + "\nPlease check each one and press \"Still correct\" (or fix what changed) in your workspace:\n"
+        f'"not recently verified":\n\n{shown}\n'
+        + (f"...and {more} more.\n" if more > 0 else "")
+        + '\nPlease check each one and press "Still correct" (or fix what changed) in your workspace:\n'
         f"{absolute(settings, WORKSPACE_PATH)}\n"
     )
     return Mail(to=address, subject="Please confirm your listings are still correct", body=body)
@@ -137,17 +150,28 @@ def dashboard(*, session: Session, today: date, limit: int = 100) -> Dashboard:
     live = col(Service.status).in_(LIVE)
     overall = session.exec(select(*counts).where(live)).one()
     by_org = session.exec(
-        select(Organization.name, *counts).join(Organization, col(Organization.id) == Service.organization_id)
-        .where(live).group_by(col(Organization.id), col(Organization.name))
-        .order_by(func.count(col(Service.id)).desc()).limit(limit)).all()
+        select(Organization.name, *counts)
+        .join(Organization, col(Organization.id) == Service.organization_id)
+        .where(live)
+        .group_by(col(Organization.id), col(Organization.name))
+        .order_by(func.count(col(Service.id)).desc())
+        .limit(limit)
+    ).all()
     by_category = session.exec(
-        select(TaxonomyTerm.name, *counts).join(Attribute, col(Attribute.link_id) == Service.id)
+        select(TaxonomyTerm.name, *counts)
+        .join(Attribute, col(Attribute.link_id) == Service.id)
         .join(TaxonomyTerm, col(TaxonomyTerm.id) == Attribute.taxonomy_term_id)
-        .where(live, Attribute.link_entity == "service").group_by(col(TaxonomyTerm.id), col(TaxonomyTerm.name))
-        .order_by(col(TaxonomyTerm.name))).all()
+        .where(live, Attribute.link_entity == "service")
+        .group_by(col(TaxonomyTerm.id), col(TaxonomyTerm.name))
+        .order_by(col(TaxonomyTerm.name))
+    ).all()
     stale = session.exec(select(func.count()).select_from(Service).where(stale_filter(today))).one()
-    return Dashboard(_share("All listings", overall), [_share(r[0], r[1:]) for r in by_category],
-                     [_share(r[0], r[1:]) for r in by_org], int(stale))
+    return Dashboard(
+        _share("All listings", overall),
+        [_share(r[0], r[1:]) for r in by_category],
+        [_share(r[0], r[1:]) for r in by_org],
+        int(stale),
+    )
 
 
 def _share(label: str, row: Any) -> Share:

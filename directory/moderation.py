@@ -36,21 +36,30 @@ class QueueItem:
 
 def queue(*, session: Session, user: User) -> list[QueueItem]:
     """Pending held changes and new suggestions of the user's organizations (all, for network admins)."""
-    changes = select(ChangeRequest, Organization.name, Service.name).join(
-        Organization, col(Organization.id) == ChangeRequest.organization_id).outerjoin(
-        Service, col(Service.id) == ChangeRequest.service_id).where(ChangeRequest.status == RequestStatus.pending)
-    suggestions = select(Suggestion, Organization.name, Service.name).join(
-        Organization, col(Organization.id) == Suggestion.organization_id).join(
-        Service, col(Service.id) == Suggestion.service_id).where(Suggestion.status == SuggestionStatus.new)
+    changes = (
+        select(ChangeRequest, Organization.name, Service.name)
+        .join(Organization, col(Organization.id) == ChangeRequest.organization_id)
+        .outerjoin(Service, col(Service.id) == ChangeRequest.service_id)
+        .where(ChangeRequest.status == RequestStatus.pending)
+    )
+    suggestions = (
+        select(Suggestion, Organization.name, Service.name)
+        .join(Organization, col(Organization.id) == Suggestion.organization_id)
+        .join(Service, col(Service.id) == Suggestion.service_id)
+        .where(Suggestion.status == SuggestionStatus.new)
+    )
     if not user.is_network_admin:
         mine = organization_ids(session=session, user=user)
         changes = changes.where(col(ChangeRequest.organization_id).in_(mine))
         suggestions = suggestions.where(col(Suggestion.organization_id).in_(mine))
-    items = [QueueItem("change", c.id, org, svc, OPERATIONS[c.op].label if c.op in OPERATIONS else c.op,
-                       c.submitted_at)
-             for c, org, svc in session.exec(changes.order_by(col(ChangeRequest.submitted_at)).limit(QUEUE_LIMIT))]
-    items += [QueueItem("suggestion", s.id, org, svc, s.kind, s.created_at)
-              for s, org, svc in session.exec(suggestions.order_by(col(Suggestion.created_at)).limit(QUEUE_LIMIT))]
+    items = [
+        QueueItem("change", c.id, org, svc, OPERATIONS[c.op].label if c.op in OPERATIONS else c.op, c.submitted_at)
+        for c, org, svc in session.exec(changes.order_by(col(ChangeRequest.submitted_at)).limit(QUEUE_LIMIT))
+    ]
+    items += [
+        QueueItem("suggestion", s.id, org, svc, s.kind, s.created_at)
+        for s, org, svc in session.exec(suggestions.order_by(col(Suggestion.created_at)).limit(QUEUE_LIMIT))
+    ]
     return sorted(items, key=lambda item: audit.json_value(item.at))
 
 
@@ -84,8 +93,13 @@ def approve_change(*, session: Session, user: User, change_id: uuid.UUID, now: d
         raise Forbidden("Only the organization's admins and network admins approve changes.")
     still_pending(row)
     data = validate(session, view.operation, view.target, row.payload)
-    actor = audit.Actor(user_id=row.submitted_by_id, email=view.submitted_by.email if view.submitted_by else "",
-                        approved_by_id=user.id, via=ChangeVia.approval, change_request_id=row.id)
+    actor = audit.Actor(
+        user_id=row.submitted_by_id,
+        email=view.submitted_by.email if view.submitted_by else "",
+        approved_by_id=user.id,
+        via=ChangeVia.approval,
+        change_request_id=row.id,
+    )
     try:
         apply_operation(session, view.operation, view.target, data, actor=actor, author=view.submitted_by, now=now)
         decide(row, user, RequestStatus.approved, now, None)
@@ -109,16 +123,23 @@ def reject_change(*, session: Session, user: User, change_id: uuid.UUID, reason:
 
 
 def my_pending_changes(*, session: Session, user: User, service_id: uuid.UUID) -> list[ChangeRequest]:
-    stmt = select(ChangeRequest).where(ChangeRequest.service_id == service_id,
-                                       ChangeRequest.status == RequestStatus.pending)
+    stmt = select(ChangeRequest).where(
+        ChangeRequest.service_id == service_id, ChangeRequest.status == RequestStatus.pending
+    )
     if not user.is_network_admin:
         stmt = stmt.where(col(ChangeRequest.organization_id).in_(organization_ids(session=session, user=user)))
     return list(session.exec(stmt.order_by(col(ChangeRequest.submitted_at))).all())
 
 
 def _target_of(session: Session, user: User, row: ChangeRequest) -> tuple[Operation, Target, Access]:
-    return target_for(session=session, user=user, op=row.op, organization_id=row.organization_id,
-                      service_id=row.service_id, location_id=row.target_id)
+    return target_for(
+        session=session,
+        user=user,
+        op=row.op,
+        organization_id=row.organization_id,
+        service_id=row.service_id,
+        location_id=row.target_id,
+    )
 
 
 def may_see(session: Session, user: User, organization_id: uuid.UUID) -> bool:
@@ -145,4 +166,3 @@ def clean_reason(reason: str, *, required: bool) -> str | None:
     if len(text) > 1000:
         raise ValidationFailed("At most 1000 characters.", field="reason")
     return text or None
-

@@ -27,8 +27,9 @@ def _page(request: Request, template: str, context: dict[str, Any], status: int 
 
 @router.get("/workspace/moderation", response_class=HTMLResponse, name="moderation_queue")
 def queue(request: Request, session: DbSession, user: CurrentUser, done: str | None = None) -> HTMLResponse:
-    return _page(request, "moderation/queue.html",
-                 {"items": moderation.queue(session=session, user=user), "done": done})
+    return _page(
+        request, "moderation/queue.html", {"items": moderation.queue(session=session, user=user), "done": done}
+    )
 
 
 @router.get("/workspace/moderation/changes/{change_id}", response_class=HTMLResponse, name="moderation_change")
@@ -48,8 +49,9 @@ def change_approve(request: Request, session: DbSession, user: CurrentUser, chan
 
 
 @router.post("/workspace/moderation/changes/{change_id}/reject", name="moderation_change_reject")
-def change_reject(request: Request, session: DbSession, user: CurrentUser, change_id: uuid.UUID,
-                  reason: Reason = "") -> Response:
+def change_reject(
+    request: Request, session: DbSession, user: CurrentUser, change_id: uuid.UUID, reason: Reason = ""
+) -> Response:
     try:
         moderation.reject_change(session=session, user=user, change_id=change_id, reason=reason, now=utcnow())
     except ValidationFailed as exc:
@@ -58,8 +60,9 @@ def change_reject(request: Request, session: DbSession, user: CurrentUser, chang
     return done(request, to(request, "moderation_queue", {"done": "rejected"}))
 
 
-def _suggestion_context(view: suggestions.SuggestionView, raw: dict[str, Any] | None,
-                        errors: dict[str, str]) -> dict[str, Any]:
+def _suggestion_context(
+    view: suggestions.SuggestionView, raw: dict[str, Any] | None, errors: dict[str, str]
+) -> dict[str, Any]:
     section = "hours" if view.op == "service.hours" else "form"
     values = submitted_values(section, raw) if raw is not None else dict(view.default_raw)
     if view.op == "service.hours":
@@ -67,21 +70,22 @@ def _suggestion_context(view: suggestions.SuggestionView, raw: dict[str, Any] | 
     return {"view": view, "values": values, "errors": errors}
 
 
-@router.get("/workspace/moderation/suggestions/{suggestion_id}", response_class=HTMLResponse,
-            name="moderation_suggestion")
+@router.get(
+    "/workspace/moderation/suggestions/{suggestion_id}", response_class=HTMLResponse, name="moderation_suggestion"
+)
 def suggestion(request: Request, session: DbSession, user: CurrentUser, suggestion_id: uuid.UUID) -> HTMLResponse:
     view = suggestions.suggestion_for(session=session, user=user, suggestion_id=suggestion_id)
     return _page(request, "moderation/suggestion.html", _suggestion_context(view, None, {}))
 
 
 @router.post("/workspace/moderation/suggestions/{suggestion_id}/approve", name="moderation_suggestion_approve")
-async def suggestion_approve(request: Request, session: DbSession, user: CurrentUser,
-                             suggestion_id: uuid.UUID) -> Response:
+async def suggestion_approve(
+    request: Request, session: DbSession, user: CurrentUser, suggestion_id: uuid.UUID
+) -> Response:
     view = suggestions.suggestion_for(session=session, user=user, suggestion_id=suggestion_id)
     raw = OPERATIONS[view.op].form.raw_from_form(await request.form()) if view.op else None
     try:
-        suggestions.approve_suggestion(session=session, user=user, suggestion_id=suggestion_id, raw=raw,
-                                       now=utcnow())
+        suggestions.approve_suggestion(session=session, user=user, suggestion_id=suggestion_id, raw=raw, now=utcnow())
     except ValidationFailed as exc:
         view = suggestions.suggestion_for(session=session, user=user, suggestion_id=suggestion_id, raw=raw)
         return _page(request, "moderation/suggestion.html", _suggestion_context(view, raw, error_fields(exc)), 422)
@@ -89,11 +93,13 @@ async def suggestion_approve(request: Request, session: DbSession, user: Current
 
 
 @router.post("/workspace/moderation/suggestions/{suggestion_id}/reject", name="moderation_suggestion_reject")
-def suggestion_reject(request: Request, session: DbSession, user: CurrentUser, suggestion_id: uuid.UUID,
-                      reason: Reason = "") -> Response:
+def suggestion_reject(
+    request: Request, session: DbSession, user: CurrentUser, suggestion_id: uuid.UUID, reason: Reason = ""
+) -> Response:
     try:
-        suggestions.reject_suggestion(session=session, user=user, suggestion_id=suggestion_id, reason=reason,
-                                      now=utcnow())
+        suggestions.reject_suggestion(
+            session=session, user=user, suggestion_id=suggestion_id, reason=reason, now=utcnow()
+        )
     except ValidationFailed as exc:
         view = suggestions.suggestion_for(session=session, user=user, suggestion_id=suggestion_id)
         return _page(request, "moderation/suggestion.html", _suggestion_context(view, None, error_fields(exc)), 422)
@@ -103,47 +109,75 @@ def suggestion_reject(request: Request, session: DbSession, user: CurrentUser, s
 @router.get("/services/{service_id}/claim", response_class=HTMLResponse, name="service_claim")
 def claim_form(request: Request, session: DbSession, user: CurrentUser, service_id: uuid.UUID) -> HTMLResponse:
     detail = get_listing(session, service_id)
-    return _page(request, "moderation/claim.html", {"detail": detail, "errors": {}, "message": "",
-                                                    "mine": claims.my_claims(session=session, user=user)})
+    return _page(
+        request,
+        "moderation/claim.html",
+        {"detail": detail, "errors": {}, "message": "", "mine": claims.my_claims(session=session, user=user)},
+    )
 
 
 @router.post("/services/{service_id}/claim", name="service_claim_submit")
-def claim_submit(request: Request, session: DbSession, user: CurrentUser, service_id: uuid.UUID,
-                 message: Annotated[str, Form()] = "") -> Response:
+def claim_submit(
+    request: Request, session: DbSession, user: CurrentUser, service_id: uuid.UUID, message: Annotated[str, Form()] = ""
+) -> Response:
     try:
         claims.request_claim(session=session, user=user, service_id=service_id, message=message, now=utcnow())
     except ValidationFailed as exc:
-        return _page(request, "moderation/claim.html",
-                     {"detail": get_listing(session, service_id), "errors": error_fields(exc), "message": message,
-                      "mine": claims.my_claims(session=session, user=user)}, 422)
+        return _page(
+            request,
+            "moderation/claim.html",
+            {
+                "detail": get_listing(session, service_id),
+                "errors": error_fields(exc),
+                "message": message,
+                "mine": claims.my_claims(session=session, user=user),
+            },
+            422,
+        )
     return done(request, to(request, "workspace", {"claimed": 1}))
 
 
 @router.get("/admin/claims", response_class=HTMLResponse, name="admin_claims")
 def claims_page(request: Request, session: DbSession, user: NetworkAdmin, done: str | None = None) -> HTMLResponse:
-    return _page(request, "moderation/claims.html",
-                 {"items": claims.pending_claims(session=session, user=user), "done": done, "errors": {}})
+    return _page(
+        request,
+        "moderation/claims.html",
+        {"items": claims.pending_claims(session=session, user=user), "done": done, "errors": {}},
+    )
 
 
 @router.post("/admin/claims/{claim_id}/approve", name="admin_claim_approve")
-def claim_approve(request: Request, session: DbSession, settings: AppSettings, background: BackgroundTasks,
-                  user: NetworkAdmin, claim_id: uuid.UUID) -> Response:
+def claim_approve(
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    background: BackgroundTasks,
+    user: NetworkAdmin,
+    claim_id: uuid.UUID,
+) -> Response:
     link = link_maker(request, settings, "workspace_organization", param="organization_id")
-    _claim, mails = claims.approve_claim(session=session, user=user, claim_id=claim_id, now=utcnow(),
-                                         make_link=link)
+    _claim, mails = claims.approve_claim(session=session, user=user, claim_id=claim_id, now=utcnow(), make_link=link)
     send_later(background, settings, mails)
     return done(request, to(request, "admin_claims", {"done": "approved"}))
 
 
 @router.post("/admin/claims/{claim_id}/reject", name="admin_claim_reject")
-def claim_reject(request: Request, session: DbSession, user: NetworkAdmin, claim_id: uuid.UUID,
-                 reason: Reason = "") -> Response:
+def claim_reject(
+    request: Request, session: DbSession, user: NetworkAdmin, claim_id: uuid.UUID, reason: Reason = ""
+) -> Response:
     try:
         claims.reject_claim(session=session, user=user, claim_id=claim_id, reason=reason, now=utcnow())
     except ValidationFailed as exc:
-        return _page(request, "moderation/claims.html",
-                     {"items": claims.pending_claims(session=session, user=user), "done": None,
-                      "errors": {str(claim_id): error_fields(exc).get("reason", exc.message)}}, 422)
+        return _page(
+            request,
+            "moderation/claims.html",
+            {
+                "items": claims.pending_claims(session=session, user=user),
+                "done": None,
+                "errors": {str(claim_id): error_fields(exc).get("reason", exc.message)},
+            },
+            422,
+        )
     return done(request, to(request, "admin_claims", {"done": "rejected"}))
 
 

@@ -30,17 +30,30 @@ HONEYPOT = "website"
 SUGGEST_ROWS = 3
 
 
-def _form_page(request: Request, session: DbSession, settings: Settings, service_id: uuid.UUID,
-               values: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
-               status: int = 200) -> Response:
+def _form_page(
+    request: Request,
+    session: DbSession,
+    settings: Settings,
+    service_id: uuid.UUID,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
     detail = get_listing(session, service_id)
     blank = {"days": [], "opens_at": "", "closes_at": ""}
     context = {
-        "detail": detail, "form_token": issue_form_token(settings, "suggest"), "kinds": [k.value for k in
-                                                                                        SuggestionKind],
-        "weekdays": WEEKDAYS, "values": values or {"kind": "", "rows": [dict(blank) for _ in range(SUGGEST_ROWS)],
-                                                   "timezone": default_timezone(session, detail.service)},
-        "errors": errors or {}, "honeypot": HONEYPOT,
+        "detail": detail,
+        "form_token": issue_form_token(settings, "suggest"),
+        "kinds": [k.value for k in SuggestionKind],
+        "weekdays": WEEKDAYS,
+        "values": values
+        or {
+            "kind": "",
+            "rows": [dict(blank) for _ in range(SUGGEST_ROWS)],
+            "timezone": default_timezone(session, detail.service),
+        },
+        "errors": errors or {},
+        "honeypot": HONEYPOT,
     }
     response = render(request, "moderation/suggest.html", context, status_code=status)
     return same_origin_referrer(no_store(response))
@@ -51,18 +64,28 @@ def suggest_form(request: Request, session: DbSession, settings: AppSettings, se
     return _form_page(request, session, settings, service_id)
 
 
-@router.post("/services/{service_id}/suggest", name="service_suggest_submit",
-             dependencies=[Depends(anon_form_guard("suggest"))])
+@router.post(
+    "/services/{service_id}/suggest", name="service_suggest_submit", dependencies=[Depends(anon_form_guard("suggest"))]
+)
 async def suggest(request: Request, session: DbSession, settings: AppSettings, service_id: uuid.UUID) -> Response:
     form = await request.form()
     if form.get(HONEYPOT):
         return see_other(to(request, "suggestion_thanks"))
-    raw = {k: form.get(k) for k in ("kind", "text", "contact", "reopening_date", "address_1", "city",
-                                    "state_province", "postal_code")}
+    raw = {
+        k: form.get(k)
+        for k in ("kind", "text", "contact", "reopening_date", "address_1", "city", "state_province", "postal_code")
+    }
     hours_raw = HoursForm.raw_from_form(form)
     try:
-        _row, token = create_suggestion(session=session, secret=secret_key(settings), client_ip=client_ip(request),
-                                        service_id=service_id, raw=raw, hours_raw=hours_raw, now=utcnow())
+        _row, token = create_suggestion(
+            session=session,
+            secret=secret_key(settings),
+            client_ip=client_ip(request),
+            service_id=service_id,
+            raw=raw,
+            hours_raw=hours_raw,
+            now=utcnow(),
+        )
     except (ValidationFailed, RateLimited) as exc:
         values = {**{k: v or "" for k, v in raw.items()}, "rows": hours_raw["rows"], "timezone": hours_raw["timezone"]}
         status = 429 if isinstance(exc, RateLimited) else 422

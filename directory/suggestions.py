@@ -63,9 +63,13 @@ def _parse(raw: Mapping[str, Any], hours_raw: Mapping[str, Any] | None) -> tuple
 
 
 def _friendly(kind: str, message: str) -> str:
-    return {"enum": "Choose what is wrong.", "missing": "Choose what is wrong.",
-            "string_pattern_mismatch": "Give a 5-digit ZIP code.", "string_too_long": "That is too long.",
-            "date_from_datetime_parsing": "Give a date like 2026-03-31."}.get(kind, message)
+    return {
+        "enum": "Choose what is wrong.",
+        "missing": "Choose what is wrong.",
+        "string_pattern_mismatch": "Give a 5-digit ZIP code.",
+        "string_too_long": "That is too long.",
+        "date_from_datetime_parsing": "Give a date like 2026-03-31.",
+    }.get(kind, message)
 
 
 def _require_detail(data: SuggestionIn, hours: HoursForm | None) -> None:
@@ -85,14 +89,24 @@ def _proposed(data: SuggestionIn, hours: HoursForm | None) -> dict[str, Any]:
     if hours is not None:
         proposed["hours"] = hours.model_dump(mode="json")
     if data.kind == SuggestionKind.moved and data.address_1 and data.city and data.postal_code:
-        proposed["address"] = {"address_1": data.address_1, "city": data.city,
-                               "state_province": data.state_province or "", "postal_code": data.postal_code}
+        proposed["address"] = {
+            "address_1": data.address_1,
+            "city": data.city,
+            "state_province": data.state_province or "",
+            "postal_code": data.postal_code,
+        }
     return proposed
 
 
 def create_suggestion(
-    *, session: Session, secret: str, client_ip: str, service_id: uuid.UUID, raw: Mapping[str, Any],
-    hours_raw: Mapping[str, Any] | None, now: datetime,
+    *,
+    session: Session,
+    secret: str,
+    client_ip: str,
+    service_id: uuid.UUID,
+    raw: Mapping[str, Any],
+    hours_raw: Mapping[str, Any] | None,
+    now: datetime,
 ) -> tuple[Suggestion, str]:
     """Store a suggestion; returns it with the raw status token (only its hash is kept)."""
     service = session.get(Service, service_id)
@@ -102,9 +116,16 @@ def create_suggestion(
     throttle.check(session=session, keys=keys, limit=throttle.SUGGESTION_LIMIT, now=now, message=LIMITED)
     data, hours = _parse(raw, hours_raw)
     raw_token = new_token()
-    row = Suggestion(kind=data.kind.value, text=data.text, contact=data.contact, service_id=service.id,
-                     organization_id=service.organization_id, proposed=_proposed(data, hours),
-                     status_token_hash=token_hash(raw_token), created_at=now)
+    row = Suggestion(
+        kind=data.kind.value,
+        text=data.text,
+        contact=data.contact,
+        service_id=service.id,
+        organization_id=service.organization_id,
+        proposed=_proposed(data, hours),
+        status_token_hash=token_hash(raw_token),
+        created_at=now,
+    )
     session.add(row)
     throttle.record(session=session, keys=keys, limit=throttle.SUGGESTION_LIMIT, now=now)
     session.commit()
@@ -144,8 +165,7 @@ def suggestion_for(
     op, location_id, default_raw = proposal(session, row, service)
     if op is None:
         return SuggestionView(row, service, access, None, None, None, {}, [])
-    operation, target, _ = target_for(session=session, user=user, op=op, service_id=service.id,
-                                      location_id=location_id)
+    operation, target, _ = target_for(session=session, user=user, op=op, service_id=service.id, location_id=location_id)
     changes: list[audit.FieldChange] = []
     try:
         data = validate(session, operation, target, raw if raw is not None else default_raw)
@@ -159,8 +179,11 @@ def proposal(session: Session, row: Suggestion, service: Service) -> tuple[str |
     """The change a suggestion proposes: (operation, location id, form values)."""
     kind, proposed = row.kind, row.proposed or {}
     if kind == SuggestionKind.closed:
-        return "service.status", None, {"status": ServiceStatus.temporarily_closed.value,
-                                        "reopening_date": proposed.get("reopening_date")}
+        return (
+            "service.status",
+            None,
+            {"status": ServiceStatus.temporarily_closed.value, "reopening_date": proposed.get("reopening_date")},
+        )
     if kind == SuggestionKind.no_longer_meets:
         return "service.status", None, {"status": ServiceStatus.inactive.value}
     if kind == SuggestionKind.wrong_hours:
@@ -187,8 +210,13 @@ def approve_suggestion(
         if view.operation is not None and view.target is not None:
             data = validate(session, view.operation, view.target, raw if raw is not None else view.default_raw)
             request = _decision_record(session, view, data.model_dump(mode="json"), user, now)
-            actor = audit.Actor(user_id=None, email="public suggestion", approved_by_id=user.id,
-                                via=ChangeVia.suggestion, change_request_id=request.id)
+            actor = audit.Actor(
+                user_id=None,
+                email="public suggestion",
+                approved_by_id=user.id,
+                via=ChangeVia.suggestion,
+                change_request_id=request.id,
+            )
             apply_operation(session, view.operation, view.target, data, actor=actor, author=None, now=now)
             row.change_request_id = request.id
         decide(row, user, "approved", now, None)
@@ -222,11 +250,18 @@ def _decision_record(
 ) -> ChangeRequest:
     assert view.operation is not None and view.target is not None
     request = ChangeRequest(
-        organization_id=view.suggestion.organization_id, service_id=view.service.id,
-        target_id=view.target.location.id if view.target.location else None, op=view.operation.name,
-        payload=payload, before=view.operation.current(session, view.target), status=RequestStatus.approved,
-        source="suggestion", suggestion_id=view.suggestion.id, submitted_at=view.suggestion.created_at,
-        decided_by_id=user.id, decided_at=now,
+        organization_id=view.suggestion.organization_id,
+        service_id=view.service.id,
+        target_id=view.target.location.id if view.target.location else None,
+        op=view.operation.name,
+        payload=payload,
+        before=view.operation.current(session, view.target),
+        status=RequestStatus.approved,
+        source="suggestion",
+        suggestion_id=view.suggestion.id,
+        submitted_at=view.suggestion.created_at,
+        decided_by_id=user.id,
+        decided_at=now,
     )
     session.add(request)
     session.flush()

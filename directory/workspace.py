@@ -27,8 +27,11 @@ from directory.workspace_ops import OPERATIONS as _FIELD_OPERATIONS
 from directory.workspace_ops import Applied, Context, Operation, Target
 from directory.workspace_places import CreateService, LocationUpdate
 
-OPERATIONS: dict[str, Operation] = {**_FIELD_OPERATIONS, "location.update": LocationUpdate(),
-                                    "service.create": CreateService()}
+OPERATIONS: dict[str, Operation] = {
+    **_FIELD_OPERATIONS,
+    "location.update": LocationUpdate(),
+    "service.create": CreateService(),
+}
 ORGANIZATION_OPS = frozenset({"organization.update", "service.create"})
 
 
@@ -87,8 +90,13 @@ def location_organization(session: Session, location: Location) -> uuid.UUID:
 
 
 def target_for(
-    *, session: Session, user: User, op: str, organization_id: uuid.UUID | None = None,
-    service_id: uuid.UUID | None = None, location_id: uuid.UUID | None = None,
+    *,
+    session: Session,
+    user: User,
+    op: str,
+    organization_id: uuid.UUID | None = None,
+    service_id: uuid.UUID | None = None,
+    location_id: uuid.UUID | None = None,
 ) -> tuple[Operation, Target, Access]:
     operation = OPERATIONS.get(op)
     if operation is None:
@@ -123,16 +131,31 @@ def validate(session: Session, operation: Operation, target: Target, raw: Mappin
 
 
 def apply_operation(
-    session: Session, operation: Operation, target: Target, data: WorkspaceForm, *, actor: audit.Actor,
-    author: User | None, now: datetime,
+    session: Session,
+    operation: Operation,
+    target: Target,
+    data: WorkspaceForm,
+    *,
+    actor: audit.Actor,
+    author: User | None,
+    now: datetime,
 ) -> Applied:
     """Stage the change, its audit rows and its outbox rows (the caller commits once)."""
     applied = operation.apply(session, target, data, Context(author=author, now=now))
     service_id = applied.created_id or (target.service.id if target.service else None)
     for change in applied.changes:
-        audit.record(session, actor=actor, organization_id=target.organization.id, service_id=service_id,
-                     entity=change.entity, entity_id=change.entity_id, action=operation.name,
-                     before=change.before, after=change.after, now=now)
+        audit.record(
+            session,
+            actor=actor,
+            organization_id=target.organization.id,
+            service_id=service_id,
+            entity=change.entity,
+            entity_id=change.entity_id,
+            action=operation.name,
+            before=change.before,
+            after=change.after,
+            now=now,
+        )
     record_change(session, sorted(applied.service_ids))
     return applied
 
@@ -145,27 +168,34 @@ class Outcome:
 
 
 def submit_change(
-    *, session: Session, user: User, op: str, raw: Mapping[str, Any], organization_id: uuid.UUID | None = None,
-    service_id: uuid.UUID | None = None, location_id: uuid.UUID | None = None,
+    *,
+    session: Session,
+    user: User,
+    op: str,
+    raw: Mapping[str, Any],
+    organization_id: uuid.UUID | None = None,
+    service_id: uuid.UUID | None = None,
+    location_id: uuid.UUID | None = None,
 ) -> Outcome:
     """Apply the change now, or hold it for approval when the user is an untrusted editor."""
-    operation, target, access = target_for(session=session, user=user, op=op, organization_id=organization_id,
-                                           service_id=service_id, location_id=location_id)
+    operation, target, access = target_for(
+        session=session,
+        user=user,
+        op=op,
+        organization_id=organization_id,
+        service_id=service_id,
+        location_id=location_id,
+    )
     data = validate(session, operation, target, raw)
     now = utcnow()
     try:
         if access.applies_directly:
-            applied = apply_operation(session, operation, target, data, actor=audit.Actor.of(user), author=user,
-                                      now=now)
+            applied = apply_operation(
+                session, operation, target, data, actor=audit.Actor.of(user), author=user, now=now
+            )
             session.commit()
             return Outcome(applied=True, created_id=applied.created_id)
-        held = ChangeRequest(
-            organization_id=target.organization.id, service_id=target.service.id if target.service else None,
-            target_id=target.location.id if target.location else None, op=operation.name,
-            payload=data.model_dump(mode="json"), before=operation.current(session, target),
-            submitted_by_id=user.id, submitted_at=now,
-        )
-        session.add(held)
+        held = _hold(session, operation, target, data, user, now)
         session.commit()
         return Outcome(applied=False, change_request=held)
     except Exception:
@@ -173,9 +203,31 @@ def submit_change(
         raise
 
 
+def _hold(
+    session: Session, operation: Operation, target: Target, data: WorkspaceForm, user: User, now: datetime
+) -> ChangeRequest:
+    """Stage the change as a request for approval; the listing itself stays as it is."""
+    held = ChangeRequest(
+        organization_id=target.organization.id,
+        service_id=target.service.id if target.service else None,
+        target_id=target.location.id if target.location else None,
+        op=operation.name,
+        payload=data.model_dump(mode="json"),
+        before=operation.current(session, target),
+        submitted_by_id=user.id,
+        submitted_at=now,
+    )
+    session.add(held)
+    return held
+
+
 def my_organizations(*, session: Session, user: User) -> list[tuple[Organization, str]]:
-    stmt = (select(Organization, Membership.role).join(Membership, col(Membership.organization_id) == Organization.id)
-            .where(Membership.user_id == user.id).order_by(col(Organization.name)))
+    stmt = (
+        select(Organization, Membership.role)
+        .join(Membership, col(Membership.organization_id) == Organization.id)
+        .where(Membership.user_id == user.id)
+        .order_by(col(Organization.name))
+    )
     return [(org, role) for org, role in session.exec(stmt).all()]
 
 

@@ -30,18 +30,28 @@ Section = Literal["details", "status", "capacity", "hours", "meeting", "verify"]
 
 def _listing(session: DbSession, service: Service) -> dict[str, Any]:
     return {
-        "id": str(service.id), "organization_id": str(service.organization_id), "name": service.name,
-        "kind": service.kind, "status": service.status, "capacity": service.capacity,
-        "capacity_note": service.capacity_note, "reopening_date": audit.json_value(service.reopening_date),
+        "id": str(service.id),
+        "organization_id": str(service.organization_id),
+        "name": service.name,
+        "kind": service.kind,
+        "status": service.status,
+        "capacity": service.capacity,
+        "capacity_note": service.capacity_note,
+        "reopening_date": audit.json_value(service.reopening_date),
         "assured_date": audit.json_value(service.assured_date),
-        "stale": is_stale(service, today=utcnow().date()), "verified_on": reference_date(service).isoformat(),
+        "stale": is_stale(service, today=utcnow().date()),
+        "verified_on": reference_date(service).isoformat(),
     }
 
 
 @router.get("/organizations", name="api_workspace_organizations")
 def organizations(session: DbSession, user: CurrentUser) -> dict[str, Any]:
-    return {"organizations": [{"id": str(org.id), "name": org.name, "role": role}
-                              for org, role in my_organizations(session=session, user=user)]}
+    return {
+        "organizations": [
+            {"id": str(org.id), "name": org.name, "role": role}
+            for org, role in my_organizations(session=session, user=user)
+        ]
+    }
 
 
 @router.get("/organizations/{organization_id}/services", name="api_workspace_services")
@@ -58,18 +68,39 @@ def service(session: DbSession, user: CurrentUser, service_id: uuid.UUID) -> dic
 
 
 @router.post("/services/{service_id}/{section}", name="api_workspace_service_save")
-def service_save(session: DbSession, user: CurrentUser, service_id: uuid.UUID, section: Section,
-                 body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
+def service_save(
+    session: DbSession,
+    user: CurrentUser,
+    service_id: uuid.UUID,
+    section: Section,
+    body: Annotated[dict[str, Any], Body()],
+) -> dict[str, Any]:
     outcome = submit_change(session=session, user=user, op=SECTIONS[section], raw=body, service_id=service_id)
     held = outcome.change_request
     return {"applied": outcome.applied, "change_request_id": str(held.id) if held else None}
 
 
 @router.get("/organizations/{organization_id}/audit", name="api_workspace_audit")
-def audit_log(session: DbSession, user: CurrentUser, organization_id: uuid.UUID,
-              page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> dict[str, Any]:
+def audit_log(
+    session: DbSession, user: CurrentUser, organization_id: uuid.UUID, page: Annotated[int, Query(ge=1, le=100_000)] = 1
+) -> dict[str, Any]:
     rows, total = audit.organization_log(session=session, user=user, organization_id=organization_id, page=page)
-    return {"total": total, "page": page, "changes": [
-        {"at": audit.json_value(r.at), "actor": r.actor_email, "approved_by_id": audit.json_value(r.approved_by_id),
-         "entity": r.entity, "entity_id": str(r.entity_id), "service_id": audit.json_value(r.service_id),
-         "action": r.action, "via": r.via, "before": r.before, "after": r.after} for r in rows]}
+    return {
+        "total": total,
+        "page": page,
+        "changes": [
+            {
+                "at": audit.json_value(r.at),
+                "actor": r.actor_email,
+                "approved_by_id": audit.json_value(r.approved_by_id),
+                "entity": r.entity,
+                "entity_id": str(r.entity_id),
+                "service_id": audit.json_value(r.service_id),
+                "action": r.action,
+                "via": r.via,
+                "before": r.before,
+                "after": r.after,
+            }
+            for r in rows
+        ],
+    }

@@ -148,9 +148,15 @@ class HoursForm(WorkspaceForm):
     def raw_from_form(cls, form: FormData) -> dict[str, Any]:
         declared = str(form.get("row_count") or "")
         count = min(int(declared) if declared.isdigit() else 0, MAX_HOURS_ROWS)
-        rows = [{"days": form.getlist(f"rows-{i}-days"), "opens_at": form.get(f"rows-{i}-opens_at"),
-                 "closes_at": form.get(f"rows-{i}-closes_at"), "description": form.get(f"rows-{i}-description")}
-                for i in range(count)]
+        rows = [
+            {
+                "days": form.getlist(f"rows-{i}-days"),
+                "opens_at": form.get(f"rows-{i}-opens_at"),
+                "closes_at": form.get(f"rows-{i}-closes_at"),
+                "description": form.get(f"rows-{i}-description"),
+            }
+            for i in range(count)
+        ]
         return {"timezone": form.get("timezone"), "rows": rows}
 
     def extra_errors(self) -> dict[str, str]:

@@ -61,8 +61,9 @@ def save_uploads(uploads: Sequence[Upload], folder: Path) -> list[Path]:
     for upload in uploads:
         name = _SAFE_NAME.sub("_", Path(upload.filename or "upload").name)[:100] or "upload"
         if not name.lower().endswith(ALLOWED_SUFFIXES):
-            raise ValidationFailed("Upload CSV files with their datapackage.json, JSON files, or one zip file.",
-                                   field="files")
+            raise ValidationFailed(
+                "Upload CSV files with their datapackage.json, JSON files, or one zip file.", field="files"
+            )
         target = folder / name
         with target.open("wb") as out:
             shutil.copyfileobj(upload.stream, out)
@@ -76,8 +77,15 @@ def save_uploads(uploads: Sequence[Upload], folder: Path) -> list[Path]:
 
 
 def import_upload(
-    *, engine: Engine, session: Session, user: User, organization_id: uuid.UUID, kind: Kind, files: list[Path],
-    fellowship: str, now: datetime,
+    *,
+    engine: Engine,
+    session: Session,
+    user: User,
+    organization_id: uuid.UUID,
+    kind: Kind,
+    files: list[Path],
+    fellowship: str,
+    now: datetime,
 ) -> ImportReport:
     """Run the importer for this organization; nothing is kept unless it only touched this organization."""
     if not access_for(session=session, user=user, organization_id=organization_id).can_manage:
@@ -89,24 +97,47 @@ def import_upload(
             held.rollback()
             return report
         written = _changed_services(held, marker)
-        before = _committed_state(engine, written)
-        after = _current_state(held, written)
+        before, after = _committed_state(engine, written), _current_state(held, written)
         changed = [sid for sid in written if before.get(sid) != after.get(sid)]
         touched = [before.get(sid) or {} for sid in changed] + [after.get(sid) or {} for sid in changed]
         foreign = sorted({str(t.get("organization_id")) for t in touched} - {str(organization_id)})
         if foreign:
             held.rollback()
-            report.add(Problem(files[0].name, None, "organization",
-                               "the upload would add or change listings of another organization "
-                               f"({_names(session, foreign)}); nothing was changed. Upload only your own listings."))
+            message = (
+                f"the upload would add or change listings of another organization ({_names(session, foreign)});"
+                " nothing was changed. Upload only your own listings."
+            )
+            report.add(Problem(files[0].name, None, "organization", message))
             return report
-        actor = audit.Actor.of(user, via=ChangeVia.import_)
-        for sid in changed:
-            audit.record(held, actor=actor, organization_id=organization_id, service_id=sid, entity="service",
-                         entity_id=sid, action=f"import.{kind}", before=_brief(before.get(sid)),
-                         after=_brief(after.get(sid)), now=now)
+        _audit_import(
+            held, user, organization_id, kind, {sid: (before.get(sid), after.get(sid)) for sid in changed}, now
+        )
         held.really_commit()
     return report
+
+
+def _audit_import(
+    held: Session,
+    user: User,
+    organization_id: uuid.UUID,
+    kind: str,
+    changes: dict[uuid.UUID, tuple[dict[str, Any] | None, dict[str, Any] | None]],
+    now: datetime,
+) -> None:
+    actor = audit.Actor.of(user, via=ChangeVia.import_)
+    for sid, (before, after) in changes.items():
+        audit.record(
+            held,
+            actor=actor,
+            organization_id=organization_id,
+            service_id=sid,
+            entity="service",
+            entity_id=sid,
+            action=f"import.{kind}",
+            before=_brief(before),
+            after=_brief(after),
+            now=now,
+        )
 
 
 def _run_importer(held: Session, kind: Kind, files: list[Path], fellowship: str, actor: str) -> ImportReport:
@@ -131,7 +162,7 @@ def _rows(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, A
     the importers give an outbox row to every listing they write, changed or not."""
     found: dict[uuid.UUID, dict[str, Any]] = {}
     for start in range(0, len(ids), 500):
-        for detail in load_listings(session, ids[start:start + 500]):
+        for detail in load_listings(session, ids[start : start + 500]):
             found[detail.service.id] = _plain(detail)
     return found
 
@@ -142,9 +173,19 @@ def _plain(detail: ListingDetail) -> dict[str, Any]:
 
     return {
         **{k: audit.json_value(getattr(detail.service, k)) for k in AUDITED},
-        "service": dump(detail.service), "organization": dump(detail.organization),
-        "places": sorted(([dump(p.location), dump(p.address) if p.address else None,
-                           sorted(a.code or "" for a in p.accessibility)] for p in detail.places), key=str),
+        "service": dump(detail.service),
+        "organization": dump(detail.organization),
+        "places": sorted(
+            (
+                [
+                    dump(p.location),
+                    dump(p.address) if p.address else None,
+                    sorted(a.code or "" for a in p.accessibility),
+                ]
+                for p in detail.places
+            ),
+            key=str,
+        ),
         "schedules": sorted((dump(x) for x in detail.schedules), key=str),
         "meeting": dump(detail.meeting) if detail.meeting else None,
         "categories": sorted(t.code or "" for t in detail.categories),
@@ -170,8 +211,10 @@ def _brief(plain: dict[str, Any] | None) -> dict[str, Any] | None:
     """What the audit keeps of an imported listing: the main fields plus its hours."""
     if plain is None:
         return None
-    return {**{k: plain[k] for k in AUDITED}, "hours": [
-        {k: h.get(k) for k in ("byday", "opens_at", "closes_at", "timezone")} for h in plain["schedules"]]}
+    return {
+        **{k: plain[k] for k in AUDITED},
+        "hours": [{k: h.get(k) for k in ("byday", "opens_at", "closes_at", "timezone")} for h in plain["schedules"]],
+    }
 
 
 def _names(session: Session, org_ids: list[str]) -> str:
@@ -181,8 +224,15 @@ def _names(session: Session, org_ids: list[str]) -> str:
 
 
 def import_uploads(
-    *, engine: Engine, session: Session, user: User, organization_id: uuid.UUID, kind: str,
-    uploads: Sequence[Upload], fellowship: str, now: datetime,
+    *,
+    engine: Engine,
+    session: Session,
+    user: User,
+    organization_id: uuid.UUID,
+    kind: str,
+    uploads: Sequence[Upload],
+    fellowship: str,
+    now: datetime,
 ) -> ImportReport:
     """Save the uploaded files in a private temporary folder, import them, and remove them."""
     if kind not in ("hsds", "meeting_guide"):
@@ -191,5 +241,13 @@ def import_uploads(
         raise Forbidden("Only the organization's admins make bulk updates.")
     with TemporaryDirectory(prefix="workspace-upload-") as tmp:
         files = save_uploads(uploads, Path(tmp))
-        return import_upload(engine=engine, session=session, user=user, organization_id=organization_id,
-                             kind=kind, files=files, fellowship=fellowship, now=now)  # type: ignore[arg-type]
+        return import_upload(
+            engine=engine,
+            session=session,
+            user=user,
+            organization_id=organization_id,
+            kind="hsds" if kind == "hsds" else "meeting_guide",
+            files=files,
+            fellowship=fellowship,
+            now=now,
+        )

@@ -134,8 +134,17 @@ class OrganizationUpdate(FieldsOperation):
 
 class ServiceDetails(FieldsOperation):
     name, label, entity, form = "service.details", "Listing details", "service", ServiceDetailsForm
-    fields = ("name", "alternate_name", "description", "url", "email", "eligibility_description",
-              "application_process", "fees_description", "alert")
+    fields = (
+        "name",
+        "alternate_name",
+        "description",
+        "url",
+        "email",
+        "eligibility_description",
+        "application_process",
+        "fees_description",
+        "alert",
+    )
 
 
 class ServiceStatusChange(FieldsOperation):
@@ -154,8 +163,11 @@ class CapacityChange(FieldsOperation):
 
     def values(self, data: WorkspaceForm, ctx: Context | None) -> dict[str, Any]:
         assert isinstance(data, CapacityForm)
-        return {"capacity": data.capacity.value, "capacity_note": data.capacity_note,
-                "capacity_updated_at": ctx.now if ctx else "(when approved)"}
+        return {
+            "capacity": data.capacity.value,
+            "capacity_note": data.capacity_note,
+            "capacity_updated_at": ctx.now if ctx else "(when approved)",
+        }
 
 
 class Verify(FieldsOperation):
@@ -166,14 +178,26 @@ class Verify(FieldsOperation):
         if ctx is None:
             return {"assured_date": "(when approved)", "assurer_email": "(the editor)", "verified_by_id": None}
         author = ctx.author
-        return {"assured_date": ctx.now.date(), "assurer_email": author.email if author else None,
-                "verified_by_id": author.id if author else None}
+        return {
+            "assured_date": ctx.now.date(),
+            "assurer_email": author.email if author else None,
+            "verified_by_id": author.id if author else None,
+        }
 
 
 class MeetingUpdate(FieldsOperation):
     name, label, entity, form = "meeting.update", "Meeting details", "meeting", MeetingForm
-    fields = ("fellowship", "types", "attendance_mode", "conference_url", "conference_url_notes",
-              "conference_phone", "conference_phone_notes", "group_notes", "location_notes")
+    fields = (
+        "fellowship",
+        "types",
+        "attendance_mode",
+        "conference_url",
+        "conference_url_notes",
+        "conference_phone",
+        "conference_phone_notes",
+        "group_notes",
+        "location_notes",
+    )
 
     def row(self, session: Session, target: Target) -> Any:
         return _meeting(session, target)
@@ -206,8 +230,17 @@ class HoursChange(Operation):
 
     def proposed(self, session: Session, target: Target, data: WorkspaceForm) -> dict[str, Any]:
         assert isinstance(data, HoursForm)
-        hours = [json_value({"days": _ordered(r.days), "opens_at": r.opens_at, "closes_at": r.closes_at,
-                             "description": r.description}) for r in data.filled_rows]
+        hours = [
+            json_value(
+                {
+                    "days": _ordered(r.days),
+                    "opens_at": r.opens_at,
+                    "closes_at": r.closes_at,
+                    "description": r.description,
+                }
+            )
+            for r in data.filled_rows
+        ]
         return {"timezone": data.timezone, "hours": sorted(hours, key=_hours_key)}
 
     def apply(self, session: Session, target: Target, data: WorkspaceForm, ctx: Context) -> Applied:
@@ -217,9 +250,18 @@ class HoursChange(Operation):
         for old in _weekly(session, service.id):
             session.delete(old)
         for row in data.filled_rows:
-            session.add(Schedule(service_id=service.id, timezone=data.timezone, freq="WEEKLY", interval=1,
-                                 byday=",".join(_ordered(row.days)), opens_at=row.opens_at,
-                                 closes_at=row.closes_at, description=row.description))
+            session.add(
+                Schedule(
+                    service_id=service.id,
+                    timezone=data.timezone,
+                    freq="WEEKLY",
+                    interval=1,
+                    byday=",".join(_ordered(row.days)),
+                    opens_at=row.opens_at,
+                    closes_at=row.closes_at,
+                    description=row.description,
+                )
+            )
         service.last_modified = ctx.now
         session.add(service)
         session.flush()
@@ -232,8 +274,11 @@ def default_timezone(session: Session, service: Service) -> str:
     zone = session.exec(stmt.where(ServiceAtLocation.service_id == service.id)).first()
     if zone:
         return zone
-    other = session.exec(select(Schedule.timezone).join(Service, col(Service.id) == Schedule.service_id)
-                         .where(Service.organization_id == service.organization_id)).first()
+    other = session.exec(
+        select(Schedule.timezone)
+        .join(Service, col(Service.id) == Schedule.service_id)
+        .where(Service.organization_id == service.organization_id)
+    ).first()
     return other or "America/New_York"
 
 
@@ -243,8 +288,14 @@ def _weekly(session: Session, service_id: uuid.UUID) -> list[Schedule]:
 
 
 def _schedule_json(row: Schedule) -> dict[str, Any]:
-    return json_value({"days": _ordered([d for d in row.byday.split(",") if d]), "opens_at": row.opens_at,
-                       "closes_at": row.closes_at, "description": row.description})
+    return json_value(
+        {
+            "days": _ordered([d for d in row.byday.split(",") if d]),
+            "opens_at": row.opens_at,
+            "closes_at": row.closes_at,
+            "description": row.description,
+        }
+    )
 
 
 def _ordered(days: Sequence[str]) -> list[str]:
@@ -265,13 +316,20 @@ def _meeting(session: Session, target: Target) -> Meeting | None:
 
 
 def location_ids(session: Session, service_id: uuid.UUID) -> list[uuid.UUID]:
-    return list(session.exec(select(ServiceAtLocation.location_id)
-                             .where(ServiceAtLocation.service_id == service_id)).all())
+    return list(
+        session.exec(select(ServiceAtLocation.location_id).where(ServiceAtLocation.service_id == service_id)).all()
+    )
 
 
 OPERATIONS: dict[str, Operation] = {
-    op.name: op for op in (
-        OrganizationUpdate(), ServiceDetails(), ServiceStatusChange(), CapacityChange(), Verify(),
-        MeetingUpdate(), HoursChange(),
+    op.name: op
+    for op in (
+        OrganizationUpdate(),
+        ServiceDetails(),
+        ServiceStatusChange(),
+        CapacityChange(),
+        Verify(),
+        MeetingUpdate(),
+        HoursChange(),
     )
 }

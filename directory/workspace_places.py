@@ -57,8 +57,11 @@ class LocationUpdate(Operation):
         after = self.current(session, target)
         if target.location.is_confidential and after and old_secret != (data.address_1, data.address_2):
             after["address_1"] = f"{CONFIDENTIAL} (changed)"  # the log says it changed, never what to
-        services = set(session.exec(select(ServiceAtLocation.service_id).where(
-            ServiceAtLocation.location_id == target.location.id)).all())
+        services = set(
+            session.exec(
+                select(ServiceAtLocation.service_id).where(ServiceAtLocation.location_id == target.location.id)
+            ).all()
+        )
         return Applied([Change(self.entity, target.location.id, before, after)], services)
 
 
@@ -106,22 +109,38 @@ class CreateService(Operation):
         assert isinstance(data, CreateServiceForm)
         author = ctx.author
         service = Service(
-            organization_id=target.organization.id, kind=data.kind.value, name=data.name,
-            description=data.description, status=ServiceStatus.active.value, assured_date=ctx.now.date(),
-            assurer_email=author.email if author else None, verified_by_id=author.id if author else None,
-            created_at=ctx.now, last_modified=ctx.now,
+            organization_id=target.organization.id,
+            kind=data.kind.value,
+            name=data.name,
+            description=data.description,
+            status=ServiceStatus.active.value,
+            assured_date=ctx.now.date(),
+            assurer_email=author.email if author else None,
+            verified_by_id=author.id if author else None,
+            created_at=ctx.now,
+            last_modified=ctx.now,
         )
         session.add(service)
         session.flush()
-        session.add(Attribute(link_id=service.id, taxonomy_term_id=term_id(data.category), link_type="category",
-                              link_entity="service"))
+        session.add(
+            Attribute(
+                link_id=service.id, taxonomy_term_id=term_id(data.category), link_type="category", link_entity="service"
+            )
+        )
         location = _own_location(session, target, data.location_id) if data.location_id else None
         if location is not None:
             session.add(ServiceAtLocation(service_id=service.id, location_id=location.id))
         if data.kind == ServiceKind.meeting:
-            session.add(Meeting(service_id=service.id, slug=f"{slugify(data.name)[:180]}-{service.id.hex[:8]}",
-                                fellowship=data.fellowship or "", attendance_mode=data.attendance_mode.value,
-                                conference_url=data.conference_url, types=[]))
+            session.add(
+                Meeting(
+                    service_id=service.id,
+                    slug=f"{slugify(data.name)[:180]}-{service.id.hex[:8]}",
+                    fellowship=data.fellowship or "",
+                    attendance_mode=data.attendance_mode.value,
+                    conference_url=data.conference_url,
+                    types=[],
+                )
+            )
         session.flush()
         after = {**json_value(data.model_dump()), "id": str(service.id)}
         return Applied([Change(self.entity, service.id, None, after)], {service.id}, created_id=service.id)

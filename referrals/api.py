@@ -5,10 +5,11 @@ action needs are listed on `ActionIn`. Errors are JSON `{"error", "detail", "err
 404 (also for referrals you may not see), 409 (invalid transition or lost race) or 422.
 """
 
+import json
 import uuid
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel
 
 from accounts.deps import CurrentUser, NetworkAdmin
@@ -29,7 +30,12 @@ from referrals.schemas import (
 )
 from referrals.workflow import Action
 
-router = APIRouter(prefix="/api/v1/referrals", tags=["referrals"])
+
+def _no_store(response: Response) -> None:
+    response.headers["Cache-Control"] = "no-store"  # personal details: never cached
+
+
+router = APIRouter(prefix="/api/v1/referrals", tags=["referrals"], dependencies=[Depends(_no_store)])
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "Not signed in"},
     403: {"description": "Your role does not allow this"},
@@ -201,8 +207,6 @@ def capacity_full(referral_id: uuid.UUID, session: DbSession, user: CurrentUser)
 )
 def fhir_bundle(referral_id: uuid.UUID, session: DbSession, settings: AppSettings, user: CurrentUser) -> Response:
     """FHIR R4 Bundle (collection) with ServiceRequest, Task, Consent, Patient, Practitioner, Organization."""
-    import json
-
     now = utcnow()
     referral, viewer = queries.open_referral(
         session=session, referral_id=referral_id, user=user, now=now, settings=settings, via="fhir"
@@ -219,4 +223,4 @@ def fhir_bundle(referral_id: uuid.UUID, session: DbSession, settings: AppSetting
         base_url=settings.base_url,
         now=now,
     )
-    return Response(json.dumps(body), media_type="application/fhir+json")
+    return Response(json.dumps(body), media_type="application/fhir+json", headers={"Cache-Control": "no-store"})

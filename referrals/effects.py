@@ -45,42 +45,34 @@ def apply(
 ) -> list[notifications.Mail]:
     """Write the side effects of `action` (in the caller's transaction); return the e-mails to send."""
     actor_id = who[0].id if who[0] else None
-    if action in (Action.accept, Action.claim):
-        schedule_followups(session, referral, as_utc(now), settings, replace=False)
-    if action == Action.handoff:
-        schedule_followups(session, referral, as_utc(now), settings, replace=True)
+    if action in (Action.accept, Action.claim, Action.handoff):
+        schedule_followups(session, referral, as_utc(now), settings, replace=action == Action.handoff)
     if action == Action.follow_up:
         mark_followup_done(session, referral.id, data.followup_kind or "", now)
-    if action == Action.log_contact:
-        session.add(
-            ReferralContactAttempt(
-                referral_id=referral.id, actor_id=actor_id, channel=data.channel or "", result=data.result or "", at=now
-            )
-        )
-    if data.reason_text and action in (Action.log_contact, Action.schedule, Action.handoff, Action.follow_up):
-        session.add(
-            ReferralNote(
-                referral_id=referral.id,
-                author_id=actor_id,
-                author_role=who[1],
-                kind=action,
-                body=data.reason_text,
-                created_at=now,
-            )
-        )
-    disclose_to = referral.recipient_organization_id if action in (Action.submit, Action.claim) else None
-    if disclose_to is not None and current is not None:
-        session.add(
-            ReferralDisclosure(
-                referral_id=referral.id,
-                organization_id=disclose_to,
-                consent_id=current.id,
-                fields=consent.shared_fields(referral),
-                actor_id=actor_id,
-                at=now,
-            )
-        )
+    _records(session, referral, action, data, who, now)
+    if action in (Action.submit, Action.claim) and referral.recipient_organization_id and current is not None:
+        session.add(ReferralDisclosure(
+            referral_id=referral.id, organization_id=referral.recipient_organization_id, consent_id=current.id,
+            fields=consent.shared_fields(referral), actor_id=actor_id, at=now,
+        ))  # fmt: skip
     return _notify(session, referral, action, actor_id, now, settings, from_status)
+
+
+def _records(
+    session: Session, referral: Referral, action: Action, data: ActionInput, who: tuple[User | None, Role],
+    now: datetime,
+) -> None:  # fmt: skip
+    """The contact-attempt row; free text given with a contact, appointment, handoff or follow-up as a note."""
+    actor_id = who[0].id if who[0] else None
+    if action == Action.log_contact:
+        session.add(ReferralContactAttempt(
+            referral_id=referral.id, actor_id=actor_id, channel=data.channel or "", result=data.result or "", at=now,
+        ))  # fmt: skip
+    if data.reason_text and action in (Action.log_contact, Action.schedule, Action.handoff, Action.follow_up):
+        session.add(ReferralNote(
+            referral_id=referral.id, author_id=actor_id, author_role=who[1], kind=action, body=data.reason_text,
+            created_at=now,
+        ))  # fmt: skip
 
 
 def _notify(

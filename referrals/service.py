@@ -190,21 +190,7 @@ def apply_action(
             session, referral, _values(referral, rule, action, data, now, claim_org), unclaimed=action == Action.claim
         )
         mails = effects.apply(session, referral, action, data, (actor, role), current, now, settings, from_status)
-        audit.append(
-            session,
-            audit.EventIn(
-                referral.id,
-                now,
-                actor.id if actor else None,
-                role,
-                action,
-                from_status,
-                referral.status,
-                referral.business_status,
-                _event_reason(action, data),
-                _event_data(action, data, claim_org),
-            ),
-        )
+        audit.append(session, _event(referral, action, data, (actor, role), from_status, now, claim_org))
         session.commit()
     except (IntegrityError, OperationalError) as exc:
         session.rollback()
@@ -276,6 +262,22 @@ def _values(
     if action in (Action.revoke, Action.enter_in_error):
         values["content_hidden"] = True
     return values
+
+
+def _event(
+    referral: Referral,
+    action: Action,
+    data: ActionInput,
+    who: tuple[User | None, Role],
+    from_status: str,
+    now: datetime,
+    claim_org: uuid.UUID | None,
+) -> audit.EventIn:
+    actor_id = who[0].id if who[0] else None
+    return audit.EventIn(
+        referral.id, now, actor_id, who[1], action, from_status, referral.status, referral.business_status,
+        _event_reason(action, data), _event_data(action, data, claim_org),
+    )  # fmt: skip
 
 
 def _event_reason(action: Action, data: ActionInput) -> str | None:

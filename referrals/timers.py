@@ -228,13 +228,19 @@ class TimerWorker:
             return run_timers(session=session, settings=self.settings, now=utcnow())
 
     def _loop(self) -> None:
+        last_error = ""
         while not self._stop.is_set():
             try:
                 summary = self.run_once()
+                last_error = ""
                 if summary.reminders or summary.expired or summary.followups or summary.purged:
                     log.info("referral timers ran", **summary.as_dict())
-            except Exception:  # keep the worker alive; the next pass retries
-                log.exception("referral timers failed")
+            except Exception as exc:  # keep the worker alive; the next pass retries
+                # One line, once per distinct error: a missing migration must not flood the log every minute.
+                error = " ".join(str(getattr(exc, "orig", exc)).split())[:300] or type(exc).__name__
+                if error != last_error:
+                    log.error("referral timers failed; retrying every interval", error=error)
+                last_error = error
             self._stop.wait(self.settings.referral_timer_interval)
 
     def wait(self) -> None:

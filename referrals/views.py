@@ -2,7 +2,7 @@
 object-level access comes from the services (a referral you may not see is a 404, like a missing one)."""
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -20,6 +20,15 @@ from referrals.workflow import Action
 router = APIRouter(tags=["referral pages"], include_in_schema=False)
 
 
+def _page(
+    request: Request, template: str, context: dict[str, Any], *, partial: str | None = None, status_code: int = 200
+) -> HTMLResponse:
+    """render(), and never cached: these pages carry personal details."""
+    response = render(request, template, context, partial=partial, status_code=status_code)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def _back(request: Request, referral_id: uuid.UUID) -> RedirectResponse:
     return RedirectResponse(path_with(request, "referral_detail", referral_id=referral_id), status_code=303)
 
@@ -32,7 +41,7 @@ def new_referral(
     if not access.is_peer(session, user):
         raise Forbidden("Only peer support specialists with a peer profile can send referrals.")
     values = pages.form_defaults(listing, utcnow(), settings)
-    return render(
+    return _page(
         request,
         "referrals/new.html",
         pages.base(request, user, session, listing=listing, values=values, errors={}),
@@ -52,14 +61,14 @@ async def create_referral(
     except ValidationFailed as exc:
         errors = exc.errors or {"form": exc.message}
         context = pages.base(request, user, session, listing=listing, values=values, errors=errors, message=exc.message)
-        return render(request, "referrals/new.html", context, partial="referrals/_form.html", status_code=422)
+        return _page(request, "referrals/new.html", context, partial="referrals/_form.html", status_code=422)
     return _back(request, referral.id)
 
 
 @router.get("/referrals", response_class=HTMLResponse, name="referrals_dashboard")
 def dashboard(request: Request, session: DbSession, settings: AppSettings, user: CurrentUser) -> HTMLResponse:
     board = queries.dashboard(session=session, user=user, now=utcnow(), settings=settings)
-    return render(
+    return _page(
         request,
         "referrals/dashboard.html",
         pages.base(request, user, session, board=board),
@@ -70,7 +79,7 @@ def dashboard(request: Request, session: DbSession, settings: AppSettings, user:
 @router.get("/referrals/inbox", response_class=HTMLResponse, name="referrals_inbox")
 def inbox(request: Request, session: DbSession, settings: AppSettings, user: CurrentUser) -> HTMLResponse:
     box = queries.inbox(session=session, user=user, now=utcnow(), settings=settings)
-    return render(
+    return _page(
         request, "referrals/inbox.html", pages.base(request, user, session, box=box), partial="referrals/_inbox.html"
     )
 
@@ -83,7 +92,7 @@ def metrics_page(
     organization_id: Annotated[uuid.UUID | None, Query()] = None,
 ) -> HTMLResponse:
     context = pages.metrics_context(session, user, organization_id)
-    return render(request, "referrals/metrics.html", pages.base(request, user, session, **context))
+    return _page(request, "referrals/metrics.html", pages.base(request, user, session, **context))
 
 
 @router.get("/referrals/metrics.csv", name="referrals_metrics_csv")
@@ -95,7 +104,7 @@ def metrics_csv(
     return Response(
         body,
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="referral-metrics.csv"'},
+        headers={"Content-Disposition": 'attachment; filename="referral-metrics.csv"', "Cache-Control": "no-store"},
     )
 
 
@@ -103,12 +112,12 @@ def metrics_csv(
 def notifications_page(request: Request, session: DbSession, user: CurrentUser) -> HTMLResponse:
     items = notifications.recent(session, user.id)
     context = pages.base(request, user, session, items=items, text_for=notifications.text_for)
-    return render(request, "referrals/notifications.html", context)
+    return _page(request, "referrals/notifications.html", context)
 
 
 @router.get("/referrals/notifications/badge", response_class=HTMLResponse, name="referral_notifications_badge")
 def notifications_badge(request: Request, session: DbSession, user: CurrentUser) -> HTMLResponse:
-    return render(request, "referrals/_badge.html", {"unread": notifications.unread_count(session, user.id)})
+    return _page(request, "referrals/_badge.html", {"unread": notifications.unread_count(session, user.id)})
 
 
 @router.post("/referrals/notifications/read", name="referral_notifications_read")
@@ -125,7 +134,7 @@ def detail(
         session=session, referral_id=referral_id, user=user, now=utcnow(), settings=settings
     )
     context = pages.base(request, user, session, errors={}, **pages.detail_context(session, referral, viewer))
-    return render(request, "referrals/detail.html", context, partial="referrals/_detail.html")
+    return _page(request, "referrals/detail.html", context, partial="referrals/_detail.html")
 
 
 @router.post("/referrals/{referral_id}/actions/{action}", name="referral_action")
@@ -163,7 +172,7 @@ async def act(
             message=exc.message,
             **pages.detail_context(session, referral, viewer),
         )
-        return render(request, "referrals/detail.html", context, partial="referrals/_detail.html", status_code=422)
+        return _page(request, "referrals/detail.html", context, partial="referrals/_detail.html", status_code=422)
     return _back(request, referral_id)
 
 

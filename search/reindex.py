@@ -62,6 +62,7 @@ class ReindexResult:
     seconds: float
     superseded: int
     replayed: int
+    build_seconds: float = 0.0  # of `seconds`, spent reading the database and building documents
 
 
 class ReindexCancelled(Exception):
@@ -87,7 +88,7 @@ def reindex(
     try:
         apply_settings(client, temp)
         with _progress(_count_services(engine), show=progress) as tick:
-            services, documents = _load(engine, client, temp, batch_size=batch_size, tick=tick, stop=stop)
+            services, documents, building = _load(engine, client, temp, batch_size=batch_size, tick=tick, stop=stop)
         create_index(client, live)
         wait_succeeded(client, client.swap_indexes([{"indexes": [live, temp]}]).task_uid, timeout_s=LOAD_TASK_TIMEOUT_S)
     finally:
@@ -99,6 +100,7 @@ def reindex(
         services=services,
         documents=documents,
         seconds=round(time.monotonic() - clock, 3),
+        build_seconds=round(building, 3),
         superseded=superseded,
         replayed=replayed,
     )
@@ -129,15 +131,21 @@ def _load(
     batch_size: int,
     tick: Tick,
     stop: threading.Event | None,
-) -> tuple[int, int]:
-    """Send every service's documents in batches, a few tasks in flight; raise unless all succeeded."""
+) -> tuple[int, int, float]:
+    """Send every service's documents in batches, a few tasks in flight; raise unless all succeeded.
+
+    Returns services, documents and the seconds spent building documents.
+    """
     index = client.index(uid)
     in_flight: deque[int] = deque()
     services = documents = 0
+    building = 0.0
     for ids in service_id_batches(engine, batch_size):
         if stop is not None and stop.is_set():
             raise ReindexCancelled("reindex cancelled")
+        started = time.monotonic()
         docs = _documents(engine, ids)
+        building += time.monotonic() - started
         if docs:
             in_flight.append(index.add_documents(docs, primary_key=PRIMARY_KEY).task_uid)
         services, documents = services + len(ids), documents + len(docs)
@@ -146,7 +154,7 @@ def _load(
             wait_succeeded(client, in_flight.popleft(), timeout_s=LOAD_TASK_TIMEOUT_S)
     while in_flight:
         wait_succeeded(client, in_flight.popleft(), timeout_s=LOAD_TASK_TIMEOUT_S)
-    return services, documents
+    return services, documents, building
 
 
 def _documents(engine: Engine, ids: list[uuid.UUID]) -> list[dict[str, Any]]:

@@ -1,7 +1,8 @@
 """Whole-dataset HSDS exports that stream: tables are read in id order, 1,000 rows at a time, and written as
 they come, so a million listings never sit in memory.
 
-- `csv`: one CSV per HSDS resource plus our own `datapackage.json` describing them.
+- `csv`: one CSV per HSDS resource (change history header-only: we keep none) plus our own
+  `datapackage.json` describing them.
 - `json`: NDJSON files, one body per line: `services.ndjson` (full `GET /services/{id}` bodies),
   `organizations.ndjson` (organization bodies with their locations, programs, phones...),
   `taxonomies.ndjson` and `taxonomy_terms.ndjson`. Each line validates against its HSDS schema.
@@ -25,7 +26,7 @@ from directory.hsds import bodies
 from directory.hsds.bundle import load_organizations, load_services
 from directory.hsds.query import stream_ids
 from directory.hsds.serialize import clean, extension_rows, hsds_row, is_constant, taxonomy_rows, term_rows
-from directory.hsds.spec import BY_NAME, RESOURCES, descriptor, table_of
+from directory.hsds.spec import BY_NAME, RESOURCES, UNSTORED, descriptor, table_of
 from directory.hsds.values import cell
 from directory.models import Location, Meeting, Organization, Service
 from directory.models_details import Taxonomy, TaxonomyTerm
@@ -112,6 +113,9 @@ def _export_csv(session: Session, out: Path, summary: ExportSummary, progress: P
                     advance(len(rows))
             if resource.name == "service":
                 _write_meetings(session, writers["attribute"])
+    for unstored in UNSTORED:
+        with (out / unstored.path).open("w", newline="", encoding="utf-8") as handle:
+            csv.writer(handle, lineterminator="\n").writerow([f.name for f in unstored.fields])
     (out / "datapackage.json").write_text(json.dumps(descriptor(), indent=2) + "\n", encoding="utf-8")
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from directory.hsds.report import Problem
-from directory.hsds.spec import BY_NAME, BY_PATH, IGNORED_RESOURCES, nests
+from directory.hsds.spec import BY_NAME, BY_PATH, UNSTORED_PATHS, nests
 
 JSON_SUFFIXES = (".json", ".ndjson", ".jsonl")
 _KIND_PREFIXES = (
@@ -84,9 +84,11 @@ def _add_file(found: Inputs, path: Path, names: dict[str, str]) -> None:
         return
     if suffix == ".csv":
         resource = names.get(path.name) or _resource_for_csv(path.name)
-        if resource is None:
-            why = "is not stored here" if path.name in IGNORED_RESOURCES.values() else "is not an HSDS resource"
-            found.notes.append(Problem(path.name, None, None, f"ignored: {path.name} {why}", "warning"))
+        if resource is None and path.name in UNSTORED_PATHS:
+            if count_lines(path) > 1:  # our own exports carry these as header-only files
+                found.notes.append(Problem(path.name, None, None, "ignored: change history is not stored", "warning"))
+        elif resource is None:
+            found.notes.append(Problem(path.name, None, None, "ignored: not an HSDS resource", "warning"))
         else:
             found.csv.setdefault(resource, []).append(path)
     elif suffix in JSON_SUFFIXES:

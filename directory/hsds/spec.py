@@ -185,8 +185,30 @@ RESOURCES: tuple[Resource, ...] = (
 
 BY_NAME: dict[str, Resource] = {r.name: r for r in RESOURCES}
 BY_PATH: dict[str, Resource] = {r.path: r for r in RESOURCES}
-# Resources we read but do not keep (change history); importing them only adds a warning.
-IGNORED_RESOURCES = {"metadata": "metadata.csv", "meta_table_description": "meta_table_descriptions.csv"}
+
+
+@dataclass(frozen=True)
+class Unstored:
+    """A resource of the standard we do not keep (change history): exported with its header only, and an
+    import that carries rows of it says they were ignored."""
+
+    name: str
+    path: str
+    fields: tuple[Field, ...]
+
+
+_CHANGE = ("last_action_type", "field_name", "previous_value", "replacement_value", "updated_by")
+UNSTORED: tuple[Unstored, ...] = (
+    Unstored("metadata", "metadata.csv", (
+        _id(), Field("resource_id", format="uuid", required=True), _s("resource_type", True),
+        Field("last_action_date", "date", required=True), *(_s(n, True) for n in _CHANGE),
+    )),
+    Unstored("meta_table_description", "meta_table_descriptions.csv", (
+        _id(), _s("name"), _s("language"), _s("character_set"),
+    )),
+)  # fmt: skip
+UNSTORED_PATHS = frozenset(u.path for u in UNSTORED)
+_EVERY: tuple[Resource | Unstored, ...] = (*RESOURCES, *UNSTORED)
 
 # Parents before children, so foreign keys hold while rows are written.
 WRITE_ORDER: tuple[str, ...] = (
@@ -266,13 +288,13 @@ def descriptor() -> dict[str, Any]:
         "'Community Directory extensions' and 'Meeting Guide meeting types' taxonomies.",
         "profile": "tabular-data-package",
         "version": "3.0.0",
-        "resources": [_resource_descriptor(r) for r in RESOURCES],
+        "resources": [_resource_descriptor(r.name, r.path, r.fields) for r in _EVERY],
     }
 
 
-def _resource_descriptor(resource: Resource) -> dict[str, Any]:
+def _resource_descriptor(name: str, path: str, resource_fields: tuple[Field, ...]) -> dict[str, Any]:
     fields = []
-    for f in resource.fields:
+    for f in resource_fields:
         entry: dict[str, Any] = {"name": f.name, "type": f.type}
         if f.format:
             entry["format"] = f.format
@@ -286,14 +308,15 @@ def _resource_descriptor(resource: Resource) -> dict[str, Any]:
     schema: dict[str, Any] = {"primaryKey": "id", "fields": fields}
     # A reference to the same resource is written with an empty resource name (Frictionless convention).
     foreign = [
-        {"fields": f.name, "reference": {"resource": "" if f.ref == resource.name else f.ref, "fields": "id"}}
-        for f in resource.refs
+        {"fields": f.name, "reference": {"resource": "" if f.ref == name else f.ref, "fields": "id"}}
+        for f in resource_fields
+        if f.ref
     ]
     if foreign:
         schema["foreignKeys"] = foreign
     return {
-        "name": resource.name,
-        "path": resource.path,
+        "name": name,
+        "path": path,
         "format": "csv",
         "mediatype": "text/csv",
         "encoding": "utf-8",

@@ -37,21 +37,31 @@ PASSWORD = "correct horse battery staple"
 
 # --- builders ----------------------------------------------------------------------------------------
 
+
 def make_listing(session: Session, org_key: str = "north-pantry", key: str | None = None, **overrides: Any) -> Service:
     """A listing written the way every other writer writes it (`upsert_listing`). Returns the service row."""
     ensure_taxonomy(session=session)
     key = key or f"{org_key}-{uuid.uuid4().hex[:6]}"
     data: dict[str, Any] = {
         "key": key,
-        "organization": OrganizationIn(key=org_key, name=overrides.pop("org_name", org_key.replace("-", " ").title()),
-                                       description="A neighborhood organization."),
+        "organization": OrganizationIn(
+            key=org_key,
+            name=overrides.pop("org_name", org_key.replace("-", " ").title()),
+            description="A neighborhood organization.",
+        ),
         "name": overrides.pop("name", "Weekday Food Pantry"),
         "description": "Groceries to take home.",
         "timezone": "America/Chicago",
         "categories": ["food-pantry"],
-        "locations": [LocationIn(key=f"{key}-place", name="Main hall", latitude=41.9, longitude=-87.65,
-                                 address=AddressIn(address_1="100 N State St", city="Chicago",
-                                                   state_province="IL", postal_code="60602"))],
+        "locations": [
+            LocationIn(
+                key=f"{key}-place",
+                name="Main hall",
+                latitude=41.9,
+                longitude=-87.65,
+                address=AddressIn(address_1="100 N State St", city="Chicago", state_province="IL", postal_code="60602"),
+            )
+        ],
         "schedules": [ScheduleIn(byday=["MO", "WE"], opens_at=time(9), closes_at=time(12))],
         "assured_date": date.today(),
     }
@@ -63,9 +73,15 @@ def make_listing(session: Session, org_key: str = "north-pantry", key: str | Non
 
 
 def make_meeting(session: Session, org_key: str = "lakeshore-aa", **overrides: Any) -> Service:
-    return make_listing(session, org_key, name=overrides.pop("name", "Tuesday Night Serenity Group"),
-                        kind="meeting", categories=["aa"], meeting=MeetingIn(fellowship="aa", types=["O", "D"]),
-                        **overrides)
+    return make_listing(
+        session,
+        org_key,
+        name=overrides.pop("name", "Tuesday Night Serenity Group"),
+        kind="meeting",
+        categories=["aa"],
+        meeting=MeetingIn(fellowship="aa", types=["O", "D"]),
+        **overrides,
+    )
 
 
 @lru_cache(maxsize=8)
@@ -74,15 +90,17 @@ def _hashed(password: str) -> str:
 
 
 def make_user(session: Session, email: str, *, network_admin: bool = False, password: str = PASSWORD) -> User:
-    user = User(email=email, display_name=email.split("@")[0], password_hash=_hashed(password),
-                is_network_admin=network_admin)
+    user = User(
+        email=email, display_name=email.split("@")[0], password_hash=_hashed(password), is_network_admin=network_admin
+    )
     session.add(user)
     session.commit()
     return user
 
 
-def add_member(session: Session, user: User, organization_id: uuid.UUID, role: str = OrgRole.editor,
-               trusted: bool = False) -> Membership:
+def add_member(
+    session: Session, user: User, organization_id: uuid.UUID, role: str = OrgRole.editor, trusted: bool = False
+) -> Membership:
     row = Membership(user_id=user.id, organization_id=organization_id, role=role, trusted=trusted)
     session.add(row)
     session.commit()
@@ -90,6 +108,7 @@ def add_member(session: Session, user: User, organization_id: uuid.UUID, role: s
 
 
 # --- HTTP helpers ------------------------------------------------------------------------------------
+
 
 @dataclass
 class Element:
@@ -157,15 +176,18 @@ def hidden(response: Any, name: str) -> str:
 
 
 def field_errors(response: Any) -> dict[str, str]:
-    return {el.attrs["data-field"]: " ".join(el.text.split())
-            for el in elements(response, class_="field-error", data_field=True)}
+    return {
+        el.attrs["data-field"]: " ".join(el.text.split())
+        for el in elements(response, class_="field-error", data_field=True)
+    }
 
 
 def sign_in(client: TestClient, email: str, password: str = PASSWORD) -> str:
     """Sign in through the real form; returns the session's CSRF token."""
     form_token = hidden(client.get("/login"), "form_token")
-    response = client.post("/login", data={"email": email, "password": password, "form_token": form_token},
-                           follow_redirects=False)
+    response = client.post(
+        "/login", data={"email": email, "password": password, "form_token": form_token}, follow_redirects=False
+    )
     assert response.status_code == 303, response.text
     return hidden(client.get("/account"), "csrf_token")
 
@@ -182,21 +204,28 @@ def signed_in_as(client: TestClient, session: Session, email: str) -> str:
 def table_counts(engine: Engine) -> dict[str, int]:
     """Row counts of every table: the "nothing changed" check."""
     with Session(engine) as session:
-        return {name: session.exec(select(func.count()).select_from(table)).one()
-                for name, table in SQLModel.metadata.tables.items()}
+        return {
+            name: session.exec(select(func.count()).select_from(table)).one()
+            for name, table in SQLModel.metadata.tables.items()
+        }
 
 
 def snapshot_rows(engine: Engine, *models: type[SQLModel]) -> dict[str, list[dict[str, Any]]]:
     """Every row of the given tables, as dicts (for "no value changed" checks)."""
     with Session(engine) as session:
-        return {m.__name__: sorted((r.model_dump(mode="json") for r in session.exec(select(m)).all()),
-                                   key=lambda d: str(sorted(d.items()))) for m in models}
+        return {
+            m.__name__: sorted(
+                (r.model_dump(mode="json") for r in session.exec(select(m)).all()), key=lambda d: str(sorted(d.items()))
+            )
+            for m in models
+        }
 
 
 LISTING_MODELS = (Organization, Service, Location, Schedule, ServiceAtLocation)
 
 
 # --- fixtures ----------------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def web(engine: Engine, settings: Settings) -> TestClient:

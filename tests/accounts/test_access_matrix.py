@@ -47,26 +47,64 @@ def world(session: Session) -> World:
     add_member(session, admin_a, a.organization_id, OrgRole.admin)
     admin_b = make_user(session, "admin-b@example.org")
     member_b = add_member(session, admin_b, b.organization_id, OrgRole.admin)
-    held = ChangeRequest(organization_id=b.organization_id, service_id=b.id, op="service.capacity",
-                         payload={"capacity": "full", "capacity_note": None}, submitted_by_id=admin_b.id)
-    report = Suggestion(kind="closed", text="Closed for renovation", service_id=b.id,
-                        organization_id=b.organization_id, status_token_hash=token_hash("status-b"))
-    invitation = Invitation(organization_id=b.organization_id, email="new@example.org", role="editor",
-                            token_hash=token_hash("invite-b"), expires_at=utcnow() + timedelta(days=7))
+    held = ChangeRequest(
+        organization_id=b.organization_id,
+        service_id=b.id,
+        op="service.capacity",
+        payload={"capacity": "full", "capacity_note": None},
+        submitted_by_id=admin_b.id,
+    )
+    report = Suggestion(
+        kind="closed",
+        text="Closed for renovation",
+        service_id=b.id,
+        organization_id=b.organization_id,
+        status_token_hash=token_hash("status-b"),
+    )
+    invitation = Invitation(
+        organization_id=b.organization_id,
+        email="new@example.org",
+        role="editor",
+        token_hash=token_hash("invite-b"),
+        expires_at=utcnow() + timedelta(days=7),
+    )
     claim = ClaimRequest(organization_id=b.organization_id, service_id=b.id, user_id=admin_b.id, message="mine")
     session.add_all([held, report, invitation, claim])
-    session.add(ListingChange(organization_id=b.organization_id, service_id=b.id, entity="service", entity_id=b.id,
-                              action="service.capacity", before={"capacity": "accepting"}, after={"capacity": "full"}))
+    session.add(
+        ListingChange(
+            organization_id=b.organization_id,
+            service_id=b.id,
+            entity="service",
+            entity_id=b.id,
+            action="service.capacity",
+            before={"capacity": "accepting"},
+            after={"capacity": "full"},
+        )
+    )
     session.commit()
-    return World({
-        "org_a": a.organization_id, "svc_a": a.id, "loc_a": loc_a, "org_b": b.organization_id, "svc_b": b.id,
-        "loc_b": loc_b, "change_b": held.id, "suggestion_b": report.id, "member_b": member_b.id,
-        "invitation_b": invitation.id, "claim_b": claim.id, "user_b": admin_b.id, "editor_a": editor_a.id,
-    })
+    return World(
+        {
+            "org_a": a.organization_id,
+            "svc_a": a.id,
+            "loc_a": loc_a,
+            "org_b": b.organization_id,
+            "svc_b": b.id,
+            "loc_b": loc_b,
+            "change_b": held.id,
+            "suggestion_b": report.id,
+            "member_b": member_b.id,
+            "invitation_b": invitation.id,
+            "claim_b": claim.id,
+            "user_b": admin_b.id,
+            "editor_a": editor_a.id,
+        }
+    )
 
 
 SECTION_DATA = {
-    "details": {"name": "Hijacked"}, "status": {"status": "defunct"}, "capacity": {"capacity": "full"},
+    "details": {"name": "Hijacked"},
+    "status": {"status": "defunct"},
+    "capacity": {"capacity": "full"},
     "hours": {"timezone": "America/Chicago", "row_count": "1", "rows-0-days": "SU", "rows-0-opens_at": "01:00"},
     "meeting": {"fellowship": "aa", "attendance_mode": "online", "conference_url": "https://x.example"},
     "verify": {},
@@ -78,8 +116,11 @@ HTML_ENDPOINTS: list[tuple[str, str, dict[str, Any]]] = [
     ("GET", "/workspace/organizations/{org_b}", {}),
     ("POST", "/workspace/organizations/{org_b}", {"name": "Hijacked"}),
     ("GET", "/workspace/organizations/{org_b}/services/new", {}),
-    ("POST", "/workspace/organizations/{org_b}/services/new",
-     {"name": "Spam", "category": "food-pantry", "timezone": "America/Chicago"}),
+    (
+        "POST",
+        "/workspace/organizations/{org_b}/services/new",
+        {"name": "Spam", "category": "food-pantry", "timezone": "America/Chicago"},
+    ),
     ("GET", "/workspace/services/{svc_b}", {}),
     *[("POST", "/workspace/services/{svc_b}/" + s, d) for s, d in SECTION_DATA.items()],
     ("POST", "/workspace/locations/{loc_b}?service_id={svc_b}", LOCATION),
@@ -117,8 +158,11 @@ JSON_ENDPOINTS: list[tuple[str, str, dict[str, Any]]] = [
     ("GET", "/api/v1/workspace/organizations/{org_b}/audit", {}),
     ("POST", "/api/v1/workspace/services/{svc_b}/capacity", {"capacity": "full"}),
     ("POST", "/api/v1/workspace/services/{svc_b}/status", {"status": "defunct"}),
-    ("POST", "/api/v1/workspace/services/{svc_b}/hours",
-     {"timezone": "America/Chicago", "rows": [{"days": ["SU"], "opens_at": "01:00"}]}),
+    (
+        "POST",
+        "/api/v1/workspace/services/{svc_b}/hours",
+        {"timezone": "America/Chicago", "rows": [{"days": ["SU"], "opens_at": "01:00"}]},
+    ),
     ("POST", "/api/v1/workspace/services/{svc_b}/verify", {}),
     ("POST", "/api/v1/workspace/services/{svc_b}/details", {"name": "Hijacked"}),
 ]
@@ -192,8 +236,11 @@ def test_anonymous_visitors_get_401_and_change_nothing(
 
 OWN_WRITES: list[tuple[str, str, dict[str, Any]]] = [
     ("POST", "/workspace/organizations/{org_a}", {"name": "Renamed"}),
-    ("POST", "/workspace/organizations/{org_a}/services/new",
-     {"name": "New", "category": "food-pantry", "timezone": "America/Chicago"}),
+    (
+        "POST",
+        "/workspace/organizations/{org_a}/services/new",
+        {"name": "New", "category": "food-pantry", "timezone": "America/Chicago"},
+    ),
     *[("POST", "/workspace/services/{svc_a}/" + s, d) for s, d in SECTION_DATA.items() if s != "meeting"],
     ("POST", "/workspace/locations/{loc_a}?service_id={svc_a}", LOCATION),
     ("POST", "/workspace/organizations/{org_a}/invitations", {"email": "friend@example.org", "role": "editor"}),
@@ -207,7 +254,11 @@ OWN_WRITES: list[tuple[str, str, dict[str, Any]]] = [
 @pytest.mark.parametrize("csrf", ["missing", "wrong"])
 @pytest.mark.parametrize("endpoint", OWN_WRITES, ids=_id)
 def test_writes_without_the_csrf_token_are_refused(
-    web: TestClient, world: World, engine: Engine, endpoint: tuple[str, str, dict[str, Any]], csrf: str,
+    web: TestClient,
+    world: World,
+    engine: Engine,
+    endpoint: tuple[str, str, dict[str, Any]],
+    csrf: str,
     session: Session,
 ) -> None:
     signed_in_as(web, session, "admin-a@example.org")
@@ -232,8 +283,13 @@ def test_an_untrusted_editor_cannot_approve_a_held_change_of_their_own_organizat
 ) -> None:
     novice = make_user(session, "novice-a@example.org")
     add_member(session, novice, world.ids["org_a"], OrgRole.editor, trusted=False)
-    held = ChangeRequest(organization_id=world.ids["org_a"], service_id=world.ids["svc_a"], op="service.capacity",
-                         payload={"capacity": "full"}, submitted_by_id=novice.id)
+    held = ChangeRequest(
+        organization_id=world.ids["org_a"],
+        service_id=world.ids["svc_a"],
+        op="service.capacity",
+        payload={"capacity": "full"},
+        submitted_by_id=novice.id,
+    )
     session.add(held)
     session.commit()
     csrf = signed_in_as(web, session, "novice-a@example.org")
@@ -257,10 +313,16 @@ def test_editors_do_not_see_other_organizations_in_the_queue_or_lists(
 def test_a_network_admin_reaches_every_organization(web: TestClient, world: World, session: Session) -> None:
     make_user(session, "root@example.org", network_admin=True)
     signed_in_as(web, session, "root@example.org")
-    for path in ("/workspace/organizations/{org_b}", "/workspace/services/{svc_b}",
-                 "/workspace/organizations/{org_b}/audit", "/workspace/moderation/changes/{change_b}",
-                 "/workspace/moderation/suggestions/{suggestion_b}", "/admin/claims", "/admin/freshness",
-                 "/admin/users"):
+    for path in (
+        "/workspace/organizations/{org_b}",
+        "/workspace/services/{svc_b}",
+        "/workspace/organizations/{org_b}/audit",
+        "/workspace/moderation/changes/{change_b}",
+        "/workspace/moderation/suggestions/{suggestion_b}",
+        "/admin/claims",
+        "/admin/freshness",
+        "/admin/users",
+    ):
         assert web.get(_fill(path, world.ids)).status_code == 200, path
 
 

@@ -5,6 +5,7 @@ import stat
 from datetime import timedelta
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
@@ -31,10 +32,14 @@ from tests.accounts.fixtures import (
 )
 
 
-def _login(client: TestClient, email: str, password: str, **headers: str) -> object:
+def _login(client: TestClient, email: str, password: str, **headers: str) -> httpx.Response:
     token = hidden(client.get("/login"), "form_token")
-    return client.post("/login", data={"email": email, "password": password, "form_token": token},
-                       headers=headers, follow_redirects=False)
+    return client.post(
+        "/login",
+        data={"email": email, "password": password, "form_token": token},
+        headers=headers,
+        follow_redirects=False,
+    )
 
 
 def test_sign_in_sets_a_strict_session_cookie_and_opens_the_workspace(web: TestClient, session: Session) -> None:
@@ -53,8 +58,10 @@ def test_sign_in_sets_a_strict_session_cookie_and_opens_the_workspace(web: TestC
 
 def test_cookie_is_secure_when_the_site_is_https(engine: Engine, settings: Settings, session: Session) -> None:
     make_user(session, "ana@example.org")
-    client = TestClient(create_app(settings.model_copy(update={"base_url": "https://directory.example.org"}),
-                                   engine=engine), base_url="https://testserver")
+    client = TestClient(
+        create_app(settings.model_copy(update={"base_url": "https://directory.example.org"}), engine=engine),
+        base_url="https://testserver",
+    )
     response = _login(client, "ana@example.org", PASSWORD)
     assert response.status_code == 303
     assert "secure" in response.headers["set-cookie"].lower()
@@ -159,8 +166,7 @@ def test_password_reset_end_to_end_through_a_real_smtp_server(
     make_user(session, "ana@example.org")
     client = TestClient(create_app(smtp_settings, engine=engine), base_url="http://testserver")
     form = client.get("/password/forgot")
-    sent = client.post("/password/forgot", data={"email": "ana@example.org",
-                                                  "form_token": hidden(form, "form_token")})
+    sent = client.post("/password/forgot", data={"email": "ana@example.org", "form_token": hidden(form, "form_token")})
     assert sent.status_code == 200 and elements(sent, "p", data_sent=True)
     assert len(smtp.messages) == 1
     message = smtp.messages[0]
@@ -171,8 +177,11 @@ def test_password_reset_end_to_end_through_a_real_smtp_server(
     page = client.get(path)
     assert page.status_code == 200
     new_password = "a brand new passphrase"
-    done = client.post(path, data={"password": new_password, "password_again": new_password,
-                                   "form_token": hidden(page, "form_token")}, follow_redirects=False)
+    done = client.post(
+        path,
+        data={"password": new_password, "password_again": new_password, "form_token": hidden(page, "form_token")},
+        follow_redirects=False,
+    )
     assert done.status_code == 303 and done.headers["location"].startswith("/login")
     assert _login(client, "ana@example.org", PASSWORD).status_code == 422
     assert _login(client, "ana@example.org", new_password).status_code == 303
@@ -198,8 +207,9 @@ def test_password_reset_links_expire_after_an_hour(web: TestClient, session: Ses
     form = web.get("/password/forgot")
     web.post("/password/forgot", data={"email": "ana@example.org", "form_token": hidden(form, "form_token")})
     (row,) = session.exec(select(PasswordResetToken)).all()
-    assert abs((row.expires_at.replace(tzinfo=None) - utcnow().replace(tzinfo=None)) - timedelta(hours=1)) < \
-        timedelta(minutes=1)
+    assert abs((row.expires_at.replace(tzinfo=None) - utcnow().replace(tzinfo=None)) - timedelta(hours=1)) < timedelta(
+        minutes=1
+    )
     raw = folder_links(settings, "/password/reset/")[-1].rsplit("/", 1)[1]
     row.expires_at = utcnow() - timedelta(seconds=1)
     session.add(row)
@@ -215,8 +225,9 @@ def test_reset_form_rejects_a_short_password_and_keeps_the_old_one(
     web.post("/password/forgot", data={"email": "ana@example.org", "form_token": hidden(form, "form_token")})
     path = urlsplit(folder_links(settings, "/password/reset/")[-1]).path
     page = web.get(path)
-    bad = web.post(path, data={"password": "short", "password_again": "short",
-                               "form_token": hidden(page, "form_token")})
+    bad = web.post(
+        path, data={"password": "short", "password_again": "short", "form_token": hidden(page, "form_token")}
+    )
     assert bad.status_code == 422 and "password" in field_errors(bad)
     session.refresh(user)
     assert verify_password(user.password_hash, PASSWORD)
@@ -225,11 +236,16 @@ def test_reset_form_rejects_a_short_password_and_keeps_the_old_one(
 def test_change_password_on_the_account_page(web: TestClient, session: Session) -> None:
     make_user(session, "ana@example.org")
     csrf = sign_in(web, "ana@example.org")
-    wrong = web.post("/account/password", data={"csrf_token": csrf, "current_password": "nope",
-                                                "new_password": "another long passphrase"})
+    wrong = web.post(
+        "/account/password",
+        data={"csrf_token": csrf, "current_password": "nope", "new_password": "another long passphrase"},
+    )
     assert wrong.status_code == 422 and "current_password" in field_errors(wrong)
-    ok = web.post("/account/password", data={"csrf_token": csrf, "current_password": PASSWORD,
-                                             "new_password": "another long passphrase"}, follow_redirects=False)
+    ok = web.post(
+        "/account/password",
+        data={"csrf_token": csrf, "current_password": PASSWORD, "new_password": "another long passphrase"},
+        follow_redirects=False,
+    )
     assert ok.status_code == 303
     user = session.exec(select(User)).one()
     session.refresh(user)
@@ -263,14 +279,15 @@ def test_api_token_requests_skip_csrf_but_still_need_the_token(web: TestClient, 
     api = TestClient(web.app, base_url="http://testserver")
     answer = api.post("/account/tokens", data={"name": "from script"}, headers={"Authorization": f"Bearer {raw}"})
     assert answer.status_code == 200
-    assert api.post("/account/tokens", data={"name": "x"}, headers={"Authorization": "Bearer crd_wrong"}
-                    ).status_code == 401
+    assert (
+        api.post("/account/tokens", data={"name": "x"}, headers={"Authorization": "Bearer crd_wrong"}).status_code
+        == 401
+    )
 
 
-def test_the_secret_key_is_generated_once_with_private_permissions(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_secret_key_is_generated_once_with_private_permissions(tmp_path) -> None:
     settings = Settings(data_dir=tmp_path / "data")
     first = secret_key(settings)
     assert len(first) >= 48 and secret_key(Settings(data_dir=tmp_path / "data")) == first
     assert stat.S_IMODE(os.stat(tmp_path / "data" / "secret_key").st_mode) == 0o600
-    assert secret_key(Settings(data_dir=tmp_path / "data", secret_key="from-the-environment")) == \
-        "from-the-environment"
+    assert secret_key(Settings(data_dir=tmp_path / "data", secret_key="from-the-environment")) == "from-the-environment"

@@ -3,7 +3,9 @@ decision reaches the listing, the reporter's status page and (through the outbox
 
 import uuid
 from datetime import time
+from typing import Any
 
+import httpx
 import meilisearch
 import pytest
 from fastapi.testclient import TestClient
@@ -35,11 +37,14 @@ from tests.accounts.fixtures import (
 web = fixtures.web  # the app behind a test client (see tests/accounts/fixtures.py)
 
 
-def _report(client: TestClient, service_id: uuid.UUID, **data: str | list[str]) -> object:
+def _report(client: TestClient, service_id: uuid.UUID, **data: Any) -> httpx.Response:
     form = client.get(f"/services/{service_id}/suggest")
     assert form.status_code == 200
-    return client.post(f"/services/{service_id}/suggest", data={"form_token": hidden(form, "form_token"), **data},
-                       follow_redirects=False)
+    return client.post(
+        f"/services/{service_id}/suggest",
+        data={"form_token": hidden(form, "form_token"), **data},
+        follow_redirects=False,
+    )
 
 
 def _moderator(session: Session, service: Service, role: str = OrgRole.editor, trusted: bool = True) -> str:
@@ -50,8 +55,9 @@ def _moderator(session: Session, service: Service, role: str = OrgRole.editor, t
 
 def test_a_report_needs_no_account_and_gives_an_anonymous_status_link(web: TestClient, session: Session) -> None:
     service = make_listing(session)
-    response = _report(web, service.id, kind="closed", text="Sign on the door says closed for repairs",
-                       reopening_date="2031-05-01")
+    response = _report(
+        web, service.id, kind="closed", text="Sign on the door says closed for repairs", reopening_date="2031-05-01"
+    )
     assert response.status_code == 303
     location = response.headers["location"]
     assert location.startswith("/suggestions/status/")
@@ -65,21 +71,33 @@ def test_a_report_needs_no_account_and_gives_an_anonymous_status_link(web: TestC
     assert web.get("/suggestions/status/not-a-token").status_code == 404
 
 
-@pytest.mark.parametrize(("data", "fields"), [
-    ({"kind": "other", "text": ""}, {"text"}),
-    ({"kind": "sideways", "text": "hm"}, {"kind"}),
-    ({"kind": "moved", "postal_code": "ABCDE"}, {"postal_code"}),
-    ({"kind": "wrong_hours", "timezone": "America/Chicago", "row_count": "1", "rows-0-days": "MO",
-      "rows-0-opens_at": "7pm"}, {"rows-0-opens_at"}),
-    ({"kind": "closed", "text": "x" * 2001}, {"text"}),
-], ids=["other-needs-text", "unknown-kind", "bad-zip", "bad-time", "too-long"])
+@pytest.mark.parametrize(
+    ("data", "fields"),
+    [
+        ({"kind": "other", "text": ""}, {"text"}),
+        ({"kind": "sideways", "text": "hm"}, {"kind"}),
+        ({"kind": "moved", "postal_code": "ABCDE"}, {"postal_code"}),
+        (
+            {
+                "kind": "wrong_hours",
+                "timezone": "America/Chicago",
+                "row_count": "1",
+                "rows-0-days": "MO",
+                "rows-0-opens_at": "7pm",
+            },
+            {"rows-0-opens_at"},
+        ),
+        ({"kind": "closed", "text": "x" * 2001}, {"text"}),
+    ],
+    ids=["other-needs-text", "unknown-kind", "bad-zip", "bad-time", "too-long"],
+)
 def test_invalid_reports_are_shown_again_with_messages_and_stored_nowhere(
     web: TestClient, session: Session, engine: Engine, data: dict[str, str], fields: set[str]
 ) -> None:
     service = make_listing(session)
     counts = table_counts(engine)
     response = _report(web, service.id, **data)
-    assert response.status_code == 422 and set(field_errors(response)) == fields  # type: ignore[attr-defined]
+    assert response.status_code == 422 and set(field_errors(response)) == fields
     assert table_counts(engine) == counts
 
 
@@ -94,9 +112,9 @@ def test_the_honeypot_quietly_drops_bot_reports(web: TestClient, session: Sessio
 def test_reports_are_rate_limited_per_client(web: TestClient, session: Session) -> None:
     service = make_listing(session)
     for i in range(5):
-        assert _report(web, service.id, kind="other", text=f"note {i}").status_code == 303  # type: ignore[attr-defined]
+        assert _report(web, service.id, kind="other", text=f"note {i}").status_code == 303
     limited = _report(web, service.id, kind="other", text="one more")
-    assert limited.status_code == 429 and int(limited.headers["retry-after"]) > 0  # type: ignore[attr-defined]
+    assert limited.status_code == 429 and int(limited.headers["retry-after"]) > 0
     assert len(session.exec(select(Suggestion)).all()) == 5
 
 
@@ -120,19 +138,23 @@ def test_approving_a_closure_report_applies_it_with_audit_and_tells_the_reporter
 ) -> None:
     service = make_listing(session, name="Eastside Pantry")
     reporter = TestClient(web.app, base_url="http://testserver")
-    status_path = _report(reporter, service.id, kind="closed", text="Closed until May",
-                          reopening_date="2031-05-01").headers["location"]  # type: ignore[attr-defined]
+    status_path = _report(
+        reporter, service.id, kind="closed", text="Closed until May", reopening_date="2031-05-01"
+    ).headers["location"]
     suggestion = session.exec(select(Suggestion)).one()
     csrf = sign_in(web, _moderator(session, service))
     queue = web.get("/workspace/moderation")
     assert [r.attrs["data-id"] for r in elements(queue, "tr", data_kind="suggestion")] == [str(suggestion.id)]
     view = web.get(f"/workspace/moderation/suggestions/{suggestion.id}")
     rows = {r.attrs["data-field"]: r.text for r in elements(view, "tr") if "data-field" in r.attrs}
-    assert "active" in rows["status"] and "temporarily closed" in rows["status"] and "2031-05-01" in \
-        rows["reopening_date"]
-    approved = web.post(f"/workspace/moderation/suggestions/{suggestion.id}/approve",
-                        data={"csrf_token": csrf, "status": "temporarily closed", "reopening_date": "2031-05-01"},
-                        follow_redirects=False)
+    assert (
+        "active" in rows["status"] and "temporarily closed" in rows["status"] and "2031-05-01" in rows["reopening_date"]
+    )
+    approved = web.post(
+        f"/workspace/moderation/suggestions/{suggestion.id}/approve",
+        data={"csrf_token": csrf, "status": "temporarily closed", "reopening_date": "2031-05-01"},
+        follow_redirects=False,
+    )
     assert approved.status_code == 303
     session.expire_all()
     row = session.get(Service, service.id)
@@ -146,32 +168,50 @@ def test_approving_a_closure_report_applies_it_with_audit_and_tells_the_reporter
 
 def test_approving_a_wrong_hours_report_installs_the_proposed_hours(web: TestClient, session: Session) -> None:
     service = make_listing(session)
-    _report(web, service.id, kind="wrong_hours", text="They moved to Fridays", timezone="America/Chicago",
-            row_count="3", **{"rows-0-days": ["FR"], "rows-0-opens_at": "08:00", "rows-0-closes_at": "11:00"})
+    _report(
+        web,
+        service.id,
+        kind="wrong_hours",
+        text="They moved to Fridays",
+        timezone="America/Chicago",
+        row_count="3",
+        **{"rows-0-days": ["FR"], "rows-0-opens_at": "08:00", "rows-0-closes_at": "11:00"},
+    )
     suggestion = session.exec(select(Suggestion)).one()
     assert suggestion.proposed["hours"]["rows"][0]["days"] == ["FR"]
     csrf = sign_in(web, _moderator(session, service))
     form = web.get(f"/workspace/moderation/suggestions/{suggestion.id}")
-    assert elements(form, "input", name="rows-0-opens_at", value="08:00:00") or \
-        elements(form, "input", name="rows-0-opens_at", value="08:00")
-    web.post(f"/workspace/moderation/suggestions/{suggestion.id}/approve",
-             data={"csrf_token": csrf, "timezone": "America/Chicago", "row_count": "1", "rows-0-days": "FR",
-                   "rows-0-opens_at": "08:00", "rows-0-closes_at": "11:30"})
+    assert elements(form, "input", name="rows-0-opens_at", value="08:00:00") or elements(
+        form, "input", name="rows-0-opens_at", value="08:00"
+    )
+    web.post(
+        f"/workspace/moderation/suggestions/{suggestion.id}/approve",
+        data={
+            "csrf_token": csrf,
+            "timezone": "America/Chicago",
+            "row_count": "1",
+            "rows-0-days": "FR",
+            "rows-0-opens_at": "08:00",
+            "rows-0-closes_at": "11:30",
+        },
+    )
     rows = session.exec(select(Schedule).where(Schedule.service_id == service.id)).all()
     assert [(r.byday, r.opens_at, r.closes_at) for r in rows] == [("FR", time(8), time(11, 30))]
 
 
 def test_rejecting_needs_a_reason_the_reporter_can_read(web: TestClient, session: Session, engine: Engine) -> None:
     service = make_listing(session)
-    status_path = _report(web, service.id, kind="no_longer_meets", text="gone").headers["location"]  # type: ignore
+    status_path = _report(web, service.id, kind="no_longer_meets", text="gone").headers["location"]
     suggestion = session.exec(select(Suggestion)).one()
     csrf = sign_in(web, _moderator(session, service))
     counts = table_counts(engine)
     no_reason = web.post(f"/workspace/moderation/suggestions/{suggestion.id}/reject", data={"csrf_token": csrf})
     assert no_reason.status_code == 422 and "reason" in field_errors(no_reason)
     assert table_counts(engine) == counts
-    web.post(f"/workspace/moderation/suggestions/{suggestion.id}/reject",
-             data={"csrf_token": csrf, "reason": "We called them; it still meets on Mondays."})
+    web.post(
+        f"/workspace/moderation/suggestions/{suggestion.id}/reject",
+        data={"csrf_token": csrf, "reason": "We called them; it still meets on Mondays."},
+    )
     public = TestClient(web.app, base_url="http://testserver").get(status_path)
     assert elements(public, "dd", data_status="rejected") and "still meets on Mondays" in public.text
     session.expire_all()
@@ -184,15 +224,20 @@ def test_an_untrusted_editor_sees_reports_but_cannot_decide(web: TestClient, ses
     suggestion = session.exec(select(Suggestion)).one()
     csrf = sign_in(web, _moderator(session, service, trusted=False))
     assert web.get(f"/workspace/moderation/suggestions/{suggestion.id}").status_code == 200
-    denied = web.post(f"/workspace/moderation/suggestions/{suggestion.id}/approve",
-                      data={"csrf_token": csrf, "status": "temporarily closed"})
+    denied = web.post(
+        f"/workspace/moderation/suggestions/{suggestion.id}/approve",
+        data={"csrf_token": csrf, "status": "temporarily closed"},
+    )
     assert denied.status_code == 403
     session.expire_all()
     assert session.get(Suggestion, suggestion.id).status == "new"  # type: ignore[union-attr]
 
 
 def test_a_public_suggestion_flows_from_report_to_approval_to_search(
-    settings: Settings, engine: Engine, session: Session, meili_server: MeiliServer,
+    settings: Settings,
+    engine: Engine,
+    session: Session,
+    meili_server: MeiliServer,
     meili_client: meilisearch.Client,
 ) -> None:
     """Report -> moderator approves -> outbox -> search sync -> the real Meilisearch answers with it."""
@@ -203,6 +248,7 @@ def test_a_public_suggestion_flows_from_report_to_approval_to_search(
     app = create_app(settings, engine=engine, meili=meili_server)
     try:
         with TestClient(app, base_url="http://testserver") as client:
+
             def hit() -> dict:
                 found = client.get("/api/v1/search", params={"q": "Harbor Light Food Pantry"}).json()
                 return next(h for h in found["hits"] if h["service_id"] == str(service.id))
@@ -211,8 +257,10 @@ def test_a_public_suggestion_flows_from_report_to_approval_to_search(
             assert _report(client, service.id, kind="closed", text="Closed after the flood").status_code == 303
             suggestion = session.exec(select(Suggestion)).one()
             csrf = sign_in(client, _moderator(session, service, role=OrgRole.admin))
-            client.post(f"/workspace/moderation/suggestions/{suggestion.id}/approve",
-                        data={"csrf_token": csrf, "status": "temporarily closed"})
+            client.post(
+                f"/workspace/moderation/suggestions/{suggestion.id}/approve",
+                data={"csrf_token": csrf, "status": "temporarily closed"},
+            )
             assert hit()["status"] == "active"  # the index only learns through the outbox
             assert drain(engine=engine, client=meili_client, index_uid=uid) >= 1
             assert hit()["status"] == "temporarily closed"

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from accounts.models import OrgRole
 from core.outbox import OutboxEvent
@@ -42,11 +42,11 @@ def _editor(session: Session, service: Service, *, trusted: bool = True, role: s
 
 
 def _outbox(session: Session) -> list[uuid.UUID]:
-    return [row.entity_id for row in session.exec(select(OutboxEvent).order_by(OutboxEvent.id)).all()]
+    return [row.entity_id for row in session.exec(select(OutboxEvent).order_by(col(OutboxEvent.id))).all()]
 
 
 def _audit(session: Session, service_id: uuid.UUID) -> list[ListingChange]:
-    stmt = select(ListingChange).where(ListingChange.service_id == service_id).order_by(ListingChange.id)
+    stmt = select(ListingChange).where(ListingChange.service_id == service_id).order_by(col(ListingChange.id))
     return list(session.exec(stmt).all())
 
 
@@ -55,22 +55,31 @@ def _schedules(session: Session, service_id: uuid.UUID) -> list[tuple[str, time 
     return sorted((r.byday, r.opens_at, r.closes_at) for r in rows)
 
 
-HOURS = {"timezone": "America/Chicago", "row_count": "3", "rows-0-days": ["TU", "TH"], "rows-0-opens_at": "10:00",
-         "rows-0-closes_at": "14:30", "rows-1-days": ["SA"], "rows-1-opens_at": "22:00", "rows-1-closes_at": "01:00"}
+HOURS = {
+    "timezone": "America/Chicago",
+    "row_count": "3",
+    "rows-0-days": ["TU", "TH"],
+    "rows-0-opens_at": "10:00",
+    "rows-0-closes_at": "14:30",
+    "rows-1-days": ["SA"],
+    "rows-1-opens_at": "22:00",
+    "rows-1-closes_at": "01:00",
+}
 
 
-def test_a_trusted_editor_updates_hours_and_capacity_with_outbox_and_audit(
-    web: TestClient, session: Session
-) -> None:
+def test_a_trusted_editor_updates_hours_and_capacity_with_outbox_and_audit(web: TestClient, session: Session) -> None:
     service = make_listing(session)
     csrf = sign_in(web, _editor(session, service))
     outbox_before = len(_outbox(session))
-    saved = web.post(f"/workspace/services/{service.id}/hours", data={**HOURS, "csrf_token": csrf},
-                     follow_redirects=False)
+    saved = web.post(
+        f"/workspace/services/{service.id}/hours", data={**HOURS, "csrf_token": csrf}, follow_redirects=False
+    )
     assert saved.status_code == 303 and "done=hours" in saved.headers["location"]
-    capacity = web.post(f"/workspace/services/{service.id}/capacity",
-                        data={"csrf_token": csrf, "capacity": "waitlist", "capacity_note": "Call first"},
-                        follow_redirects=False)
+    capacity = web.post(
+        f"/workspace/services/{service.id}/capacity",
+        data={"csrf_token": csrf, "capacity": "waitlist", "capacity_note": "Call first"},
+        follow_redirects=False,
+    )
     assert capacity.status_code == 303
     session.expire_all()
     assert _schedules(session, service.id) == [("SA", time(22), time(1)), ("TU,TH", time(10), time(14, 30))]
@@ -81,11 +90,15 @@ def test_a_trusted_editor_updates_hours_and_capacity_with_outbox_and_audit(
     hours, cap = _audit(session, service.id)
     assert (hours.action, hours.entity, hours.via) == ("service.hours", "schedule", "direct")
     assert hours.before is not None and hours.before["hours"] == [
-        {"days": ["MO", "WE"], "opens_at": "09:00:00", "closes_at": "12:00:00", "description": None}]
+        {"days": ["MO", "WE"], "opens_at": "09:00:00", "closes_at": "12:00:00", "description": None}
+    ]
     assert hours.after is not None and [h["days"] for h in hours.after["hours"]] == [["TU", "TH"], ["SA"]]
     assert cap.before is not None and cap.after is not None
-    assert (cap.before["capacity"], cap.after["capacity"], cap.after["capacity_note"]) == \
-        ("accepting", "waitlist", "Call first")
+    assert (cap.before["capacity"], cap.after["capacity"], cap.after["capacity_note"]) == (
+        "accepting",
+        "waitlist",
+        "Call first",
+    )
     assert hours.actor_email == cap.actor_email and hours.actor_email.startswith("editor-t")
     page = web.get(saved.headers["location"])
     assert page.status_code == 200 and elements(page, "p", class_="saved")
@@ -94,13 +107,19 @@ def test_a_trusted_editor_updates_hours_and_capacity_with_outbox_and_audit(
 def test_htmx_answers_with_the_section_fragment(web: TestClient, session: Session) -> None:
     service = make_listing(session)
     csrf = sign_in(web, _editor(session, service))
-    ok = web.post(f"/workspace/services/{service.id}/capacity", data={"capacity": "full"},
-                  headers={"HX-Request": "true", "X-CSRF-Token": csrf})
+    ok = web.post(
+        f"/workspace/services/{service.id}/capacity",
+        data={"capacity": "full"},
+        headers={"HX-Request": "true", "X-CSRF-Token": csrf},
+    )
     assert ok.status_code == 200 and "HX-Request" in ok.headers["vary"]
     assert "<html" not in ok.text and elements(ok, "section", id="section-capacity")
     assert elements(ok, "p", class_="saved")
-    bad = web.post(f"/workspace/services/{service.id}/capacity", data={"capacity": "overflowing"},
-                   headers={"HX-Request": "true", "X-CSRF-Token": csrf})
+    bad = web.post(
+        f"/workspace/services/{service.id}/capacity",
+        data={"capacity": "overflowing"},
+        headers={"HX-Request": "true", "X-CSRF-Token": csrf},
+    )
     assert bad.status_code == 422 and "<html" not in bad.text
     assert field_errors(bad) == {"capacity": "Choose one of the options."}
     selected = elements(bad, "select", name="capacity")[0]
@@ -115,20 +134,50 @@ INVALID: list[tuple[str, dict[str, Any], set[str]]] = [
     ("status", {"status": "temporarily closed", "reopening_date": "2001-01-01"}, {"reopening_date"}),
     ("status", {"status": "temporarily closed", "reopening_date": "next week"}, {"reopening_date"}),
     ("capacity", {"capacity": "full", "capacity_note": "n" * 501}, {"capacity_note"}),
-    ("hours", {"timezone": "Mars/Olympus", "row_count": "1", "rows-0-days": "MO", "rows-0-opens_at": "09:00"},
-     {"timezone"}),
-    ("hours", {"timezone": "America/Chicago", "row_count": "2", "rows-0-opens_at": "09:00",
-               "rows-1-days": "XX", "rows-1-opens_at": "25:61"},
-     {"rows-1-days", "rows-1-opens_at"}),
-    ("hours", {"timezone": "America/Chicago", "row_count": "2", "rows-0-opens_at": "09:00",
-               "rows-1-days": "FR", "rows-1-closes_at": "10:00"}, {"rows-0-days", "rows-1-opens_at"}),
-    ("hours", {"timezone": "America/Chicago", "row_count": "1", "rows-0-days": "MO", "rows-0-opens_at": "09:00",
-               "rows-0-closes_at": "09:00"}, {"rows-0-closes_at"}),
+    (
+        "hours",
+        {"timezone": "Mars/Olympus", "row_count": "1", "rows-0-days": "MO", "rows-0-opens_at": "09:00"},
+        {"timezone"},
+    ),
+    (
+        "hours",
+        {
+            "timezone": "America/Chicago",
+            "row_count": "2",
+            "rows-0-opens_at": "09:00",
+            "rows-1-days": "XX",
+            "rows-1-opens_at": "25:61",
+        },
+        {"rows-1-days", "rows-1-opens_at"},
+    ),
+    (
+        "hours",
+        {
+            "timezone": "America/Chicago",
+            "row_count": "2",
+            "rows-0-opens_at": "09:00",
+            "rows-1-days": "FR",
+            "rows-1-closes_at": "10:00",
+        },
+        {"rows-0-days", "rows-1-opens_at"},
+    ),
+    (
+        "hours",
+        {
+            "timezone": "America/Chicago",
+            "row_count": "1",
+            "rows-0-days": "MO",
+            "rows-0-opens_at": "09:00",
+            "rows-0-closes_at": "09:00",
+        },
+        {"rows-0-closes_at"},
+    ),
 ]
 
 
-@pytest.mark.parametrize(("section", "data", "fields"), INVALID, ids=[f"{s}-{i}" for i, (s, _, _) in
-                                                                         enumerate(INVALID)])
+@pytest.mark.parametrize(
+    ("section", "data", "fields"), INVALID, ids=[f"{s}-{i}" for i, (s, _, _) in enumerate(INVALID)]
+)
 def test_invalid_input_rerenders_the_form_with_messages_and_writes_nothing(
     web: TestClient, session: Session, engine: Engine, section: str, data: dict[str, Any], fields: set[str]
 ) -> None:
@@ -151,8 +200,11 @@ def test_invalid_json_input_is_a_422_naming_fields_and_writes_nothing(
     service = make_listing(session)
     csrf = sign_in(web, _editor(session, service))
     counts = table_counts(engine)
-    response = web.post(f"/api/v1/workspace/services/{service.id}/hours", headers={"X-CSRF-Token": csrf},
-                        json={"timezone": "America/Chicago", "rows": [{"days": ["MO"], "opens_at": "noon"}]})
+    response = web.post(
+        f"/api/v1/workspace/services/{service.id}/hours",
+        headers={"X-CSRF-Token": csrf},
+        json={"timezone": "America/Chicago", "rows": [{"days": ["MO"], "opens_at": "noon"}]},
+    )
     assert response.status_code == 422
     assert response.json()["errors"] == {"rows-0-opens_at": "Give a time like 18:30."}
     assert table_counts(engine) == counts
@@ -164,12 +216,18 @@ def test_held_edit_is_invisible_to_the_public_until_an_admin_approves(web: TestC
     admin = _editor(session, service, role=OrgRole.admin)
     csrf = sign_in(web, novice)
     outbox_before = len(_outbox(session))
-    held = web.post(f"/workspace/services/{service.id}/details",
-                    data={"csrf_token": csrf, "name": "Westside Pantry and Kitchen"}, follow_redirects=False)
+    held = web.post(
+        f"/workspace/services/{service.id}/details",
+        data={"csrf_token": csrf, "name": "Westside Pantry and Kitchen"},
+        follow_redirects=False,
+    )
     assert held.status_code == 303 and "note=held" in held.headers["location"]
     request = session.exec(select(ChangeRequest)).one()
-    assert (request.status, request.op, request.payload["name"]) == ("pending", "service.details",
-                                                                     "Westside Pantry and Kitchen")
+    assert (request.status, request.op, request.payload["name"]) == (
+        "pending",
+        "service.details",
+        "Westside Pantry and Kitchen",
+    )
     session.expire_all()
     assert session.get(Service, service.id).name == "Westside Pantry"  # type: ignore[union-attr]
     assert len(_outbox(session)) == outbox_before and _audit(session, service.id) == []
@@ -182,8 +240,9 @@ def test_held_edit_is_invisible_to_the_public_until_an_admin_approves(web: TestC
     view = web.get(f"/workspace/moderation/changes/{request.id}")
     (name_row,) = [r for r in elements(view, "tr") if r.attrs.get("data-field") == "name"]
     assert "Westside Pantry" in name_row.text and "Westside Pantry and Kitchen" in name_row.text
-    approved = web.post(f"/workspace/moderation/changes/{request.id}/approve", data={"csrf_token": csrf},
-                        follow_redirects=False)
+    approved = web.post(
+        f"/workspace/moderation/changes/{request.id}/approve", data={"csrf_token": csrf}, follow_redirects=False
+    )
     assert approved.status_code == 303
     session.expire_all()
     assert session.get(Service, service.id).name == "Westside Pantry and Kitchen"  # type: ignore[union-attr]
@@ -203,8 +262,11 @@ def test_a_rejected_held_edit_changes_nothing(web: TestClient, session: Session,
     request = session.exec(select(ChangeRequest)).one()
     rows = snapshot_rows(engine, *LISTING_MODELS)
     csrf = sign_in(web, admin)
-    rejected = web.post(f"/workspace/moderation/changes/{request.id}/reject",
-                        data={"csrf_token": csrf, "reason": "Still open"}, follow_redirects=False)
+    rejected = web.post(
+        f"/workspace/moderation/changes/{request.id}/reject",
+        data={"csrf_token": csrf, "reason": "Still open"},
+        follow_redirects=False,
+    )
     assert rejected.status_code == 303
     session.expire_all()
     assert session.get(ChangeRequest, request.id).decision_reason == "Still open"  # type: ignore[union-attr]
@@ -217,8 +279,10 @@ def test_temporarily_closed_with_a_reopening_date_then_retired(web: TestClient, 
     service = make_listing(session)
     csrf = sign_in(web, _editor(session, service))
     reopen = (date.today() + timedelta(days=14)).isoformat()
-    web.post(f"/workspace/services/{service.id}/status",
-             data={"csrf_token": csrf, "status": "temporarily closed", "reopening_date": reopen})
+    web.post(
+        f"/workspace/services/{service.id}/status",
+        data={"csrf_token": csrf, "status": "temporarily closed", "reopening_date": reopen},
+    )
     session.expire_all()
     row = session.get(Service, service.id)
     assert row is not None and (row.status, row.reopening_date) == ("temporarily closed", date.fromisoformat(reopen))
@@ -228,16 +292,17 @@ def test_temporarily_closed_with_a_reopening_date_then_retired(web: TestClient, 
     assert row is not None and (row.status, row.reopening_date) == ("inactive", None)
     actions = [(c.before, c.after) for c in _audit(session, service.id)]
     assert actions[0][1] == {"status": "temporarily closed", "reopening_date": reopen}
-    assert actions[1] == ({"status": "temporarily closed", "reopening_date": reopen},
-                          {"status": "inactive", "reopening_date": None})
+    assert actions[1] == (
+        {"status": "temporarily closed", "reopening_date": reopen},
+        {"status": "inactive", "reopening_date": None},
+    )
 
 
 def test_still_correct_stamps_the_verification(web: TestClient, session: Session) -> None:
     service = make_listing(session, assured_date=date(2020, 1, 1))
     email = _editor(session, service)
     csrf = sign_in(web, email)
-    response = web.post(f"/workspace/services/{service.id}/verify", data={"csrf_token": csrf},
-                        follow_redirects=False)
+    response = web.post(f"/workspace/services/{service.id}/verify", data={"csrf_token": csrf}, follow_redirects=False)
     assert response.status_code == 303
     session.expire_all()
     row = session.get(Service, service.id)
@@ -253,32 +318,54 @@ def test_organization_details_reach_every_listing_of_the_organization(web: TestC
     second = make_listing(session, "shared-org", name="Second")
     csrf = sign_in(web, _editor(session, first, role=OrgRole.admin))
     before = len(_outbox(session))
-    response = web.post(f"/workspace/organizations/{first.organization_id}",
-                        data={"csrf_token": csrf, "name": "Shared Org (renamed)", "website": "https://shared.example"},
-                        follow_redirects=False)
+    response = web.post(
+        f"/workspace/organizations/{first.organization_id}",
+        data={"csrf_token": csrf, "name": "Shared Org (renamed)", "website": "https://shared.example"},
+        follow_redirects=False,
+    )
     assert response.status_code == 303
     assert sorted(_outbox(session)[before:]) == sorted([first.id, second.id])
     change = session.exec(select(ListingChange).where(ListingChange.entity == "organization")).one()
     assert change.after is not None and change.after["name"] == "Shared Org (renamed)"
-    bad = web.post(f"/workspace/organizations/{first.organization_id}",
-                   data={"csrf_token": csrf, "name": "", "website": "ftp://x"})
+    bad = web.post(
+        f"/workspace/organizations/{first.organization_id}", data={"csrf_token": csrf, "name": "", "website": "ftp://x"}
+    )
     assert bad.status_code == 422 and set(field_errors(bad)) == {"name", "website"}
 
 
 def test_adding_a_meeting_listing(web: TestClient, session: Session, engine: Engine) -> None:
     existing = make_meeting(session)
-    location_id = session.exec(select(ServiceAtLocation.location_id)
-                               .where(ServiceAtLocation.service_id == existing.id)).one()
+    location_id = session.exec(
+        select(ServiceAtLocation.location_id).where(ServiceAtLocation.service_id == existing.id)
+    ).one()
     csrf = sign_in(web, _editor(session, existing))
     url = f"/workspace/organizations/{existing.organization_id}/services/new"
     counts = table_counts(engine)
-    missing = web.post(url, data={"csrf_token": csrf, "kind": "meeting", "name": "Step Study",
-                                  "category": "aa", "timezone": "America/Chicago"})
+    missing = web.post(
+        url,
+        data={
+            "csrf_token": csrf,
+            "kind": "meeting",
+            "name": "Step Study",
+            "category": "aa",
+            "timezone": "America/Chicago",
+        },
+    )
     assert missing.status_code == 422 and set(field_errors(missing)) == {"fellowship", "location_id"}
     assert table_counts(engine) == counts
-    created = web.post(url, data={"csrf_token": csrf, "kind": "meeting", "name": "Step Study", "category": "aa",
-                                  "timezone": "America/Chicago", "fellowship": "aa",
-                                  "location_id": str(location_id)}, follow_redirects=False)
+    created = web.post(
+        url,
+        data={
+            "csrf_token": csrf,
+            "kind": "meeting",
+            "name": "Step Study",
+            "category": "aa",
+            "timezone": "America/Chicago",
+            "fellowship": "aa",
+            "location_id": str(location_id),
+        },
+        follow_redirects=False,
+    )
     assert created.status_code == 303
     new = session.exec(select(Service).where(Service.name == "Step Study")).one()
     assert new.organization_id == existing.organization_id and new.assured_date == date.today()
@@ -291,34 +378,65 @@ def test_meeting_details_follow_meeting_guide_rules(web: TestClient, session: Se
     meeting = make_meeting(session)
     csrf = sign_in(web, _editor(session, meeting))
     url = f"/workspace/services/{meeting.id}/meeting"
-    bad = web.post(url, data={"csrf_token": csrf, "fellowship": "aa", "attendance_mode": "online",
-                              "types": ["O", "NOPE"]})
+    bad = web.post(
+        url, data={"csrf_token": csrf, "fellowship": "aa", "attendance_mode": "online", "types": ["O", "NOPE"]}
+    )
     assert bad.status_code == 422 and set(field_errors(bad)) == {"types"}
     no_link = web.post(url, data={"csrf_token": csrf, "fellowship": "aa", "attendance_mode": "hybrid"})
     assert no_link.status_code == 422 and set(field_errors(no_link)) == {"conference_url"}
-    ok = web.post(url, data={"csrf_token": csrf, "fellowship": "aa", "attendance_mode": "hybrid", "types": ["O", "BE"],
-                             "conference_url": "https://meet.example.org/j/1"}, follow_redirects=False)
+    ok = web.post(
+        url,
+        data={
+            "csrf_token": csrf,
+            "fellowship": "aa",
+            "attendance_mode": "hybrid",
+            "types": ["O", "BE"],
+            "conference_url": "https://meet.example.org/j/1",
+        },
+        follow_redirects=False,
+    )
     assert ok.status_code == 303
     row = session.exec(select(Meeting).where(Meeting.service_id == meeting.id)).one()
     session.refresh(row)
-    assert (row.attendance_mode, row.types, row.conference_url) == ("hybrid", ["O", "BE"],
-                                                                      "https://meet.example.org/j/1")
+    assert (row.attendance_mode, row.types, row.conference_url) == (
+        "hybrid",
+        ["O", "BE"],
+        "https://meet.example.org/j/1",
+    )
 
 
 def test_a_confidential_street_never_enters_the_audit_log(web: TestClient, session: Session) -> None:
-    shelter = make_listing(session, "safe-haven", name="Safe Haven", locations=[LocationIn(
-        key="haven-house", name="Haven House",
-        address=AddressIn(address_1="", city="Chicago", state_province="IL", postal_code="60614"),
-        confidential_address=ConfidentialAddressIn(address_1="77 Hidden Lane"))])
-    location_id = session.exec(select(ServiceAtLocation.location_id)
-                               .where(ServiceAtLocation.service_id == shelter.id)).one()
+    shelter = make_listing(
+        session,
+        "safe-haven",
+        name="Safe Haven",
+        locations=[
+            LocationIn(
+                key="haven-house",
+                name="Haven House",
+                address=AddressIn(address_1="", city="Chicago", state_province="IL", postal_code="60614"),
+                confidential_address=ConfidentialAddressIn(address_1="77 Hidden Lane"),
+            )
+        ],
+    )
+    location_id = session.exec(
+        select(ServiceAtLocation.location_id).where(ServiceAtLocation.service_id == shelter.id)
+    ).one()
     csrf = sign_in(web, _editor(session, shelter))
     page = web.get(f"/workspace/services/{shelter.id}")
     assert elements(page, "input", name="address_1", value="77 Hidden Lane")  # members may see and fix it
-    response = web.post(f"/workspace/locations/{location_id}?service_id={shelter.id}",
-                        data={"csrf_token": csrf, "name": "Haven House", "address_1": "12 Quiet Court",
-                              "city": "Chicago", "state_province": "IL", "postal_code": "60614"},
-                        follow_redirects=False)
+    response = web.post(
+        f"/workspace/locations/{location_id}?service_id={shelter.id}",
+        data={
+            "csrf_token": csrf,
+            "name": "Haven House",
+            "address_1": "12 Quiet Court",
+            "city": "Chicago",
+            "state_province": "IL",
+            "postal_code": "60614",
+        },
+        follow_redirects=False,
+    )
     assert response.status_code == 303
     assert session.get(ConfidentialAddress, location_id).address_1 == "12 Quiet Court"  # type: ignore[union-attr]
     log = session.exec(select(ListingChange).where(ListingChange.entity == "location")).all()
@@ -334,8 +452,10 @@ def test_the_audit_trail_lists_each_change_for_admins_only(web: TestClient, sess
     assert web.get(f"/workspace/organizations/{service.organization_id}/audit").status_code == 403
     sign_in(web, admin)
     page = web.get(f"/workspace/organizations/{service.organization_id}/audit")
-    assert [e.attrs["data-action"] for e in elements(page, "li", data_action=True)] == \
-        ["service.details", "service.capacity"]
+    assert [e.attrs["data-action"] for e in elements(page, "li", data_action=True)] == [
+        "service.details",
+        "service.capacity",
+    ]
     api = web.get(f"/api/v1/workspace/organizations/{service.organization_id}/audit").json()
     assert api["total"] == 2 and api["changes"][0]["after"]["name"] == "Renamed Pantry"
     assert api["changes"][1]["before"]["capacity"] == "accepting" and api["changes"][1]["actor"] == editor
@@ -343,8 +463,15 @@ def test_the_audit_trail_lists_each_change_for_admins_only(web: TestClient, sess
 
 def test_the_audit_log_is_append_only(session: Session) -> None:
     service = make_listing(session)
-    row = ListingChange(organization_id=service.organization_id, service_id=service.id, entity="service",
-                        entity_id=service.id, action="test", before={}, after={"x": 1})
+    row = ListingChange(
+        organization_id=service.organization_id,
+        service_id=service.id,
+        entity="service",
+        entity_id=service.id,
+        action="test",
+        before={},
+        after={"x": 1},
+    )
     session.add(row)
     session.commit()
     row.action = "rewritten"

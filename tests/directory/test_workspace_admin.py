@@ -4,6 +4,7 @@ import csv
 import json
 from pathlib import Path
 
+import httpx
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -42,9 +43,11 @@ def test_an_invitation_by_email_creates_an_editor_account(
     add_member(session, make_user(session, "boss@example.org"), service.organization_id, OrgRole.admin)
     client = TestClient(create_app(smtp_settings, engine=engine), base_url="http://testserver")
     csrf = signed_in_as(client, session, "boss@example.org")
-    sent = client.post(f"/workspace/organizations/{service.organization_id}/invitations",
-                       data={"csrf_token": csrf, "email": "New.Helper@Example.org", "role": "editor"},
-                       follow_redirects=False)
+    sent = client.post(
+        f"/workspace/organizations/{service.organization_id}/invitations",
+        data={"csrf_token": csrf, "email": "New.Helper@Example.org", "role": "editor"},
+        follow_redirects=False,
+    )
     assert sent.status_code == 303
     (link,) = smtp.links("/invitations/")
     assert smtp.messages[0]["To"] == "new.helper@example.org"
@@ -54,8 +57,15 @@ def test_an_invitation_by_email_creates_an_editor_account(
     assert page.status_code == 200 and "North Pantry" in page.text
     short = newcomer.post(path, data={"form_token": hidden(page, "form_token"), "password": "short"})
     assert short.status_code == 422 and "password" in field_errors(short)
-    joined = newcomer.post(path, data={"form_token": hidden(page, "form_token"), "display_name": "Helper",
-                                       "password": "a long enough passphrase"}, follow_redirects=False)
+    joined = newcomer.post(
+        path,
+        data={
+            "form_token": hidden(page, "form_token"),
+            "display_name": "Helper",
+            "password": "a long enough passphrase",
+        },
+        follow_redirects=False,
+    )
     assert joined.status_code == 303 and "sid" in newcomer.cookies
     user = session.exec(select(User).where(User.email == "new.helper@example.org")).one()
     member = session.exec(select(Membership).where(Membership.user_id == user.id)).one()
@@ -72,19 +82,24 @@ def test_an_invitation_for_an_existing_account_needs_that_account_signed_in(
     make_user(session, "known@example.org")
     make_user(session, "someone-else@example.org")
     csrf = signed_in_as(web, session, "boss@example.org")
-    web.post(f"/workspace/organizations/{service.organization_id}/invitations",
-             data={"csrf_token": csrf, "email": "known@example.org", "role": "admin"})
+    web.post(
+        f"/workspace/organizations/{service.organization_id}/invitations",
+        data={"csrf_token": csrf, "email": "known@example.org", "role": "admin"},
+    )
     path = folder_links(settings, "/invitations/")[-1].removeprefix(settings.base_url)
     other = TestClient(web.app, base_url="http://testserver")
     signed_in_as(other, session, "someone-else@example.org")
     page = other.get(path)
-    refused = other.post(path, data={"form_token": hidden(page, "form_token"), "csrf_token": hidden(page, "csrf_token")})
+    refused = other.post(
+        path, data={"form_token": hidden(page, "form_token"), "csrf_token": hidden(page, "csrf_token")}
+    )
     assert refused.status_code == 403
     owner = TestClient(web.app, base_url="http://testserver")
     owner_csrf = signed_in_as(owner, session, "known@example.org")
     page = owner.get(path)
-    accepted = owner.post(path, data={"form_token": hidden(page, "form_token"), "csrf_token": owner_csrf},
-                          follow_redirects=False)
+    accepted = owner.post(
+        path, data={"form_token": hidden(page, "form_token"), "csrf_token": owner_csrf}, follow_redirects=False
+    )
     assert accepted.status_code == 303
     known = session.exec(select(User).where(User.email == "known@example.org")).one()
     member = session.exec(select(Membership).where(Membership.user_id == known.id)).one()
@@ -97,8 +112,14 @@ def test_admins_manage_trust_and_keep_at_least_one_admin(web: TestClient, sessio
     helper = add_member(session, make_user(session, "helper@example.org"), service.organization_id)
     csrf = signed_in_as(web, session, "boss@example.org")
     base = f"/workspace/organizations/{service.organization_id}/members"
-    assert web.post(f"{base}/{helper.id}", data={"csrf_token": csrf, "role": "editor", "trusted": "true"},
-                    follow_redirects=False).status_code == 303
+    assert (
+        web.post(
+            f"{base}/{helper.id}",
+            data={"csrf_token": csrf, "role": "editor", "trusted": "true"},
+            follow_redirects=False,
+        ).status_code
+        == 303
+    )
     session.refresh(helper)
     assert helper.trusted is True
     assert web.post(f"{base}/{boss.id}/remove", data={"csrf_token": csrf}).status_code == 409
@@ -107,8 +128,10 @@ def test_admins_manage_trust_and_keep_at_least_one_admin(web: TestClient, sessio
     assert web.post(f"{base}/{helper_id}/remove", data={"csrf_token": csrf}, follow_redirects=False).status_code == 303
     session.expire_all()
     assert session.exec(select(Membership).where(Membership.id == helper_id)).first() is None
-    duplicate = web.post(f"/workspace/organizations/{service.organization_id}/invitations",
-                         data={"csrf_token": csrf, "email": "boss@example.org", "role": "editor"})
+    duplicate = web.post(
+        f"/workspace/organizations/{service.organization_id}/invitations",
+        data={"csrf_token": csrf, "email": "boss@example.org", "role": "editor"},
+    )
     assert duplicate.status_code == 422 and "email" in field_errors(duplicate)
     assert session.exec(select(Invitation)).all() == []
 
@@ -122,16 +145,18 @@ def test_claiming_a_listing_makes_the_claimant_admin_after_approval(
     csrf = signed_in_as(web, session, "director@example.org")
     empty = web.post(f"/services/{service.id}/claim", data={"csrf_token": csrf, "message": ""})
     assert empty.status_code == 422 and "message" in field_errors(empty)
-    sent = web.post(f"/services/{service.id}/claim", data={"csrf_token": csrf, "message": "I run this pantry."},
-                    follow_redirects=False)
+    sent = web.post(
+        f"/services/{service.id}/claim",
+        data={"csrf_token": csrf, "message": "I run this pantry."},
+        follow_redirects=False,
+    )
     assert sent.status_code == 303
     assert web.get(f"/workspace/organizations/{service.organization_id}").status_code == 403
     admin = TestClient(web.app, base_url="http://testserver")
     admin_csrf = signed_in_as(admin, session, "root@example.org")
     claim = session.exec(select(ClaimRequest)).one()
     assert [e.attrs["data-claim"] for e in elements(admin.get("/admin/claims"), "article")] == [str(claim.id)]
-    approved = admin.post(f"/admin/claims/{claim.id}/approve", data={"csrf_token": admin_csrf},
-                          follow_redirects=False)
+    approved = admin.post(f"/admin/claims/{claim.id}/approve", data={"csrf_token": admin_csrf}, follow_redirects=False)
     assert approved.status_code == 303
     member = session.exec(select(Membership).where(Membership.user_id == claimant.id)).one()
     assert (member.organization_id, member.role) == (service.organization_id, "admin")
@@ -156,10 +181,11 @@ def _rename(folder: Path, old: str, new: str) -> None:
         writer.writerows(rows)
 
 
-def _upload(client: TestClient, org_id: object, csrf: str, folder: Path, kind: str = "hsds") -> object:
+def _upload(client: TestClient, org_id: object, csrf: str, folder: Path, kind: str = "hsds") -> httpx.Response:
     files = [("files", (p.name, p.read_bytes(), "text/csv")) for p in sorted(folder.iterdir()) if p.is_file()]
-    return client.post(f"/workspace/organizations/{org_id}/import", data={"csrf_token": csrf, "kind": kind},
-                       files=files)
+    return client.post(
+        f"/workspace/organizations/{org_id}/import", data={"csrf_token": csrf, "kind": kind}, files=files
+    )
 
 
 def test_a_bulk_upload_updates_the_organizations_own_listings_with_audit(
@@ -172,7 +198,7 @@ def test_a_bulk_upload_updates_the_organizations_own_listings_with_audit(
     _rename(folder, "A Pantry", "A Pantry and Kitchen")
     csrf = signed_in_as(web, session, "boss@example.org")
     response = _upload(web, mine.organization_id, csrf, folder)
-    assert response.status_code == 200, response.text[-2000:]  # type: ignore[attr-defined]
+    assert response.status_code == 200, response.text[-2000:]
     assert elements(response, "section", data_report="ok")
     session.expire_all()
     assert session.get(Service, mine.id).name == "A Pantry and Kitchen"  # type: ignore[union-attr]
@@ -194,11 +220,12 @@ def test_a_bulk_upload_touching_another_organization_changes_nothing(
     csrf = signed_in_as(web, session, "boss@example.org")
     counts, rows = table_counts(engine), snapshot_rows(engine, *LISTING_MODELS)
     response = _upload(web, mine.organization_id, csrf, folder)
-    assert response.status_code == 422  # type: ignore[attr-defined]
-    assert elements(response, "section", data_report="rejected") and "another organization" in response.text  # type: ignore[attr-defined]
+    assert response.status_code == 422
+    assert elements(response, "section", data_report="rejected") and "another organization" in response.text
     assert snapshot_rows(engine, *LISTING_MODELS) == rows
-    assert {k: v for k, v in table_counts(engine).items() if k != "login_attempt"} == \
-        {k: v for k, v in counts.items() if k != "login_attempt"}
+    assert {k: v for k, v in table_counts(engine).items() if k != "login_attempt"} == {
+        k: v for k, v in counts.items() if k != "login_attempt"
+    }
 
 
 def test_a_meeting_guide_feed_of_another_entity_is_refused(
@@ -208,18 +235,34 @@ def test_a_meeting_guide_feed_of_another_entity_is_refused(
     add_member(session, make_user(session, "boss@example.org"), mine.organization_id, OrgRole.admin)
     feed = tmp_path / "feed"
     feed.mkdir()
-    (feed / "meetings.json").write_text(json.dumps([{
-        "name": "Sunday Serenity", "slug": "sunday-serenity", "day": 0, "time": "10:00", "end_time": "11:00",
-        "types": ["O"], "location": "Hall", "formatted_address": "100 N State St, Chicago, IL 60602, USA",
-        "timezone": "America/Chicago", "entity": "Somebody Else's Intergroup",
-    }]))
+    (feed / "meetings.json").write_text(
+        json.dumps(
+            [
+                {
+                    "name": "Sunday Serenity",
+                    "slug": "sunday-serenity",
+                    "day": 0,
+                    "time": "10:00",
+                    "end_time": "11:00",
+                    "types": ["O"],
+                    "location": "Hall",
+                    "formatted_address": "100 N State St, Chicago, IL 60602, USA",
+                    "timezone": "America/Chicago",
+                    "entity": "Somebody Else's Intergroup",
+                }
+            ]
+        )
+    )
     csrf = signed_in_as(web, session, "boss@example.org")
     counts = table_counts(engine)
     response = _upload(web, mine.organization_id, csrf, feed, kind="meeting_guide")
-    assert response.status_code == 422  # type: ignore[attr-defined]
+    assert response.status_code == 422
     assert table_counts(engine)["service"] == counts["service"]
-    bad_type = web.post(f"/workspace/organizations/{mine.organization_id}/import",
-                        data={"csrf_token": csrf, "kind": "hsds"}, files=[("files", ("evil.exe", b"MZ", "x"))])
+    bad_type = web.post(
+        f"/workspace/organizations/{mine.organization_id}/import",
+        data={"csrf_token": csrf, "kind": "hsds"},
+        files=[("files", ("evil.exe", b"MZ", "x"))],
+    )
     assert bad_type.status_code == 422 and "files" in field_errors(bad_type)
 
 
@@ -230,29 +273,47 @@ def test_network_admins_create_accounts_and_peer_profiles(
     make_user(session, "root@example.org", network_admin=True)
     supervisor = make_user(session, "sup@example.org")
     csrf = signed_in_as(web, session, "root@example.org")
-    created = web.post("/admin/users", data={"csrf_token": csrf, "email": "peer@example.org",
-                                             "display_name": "Pat Peer"}, follow_redirects=False)
+    created = web.post(
+        "/admin/users",
+        data={"csrf_token": csrf, "email": "peer@example.org", "display_name": "Pat Peer"},
+        follow_redirects=False,
+    )
     assert created.status_code == 303
     assert folder_links(settings, "/password/reset/")  # the new person chooses a password by e-mail
     peer = session.exec(select(User).where(User.email == "peer@example.org")).one()
-    not_supervisor = web.post(f"/admin/users/{peer.id}/peer", data={
-        "csrf_token": csrf, "is_peer": "true", "credential": "CPRS", "supervisor_id": str(supervisor.id)})
+    not_supervisor = web.post(
+        f"/admin/users/{peer.id}/peer",
+        data={"csrf_token": csrf, "is_peer": "true", "credential": "CPRS", "supervisor_id": str(supervisor.id)},
+    )
     assert not_supervisor.status_code == 422 and "supervisor_id" in field_errors(not_supervisor)
-    web.post(f"/admin/users/{supervisor.id}/flags", data={"csrf_token": csrf, "is_active": "true",
-                                                          "is_supervisor": "true"})
-    saved = web.post(f"/admin/users/{peer.id}/peer", data={
-        "csrf_token": csrf, "is_peer": "true", "credential": "CPRS", "supervisor_id": str(supervisor.id),
-        "employer_organization_id": str(org.organization_id)}, follow_redirects=False)
+    web.post(
+        f"/admin/users/{supervisor.id}/flags", data={"csrf_token": csrf, "is_active": "true", "is_supervisor": "true"}
+    )
+    saved = web.post(
+        f"/admin/users/{peer.id}/peer",
+        data={
+            "csrf_token": csrf,
+            "is_peer": "true",
+            "credential": "CPRS",
+            "supervisor_id": str(supervisor.id),
+            "employer_organization_id": str(org.organization_id),
+        },
+        follow_redirects=False,
+    )
     assert saved.status_code == 303
     profile = session.get(PeerProfile, peer.id)
-    assert profile is not None and (profile.credential, profile.supervisor_id, profile.employer_organization_id) \
-        == ("CPRS", supervisor.id, org.organization_id)
+    assert profile is not None and (profile.credential, profile.supervisor_id, profile.employer_organization_id) == (
+        "CPRS",
+        supervisor.id,
+        org.organization_id,
+    )
     me = session.exec(select(User).where(User.email == "root@example.org")).one()
     assert web.post(f"/admin/users/{me.id}/flags", data={"csrf_token": csrf, "is_active": "true"}).status_code == 409
 
 
-def test_the_dev_mailbox_shows_mail_only_without_smtp(web: TestClient, session: Session, engine: Engine,
-                                                     settings: Settings) -> None:
+def test_the_dev_mailbox_shows_mail_only_without_smtp(
+    web: TestClient, session: Session, engine: Engine, settings: Settings
+) -> None:
     make_user(session, "ana@example.org")
     form = web.get("/password/forgot")
     web.post("/password/forgot", data={"email": "ana@example.org", "form_token": hidden(form, "form_token")})

@@ -1,7 +1,9 @@
 """Freshness: the stale flag, the monthly reminder e-mail (through a real SMTP server), and the dashboard."""
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -25,7 +27,7 @@ NOW = datetime(2026, 6, 15, 9, 0, tzinfo=UTC)
 TODAY = NOW.date()
 
 
-def _listing(session: Session, org: str, name: str, verified_days_ago: int | None, **kw: object) -> Service:
+def _listing(session: Session, org: str, name: str, verified_days_ago: int | None, **kw: Any) -> Service:
     assured = TODAY - timedelta(days=verified_days_ago) if verified_days_ago is not None else None
     return make_listing(session, org, name=name, assured_date=assured, **kw)
 
@@ -98,13 +100,13 @@ def test_verifying_stops_the_reminders(session: Session, smtp_settings: Settings
 
 
 def test_the_cli_command_sends_the_reminders(
-    engine: Engine, session: Session, settings: Settings, monkeypatch: object
+    engine: Engine, session: Session, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     old = _listing(session, "org-a", "Old pantry", 200)
     add_member(session, make_user(session, "a1@example.org"), old.organization_id, OrgRole.admin)
     import core.cli
 
-    monkeypatch.setattr(core.cli, "get_settings", lambda: settings)  # type: ignore[attr-defined]
+    monkeypatch.setattr(core.cli, "get_settings", lambda: settings)
     result = CliRunner().invoke(cli, ["freshness-reminders"])
     assert result.exit_code == 0, result.output
     assert "1 stale listings reminded, 1 e-mails sent" in result.output
@@ -112,10 +114,15 @@ def test_the_cli_command_sends_the_reminders(
 
 
 def test_the_dashboard_shows_shares_by_category_and_organization(web: TestClient, session: Session) -> None:
-    for days, org, category in [(10, "org-a", "food-pantry"), (100, "org-a", "food-pantry"),
-                                (200, "org-b", "free-meals"), (400, "org-b", "food-pantry")]:
-        make_listing(session, org, name=f"{org} {days}", categories=[category],
-                     assured_date=date.today() - timedelta(days=days))
+    for days, org, category in [
+        (10, "org-a", "food-pantry"),
+        (100, "org-a", "food-pantry"),
+        (200, "org-b", "free-meals"),
+        (400, "org-b", "food-pantry"),
+    ]:
+        make_listing(
+            session, org, name=f"{org} {days}", categories=[category], assured_date=date.today() - timedelta(days=days)
+        )
     make_listing(session, "org-b", name="retired", status="inactive", assured_date=date.today())
     board = dashboard(session=session, today=date.today())
     assert board.overall.total == 4 and board.stale == 2

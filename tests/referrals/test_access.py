@@ -79,6 +79,7 @@ def test_the_peer_and_the_recipient_see_it_and_their_reads_are_logged(
     for who in ("peer", "member"):
         page = people[who].browser.get(f"/referrals/{referral.id}")
         assert page.status_code == 200 and PERSON in page.text
+        assert page.headers["cache-control"] == "no-store"
         data = people[who].api.get(f"/api/v1/referrals/{referral.id}").json()
         assert data["person"]["person_name"] == PERSON and data["content_visible"] is True
     logged = session.exec(

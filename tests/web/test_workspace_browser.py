@@ -50,8 +50,9 @@ def pantry(session: Session) -> Service:
 
 
 @pytest.fixture
-def site(settings: Settings, engine: Engine, meili_server: MeiliServer, meili_client: Any,
-         pantry: Service) -> Iterator[str]:
+def site(
+    settings: Settings, engine: Engine, meili_server: MeiliServer, meili_client: Any, pantry: Service
+) -> Iterator[str]:
     live = settings.model_copy(update={"embedded_workers": True})
     app = create_app(live, engine=engine, meili=meili_server)
     try:
@@ -83,9 +84,7 @@ def _sign_in(page: Page, base: str) -> None:
     expect(page).to_have_url(f"{base}/workspace")
 
 
-def test_an_editor_updates_hours_and_capacity_and_search_shows_it(
-    browser: Browser, site: str, pantry: Service
-) -> None:
+def test_an_editor_updates_hours_and_capacity_and_search_shows_it(browser: Browser, site: str, pantry: Service) -> None:
     _eventually(lambda: _hit(site, pantry.id) is not None)  # the worker built the index at start-up
     assert _hit(site, pantry.id, day="sun") is None  # open Monday and Wednesday only
     context = browser.new_context()
