@@ -98,7 +98,13 @@ def markdown(results: dict[str, Any]) -> str:
                 f"(app peak RSS {r['app_rss_mb']['high_water_mark']} MB).",
                 "",
             ]
-    lines += ["Numbers come from one run on a shared machine; see latest.json for every figure.", ""]
+    load = results.get("load_average_at_start"), results.get("load_average_at_end")
+    lines += [
+        f"One run; load average (1, 5, 15 min) {load[0]} at the start and {load[1]} at the end: on a shared "
+        "machine the app, Meilisearch and the load generator compete for the same CPUs. See latest.json for "
+        "every figure, including per-query medians.",
+        "",
+    ]
     return "\n".join(lines)
 
 

@@ -155,7 +155,11 @@ def main(
     batch_size: Annotated[int, typer.Option(help="Documents per batch (reindex and raw ingest).")] = 5000,
 ) -> None:
     """Run the search benchmark and write bench/results/latest.json and latest.md."""
-    results: dict[str, Any] = {"generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "sizes": {}}
+    results: dict[str, Any] = {
+        "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        "sizes": {},
+    }
     for size in [int(s.replace("_", "")) for s in sizes.split(",") if s.strip()]:
         results["sizes"][str(size)] = bench_size(
             size,
@@ -166,6 +170,7 @@ def main(
             edits=edits,
             batch_size=batch_size,
         )
+    results["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     results["environment"] = _environment(results)
     json_path, md_path = report.write(results)
     typer.echo(md_path.read_text())

@@ -7,6 +7,7 @@ action needs are listed on `ActionIn`. Errors are JSON `{"error", "detail", "err
 
 import json
 import uuid
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
@@ -47,7 +48,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 class NotePublic(BaseModel):
     id: uuid.UUID
-    created_at: Any
+    created_at: datetime
     author_role: str
 
 

@@ -19,7 +19,7 @@ from core.outbox import OutboxEvent
 from directory.geocoding import approximate_point, timezone_for
 from directory.hsds import extensions
 from directory.hsds.bundle import CHUNK
-from directory.hsds.ledger import Ledger
+from directory.hsds.ledger import Ledger, as_uuids
 from directory.hsds.report import ImportReport
 from directory.hsds.spec import BY_NAME, table_of
 from directory.hsds.timezones import zone_for_offset
@@ -87,7 +87,7 @@ class Writer:
 
     def _prepare(self, resource: str, row: Row) -> Row:
         for name in [n for n in row if (resource, n) in self.ledger.dangling]:
-            if row[name] in self.ledger.dangling[(resource, name)]:
+            if row[name] is not None and row[name].int in self.ledger.dangling[(resource, name)]:
                 row[name] = None
         if (self_ref := SELF_REFERENCES.get(resource)) and row.get(self_ref) is not None:
             # Parents may come later in the same file: link them once every row exists.
@@ -227,7 +227,7 @@ class Writer:
                 stored.append(row)
                 continue
             ext = extensions.BY_TERM.get(term)
-            if ext is None or ext.table == "meeting" or row["link_id"] in self.ledger.skipped_targets:
+            if ext is None or ext.table == "meeting" or row["link_id"].int in self.ledger.skipped_targets:
                 continue  # meeting details are written from the ledger
             changes[ext.table].append({"b_id": row["link_id"], ext.column: extensions.decode(ext, row.get("value"))})
         for table, updates in changes.items():
@@ -235,13 +235,13 @@ class Writer:
         return stored
 
     def write_meetings(self) -> None:
-        meetings = self.ledger.meetings
+        meetings = {uuid.UUID(int=sid): values for sid, values in self.ledger.meetings.items()}
         for chunk in _chunks(meetings):
             stmt = select(Meeting).where(col(Meeting.service_id).in_(chunk))
             known = {m.service_id: m for m in self.session.execute(stmt).scalars()}
             inserts, updates = [], []
             for sid in chunk:
-                values = {k: v for k, v in meetings[sid].items()}
+                values = dict(meetings[sid])
                 values["types"] = list(dict.fromkeys(values.get("types", [])))
                 if sid in known:
                     changes = {k: v for k, v in values.items() if getattr(known[sid], k) != v}
@@ -265,18 +265,18 @@ class Writer:
         touched |= self._services(select(sal.c.service_id), sal.c.location_id, self.ledger.ids.get("location", set()))
         of_organizations = self.ledger.ids.get("organization", set())
         touched |= self._services(select(service.c.id), service.c.organization_id, of_organizations)
+        outbox = table_of(OutboxEvent)
         # The rows `core.outbox.record_change` adds, written in bulk: one ORM object per service would cost
         # a minute per 100,000 services.
-        outbox = table_of(OutboxEvent)
-        for chunk in _chunks(touched, 1000):
+        for chunk in _chunks(as_uuids(touched), 1000):
             rows = [{"entity": "service", "entity_id": sid, "created_at": self.now, "attempts": 0} for sid in chunk]
             self.session.execute(insert(outbox), rows)
         self.report.services_changed = len(touched)
 
-    def _services(self, stmt: Any, column: Any, ids: set[uuid.UUID]) -> set[uuid.UUID]:
-        found: set[uuid.UUID] = set()
-        for chunk in _chunks(ids):
-            found |= set(self.session.execute(stmt.where(column.in_(chunk))).scalars())
+    def _services(self, stmt: Any, column: Any, ids: set[int]) -> set[int]:
+        found: set[int] = set()
+        for chunk in _chunks(as_uuids(ids)):
+            found |= {sid.int for sid in self.session.execute(stmt.where(column.in_(chunk))).scalars()}
         return found
 
 

@@ -1,6 +1,7 @@
 """Times shown on listing pages and written to calendar files: local wall time, DST, monthly, midnight."""
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,7 +14,7 @@ from directory.pages import timing
 CHICAGO = ZoneInfo("America/Chicago")
 
 
-def schedule(byday: str, opens: str, closes: str | None = None, **extra: object) -> Schedule:
+def schedule(byday: str, opens: str, closes: str | None = None, **extra: Any) -> Schedule:
     return Schedule(
         byday=byday, opens_at=time.fromisoformat(opens), closes_at=time.fromisoformat(closes) if closes else None,
         timezone="America/Chicago", **extra,
@@ -86,6 +87,6 @@ def test_calendar_until_is_utc_and_events_keep_their_zone() -> None:
     (event,) = calendar.walk("VEVENT")
     assert event.decoded("dtstart") == datetime(2026, 6, 4, 19, tzinfo=CHICAGO)
     assert event.decoded("dtend") == datetime(2026, 6, 4, 20, 30, tzinfo=CHICAGO)
-    until = event["RRULE"]["UNTIL"][0]
+    until: datetime = event.decoded("rrule")["UNTIL"][0]
     assert until.tzinfo is not None and until.utcoffset() == timedelta(0)
     assert until == datetime(2026, 12, 31, 23, 59, 59, tzinfo=CHICAGO).astimezone(UTC)
