@@ -54,6 +54,10 @@ def create_app(
         description="Support groups, food, transport and treatment near you, and warm referrals between peers "
         "and organizations.",
         lifespan=lifespan,
+        # Swagger UI and ReDoc load from a CDN, which the privacy rules and the CSP forbid;
+        # the OpenAPI document itself stays at /openapi.json.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine

@@ -87,5 +87,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
+        from core.security import SECURITY_HEADERS  # late: core.security imports this module
+
         log.exception("unhandled error", path=request.url.path)
-        return error_response(request, 500, "An unexpected error happened. It has been logged.")
+        response = error_response(request, 500, "An unexpected error happened. It has been logged.")
+        # Starlette answers 500s outside the user middleware, so the hardening headers are set here.
+        response.headers.update(SECURITY_HEADERS)
+        return response

@@ -94,12 +94,18 @@ class Writer:
             self.deferred[resource].append({"b_id": row["id"], self_ref: row.pop(self_ref)})
         if resource == "phone" and row.get("extension") is not None:
             row["extension"] = str(row["extension"])
-        if resource == "location":
-            if row.get("latitude") is not None:
-                row["timezone"] = timezone_for(row["latitude"], row["longitude"])
-            else:
-                self.need_point.add(row["id"])
+        if resource == "location" and row.get("latitude") is None:
+            self.need_point.add(row["id"])
         return row
+
+    @staticmethod
+    def _place_zone(row: Row, old: Any) -> None:
+        """A place's zone follows its point: set when the place is new, moved, or has none yet."""
+        lat, lng = row.get("latitude"), row.get("longitude")
+        if lat is None or lng is None:
+            return
+        if old is None or old["timezone"] is None or not (_same(old["latitude"], lat) and _same(old["longitude"], lng)):
+            row["timezone"] = timezone_for(lat, lng)
 
     def _upsert(self, resource: str, rows: list[Row]) -> None:
         table = _table(resource)
@@ -111,6 +117,8 @@ class Writer:
         inserts, updates = [], []
         for row in rows:
             old = existing.get(row["id"])
+            if resource == "location":
+                self._place_zone(row, old)
             if old is None:
                 inserts.append(self._complete(resource, row))
                 continue
@@ -163,7 +171,8 @@ class Writer:
             for name in ("opens_at", "closes_at"):
                 if isinstance(row.get(name), time):
                     row[name] = row[name].replace(tzinfo=None)
-            row["timezone"] = zone_for_offset(offset, places.get(row["id"]), stored.get(row["id"]))
+            # The zone already stored wins when it fits: an offset cannot tell two zones apart.
+            row["timezone"] = zone_for_offset(offset, stored.get(row["id"]), places.get(row["id"]))
 
     def _place_zones(self, rows: list[Row]) -> dict[Any, str]:
         """The zone of each schedule's place: its location, its service-at-location's, or its service's."""

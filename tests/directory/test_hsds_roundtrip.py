@@ -50,6 +50,17 @@ def test_export_import_export_gives_the_same_data(
         assert first[name] == second[name], f"{name} differs after the round trip"
 
 
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_importing_the_same_export_again_changes_nothing(
+    source: Engine, engine: Engine, tmp_path: Path, fmt: ExportFormat
+) -> None:
+    export_hsds(engine=source, out=tmp_path / "export", fmt=fmt)
+    assert import_hsds(engine=engine, path_or_files=tmp_path / "export").ok
+    again = import_hsds(engine=engine, path_or_files=tmp_path / "export")
+    changed = {name: (c.inserted, c.updated) for name, c in again.counts.items() if c.inserted or c.updated}
+    assert changed == {}
+
+
 def test_the_round_tripped_data_is_still_valid_hsds(source: Engine, tmp_path: Path) -> None:
     export_hsds(engine=source, out=tmp_path / "csv", fmt="csv")
     assert datapackage_problems(tmp_path / "csv") == []

@@ -12,7 +12,9 @@ from directory.meeting_guide_types import CODES, TYPES, label
 from tests.directory.hsds_support import MEETING_GUIDE, standard_json, standards_dir
 
 STORED = [r.name for r in RESOURCES]
-OURS: dict[str, tuple[str, tuple[Field, ...]]] = {r.name: (r.path, r.fields) for r in (*RESOURCES, *UNSTORED)}
+OURS: dict[str, tuple[str, tuple[Field, ...]]] = {r.name: (r.path, r.fields) for r in RESOURCES} | {
+    u.name: (u.path, u.fields) for u in UNSTORED
+}
 
 
 def _their_resources() -> dict[str, dict]:
