@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-21 05:39:32.164560
+Create Date: 2026-11-21 06:47:59.268280
 """
 
 from collections.abc import Sequence
@@ -87,6 +87,74 @@ def upgrade() -> None:
     with op.batch_alter_table('outbox_event', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_outbox_event_entity_id'), ['entity_id'], unique=False)
         batch_op.create_index('ix_outbox_pending', ['processed_at', 'id'], unique=False)
+
+    op.create_table('referral_access',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('referral_id', sa.Uuid(), nullable=False),
+    sa.Column('user_id', sa.Uuid(), nullable=True),
+    sa.Column('role', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
+    sa.Column('via', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('content_shown', sa.Boolean(), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('referral_access', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_referral_access_referral_id'), ['referral_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_referral_access_user_id'), ['user_id'], unique=False)
+
+    op.create_table('referral_audit_head',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('last_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    op.create_table('referral_disclosure',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('referral_id', sa.Uuid(), nullable=False),
+    sa.Column('organization_id', sa.Uuid(), nullable=False),
+    sa.Column('consent_id', sa.Uuid(), nullable=False),
+    sa.Column('fields', sa.JSON(), nullable=False),
+    sa.Column('actor_id', sa.Uuid(), nullable=True),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('referral_disclosure', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_referral_disclosure_organization_id'), ['organization_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_referral_disclosure_referral_id'), ['referral_id'], unique=False)
+
+    op.create_table('referral_dispatch',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('referral_id', sa.Uuid(), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('due_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('referral_id', 'kind', 'due_at', name='uq_referral_dispatch_key')
+    )
+    with op.batch_alter_table('referral_dispatch', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_referral_dispatch_referral_id'), ['referral_id'], unique=False)
+
+    op.create_table('referral_event',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('referral_id', sa.Uuid(), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('actor_id', sa.Uuid(), nullable=True),
+    sa.Column('actor_role', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('action', sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False),
+    sa.Column('from_status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
+    sa.Column('to_status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('business_status', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+    sa.Column('reason_code', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+    sa.Column('data', sa.JSON(), nullable=False),
+    sa.Column('prev_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('hash'),
+    sa.UniqueConstraint('seq')
+    )
+    with op.batch_alter_table('referral_event', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_referral_event_referral_id'), ['referral_id'], unique=False)
 
     op.create_table('taxonomy',
     sa.Column('id', sa.Uuid(), nullable=False),
@@ -467,6 +535,53 @@ def upgrade() -> None:
     with op.batch_alter_table('meeting', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_meeting_fellowship'), ['fellowship'], unique=False)
 
+    op.create_table('referral',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('business_status', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+    sa.Column('status_reason_code', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+    sa.Column('status_reason_text', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+    sa.Column('outcome_code', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+    sa.Column('outcome_text', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+    sa.Column('creator_id', sa.Uuid(), nullable=False),
+    sa.Column('referring_organization_id', sa.Uuid(), nullable=True),
+    sa.Column('service_id', sa.Uuid(), nullable=True),
+    sa.Column('recipient_organization_id', sa.Uuid(), nullable=True),
+    sa.Column('is_open', sa.Boolean(), nullable=False),
+    sa.Column('open_category', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=True),
+    sa.Column('open_postal_code', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=True),
+    sa.Column('open_radius_miles', sa.Integer(), nullable=True),
+    sa.Column('previous_referral_id', sa.Uuid(), nullable=True),
+    sa.Column('person_name', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=True),
+    sa.Column('contact_channel', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('contact_detail', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+    sa.Column('contact_time', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+    sa.Column('language', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
+    sa.Column('need_categories', sa.JSON(), nullable=False),
+    sa.Column('need_text', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+    sa.Column('urgency', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('content_hidden', sa.Boolean(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('requested_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('accepted_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('handoff_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('purged_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['creator_id'], ['user_account.id'], ),
+    sa.ForeignKeyConstraint(['previous_referral_id'], ['referral.id'], ),
+    sa.ForeignKeyConstraint(['recipient_organization_id'], ['organization.id'], ),
+    sa.ForeignKeyConstraint(['referring_organization_id'], ['organization.id'], ),
+    sa.ForeignKeyConstraint(['service_id'], ['service.id'], ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('referral', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_referral_creator_id'), ['creator_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_referral_recipient_organization_id'), ['recipient_organization_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_referral_status'), ['status'], unique=False)
+        batch_op.create_index('ix_referral_status_requested', ['status', 'requested_at'], unique=False)
+
     op.create_table('required_document',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('service_id', sa.Uuid(), nullable=True),
@@ -533,6 +648,95 @@ def upgrade() -> None:
     with op.batch_alter_table('contact', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_contact_organization_id'), ['organization_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_contact_service_id'), ['service_id'], unique=False)
+
+    op.create_table('referral_candidate',
+    sa.Column('referral_id', sa.Uuid(), nullable=False),
+    sa.Column('organization_id', sa.Uuid(), nullable=False),
+    sa.ForeignKeyConstraint(['organization_id'], ['organization.id'], ),
+    sa.ForeignKeyConstraint(['referral_id'], ['referral.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('referral_id', 'organization_id')
+    )
+    with op.batch_alter_table('referral_candidate', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_referral_candidate_organization_id'), ['organization_id'], unique=False)
+
+    op.create_table('referral_consent',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('referral_id', sa.Uuid(), nullable=False),
+    sa.Column('scope', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('recipient_organization_id', sa.Uuid(), nullable=True),
+    sa.Column('fields', sa.JSON(), nullable=False),
+    sa.Column('purpose', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+    sa.Column('method', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('given_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('recorded_by_id', sa.Uuid(), nullable=False),
+    sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('revoked_by_id', sa.Uuid(), nullable=True),
+    sa.ForeignKeyConstraint(['recipient_organization_id'], ['organization.id'], ),
+    sa.ForeignKeyConstraint(['recorded_by_id'], ['user_account.id'], ),
+    sa.ForeignKeyConstraint(['referral_id'], ['referral.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['revoked_by_id'], ['user_account.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('referral_consent', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_referral_consent_referral_id'), ['referral_id'], unique=False)
+
+    op.create_table('referral_contact_attempt',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('referral_id', sa.Uuid(), nullable=False),
+    sa.Column('actor_id', sa.Uuid(), nullable=True),
+    sa.Column('channel', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('result', sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['actor_id'], ['user_account.id'], ),
+    sa.ForeignKeyConstraint(['referral_id'], ['referral.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('referral_contact_attempt', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_referral_contact_attempt_referral_id'), ['referral_id'], unique=False)
+
+    op.create_table('referral_followup',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('referral_id', sa.Uuid(), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('due_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('done_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['referral_id'], ['referral.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('referral_id', 'kind')
+    )
+    with op.batch_alter_table('referral_followup', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_referral_followup_due_at'), ['due_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_referral_followup_referral_id'), ['referral_id'], unique=False)
+
+    op.create_table('referral_note',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('referral_id', sa.Uuid(), nullable=False),
+    sa.Column('author_id', sa.Uuid(), nullable=True),
+    sa.Column('author_role', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False),
+    sa.Column('body', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['author_id'], ['user_account.id'], ),
+    sa.ForeignKeyConstraint(['referral_id'], ['referral.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('referral_note', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_referral_note_referral_id'), ['referral_id'], unique=False)
+
+    op.create_table('referral_notification',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('user_id', sa.Uuid(), nullable=False),
+    sa.Column('referral_id', sa.Uuid(), nullable=True),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('read_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['referral_id'], ['referral.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('referral_notification', schema=None) as batch_op:
+        batch_op.create_index('ix_referral_notification_unread', ['user_id', 'read_at'], unique=False)
 
     op.create_table('schedule',
     sa.Column('id', sa.Uuid(), nullable=False),
@@ -650,6 +854,31 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_schedule_location_id'))
 
     op.drop_table('schedule')
+    with op.batch_alter_table('referral_notification', schema=None) as batch_op:
+        batch_op.drop_index('ix_referral_notification_unread')
+
+    op.drop_table('referral_notification')
+    with op.batch_alter_table('referral_note', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_referral_note_referral_id'))
+
+    op.drop_table('referral_note')
+    with op.batch_alter_table('referral_followup', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_referral_followup_referral_id'))
+        batch_op.drop_index(batch_op.f('ix_referral_followup_due_at'))
+
+    op.drop_table('referral_followup')
+    with op.batch_alter_table('referral_contact_attempt', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_referral_contact_attempt_referral_id'))
+
+    op.drop_table('referral_contact_attempt')
+    with op.batch_alter_table('referral_consent', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_referral_consent_referral_id'))
+
+    op.drop_table('referral_consent')
+    with op.batch_alter_table('referral_candidate', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_referral_candidate_organization_id'))
+
+    op.drop_table('referral_candidate')
     with op.batch_alter_table('contact', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_contact_service_id'))
         batch_op.drop_index(batch_op.f('ix_contact_organization_id'))
@@ -666,6 +895,13 @@ def downgrade() -> None:
 
     op.drop_table('service_at_location')
     op.drop_table('required_document')
+    with op.batch_alter_table('referral', schema=None) as batch_op:
+        batch_op.drop_index('ix_referral_status_requested')
+        batch_op.drop_index(batch_op.f('ix_referral_status'))
+        batch_op.drop_index(batch_op.f('ix_referral_recipient_organization_id'))
+        batch_op.drop_index(batch_op.f('ix_referral_creator_id'))
+
+    op.drop_table('referral')
     with op.batch_alter_table('meeting', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_meeting_fellowship'))
 
@@ -759,6 +995,25 @@ def downgrade() -> None:
 
     op.drop_table('user_account')
     op.drop_table('taxonomy')
+    with op.batch_alter_table('referral_event', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_referral_event_referral_id'))
+
+    op.drop_table('referral_event')
+    with op.batch_alter_table('referral_dispatch', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_referral_dispatch_referral_id'))
+
+    op.drop_table('referral_dispatch')
+    with op.batch_alter_table('referral_disclosure', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_referral_disclosure_referral_id'))
+        batch_op.drop_index(batch_op.f('ix_referral_disclosure_organization_id'))
+
+    op.drop_table('referral_disclosure')
+    op.drop_table('referral_audit_head')
+    with op.batch_alter_table('referral_access', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_referral_access_user_id'))
+        batch_op.drop_index(batch_op.f('ix_referral_access_referral_id'))
+
+    op.drop_table('referral_access')
     with op.batch_alter_table('outbox_event', schema=None) as batch_op:
         batch_op.drop_index('ix_outbox_pending')
         batch_op.drop_index(batch_op.f('ix_outbox_event_entity_id'))
