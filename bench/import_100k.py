@@ -77,9 +77,11 @@ def step_export(folder: Path) -> dict[str, Any]:
     started = time.perf_counter()
     summary = export_hsds(engine=engine, out=folder / "csv", fmt="csv")
     seconds = time.perf_counter() - started
+    load = round(os.getloadavg()[1], 1)
     return {
         "seconds": round(seconds, 1), "peak_rss_mb": round(_rss_mb(), 1), "vm_hwm_mb": _hwm_mb(),
         "baseline_rss_mb": round(baseline, 1), "rows": sum(summary.files.values()), "files": summary.files,
+        "load_average_5min": load,
     }  # fmt: skip
 
 
@@ -94,9 +96,10 @@ def step_import(folder: Path) -> dict[str, Any]:
     started = time.perf_counter()
     report = import_hsds(engine=engine, path_or_files=folder / "csv")
     seconds = time.perf_counter() - started
+    load = round(os.getloadavg()[1], 1)
     return {
         "seconds": round(seconds, 1), "peak_rss_mb": round(_rss_mb(), 1), "vm_hwm_mb": _hwm_mb(),
-        "baseline_rss_mb": round(baseline, 1),
+        "baseline_rss_mb": round(baseline, 1), "load_average_5min": load,
         "ok": report.ok, "rows": report.rows_read, "services_with_outbox_row": report.services_changed,
         "summary": report.summary(), "problems": [str(p) for p in report.problems[:5]],
         "database_mb": round(target.stat().st_size / 2**20, 1),
@@ -113,7 +116,7 @@ def _child(step: str, folder: Path, *extra: str) -> dict[str, Any]:
 
 def _line(label: str, step: dict[str, Any]) -> str:
     memory = f"{step['peak_rss_mb']} MB | {step['vm_hwm_mb']} MB | {step['baseline_rss_mb']} MB"
-    return f"| {label} | {step['seconds']} s | {memory} | {step['rows']:,} |"
+    return f"| {label} | {step['seconds']} s | {memory} | {step['rows']:,} | {step['load_average_5min']} |"
 
 
 def _report(size: int, generated: dict[str, Any], exported: dict[str, Any], imported: dict[str, Any]) -> str:
@@ -129,8 +132,8 @@ def _report(size: int, generated: dict[str, Any], exported: dict[str, Any], impo
 Source: `seed_data.load.load_generated(size={size:,})` ({made}), exported with `export-hsds --format csv`,
 imported with `import_hsds` into an empty SQLite database: validation pass, then one transaction.
 
-| step | wall time | peak RSS (ru_maxrss) | VmHWM | RSS after imports | rows |
-|---|---|---|---|---|---|
+| step | wall time | peak RSS (ru_maxrss) | VmHWM | RSS after imports | rows | 5-min load at the end |
+|---|---|---|---|---|---|---|
 {_line("export to CSV", exported)}
 {_line("import from CSV", imported)}
 

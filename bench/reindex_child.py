@@ -1,4 +1,4 @@
-"""`python -m bench.reindex_child BATCH`: one full reindex in its own process; prints JSON with its peak RSS.
+"""`python -m bench.reindex_child BATCH [WORKERS]`: one full reindex in its own process; prints JSON with its peak RSS.
 
 Configured by the environment like the app (DATA_DIR, MEILI_INDEX_PREFIX); it finds the running app's
 embedded Meilisearch through the data directory, as `python -m search reindex` does.
@@ -10,6 +10,7 @@ import sys
 
 from core.db import make_engine
 from core.settings import get_settings
+from search.__main__ import default_workers
 from search.client import client_for, meili_for_command
 from search.reindex import reindex
 
@@ -23,6 +24,7 @@ def main() -> None:
             client=client_for(server),
             prefix=settings.meili_index_prefix,
             batch_size=int(sys.argv[1]) if len(sys.argv) > 1 else 5000,
+            workers=int(sys.argv[2]) if len(sys.argv) > 2 else default_workers(),
         )
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(

@@ -4,6 +4,7 @@ Meilisearch is MEILI_URL when set, else the embedded server of an app running on
 an embedded server started for the duration of the command.
 """
 
+import os
 import signal
 import sys
 from collections.abc import Callable, Iterator
@@ -85,6 +86,9 @@ def sync(
 @search_errors
 def reindex(
     batch_size: Annotated[int, typer.Option(help="Services per document batch.", min=1, max=100_000)] = 5000,
+    workers: Annotated[
+        int | None, typer.Option(help="Processes building documents (default: CPUs - 1, at most 4).", min=1, max=32)
+    ] = None,
 ) -> None:
     """Rebuild the index from the database into a new index and swap it in (search keeps answering)."""
     from search.reindex import reindex as run_reindex
@@ -95,6 +99,7 @@ def reindex(
             client=client,
             prefix=settings.meili_index_prefix,
             batch_size=batch_size,
+            workers=workers or default_workers(),
             progress=sys.stderr.isatty(),
         )
     typer.echo(
@@ -135,6 +140,10 @@ def check(
             typer.echo(f"fix: queued {queued} listings, synced {synced} outbox rows; drift now {report.drift}")
     if report.drift:
         raise typer.Exit(1)
+
+
+def default_workers() -> int:
+    return max(1, min(4, (os.cpu_count() or 1) - 1))
 
 
 def main() -> None:

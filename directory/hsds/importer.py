@@ -57,7 +57,11 @@ def import_hsds(
     actor: str | None = None,
     progress: Progress | None = None,
 ) -> ImportReport:
-    """Import an HSDS dataset all-or-nothing; the report names every problem by file, row and field."""
+    """Import an HSDS dataset all-or-nothing; the report names every problem by file, row and field.
+
+    Given a `session`, the import ends that session's open transaction before writing (a fresh transaction
+    cannot be refused by a concurrent SQLite writer midway) and commits or rolls back its own.
+    """
     if (session is None) == (engine is None):
         raise ValueError("give exactly one of session or engine")
     paths = [Path(path_or_files)] if isinstance(path_or_files, str | Path) else [Path(p) for p in path_or_files]
