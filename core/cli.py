@@ -87,10 +87,9 @@ def seed(
     if_empty: Annotated[bool, typer.Option("--if-empty", help="Do nothing when listings already exist.")] = False,
 ) -> None:
     """Load the curated sample data and SIZE generated listings (idempotent; shows progress)."""
+    from directory.models import Service
     from directory.service import ensure_taxonomy
     from seed_data.load import load_curated, load_generated
-
-    from directory.models import Service
 
     settings = get_settings()
     engine = _engine(settings)

@@ -52,9 +52,7 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address `serve` binds to.")
     port: int = Field(default=8000, description="Port `serve` binds to.")
-    base_url: str = Field(
-        default="http://127.0.0.1:8000", description="Public base URL, used in e-mails and feeds."
-    )
+    base_url: str = Field(default="http://127.0.0.1:8000", description="Public base URL, used in e-mails and feeds.")
     secret_key: str | None = Field(
         default=None,
         description="Key that signs sessions and tokens. Unset: generated once and kept in the data directory.",
@@ -81,9 +79,7 @@ class Settings(BaseSettings):
         description="Show mail written to DATA_DIR/mail/ at /dev/mail (only when SMTP_HOST is unset). "
         "Turn off in production.",
     )
-    seed_size: int = Field(
-        default=2000, description="Generated listings loaded by `make run` into an empty database."
-    )
+    seed_size: int = Field(default=2000, description="Generated listings loaded by `make run` into an empty database.")
     # Referral timers (referrals/timers.py). Business days are Monday to Friday in `referral_timezone`.
     referral_reminder_business_days: list[int] = Field(
         default=[1, 2], description='Remind the receiving organization after these business days, e.g. "[1,2]".'

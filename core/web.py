@@ -19,9 +19,17 @@ templates.env.add_extension("jinja2.ext.i18n")
 templates.env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
 
 TITLES = {
-    400: "Bad request", 401: "Please sign in", 403: "Not allowed", 404: "Not found",
-    405: "Method not allowed", 409: "Conflict", 413: "Too large", 422: "Please check your input",
-    429: "Too many requests", 500: "Something went wrong", 503: "Temporarily unavailable",
+    400: "Bad request",
+    401: "Please sign in",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Too large",
+    422: "Please check your input",
+    429: "Too many requests",
+    500: "Something went wrong",
+    503: "Temporarily unavailable",
 }
 
 

@@ -96,12 +96,19 @@ def load_listings(session: Session, service_ids: Sequence[uuid.UUID]) -> list[Li
             )
             for sal in sal_by_service.get(sid, [])
         ]
-        result.append(ListingDetail(
-            service=service, organization=orgs[service.organization_id], places=places,
-            schedules=sorted(schedules.get(sid, []), key=_schedule_key), meeting=meetings.get(sid),
-            categories=terms.get(sid, []), languages=languages.get(sid, []), phones=phones.get(sid, []),
-            costs=costs.get(sid, []),
-        ))
+        result.append(
+            ListingDetail(
+                service=service,
+                organization=orgs[service.organization_id],
+                places=places,
+                schedules=sorted(schedules.get(sid, []), key=_schedule_key),
+                meeting=meetings.get(sid),
+                categories=terms.get(sid, []),
+                languages=languages.get(sid, []),
+                phones=phones.get(sid, []),
+                costs=costs.get(sid, []),
+            )
+        )
     return result
 
 

@@ -86,8 +86,12 @@ def listing_rows(listing: ListingIn) -> ListingRows:
     org = listing.organization
     org_id = organization_id(org.key)
     organization = {
-        "id": org_id, "name": org.name, "alternate_name": org.alternate_name,
-        "description": org.description, "website": org.website, "email": org.email,
+        "id": org_id,
+        "name": org.name,
+        "alternate_name": org.alternate_name,
+        "description": org.description,
+        "website": org.website,
+        "email": org.email,
     }
     locations = [_location_rows(loc, org_id, listing.timezone) for loc in listing.locations]
     sid = service_id(listing.key)
@@ -100,24 +104,45 @@ def listing_rows(listing: ListingIn) -> ListingRows:
         "schedule": _schedule_rows(listing, sid),
         "meeting": _meeting_rows(listing, sid),
         "phone": [
-            {"id": uuid.uuid5(sid, f"phone:{i}"), "service_id": sid, "number": p.number,
-             "extension": p.extension, "type": p.type, "description": p.description}
+            {
+                "id": uuid.uuid5(sid, f"phone:{i}"),
+                "service_id": sid,
+                "number": p.number,
+                "extension": p.extension,
+                "type": p.type,
+                "description": p.description,
+            }
             for i, p in enumerate(listing.phones)
         ],
         "language": [
-            {"id": uuid.uuid5(sid, f"language:{code}"), "service_id": sid, "code": code,
-             "name": LANGUAGE_NAMES.get(code)}
+            {
+                "id": uuid.uuid5(sid, f"language:{code}"),
+                "service_id": sid,
+                "code": code,
+                "name": LANGUAGE_NAMES.get(code),
+            }
             for code in listing.languages
         ],
         "cost_option": [
-            {"id": uuid.uuid5(sid, f"cost:{i}"), "service_id": sid, "kind": c.kind, "option": c.option,
-             "amount": c.amount, "currency": c.currency or ("USD" if c.amount is not None else None),
-             "amount_description": c.amount_description}
+            {
+                "id": uuid.uuid5(sid, f"cost:{i}"),
+                "service_id": sid,
+                "kind": c.kind,
+                "option": c.option,
+                "amount": c.amount,
+                "currency": c.currency or ("USD" if c.amount is not None else None),
+                "amount_description": c.amount_description,
+            }
             for i, c in enumerate(listing.cost_options)
         ],
         "attribute": [
-            {"id": uuid.uuid5(sid, f"category:{code}"), "link_id": sid, "taxonomy_term_id": term_id(code),
-             "link_type": "category", "link_entity": "service"}
+            {
+                "id": uuid.uuid5(sid, f"category:{code}"),
+                "link_id": sid,
+                "taxonomy_term_id": term_id(code),
+                "link_type": "category",
+                "link_entity": "service",
+            }
             for code in listing.categories
         ],
     }
@@ -126,15 +151,27 @@ def listing_rows(listing: ListingIn) -> ListingRows:
 
 def _service_row(listing: ListingIn, sid: uuid.UUID, org_id: uuid.UUID) -> Row:
     return {
-        "id": sid, "organization_id": org_id, "kind": listing.kind.value, "name": listing.name,
-        "alternate_name": listing.alternate_name, "description": listing.description, "url": listing.url,
-        "email": listing.email, "status": listing.status.value, "reopening_date": listing.reopening_date,
-        "capacity": listing.capacity.value, "capacity_note": listing.capacity_note,
+        "id": sid,
+        "organization_id": org_id,
+        "kind": listing.kind.value,
+        "name": listing.name,
+        "alternate_name": listing.alternate_name,
+        "description": listing.description,
+        "url": listing.url,
+        "email": listing.email,
+        "status": listing.status.value,
+        "reopening_date": listing.reopening_date,
+        "capacity": listing.capacity.value,
+        "capacity_note": listing.capacity_note,
         "capacity_updated_at": listing.capacity_updated_at,
         "eligibility_description": listing.eligibility_description,
-        "application_process": listing.application_process, "fees_description": listing.fees_description,
-        "minimum_age": listing.minimum_age, "maximum_age": listing.maximum_age, "alert": listing.alert,
-        "assured_date": listing.assured_date, "assurer_email": listing.assurer_email,
+        "application_process": listing.application_process,
+        "fees_description": listing.fees_description,
+        "minimum_age": listing.minimum_age,
+        "maximum_age": listing.maximum_age,
+        "alert": listing.alert,
+        "assured_date": listing.assured_date,
+        "assurer_email": listing.assurer_email,
     }
 
 
@@ -147,26 +184,59 @@ def _location_rows(loc: LocationIn, org_id: uuid.UUID, default_tz: str) -> Locat
         lat, lng = centre if centre else (None, None)
         approximate = True
     rows = LocationRows(lid)
-    rows.tables["location"] = [{
-        "id": lid, "location_type": "physical", "organization_id": org_id, "name": loc.name,
-        "description": loc.description, "transportation": loc.transportation, "latitude": lat,
-        "longitude": lng, "timezone": loc.timezone or default_tz, "coordinates_approximate": approximate,
-        "is_confidential": loc.is_confidential,
-    }]
-    rows.tables["address"] = [] if loc.address is None else [{
-        "id": uuid.uuid5(lid, "address"), "location_id": lid, "address_1": loc.address.address_1,
-        "address_2": loc.address.address_2, "city": loc.address.city,
-        "state_province": loc.address.state_province, "postal_code": loc.address.postal_code,
-        "country": loc.address.country, "address_type": "physical",
-    }]
+    rows.tables["location"] = [
+        {
+            "id": lid,
+            "location_type": "physical",
+            "organization_id": org_id,
+            "name": loc.name,
+            "description": loc.description,
+            "transportation": loc.transportation,
+            "latitude": lat,
+            "longitude": lng,
+            "timezone": loc.timezone or default_tz,
+            "coordinates_approximate": approximate,
+            "is_confidential": loc.is_confidential,
+        }
+    ]
+    rows.tables["address"] = (
+        []
+        if loc.address is None
+        else [
+            {
+                "id": uuid.uuid5(lid, "address"),
+                "location_id": lid,
+                "address_1": loc.address.address_1,
+                "address_2": loc.address.address_2,
+                "city": loc.address.city,
+                "state_province": loc.address.state_province,
+                "postal_code": loc.address.postal_code,
+                "country": loc.address.country,
+                "address_type": "physical",
+            }
+        ]
+    )
     secret = loc.confidential_address
-    rows.tables["confidential_address"] = [] if secret is None else [{
-        "location_id": lid, "address_1": secret.address_1, "address_2": secret.address_2,
-        "latitude": secret.latitude, "longitude": secret.longitude,
-    }]
+    rows.tables["confidential_address"] = (
+        []
+        if secret is None
+        else [
+            {
+                "location_id": lid,
+                "address_1": secret.address_1,
+                "address_2": secret.address_2,
+                "latitude": secret.latitude,
+                "longitude": secret.longitude,
+            }
+        ]
+    )
     rows.tables["accessibility"] = [
-        {"id": uuid.uuid5(lid, f"accessibility:{code}"), "location_id": lid, "code": code,
-         "description": ACCESSIBILITY_LABELS[code]}
+        {
+            "id": uuid.uuid5(lid, f"accessibility:{code}"),
+            "location_id": lid,
+            "code": code,
+            "description": ACCESSIBILITY_LABELS[code],
+        }
         for code in loc.accessibility
     ]
     return rows
@@ -174,10 +244,19 @@ def _location_rows(loc: LocationIn, org_id: uuid.UUID, default_tz: str) -> Locat
 
 def _schedule_rows(listing: ListingIn, sid: uuid.UUID) -> list[Row]:
     return [
-        {"id": uuid.uuid5(sid, f"schedule:{i}"), "service_id": sid, "timezone": listing.timezone,
-         "freq": s.freq, "interval": 1, "byday": ",".join(s.byday), "opens_at": s.opens_at,
-         "closes_at": s.closes_at, "description": s.description, "valid_from": s.valid_from,
-         "valid_to": s.valid_to}
+        {
+            "id": uuid.uuid5(sid, f"schedule:{i}"),
+            "service_id": sid,
+            "timezone": listing.timezone,
+            "freq": s.freq,
+            "interval": 1,
+            "byday": ",".join(s.byday),
+            "opens_at": s.opens_at,
+            "closes_at": s.closes_at,
+            "description": s.description,
+            "valid_from": s.valid_from,
+            "valid_to": s.valid_to,
+        }
         for i, s in enumerate(listing.schedules)
     ]
 
@@ -186,10 +265,20 @@ def _meeting_rows(listing: ListingIn, sid: uuid.UUID) -> list[Row]:
     m = listing.meeting
     if m is None:
         return []
-    return [{
-        "id": uuid.uuid5(sid, "meeting"), "service_id": sid, "slug": m.slug or slugify(listing.key),
-        "fellowship": m.fellowship, "types": list(m.types), "attendance_mode": m.attendance_mode.value,
-        "conference_url": m.conference_url, "conference_url_notes": m.conference_url_notes,
-        "conference_phone": m.conference_phone, "conference_phone_notes": m.conference_phone_notes,
-        "group_name": m.group_name, "group_notes": m.group_notes, "location_notes": m.location_notes,
-    }]
+    return [
+        {
+            "id": uuid.uuid5(sid, "meeting"),
+            "service_id": sid,
+            "slug": m.slug or slugify(listing.key),
+            "fellowship": m.fellowship,
+            "types": list(m.types),
+            "attendance_mode": m.attendance_mode.value,
+            "conference_url": m.conference_url,
+            "conference_url_notes": m.conference_url_notes,
+            "conference_phone": m.conference_phone,
+            "conference_phone_notes": m.conference_phone_notes,
+            "group_name": m.group_name,
+            "group_notes": m.group_notes,
+            "location_notes": m.location_notes,
+        }
+    ]

@@ -31,8 +31,17 @@ ACCESSIBILITY_LABELS: dict[str, str] = {
     "fragrance_free": "Fragrance free",
 }
 LANGUAGE_NAMES: dict[str, str] = {
-    "en": "English", "es": "Spanish", "pl": "Polish", "zh": "Chinese", "vi": "Vietnamese",
-    "ar": "Arabic", "ru": "Russian", "ko": "Korean", "tl": "Tagalog", "fr": "French", "asl": "American Sign Language",
+    "en": "English",
+    "es": "Spanish",
+    "pl": "Polish",
+    "zh": "Chinese",
+    "vi": "Vietnamese",
+    "ar": "Arabic",
+    "ru": "Russian",
+    "ko": "Korean",
+    "tl": "Tagalog",
+    "fr": "French",
+    "asl": "American Sign Language",
 }
 
 CostKind = Literal["free", "sliding_scale", "medicaid", "medicare", "insurance", "self_pay"]

@@ -93,16 +93,34 @@ def upsert_listings(*, session: Session, listings: Iterable[ListingIn]) -> list[
 
 
 def _write_taxonomy(session: Session) -> None:
-    _upsert(session, "taxonomy", Taxonomy, {
-        "id": TAXONOMY_ID, "name": TAXONOMY_NAME, "description": TAXONOMY_DESCRIPTION,
-        "version": TAXONOMY_VERSION,
-    })
+    _upsert(
+        session,
+        "taxonomy",
+        Taxonomy,
+        {
+            "id": TAXONOMY_ID,
+            "name": TAXONOMY_NAME,
+            "description": TAXONOMY_DESCRIPTION,
+            "version": TAXONOMY_VERSION,
+        },
+    )
     session.flush()
     for t in TERMS:  # parents precede children, and the ORM inserts one table in the order added
-        _upsert(session, "taxonomy_term", TaxonomyTerm, {
-            "id": t.id, "code": t.code, "name": t.name, "description": t.description,
-            "parent_id": t.parent_id, "taxonomy": TAXONOMY_NAME, "language": "en", "taxonomy_id": TAXONOMY_ID,
-        })
+        _upsert(
+            session,
+            "taxonomy_term",
+            TaxonomyTerm,
+            {
+                "id": t.id,
+                "code": t.code,
+                "name": t.name,
+                "description": t.description,
+                "parent_id": t.parent_id,
+                "taxonomy": TAXONOMY_NAME,
+                "language": "en",
+                "taxonomy_id": TAXONOMY_ID,
+            },
+        )
     session.flush()
 
 
@@ -196,4 +214,3 @@ def _same(current: Any, new: Any) -> bool:
 def _as_utc(value: datetime) -> datetime:
     # SQLite hands back naive datetimes; everything we store is UTC.
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-

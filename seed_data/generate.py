@@ -23,40 +23,151 @@ from directory.schemas import ListingIn, is_timezone
 from directory.taxonomy_tree import FELLOWSHIPS
 
 DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
-DAY_NAMES = dict(zip(DAYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
-                     strict=True))
-STREETS = ("Main", "Oak", "Maple", "Washington", "Lincoln", "Park", "Church", "Elm", "Lake", "Hill", "Cedar",
-           "Pine", "Jefferson", "Franklin", "Center", "Market", "Union", "Broadway", "Grand", "River", "Spring")
+DAY_NAMES = dict(zip(DAYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"), strict=True))
+STREETS = (
+    "Main",
+    "Oak",
+    "Maple",
+    "Washington",
+    "Lincoln",
+    "Park",
+    "Church",
+    "Elm",
+    "Lake",
+    "Hill",
+    "Cedar",
+    "Pine",
+    "Jefferson",
+    "Franklin",
+    "Center",
+    "Market",
+    "Union",
+    "Broadway",
+    "Grand",
+    "River",
+    "Spring",
+)
 SUFFIXES = ("St", "Ave", "Blvd", "Rd", "Dr", "Ln")
-SAINTS = ("St. Mark's", "St. Paul's", "St. John's", "St. Mary's", "Grace", "Trinity", "First Methodist",
-          "Holy Family", "Good Shepherd", "Emmanuel", "Bethel", "Christ", "Redeemer", "Hope")
-VENUES = ("{saint} Church", "{saint} Church Fellowship Hall", "{city} Community Center", "{city} Public Library",
-          "Alano Club of {city}", "{city} YMCA", "{city} Senior Center", "{saint} Parish Hall")
-PHRASES = ("Keep It Simple", "Primary Purpose", "Came to Believe", "Happy Destiny", "Back to Basics",
-           "Easy Does It", "Into Action", "Just for Today", "Miracles Happen", "Freedom Group", "New Beginnings",
-           "Sunrise Group", "Serenity Seekers", "Lifeline", "Courage to Change", "One Day at a Time")
+SAINTS = (
+    "St. Mark's",
+    "St. Paul's",
+    "St. John's",
+    "St. Mary's",
+    "Grace",
+    "Trinity",
+    "First Methodist",
+    "Holy Family",
+    "Good Shepherd",
+    "Emmanuel",
+    "Bethel",
+    "Christ",
+    "Redeemer",
+    "Hope",
+)
+VENUES = (
+    "{saint} Church",
+    "{saint} Church Fellowship Hall",
+    "{city} Community Center",
+    "{city} Public Library",
+    "Alano Club of {city}",
+    "{city} YMCA",
+    "{city} Senior Center",
+    "{saint} Parish Hall",
+)
+PHRASES = (
+    "Keep It Simple",
+    "Primary Purpose",
+    "Came to Believe",
+    "Happy Destiny",
+    "Back to Basics",
+    "Easy Does It",
+    "Into Action",
+    "Just for Today",
+    "Miracles Happen",
+    "Freedom Group",
+    "New Beginnings",
+    "Sunrise Group",
+    "Serenity Seekers",
+    "Lifeline",
+    "Courage to Change",
+    "One Day at a Time",
+)
 # Meeting format noun -> Meeting Guide type code it implies.
-FORMATS = (("Serenity Group", "D"), ("Big Book Study", "B"), ("Step Study", "ST"), ("Discussion", "D"),
-           ("Speaker Meeting", "SP"), ("Men's Group", "M"), ("Women's Group", "W"), ("Newcomers Meeting", "BE"),
-           ("Candlelight", "CAN"), ("Literature Study", "LIT"), ("Meditation", "MED"), ("Young People", "Y"))
+FORMATS = (
+    ("Serenity Group", "D"),
+    ("Big Book Study", "B"),
+    ("Step Study", "ST"),
+    ("Discussion", "D"),
+    ("Speaker Meeting", "SP"),
+    ("Men's Group", "M"),
+    ("Women's Group", "W"),
+    ("Newcomers Meeting", "BE"),
+    ("Candlelight", "CAN"),
+    ("Literature Study", "LIT"),
+    ("Meditation", "MED"),
+    ("Young People", "Y"),
+)
 EXTRA_TYPES = (("X", 0.25), ("LGBTQ", 0.04), ("XT", 0.05), ("BA", 0.02), ("DD", 0.02), ("SEN", 0.02), ("POC", 0.02))
-FELLOWSHIP_WEIGHTS = (("aa", 45), ("na", 20), ("al-anon", 8), ("smart", 6), ("ca", 3), ("cma", 2), ("ga", 3),
-                      ("oa", 3), ("recovery-dharma", 2), ("celebrate-recovery", 3), ("peer-led", 2),
-                      ("mental-health-peer", 2), ("grief", 2), ("alateen", 1))
+FELLOWSHIP_WEIGHTS = (
+    ("aa", 45),
+    ("na", 20),
+    ("al-anon", 8),
+    ("smart", 6),
+    ("ca", 3),
+    ("cma", 2),
+    ("ga", 3),
+    ("oa", 3),
+    ("recovery-dharma", 2),
+    ("celebrate-recovery", 3),
+    ("peer-led", 2),
+    ("mental-health-peer", 2),
+    ("grief", 2),
+    ("alateen", 1),
+)
 TWELVE_STEP = frozenset({"aa", "na", "al-anon", "alateen", "ca", "cma", "ga", "oa", "celebrate-recovery"})
-START_TIMES = ("06:30", "07:00", "07:30", "10:00", "12:00", "12:05", "17:30", "18:00", "18:30", "19:00",
-               "19:00", "19:30", "19:30", "20:00", "20:00", "21:00", "22:00", "23:00")
-ACCESSIBILITY = (("wheelchair", 0.6), ("accessible_restroom", 0.35), ("accessible_parking", 0.3),
-                 ("elevator", 0.1), ("hearing_loop", 0.05), ("asl", 0.03))
+START_TIMES = (
+    "06:30",
+    "07:00",
+    "07:30",
+    "10:00",
+    "12:00",
+    "12:05",
+    "17:30",
+    "18:00",
+    "18:30",
+    "19:00",
+    "19:00",
+    "19:30",
+    "19:30",
+    "20:00",
+    "20:00",
+    "21:00",
+    "22:00",
+    "23:00",
+)
+ACCESSIBILITY = (
+    ("wheelchair", 0.6),
+    ("accessible_restroom", 0.35),
+    ("accessible_parking", 0.3),
+    ("elevator", 0.1),
+    ("hearing_loop", 0.05),
+    ("asl", 0.03),
+)
 
 
 @lru_cache(maxsize=1)
 def zip_pool() -> tuple[dict[str, Any], ...]:
     """Active, standard US ZIP codes that have a centre point and a known time zone, in ZIP order."""
     usable = [
-        z for z in zipcodes.list_all()
-        if z["zip_code_type"] == "STANDARD" and z["active"] and z["country"] == "US"
-        and z["lat"] and float(z["lat"]) != 0 and z["timezone"] and is_timezone(z["timezone"])
+        z
+        for z in zipcodes.list_all()
+        if z["zip_code_type"] == "STANDARD"
+        and z["active"]
+        and z["country"] == "US"
+        and z["lat"]
+        and float(z["lat"]) != 0
+        and z["timezone"]
+        and is_timezone(z["timezone"])
     ]
     return tuple(sorted(usable, key=lambda z: z["zip_code"]))
 
@@ -131,8 +242,12 @@ def _location(site: Site, name: str, confidential: bool = False) -> dict[str, An
     lng = float(site.zip["long"]) + rng.uniform(-0.012, 0.012)
     street = f"{rng.randint(100, 9899)} {site.pick(STREETS)} {site.pick(SUFFIXES)}"
     address = {"city": site.city, "state_province": site.zip["state"], "postal_code": site.zip["zip_code"]}
-    loc: dict[str, Any] = {"key": f"{site.key}:loc", "name": name, "timezone": site.timezone,
-                           "accessibility": [c for c, p in ACCESSIBILITY if site.chance(p)]}
+    loc: dict[str, Any] = {
+        "key": f"{site.key}:loc",
+        "name": name,
+        "timezone": site.timezone,
+        "accessibility": [c for c, p in ACCESSIBILITY if site.chance(p)],
+    }
     if confidential:
         loc["confidential_address"] = {"address_1": street, "latitude": round(lat, 6), "longitude": round(lng, 6)}
     else:
@@ -146,7 +261,10 @@ def _listing(site: Site, j: int, org: dict[str, Any], locations: list[dict[str, 
     """Common fields of every generated listing; `fields` supplies or overrides the rest."""
     rng = site.rng
     data: dict[str, Any] = {
-        "key": f"{site.key}:{j}", "organization": org, "locations": locations, "timezone": site.timezone,
+        "key": f"{site.key}:{j}",
+        "organization": org,
+        "locations": locations,
+        "timezone": site.timezone,
         "assured_date": site.today - timedelta(days=rng.randint(0, 420)) if site.chance(0.85) else None,
         "languages": ["en", "es"] if site.chance(0.15) else ["en"],
     }
@@ -190,14 +308,27 @@ def _meeting(site: Site, j: int, org: dict[str, Any], location: dict[str, Any] |
     mode = "in_person" if location else "online"
     if location and site.chance(0.12):
         mode = "hybrid"
-    meeting: dict[str, Any] = {"fellowship": fellowship, "types": types, "attendance_mode": mode,
-                               "slug": f"{slugify(name)}-{site.seed}-{site.index}-{j}"}
+    meeting: dict[str, Any] = {
+        "fellowship": fellowship,
+        "types": types,
+        "attendance_mode": mode,
+        "slug": f"{slugify(name)}-{site.seed}-{site.index}-{j}",
+    }
     if mode != "in_person":
         meeting["conference_url"] = f"https://meet.example.org/j/{rng.randrange(10**9, 10**10)}"
     schedule = _schedule(site, days, start, 90 if site.chance(0.3) else 60)
-    return _listing(site, j, org, [location] if location else [], kind="meeting", name=name, meeting=meeting,
-                    schedules=[schedule], categories=[FELLOWSHIPS[fellowship].category],
-                    languages=["es"] if spanish else ["en"])
+    return _listing(
+        site,
+        j,
+        org,
+        [location] if location else [],
+        kind="meeting",
+        name=name,
+        meeting=meeting,
+        schedules=[schedule],
+        categories=[FELLOWSHIPS[fellowship].category],
+        languages=["es"] if spanish else ["en"],
+    )
 
 
 def _meeting_venue(site: Site) -> Iterator[dict[str, Any]]:
@@ -230,17 +361,32 @@ def _costs(site: Site, *kinds: str) -> list[dict[str, Any]]:
     return [{"kind": k} for k in kinds if k == kinds[0] or site.chance(0.6)]
 
 
-def _service_site(site: Site, org_name: str, offers: Sequence[tuple[str, str, str]],
-                  hours: Callable[[Site], list[dict[str, Any]]], costs: Sequence[str],
-                  confidential: bool = False) -> Iterator[dict[str, Any]]:
+def _service_site(
+    site: Site,
+    org_name: str,
+    offers: Sequence[tuple[str, str, str]],
+    hours: Callable[[Site], list[dict[str, Any]]],
+    costs: Sequence[str],
+    confidential: bool = False,
+) -> Iterator[dict[str, Any]]:
     """A site with one location and one or more (category, service name, description) offers."""
     org = site.organization(org_name)
     location = _location(site, org_name, confidential)
     count = site.rng.randint(1, len(offers))
     for j, (category, name, description) in enumerate(site.rng.sample(list(offers), count)):
-        yield _listing(site, j, org, [location], name=name, description=description, categories=[category],
-                       schedules=hours(site), cost_options=_costs(site, *costs), phones=[{"number": site.phone()}],
-                       **_capacity(site))
+        yield _listing(
+            site,
+            j,
+            org,
+            [location],
+            name=name,
+            description=description,
+            categories=[category],
+            schedules=hours(site),
+            cost_options=_costs(site, *costs),
+            phones=[{"number": site.phone()}],
+            **_capacity(site),
+        )
 
 
 def _weekday_hours(site: Site) -> list[dict[str, Any]]:
@@ -255,31 +401,40 @@ def _pantry_hours(site: Site) -> list[dict[str, Any]]:
 
 
 def _food(site: Site) -> Iterator[dict[str, Any]]:
-    offers = (("food-pantry", "Food pantry", "Groceries to take home, once a week."),
-              ("food-bank", "Emergency food boxes", "Boxes of staples and produce for households."),
-              ("free-meals", "Community meal", "Free hot meal, everyone welcome."))
-    name = site.pick(("{city} Community Food Pantry", "{saint} Food Pantry", "{city} Area Food Bank",
-                      "{city} Community Kitchen")).format(city=site.city, saint=site.pick(SAINTS))
+    offers = (
+        ("food-pantry", "Food pantry", "Groceries to take home, once a week."),
+        ("food-bank", "Emergency food boxes", "Boxes of staples and produce for households."),
+        ("free-meals", "Community meal", "Free hot meal, everyone welcome."),
+    )
+    name = site.pick(
+        ("{city} Community Food Pantry", "{saint} Food Pantry", "{city} Area Food Bank", "{city} Community Kitchen")
+    ).format(city=site.city, saint=site.pick(SAINTS))
     return _service_site(site, name, offers, _pantry_hours, ("free",))
 
 
 def _transport(site: Site) -> Iterator[dict[str, Any]]:
-    offers = (("rides-to-treatment", "Rides to treatment", "Rides to treatment, MAT clinics and meetings."),
-              ("medical-transport", "Medical transportation", "Rides to medical appointments for Medicaid members."),
-              ("transit-passes", "Transit passes", "Free bus passes for people in treatment."))
+    offers = (
+        ("rides-to-treatment", "Rides to treatment", "Rides to treatment, MAT clinics and meetings."),
+        ("medical-transport", "Medical transportation", "Rides to medical appointments for Medicaid members."),
+        ("transit-passes", "Transit passes", "Free bus passes for people in treatment."),
+    )
     return _service_site(site, f"{site.city} Recovery Rides", offers, _weekday_hours, ("free", "medicaid"))
 
 
 def _treatment(site: Site) -> Iterator[dict[str, Any]]:
-    offers = (("outpatient", "Outpatient counseling", "Individual and group counseling."),
-              ("intensive-outpatient", "Intensive outpatient program", "Three hours a day, several days a week."),
-              ("buprenorphine", "Buprenorphine treatment", "Office-based buprenorphine (Suboxone) treatment."),
-              ("methadone", "Methadone treatment", "Opioid treatment program with daily dosing."),
-              ("naltrexone", "Naltrexone treatment", "Monthly naltrexone injections."),
-              ("residential", "Residential treatment", "Live-in treatment, 28 to 90 days."),
-              ("withdrawal-management", "Withdrawal management", "Medically monitored detox."))
-    name = f"{site.pick(('New Horizons', 'Pathways', 'Clear Path', 'Turning Point', 'Bridgeway', 'Harbor'))} " \
-           f"{site.pick(('Treatment Center', 'Recovery Clinic', 'Behavioral Health'))} of {site.city}"
+    offers = (
+        ("outpatient", "Outpatient counseling", "Individual and group counseling."),
+        ("intensive-outpatient", "Intensive outpatient program", "Three hours a day, several days a week."),
+        ("buprenorphine", "Buprenorphine treatment", "Office-based buprenorphine (Suboxone) treatment."),
+        ("methadone", "Methadone treatment", "Opioid treatment program with daily dosing."),
+        ("naltrexone", "Naltrexone treatment", "Monthly naltrexone injections."),
+        ("residential", "Residential treatment", "Live-in treatment, 28 to 90 days."),
+        ("withdrawal-management", "Withdrawal management", "Medically monitored detox."),
+    )
+    name = (
+        f"{site.pick(('New Horizons', 'Pathways', 'Clear Path', 'Turning Point', 'Bridgeway', 'Harbor'))} "
+        f"{site.pick(('Treatment Center', 'Recovery Clinic', 'Behavioral Health'))} of {site.city}"
+    )
     return _service_site(site, name, offers, _weekday_hours, ("insurance", "medicaid", "sliding_scale", "medicare"))
 
 
@@ -287,34 +442,61 @@ def _housing(site: Site) -> Iterator[dict[str, Any]]:
     if site.chance(0.2):
         shelter = [("emergency-shelter", "Confidential domestic violence shelter", "Safe shelter; call for intake.")]
         return _service_site(site, f"{site.city} Safe House", shelter, _weekday_hours, ("free",), confidential=True)
-    offers = (("sober-living", "Sober living residence", "Alcohol- and drug-free shared housing."),
-              ("emergency-shelter", "Emergency shelter", "Overnight shelter beds."))
-    return _service_site(site, f"{site.pick(('Serenity', 'Fresh Start', 'Oxford', 'Hope'))} House {site.city}",
-                         offers, _weekday_hours, ("self_pay", "free"))
+    offers = (
+        ("sober-living", "Sober living residence", "Alcohol- and drug-free shared housing."),
+        ("emergency-shelter", "Emergency shelter", "Overnight shelter beds."),
+    )
+    return _service_site(
+        site,
+        f"{site.pick(('Serenity', 'Fresh Start', 'Oxford', 'Hope'))} House {site.city}",
+        offers,
+        _weekday_hours,
+        ("self_pay", "free"),
+    )
 
 
 def _mental_health(site: Site) -> Iterator[dict[str, Any]]:
-    offers = (("mental-health-counseling", "Counseling", "Therapy with licensed counselors."),
-              ("crisis-services", "Walk-in crisis center", "Crisis support without an appointment; call 988 any time."))
-    return _service_site(site, f"{site.city} Counseling Center", offers, _weekday_hours,
-                         ("sliding_scale", "medicaid", "insurance"))
+    offers = (
+        ("mental-health-counseling", "Counseling", "Therapy with licensed counselors."),
+        ("crisis-services", "Walk-in crisis center", "Crisis support without an appointment; call 988 any time."),
+    )
+    return _service_site(
+        site, f"{site.city} Counseling Center", offers, _weekday_hours, ("sliding_scale", "medicaid", "insurance")
+    )
 
 
 def _community(site: Site) -> Iterator[dict[str, Any]]:
-    offers = (("clothing", "Clothing closet", "Free clothing and coats."),
-              ("harm-reduction", "Naloxone and syringe services", "Naloxone, test strips and clean supplies."),
-              ("peer-run-organizations", "Recovery community center", "Peer-run drop-in center."),
-              ("peer-coaching", "Peer recovery coaching", "One-on-one support from a peer recovery coach."))
+    offers = (
+        ("clothing", "Clothing closet", "Free clothing and coats."),
+        ("harm-reduction", "Naloxone and syringe services", "Naloxone, test strips and clean supplies."),
+        ("peer-run-organizations", "Recovery community center", "Peer-run drop-in center."),
+        ("peer-coaching", "Peer recovery coaching", "One-on-one support from a peer recovery coach."),
+    )
     return _service_site(site, f"{site.city} Recovery Community Center", offers, _weekday_hours, ("free",))
 
 
 def _online_community(site: Site) -> Iterator[dict[str, Any]]:
     org = site.organization(f"{site.pick(PHRASES)} Online Recovery Community")
-    yield _listing(site, 0, org, [], name="Online peer support community", categories=["online-communities"],
-                   description="Moderated forums and chat rooms.", cost_options=[{"kind": "free"}])
+    yield _listing(
+        site,
+        0,
+        org,
+        [],
+        name="Online peer support community",
+        categories=["online-communities"],
+        description="Moderated forums and chat rooms.",
+        cost_options=[{"kind": "free"}],
+    )
 
 
 SITE_KINDS: tuple[tuple[Callable[[Site], Iterator[dict[str, Any]]], float], ...] = (
-    (_meeting_venue, 49), (_online_group, 14), (_food, 13), (_transport, 5), (_treatment, 9),
-    (_housing, 5), (_mental_health, 5), (_community, 6), (_online_community, 0.5),
+    (_meeting_venue, 49),
+    (_online_group, 14),
+    (_food, 13),
+    (_transport, 5),
+    (_treatment, 9),
+    (_housing, 5),
+    (_mental_health, 5),
+    (_community, 6),
+    (_online_community, 0.5),
 )

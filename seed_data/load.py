@@ -67,8 +67,10 @@ def curated_listings(*, today: date | None = None, path: Path = CURATED_PATH) ->
         org_in = OrganizationIn.model_validate(
             {k: v for k, v in org.items() if k not in ("locations", "services")} | {"key": f"curated:{org['key']}"}
         )
-        places = {loc["key"]: LocationIn.model_validate(loc | {"key": f"curated:{loc['key']}"})
-                  for loc in org.get("locations", [])}
+        places = {
+            loc["key"]: LocationIn.model_validate(loc | {"key": f"curated:{loc['key']}"})
+            for loc in org.get("locations", [])
+        }
         listings += [_curated_listing(svc, org_in, places, day) for svc in org["services"]]
     return listings
 
@@ -124,8 +126,12 @@ def load_generated(
 
 def _progress(*, enabled: bool) -> Progress:
     return Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        TimeRemainingColumn(), disable=not enabled,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        disable=not enabled,
     )
 
 
@@ -167,7 +173,7 @@ def _new_only(conn: Connection, table: str, by_id: dict[uuid.UUID, T]) -> list[T
     id_column = _table(table).c.id
     existing: set[uuid.UUID] = set()
     for start in range(0, len(ids), _ID_CHUNK):
-        chunk = ids[start:start + _ID_CHUNK]
+        chunk = ids[start : start + _ID_CHUNK]
         existing.update(conn.execute(select(id_column).where(id_column.in_(chunk))).scalars())
     return [value for key, value in by_id.items() if key not in existing]
 

@@ -67,5 +67,6 @@ def meili_client(meili_server: MeiliServer) -> meilisearch.Client:
 
 @pytest.fixture
 def settings(tmp_path: Path, index_prefix: str) -> Settings:
-    return Settings(data_dir=tmp_path, meili_index_prefix=index_prefix, embedded_workers=False,
-                    database_url=_database_url(tmp_path))
+    return Settings(
+        data_dir=tmp_path, meili_index_prefix=index_prefix, embedded_workers=False, database_url=_database_url(tmp_path)
+    )

@@ -11,7 +11,7 @@ they come, so a million listings never sit in memory.
 import csv
 import json
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Literal
@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 
 from directory.hsds import bodies
 from directory.hsds.bundle import load_organizations, load_services
+from directory.hsds.progress import task
 from directory.hsds.query import stream_ids
 from directory.hsds.serialize import clean, extension_rows, hsds_row, is_constant, taxonomy_rows, term_rows
 from directory.hsds.spec import BY_NAME, RESOURCES, UNSTORED, descriptor, table_of
@@ -83,17 +84,6 @@ def _count(session: Session, table: Table) -> int:
     return int(session.execute(core_select(func.count()).select_from(table)).scalar_one())
 
 
-@contextmanager
-def _task(progress: Progress | None, label: str, total: int | None) -> Iterator[Any]:
-    task = progress.add_task(label, total=total) if progress else None
-
-    def advance(n: int) -> None:
-        if progress is not None and task is not None:
-            progress.advance(task, n)
-
-    yield advance
-
-
 # --- CSV -----------------------------------------------------------------------------------------------
 
 
@@ -107,7 +97,7 @@ def _export_csv(session: Session, out: Path, summary: ExportSummary, progress: P
         writers["taxonomy_term"].write_many(term_rows())
         for resource in RESOURCES:
             table = table_of(resource.model)
-            with _task(progress, f"export {resource.path}", _count(session, table)) as advance:
+            with task(progress, f"export {resource.path}", _count(session, table)) as advance:
                 for rows in _rows(session, table):
                     _write_batch(resource.name, rows, writers)
                     advance(len(rows))
@@ -162,9 +152,9 @@ class _Writer:
 def _export_json(session: Session, out: Path, summary: ExportSummary, progress: Progress | None) -> None:
     _write_ndjson(out / "taxonomies.ndjson", summary, _taxonomies(session))
     _write_ndjson(out / "taxonomy_terms.ndjson", summary, _terms(session))
-    with _task(progress, "export organizations", _count(session, table_of(Organization))) as advance:
+    with task(progress, "export organizations", _count(session, table_of(Organization))) as advance:
         _write_ndjson(out / "organizations.ndjson", summary, _organizations(session, advance))
-    with _task(progress, "export services", _count(session, table_of(Service))) as advance:
+    with task(progress, "export services", _count(session, table_of(Service))) as advance:
         _write_ndjson(out / "services.ndjson", summary, _services(session, advance))
 
 

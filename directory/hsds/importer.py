@@ -12,7 +12,7 @@ HSDS page, tabular JSON), NDJSON dumps such as our own export, or a zip of any o
 
 import pickle
 from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import IO, Any
@@ -24,6 +24,7 @@ from sqlmodel import Session
 
 from core.logging import get_logger
 from directory.hsds.ledger import Ledger
+from directory.hsds.progress import task
 from directory.hsds.report import ImportReport, Problem
 from directory.hsds.schema import validator
 from directory.hsds.serialize import is_constant
@@ -101,12 +102,12 @@ def _validate(inputs: Inputs, ledger: Ledger, spool: "_Spool", report: ImportRep
             header_problems = csv_header_problems(resource, path)[1]
             for problem in header_problems:
                 report.add(problem)
-            with _task(progress, f"check {path.name}", count_lines(path)) as advance:
+            with task(progress, f"check {path.name}", count_lines(path)) as advance:
                 for row in csv_rows(resource, path):
                     spool.write(resource, _check(row, ledger, report))
                     advance(1)
     for path in inputs.json:
-        with _task(progress, f"check {path.name}", None) as advance:
+        with task(progress, f"check {path.name}", None) as advance:
             _validate_json(path, ledger, spool, report)
             advance(1)
 
@@ -158,7 +159,7 @@ def _write_all(
     writer = Writer(session, ledger, report)
     try:
         for resource in WRITE_ORDER:
-            with _task(progress, f"write {resource}", len(ledger.ids.get(resource, ()))) as advance:
+            with task(progress, f"write {resource}", len(ledger.ids.get(resource, ()))) as advance:
                 for batch in spool.batches(resource):
                     rows = [r for r in batch if r.get("id") is not None and not is_constant(resource, r["id"])]
                     if rows:
@@ -175,17 +176,6 @@ def _write_all(
     except Exception:
         session.rollback()
         raise
-
-
-@contextmanager
-def _task(progress: Progress | None, label: str, total: int | None) -> Iterator[Any]:
-    task = progress.add_task(label, total=total) if progress is not None else None
-
-    def advance(n: int) -> None:
-        if progress is not None and task is not None:
-            progress.advance(task, n)
-
-    yield advance
 
 
 class _Spool:
