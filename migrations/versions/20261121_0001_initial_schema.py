@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-21 06:47:59.268280
+Create Date: 2026-11-21 07:04:05.911170
 """
 
 from collections.abc import Sequence
