@@ -18,12 +18,12 @@ from search.index_spec import apply_settings
 PAGE = 1000
 
 
-def run_reindex(data_dir: Path, prefix: str, app_pid: int, batch_size: int = 5000) -> dict[str, Any]:
+def run_reindex(data_dir: Path, prefix: str, app_pid: int, batch_size: int, workers: int = 0) -> dict[str, Any]:
     """`python -m bench.reindex_child` against the running app's Meilisearch; samples the app's RSS meanwhile."""
     with RssSampler(app_pid) as app_rss:
         started = time.monotonic()
         done = subprocess.run(
-            [sys.executable, "-m", "bench.reindex_child", str(batch_size)],
+            [sys.executable, "-m", "bench.reindex_child", str(batch_size), *([str(workers)] if workers else [])],
             cwd=PROJECT_ROOT,
             env=app_env(data_dir, prefix),
             capture_output=True,
@@ -68,7 +68,7 @@ def _chunks(path: Path, size: int) -> Iterator[bytes]:
         yield b"".join(lines)
 
 
-def raw_ingest(meili_url: str, api_key: str, path: Path, uid: str, batch_size: int = 5000) -> float:
+def raw_ingest(meili_url: str, api_key: str, path: Path, uid: str, batch_size: int) -> float:
     """Create the scratch index with the same settings, send every batch, wait for every task; seconds."""
     client = make_client(meili_url, api_key, timeout=120)
     started = time.monotonic()

@@ -12,30 +12,34 @@ from core.db import make_engine
 from core.settings import get_settings
 from search.__main__ import default_workers
 from search.client import client_for, meili_for_command
-from search.reindex import reindex
+from search.reindex import BATCH_SIZE, reindex
 
 
 def main() -> None:
     settings = get_settings()
     engine = make_engine(settings)
+    workers = int(sys.argv[2]) if len(sys.argv) > 2 else default_workers()
     with meili_for_command(settings) as server:
         result = reindex(
             engine=engine,
             client=client_for(server),
             prefix=settings.meili_index_prefix,
-            batch_size=int(sys.argv[1]) if len(sys.argv) > 1 else 5000,
-            workers=int(sys.argv[2]) if len(sys.argv) > 2 else default_workers(),
+            batch_size=int(sys.argv[1]) if len(sys.argv) > 1 else BATCH_SIZE,
+            workers=workers,
         )
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(
         json.dumps(
             {
+                "workers": workers,
                 "seconds": result.seconds,
                 "build_seconds": result.build_seconds,
                 "documents": result.documents,
                 "services": result.services,
                 "replayed": result.replayed,
                 "peak_rss_mb": round(peak_kb / 1024, 1),
+                # the largest document-building process, when workers > 1
+                "builder_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
             }
         )
     )

@@ -26,6 +26,7 @@ from core.outbox import OutboxEvent
 from search.client import make_client
 from search.embedded import free_port
 from search.index_spec import index_name
+from search.reindex import BATCH_SIZE
 
 PREFIX = "bench"
 cli = typer.Typer(add_completion=False)
@@ -54,7 +55,15 @@ def _wait_ready(app: App, engine: Engine, timeout: float) -> None:
 
 
 def bench_size(
-    size: int, *, n_queries: int, rounds: int, clients: int, seconds: float, edits: int, batch_size: int
+    size: int,
+    *,
+    n_queries: int,
+    rounds: int,
+    clients: int,
+    seconds: float,
+    edits: int,
+    batch_size: int,
+    workers: int,
 ) -> dict[str, Any]:
     ds = dataset.prepare(size)
     engine = ds.engine()
@@ -80,7 +89,7 @@ def bench_size(
         typer.echo(f"[{size:,}] edit visible {measure.summary(delays)}", err=True)
 
         with measure.SearchProbe(app.base_url, {"q": "pantry"}) as probe:
-            reindex = ingest.run_reindex(ds.data_dir, PREFIX, app.pid, batch_size=batch_size)
+            reindex = ingest.run_reindex(ds.data_dir, PREFIX, app.pid, batch_size=batch_size, workers=workers)
         reindex["probe"] = {
             "ok": probe.ok,
             "failed": probe.failed,
@@ -152,7 +161,8 @@ def main(
     clients: Annotated[int, typer.Option(help="Concurrent clients for the throughput run.")] = 8,
     seconds: Annotated[float, typer.Option(help="Length of the throughput run.")] = 20.0,
     edits: Annotated[int, typer.Option(help="Edits timed from commit to searchable.")] = 20,
-    batch_size: Annotated[int, typer.Option(help="Documents per batch (reindex and raw ingest).")] = 5000,
+    batch_size: Annotated[int, typer.Option(help="Documents per batch (reindex and raw ingest).")] = BATCH_SIZE,
+    workers: Annotated[int, typer.Option(help="Reindex document-building processes (0: the CLI default).")] = 0,
 ) -> None:
     """Run the search benchmark and write bench/results/latest.json and latest.md."""
     results: dict[str, Any] = {
@@ -169,6 +179,7 @@ def main(
             seconds=seconds,
             edits=edits,
             batch_size=batch_size,
+            workers=workers,
         )
     results["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     results["environment"] = _environment(results)

@@ -1,6 +1,7 @@
 """Templates, the "one route, two renderings" helper, and the single error handler."""
 
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -60,6 +61,8 @@ def error_response(request: Request, status: int, message: str, errors: dict[str
             body["errors"] = errors
         return JSONResponse(body, status_code=status)
     context = {"status": status, "title": TITLES.get(status, "Error"), "message": message, "errors": errors or {}}
+    if status == 401:
+        context["login_url"] = login_url(request)
     name = "_error.html" if is_htmx(request) else "errors/error.html"
     response = templates.TemplateResponse(request, name, context, status_code=status)
     response.headers["Vary"] = "HX-Request"
@@ -72,6 +75,18 @@ def _describe_validation(exc: RequestValidationError) -> dict[str, str]:
         loc = [str(p) for p in err.get("loc", ()) if p not in ("query", "body", "path", "form", "header")]
         errors[".".join(loc) or "request"] = str(err.get("msg", "invalid value"))
     return errors
+
+
+def login_url(request: Request) -> str | None:
+    """Where a signed-out browser should go to sign in and come back to this page."""
+    try:
+        base = str(request.app.url_path_for("login"))
+    except Exception:
+        return None
+    target = request.url.path
+    if request.method == "GET" and request.url.query:
+        target += f"?{request.url.query}"
+    return base + "?" + urlencode({"next": target})
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -23,6 +23,7 @@ from core.logging import configure_logging
 from core.settings import Settings, get_settings
 from search.client import TaskFailed, client_for, meili_for_command
 from search.index_spec import IndexTaskFailed, index_name
+from search.reindex import BATCH_SIZE
 
 app = typer.Typer(help="Search index: outbox sync worker, zero-downtime reindex, drift check.", no_args_is_help=True)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -85,7 +86,7 @@ def sync(
 @one_line_errors
 @search_errors
 def reindex(
-    batch_size: Annotated[int, typer.Option(help="Services per document batch.", min=1, max=100_000)] = 5000,
+    batch_size: Annotated[int, typer.Option(help="Services per document batch.", min=1, max=100_000)] = BATCH_SIZE,
     workers: Annotated[
         int | None, typer.Option(help="Processes building documents (default: CPUs - 1, at most 4).", min=1, max=32)
     ] = None,

@@ -176,3 +176,22 @@ def test_a_cancelled_reindex_cleans_up(
     with pytest.raises(ReindexCancelled):
         reindex(engine=engine, client=meili_client, prefix=index_prefix, stop=stop)
     assert index_uids(meili_client, index_prefix) == []
+
+
+@pytest.mark.usefixtures("cleanup")
+def test_documents_can_be_built_in_worker_processes(
+    engine: Engine, session: Session, meili_client: meilisearch.Client, index_prefix: str
+) -> None:
+    services = listings(session, 9, name="Parallel Pantry")
+    result = reindex(engine=engine, client=meili_client, prefix=index_prefix, batch_size=2, workers=2)
+    live = index_name(index_prefix)
+    assert (result.services, result.documents) == (9, 9)
+    assert meili_client.index(live).get_stats().number_of_documents == 9
+    assert names(meili_client, live, services[4]) == [services[4].name]
+
+
+def test_payloads_split_on_line_ends_under_the_limit() -> None:
+    body = b"".join(b'{"id":"%d","pad":"%s"}\n' % (n, b"x" * n) for n in range(40))
+    parts = list(reindex_module._payloads(body, limit=200))
+    assert b"".join(parts) == body
+    assert all(len(p) <= 200 and p.endswith(b"\n") for p in parts) and len(parts) > 5
