@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from directory.freshness import reference_date
 from directory.listing import ListingDetail, PlaceDetail, load_listings
 from directory.models import Attendance, ServiceKind, ServiceStatus
 from directory.schemas import LANGUAGE_NAMES
@@ -117,6 +118,10 @@ def _common(listing: ListingDetail) -> Document:
         "capacity_note": service.capacity_note,
         "reopening_date": service.reopening_date.isoformat() if service.reopening_date else None,
         "assured_date": service.assured_date.isoformat() if service.assured_date else None,
+        # Freshness: the last verification, or the day a never-verified listing was added. The ordinal
+        # is the last ranking rule, so among otherwise equal hits stale listings rank lower.
+        "verified_on": reference_date(service).isoformat(),
+        "verified_day": reference_date(service).toordinal(),
         "timezone": _timezone(listing),
         "slots": [s.to_doc() for s in slots],
         **week_fields(slots),

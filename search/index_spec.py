@@ -78,7 +78,7 @@ INDEX_SETTINGS: dict[str, Any] = {
     "filterableAttributes": FILTERABLE,
     "sortableAttributes": ["_geo", "first_start", "name"],
     # `sort` right after `words`: with sort=distance, every listing matching the words is ordered by distance.
-    "rankingRules": ["words", "sort", "typo", "proximity", "attribute", "exactness"],
+    "rankingRules": ["words", "sort", "typo", "proximity", "attribute", "exactness", "verified_day:desc"],
     "synonyms": synonyms(),
     # Filler words people type ("AA meeting near me"); every other word must match (matchingStrategy last).
     "stopWords": ["a", "an", "the", "of", "for", "and", "near", "me"],

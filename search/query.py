@@ -46,6 +46,7 @@ HIT_FIELDS = [
     "id", "service_id", "kind", "name", "organization", "categories", "category_names", "attendance", "address",
     "lat", "lng", "_geo", "approximate", "location_name", "url", "timezone", "slots", "fellowship", "types",
     "languages", "accessibility", "cost", "status", "capacity", "capacity_note", "reopening_date", "assured_date",
+    "verified_on",
 ]  # fmt: skip
 RANK_FIELDS = ["id", "slots", "timezone"]
 FACET_NAMES = {
@@ -270,7 +271,7 @@ def hit(
         "in_progress": status.in_progress,
         "started_at": show(status.started_at),
         "ends_at": show(status.ends_at),
-        "stale": _stale(doc.get("assured_date"), at),
+        "stale": _stale(doc.get("verified_on") or doc.get("assured_date"), at),
     }
 
 

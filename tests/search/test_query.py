@@ -191,9 +191,25 @@ def test_stale_flag(session: Session, taxonomy: None, meili_client: meilisearch.
     fresh = make_listing(session, name="Fresh", assured_date=(at - timedelta(days=30)).date())
     old = make_listing(session, name="Old", assured_date=(at - timedelta(days=200)).date())
     never = make_listing(session, name="Never", assured_date=None)
-    push(meili_client, search_index, session, [fresh, old, never])
+    never.created_at = at - timedelta(days=400)  # never verified: counts from the day it was added
+    new = make_listing(session, name="New", assured_date=None)
+    new.created_at = at - timedelta(days=3)
+    session.add_all([never, new])
+    session.commit()
+    push(meili_client, search_index, session, [fresh, old, never, new])
     stale = {h["name"]: h["stale"] for h in run_search(meili_client, search_index, session, now=at).hits}
-    assert stale == {"Fresh": False, "Old": True, "Never": True}
+    assert stale == {"Fresh": False, "Old": True, "Never": True, "New": False}
+
+
+def test_stale_listings_rank_below_fresh_ones_on_equal_match(
+    session: Session, taxonomy: None, meili_client: meilisearch.Client, search_index: str
+) -> None:
+    at = datetime(2026, 3, 9, 17, tzinfo=UTC)
+    old = make_listing(session, name="Harbor Pantry", assured_date=(at - timedelta(days=300)).date())
+    fresh = make_listing(session, name="Harbor Pantry", assured_date=(at - timedelta(days=5)).date())
+    push(meili_client, search_index, session, [old, fresh])
+    hits = run_search(meili_client, search_index, session, now=at, q="harbor pantry", sort="relevance").hits
+    assert [h["stale"] for h in hits] == [False, True]
 
 
 def test_unreachable_meilisearch_is_service_unavailable(session: Session, taxonomy: None) -> None:
