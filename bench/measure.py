@@ -2,6 +2,7 @@
 
 import math
 import random
+import re
 import statistics
 import threading
 import time
@@ -158,6 +159,23 @@ def edit_delays(engine: Engine, base_url: str, edits: int = 20, seed: int = 11, 
             delays.append((time.perf_counter() - started) * 1000)
             time.sleep(rng.uniform(0.05, 0.3))  # edits arrive at random points of the worker's poll cycle
     return delays
+
+
+def meili_update_ms(meili_url: str, api_key: str, index_uid: str, count: int) -> list[float]:
+    """How long Meilisearch itself took for the last `count` single-document updates of the index."""
+    headers = {"Authorization": f"Bearer {api_key}"}
+    params: dict[str, str | int] = {"indexUids": index_uid, "types": "documentAdditionOrUpdate", "limit": 4 * count}
+    tasks = httpx.get(f"{meili_url}/tasks", params=params, headers=headers, timeout=30).json()["results"]
+    single = [t for t in tasks if (t.get("details") or {}).get("receivedDocuments") == 1 and t.get("duration")]
+    return [_iso_seconds(t["duration"]) * 1000 for t in single[:count]]
+
+
+def _iso_seconds(duration: str) -> float:
+    match = re.fullmatch(r"PT(?:(\d+)H)?(?:(\d+)M)?(?:([\d.]+)S)?", duration)
+    if not match:
+        return math.nan
+    hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
+    return hours * 3600 + minutes * 60 + seconds
 
 
 def _found(http: httpx.Client, token: str, service_id: str) -> bool:

@@ -86,7 +86,11 @@ def bench_size(
         thr = measure.throughput(app.base_url, query_set, clients=clients, seconds=seconds)
         typer.echo(f"[{size:,}] throughput {thr['rps']} req/s", err=True)
         delays = measure.edit_delays(engine, app.base_url, edits=edits)
-        typer.echo(f"[{size:,}] edit visible {measure.summary(delays)}", err=True)
+        meili_update = measure.meili_update_ms(url, key, index_name(PREFIX), len(delays))
+        typer.echo(
+            f"[{size:,}] edit visible {measure.summary(delays)}; Meilisearch alone {measure.summary(meili_update)}",
+            err=True,
+        )
 
         with measure.SearchProbe(app.base_url, {"q": "pantry"}) as probe:
             reindex = ingest.run_reindex(ds.data_dir, PREFIX, app.pid, batch_size=batch_size, workers=workers)
@@ -116,6 +120,7 @@ def bench_size(
             "raw_ms": measure.summary(lat.raw_ms),
             "throughput": thr,
             "edit_visible_ms": measure.summary(delays),
+            "edit_meilisearch_task_ms": measure.summary(meili_update),
             "reindex": reindex,
             "raw_ingest_seconds": ingest_seconds,
             "raw_ingest_documents": exported,
