@@ -88,7 +88,7 @@ def sync(
 def reindex(
     batch_size: Annotated[int, typer.Option(help="Services per document batch.", min=1, max=100_000)] = BATCH_SIZE,
     workers: Annotated[
-        int | None, typer.Option(help="Processes building documents (default: CPUs - 1, at most 4).", min=1, max=32)
+        int | None, typer.Option(help="Processes building documents (default: one per CPU, at most 4).", min=1, max=32)
     ] = None,
 ) -> None:
     """Rebuild the index from the database into a new index and swap it in (search keeps answering)."""
@@ -144,7 +144,7 @@ def check(
 
 
 def default_workers() -> int:
-    return max(1, min(4, (os.cpu_count() or 1) - 1))
+    return max(1, min(4, os.cpu_count() or 1))
 
 
 def main() -> None:

@@ -38,10 +38,12 @@ def client_for(server: MeiliServer, *, timeout: int = HTTP_TIMEOUT) -> meilisear
     return make_client(server.url, server.api_key, timeout=timeout)
 
 
-def wait_succeeded(client: meilisearch.Client, task_uid: int, *, timeout_s: float = 60.0) -> None:
+def wait_succeeded(
+    client: meilisearch.Client, task_uid: int, *, timeout_s: float = 60.0, interval_ms: int = 20
+) -> None:
     """Wait for one task and raise `TaskFailed` unless it succeeded."""
     try:
-        task = client.wait_for_task(task_uid, timeout_in_ms=int(timeout_s * 1000), interval_in_ms=20)
+        task = client.wait_for_task(task_uid, timeout_in_ms=int(timeout_s * 1000), interval_in_ms=interval_ms)
     except MeilisearchError as exc:
         raise TaskFailed(f"task {task_uid} could not be awaited: {exc}") from exc
     if task.status != "succeeded":

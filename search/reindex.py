@@ -167,11 +167,11 @@ def _load(
             services, documents = services + count, documents + docs
             tick(count)
             while len(in_flight) > MAX_IN_FLIGHT:
-                wait_succeeded(client, in_flight.popleft(), timeout_s=LOAD_TASK_TIMEOUT_S)
+                wait_succeeded(client, in_flight.popleft(), timeout_s=LOAD_TASK_TIMEOUT_S, interval_ms=100)
     finally:
         batches.close()  # a pool shuts down here, cancelling what it had not built yet
     while in_flight:
-        wait_succeeded(client, in_flight.popleft(), timeout_s=LOAD_TASK_TIMEOUT_S)
+        wait_succeeded(client, in_flight.popleft(), timeout_s=LOAD_TASK_TIMEOUT_S, interval_ms=100)
     return services, documents, building
 
 
