@@ -101,7 +101,7 @@ def load_listings(session: Session, service_ids: Sequence[uuid.UUID]) -> list[Li
                 service=service,
                 organization=orgs[service.organization_id],
                 places=places,
-                schedules=sorted(schedules.get(sid, []), key=_schedule_key),
+                schedules=sorted(schedules.get(sid, []), key=schedule_key),
                 meeting=meetings.get(sid),
                 categories=terms.get(sid, []),
                 languages=languages.get(sid, []),
@@ -115,7 +115,7 @@ def load_listings(session: Session, service_ids: Sequence[uuid.UUID]) -> list[Li
 _DAY_ORDER = {d: i for i, d in enumerate(["SU", "MO", "TU", "WE", "TH", "FR", "SA"])}
 
 
-def _schedule_key(s: Schedule) -> tuple[int, str]:
+def schedule_key(s: Schedule) -> tuple[int, str]:
     first = (s.byday or "").split(",")[0][-2:]
     return (_DAY_ORDER.get(first, 9), s.opens_at.isoformat() if s.opens_at else "")
 

@@ -10,15 +10,18 @@ location additionally gets no street, and its public (ZIP-centre) point is round
 
 import uuid
 from collections.abc import Sequence
+from functools import lru_cache
+from types import SimpleNamespace
 from typing import Any
 
 from sqlmodel import Session
 
 from directory.freshness import reference_date
-from directory.listing import ListingDetail, PlaceDetail, load_listings
-from directory.models import Attendance, ServiceKind, ServiceStatus
+from directory.listing import ListingDetail, PlaceDetail
+from directory.models import Attendance, Schedule, ServiceKind, ServiceStatus
 from directory.schemas import LANGUAGE_NAMES
 from directory.taxonomy_tree import CATEGORY_CODES, FELLOWSHIPS, ancestors, term
+from search.source import load_sources
 from search.timeslots import slots_from_schedules, week_fields
 
 Document = dict[str, Any]
@@ -59,7 +62,7 @@ def documents_for(
     session: Session, service_ids: Sequence[uuid.UUID]
 ) -> tuple[list[Document], dict[uuid.UUID, list[str]]]:
     """Documents of these services, plus each service's current document ids ([] = delete all)."""
-    found = {d.service.id: d for d in load_listings(session, service_ids)}
+    found = {d.service.id: d for d in load_sources(session.connection(), service_ids)}
     docs: list[Document] = []
     ids: dict[uuid.UUID, list[str]] = {}
     for sid in dict.fromkeys(service_ids):
@@ -90,7 +93,6 @@ def _categories(listing: ListingDetail) -> tuple[list[str], list[str], list[str]
 def _common(listing: ListingDetail) -> Document:
     service, meeting = listing.service, listing.meeting
     categories, category_names, broader_names = _categories(listing)
-    slots = slots_from_schedules(listing.schedules)
     languages = list(dict.fromkeys(lang.code for lang in listing.languages if lang.code))
     fellowship = meeting.fellowship if meeting else None
     return {
@@ -123,10 +125,25 @@ def _common(listing: ListingDetail) -> Document:
         "verified_on": reference_date(service).isoformat(),
         "verified_day": reference_date(service).toordinal(),
         "timezone": _timezone(listing),
-        "slots": [s.to_doc() for s in slots],
-        **week_fields(slots),
+        **schedule_fields(listing.schedules),
         "url": listing_url(service.id),
     }
+
+
+def schedule_fields(schedules: Sequence[Schedule]) -> Document:
+    """`slots` and the weekly fields of these schedule rows (shared between documents: never mutate them)."""
+    return _schedule_fields(
+        tuple((s.freq, s.byday, s.opens_at, s.closes_at, s.valid_from, s.valid_to) for s in schedules)
+    )
+
+
+@lru_cache(maxsize=8192)
+def _schedule_fields(key: tuple[tuple[Any, ...], ...]) -> Document:
+    """Cached: opening hours repeat across a directory (weekdays 9-5, meetings at 19:00)."""
+    fields = ("freq", "byday", "opens_at", "closes_at", "valid_from", "valid_to")
+    rows = [SimpleNamespace(**dict(zip(fields, values, strict=True))) for values in key]
+    slots = slots_from_schedules(rows)
+    return {"slots": [s.to_doc() for s in slots], **week_fields(slots)}
 
 
 def _timezone(listing: ListingDetail) -> str:

@@ -15,7 +15,7 @@ from directory.models import Attendance, ServiceKind
 from directory.schemas import ACCESSIBILITY_LABELS, CostKind
 from directory.taxonomy_tree import CATEGORY_CODES, FELLOWSHIPS
 from search.schemas import DEFAULT_PER_PAGE, DEFAULT_RADIUS_KM, MAX_PER_PAGE, MAX_RADIUS_KM, SearchParams
-from search.timeslots import BUCKETS_PER_WEEK, DAY, bucket_of, group_zones, is_zone, week_ranges
+from search.timeslots import DAY, blocks_containing, bucket_of, group_zones, is_zone, week_ranges
 
 KINDS = frozenset(k.value for k in ServiceKind)
 ATTENDANCE = frozenset({Attendance.in_person.value, Attendance.online.value, Attendance.hybrid.value})
@@ -218,7 +218,11 @@ def _per_zone(groups: Mapping[int, Sequence[str]], clause_for: Any) -> str:
 
 def open_at_clause(groups: Mapping[int, Sequence[str]]) -> str:
     """Listings whose slot covers each zone group's local minute (the 5-minute bucket of it)."""
-    return _per_zone(groups, lambda minute: f"open_buckets = {bucket_of(minute) % BUCKETS_PER_WEEK}")
+
+    def covering(minute: int) -> str:
+        return f"open_blocks IN [{', '.join(str(b) for b in blocks_containing(bucket_of(minute)))}]"
+
+    return _per_zone(groups, covering)
 
 
 def starts_within_clause(groups: Mapping[int, Sequence[str]], before: int, after: int) -> str:

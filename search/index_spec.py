@@ -67,15 +67,42 @@ SEARCHABLE = [
 ]  # fmt: skip
 FILTERABLE = [
     "categories", "kind", "fellowship", "types", "attendance", "languages", "accessibility", "cost", "status",
-    "capacity", "timezone", "days", "start_minutes", "start_of_day", "open_buckets", "has_schedule",
+    "capacity", "timezone", "days", "start_minutes", "start_of_day", "open_blocks", "has_schedule",
     "service_id", "organization_id", "id", "_geo",
 ]  # fmt: skip
+# Only these take range filters (`a TO b`); every other field is matched by equality. No field needs facet
+# search. Declaring just that (granular filterable attributes) spares Meilisearch the range trees and the
+# facet-search structures: a fifth less indexing time, and a one-document update costs less. `_geo` stays a
+# plain entry: Meilisearch only enables `_geoRadius` for it that way.
+RANGE_FILTERABLE = ("start_minutes", "start_of_day")
+
+
+def _filterable_setting() -> list[str | dict[str, Any]]:
+    def features(comparison: bool) -> dict[str, Any]:
+        return {"facetSearch": False, "filter": {"equality": True, "comparison": comparison}}
+
+    equality = [f for f in FILTERABLE if f not in RANGE_FILTERABLE and f != "_geo"]
+    return [
+        "_geo",
+        {"attributePatterns": equality, "features": features(False)},
+        {"attributePatterns": list(RANGE_FILTERABLE), "features": features(True)},
+    ]
+
+
+def filterable_names(setting: list[Any] | None = None) -> set[str]:
+    """Attribute names of a filterableAttributes setting (plain names or granular objects)."""
+    names: set[str] = set()
+    for entry in INDEX_SETTINGS["filterableAttributes"] if setting is None else setting:
+        names.update([entry] if isinstance(entry, str) else entry["attributePatterns"])
+    return names
+
+
 FACETS = ["categories", "fellowship", "types", "attendance", "languages", "accessibility", "cost", "days"]
 MAX_TOTAL_HITS = 10_000
 
 INDEX_SETTINGS: dict[str, Any] = {
     "searchableAttributes": SEARCHABLE,
-    "filterableAttributes": FILTERABLE,
+    "filterableAttributes": _filterable_setting(),
     "sortableAttributes": ["_geo", "first_start", "name"],
     # `sort` right after `words`: with sort=distance, every listing matching the words is ordered by distance.
     "rankingRules": ["words", "sort", "typo", "proximity", "attribute", "exactness", "verified_day:desc"],
@@ -94,6 +121,12 @@ def wait_for_success(client: meilisearch.Client, task_uid: int, *, timeout_ms: i
     if task.status != "succeeded":
         raise IndexTaskFailed(f"Meilisearch task {task_uid} ({task.type}) ended {task.status}: {task.error}")
     return task
+
+
+def settings_outdated(client: meilisearch.Client, uid: str) -> bool:
+    """The index's filterable fields differ from ours: an older version built it, its documents lack fields."""
+    live = client.index(uid).get_settings()
+    return bool(live.get("filterableAttributes") != INDEX_SETTINGS["filterableAttributes"])
 
 
 def apply_settings(client: meilisearch.Client, uid: str) -> None:

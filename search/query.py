@@ -103,7 +103,8 @@ def search(
         else:
             docs, total, facets, online = _ranked(client, plan, params)
     except _MEILI_ERRORS as exc:
-        log.warning("search unavailable", error=type(exc).__name__, code=getattr(exc, "code", None))
+        code = getattr(exc, "code", None)
+        log.warning("search unavailable", error=type(exc).__name__, code=code, detail=str(exc)[:300])
         raise ServiceUnavailable(UNAVAILABLE) from exc
     return SearchResult(
         total=total,

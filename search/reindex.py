@@ -13,7 +13,6 @@ Changes made while the new index loads are not lost. First, one query notes whic
   claims; the reindex waits until they are done. Rows visible at the start need no replay.
 """
 
-import json
 import multiprocessing
 import threading
 import time
@@ -28,6 +27,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 import meilisearch
+import orjson
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from sqlalchemy import func, or_, update
 from sqlalchemy.engine import Engine
@@ -50,7 +50,7 @@ log = get_logger(__name__)
 # whole, word prefixes and facets are post-processed), so fewer, larger batches load much faster.
 BATCH_SIZE = 20_000
 MAX_PAYLOAD_BYTES = 64 * 2**20
-MAX_IN_FLIGHT = 3  # document tasks queued in Meilisearch before the loader waits for the oldest
+MAX_IN_FLIGHT = 16  # document tasks queued before the loader waits: Meilisearch merges queued tasks into big batches
 LOAD_TASK_TIMEOUT_S = 900.0
 REPLAY_MARGIN = timedelta(minutes=10)  # longest write transaction we guard against
 REPLAY_TIMEOUT_S = 120.0
@@ -223,7 +223,7 @@ def _encoded(engine: Engine, ids: list[uuid.UUID]) -> tuple[int, bytes]:
         with Session(engine) as session:
             docs = documents_for(session, ids[start : start + _BUILD_SLICE])[0]
         count += len(docs)
-        chunks += [json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode() + b"\n" for doc in docs]
+        chunks += [orjson.dumps(doc) + b"\n" for doc in docs]
     return count, b"".join(chunks)
 
 

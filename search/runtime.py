@@ -3,7 +3,9 @@
 `register_workers()` (called by the app factory) adds one factory to `core.app.WORKER_FACTORIES`. Started
 in the lifespan, it runs the outbox sync in a daemon thread; first, if the live index does not exist (a
 fresh `make run`), that thread builds it with a full reindex, logging progress, so the directory becomes
-searchable without a separate command while the app already serves pages.
+searchable without a separate command while the app already serves pages. An index built by an older
+version (its filterable fields differ from `INDEX_SETTINGS`) is rebuilt the same way; it keeps answering
+until the new one is swapped in.
 """
 
 import threading
@@ -14,7 +16,7 @@ from sqlalchemy.engine import Engine
 
 from core.logging import get_logger
 from search.client import client_for, index_exists
-from search.index_spec import index_name
+from search.index_spec import index_name, settings_outdated
 from search.reindex import ReindexCancelled, reindex
 from search.sync import SyncWorker, backoff_seconds
 
@@ -38,7 +40,7 @@ def start_sync_worker(app: FastAPI) -> SyncWorker:
         failures = 0
         while not stop.is_set():
             try:
-                build_index_if_missing(engine=engine, client=client, prefix=prefix, stop=stop)
+                build_index_if_needed(engine=engine, client=client, prefix=prefix, stop=stop)
                 return
             except Exception as exc:  # Meilisearch hiccup: try again rather than serve an index-less app
                 failures += 1
@@ -48,14 +50,17 @@ def start_sync_worker(app: FastAPI) -> SyncWorker:
     return SyncWorker(engine=engine, client=client, index_uid=index_name(prefix), before=bootstrap).start()
 
 
-def build_index_if_missing(
+def build_index_if_needed(
     *, engine: Engine, client: meilisearch.Client, prefix: str, stop: threading.Event | None = None
 ) -> bool:
-    """Run a full reindex when the live index does not exist; returns whether it did."""
+    """Run a full reindex when the live index does not exist or has outdated settings; returns whether it did."""
     uid = index_name(prefix)
-    if index_exists(client, uid):
+    if not index_exists(client, uid):
+        log.info("search index missing; building it in the background", index=uid)
+    elif settings_outdated(client, uid):
+        log.info("search index built by another version; rebuilding it in the background", index=uid)
+    else:
         return False
-    log.info("search index missing; building it in the background", index=uid)
     try:
         result = reindex(engine=engine, client=client, prefix=prefix, stop=stop)
     except ReindexCancelled:

@@ -6,12 +6,19 @@ import uuid
 
 import meilisearch
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from directory.listing import load_listings
-from directory.models import ServiceAtLocation
+from directory.models import Service, ServiceAtLocation
 from search.documents import build_documents, documents_for
-from search.index_spec import INDEX_SETTINGS, IndexTaskFailed, apply_settings, wait_for_success
+from search.index_spec import (
+    INDEX_SETTINGS,
+    IndexTaskFailed,
+    apply_settings,
+    settings_outdated,
+    wait_for_success,
+)
+from seed_data.load import load_curated
 from tests.search.conftest import make_listing, place, weekly
 
 MEILI_ID = re.compile(r"^[a-zA-Z0-9_-]{1,511}$")
@@ -132,7 +139,8 @@ def test_apply_settings_is_idempotent_and_sets_the_primary_key(
     apply_settings(meili_client, search_index)  # a second time: no error, same settings
     live = meili_client.index(search_index).get_settings()
     assert meili_client.get_index(search_index).primary_key == "id"
-    assert set(live["filterableAttributes"]) == set(INDEX_SETTINGS["filterableAttributes"])
+    assert live["filterableAttributes"] == INDEX_SETTINGS["filterableAttributes"]
+    assert not settings_outdated(meili_client, search_index)
     assert live["synonyms"]["suboxone"] and live["pagination"]["maxTotalHits"] == 10_000
 
 
@@ -140,3 +148,15 @@ def test_a_failed_task_raises(meili_client: meilisearch.Client, search_index: st
     task = meili_client.index(search_index).add_documents([{"id": "bad", "_geo": {"lat": "north", "lng": 1}}])
     with pytest.raises(IndexTaskFailed, match="failed"):
         wait_for_success(meili_client, task.task_uid)
+
+
+def test_the_fast_loader_builds_the_same_documents_as_the_page_read_model(session: Session) -> None:
+    """Reindex and sync read Core rows (`search.source`); pages read ORM objects. Both must agree exactly."""
+    load_curated(session=session)
+    ids = list(session.exec(select(Service.id).order_by(col(Service.id))).all())
+    fast, _ = documents_for(session, ids)
+    from_pages = [doc for listing in load_listings(session, ids) for doc in build_documents(listing)]
+    assert len(fast) > 40 and fast == from_pages
+    kinds = {(d["kind"], d["attendance"], d["confidential"]) for d in fast}
+    assert {("meeting", "online", False), ("meeting", "hybrid", False), ("service", "in_person", True)} <= kinds
+    assert any(d["open_blocks"] for d in fast) and any(d["categories"] for d in fast)

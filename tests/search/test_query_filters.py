@@ -18,7 +18,7 @@ from search.filters import (
     vocabulary_clauses,
     weekday_clauses,
 )
-from search.index_spec import INDEX_SETTINGS, synonyms
+from search.index_spec import INDEX_SETTINGS, filterable_names, synonyms
 from search.schemas import SearchParams
 
 
@@ -112,10 +112,12 @@ def test_relative_time_groups_zones_by_local_wall_time() -> None:
     zones = ["America/Chicago", "America/Denver", "America/Winnipeg"]
     clauses = relative_time_clauses(SearchParams(open_now=True), at, zones)
     chicago_bucket, denver_bucket = (1440 + 20 * 60 + 30) // 5, (1440 + 19 * 60 + 30) // 5
+    chicago = ", ".join(str(level * 4096 + (chicago_bucket >> level)) for level in range(12))
+    denver = ", ".join(str(level * 4096 + (denver_bucket >> level)) for level in range(12))
     assert clauses == [
         'status = "active"',
-        f'((timezone IN ["America/Chicago", "America/Winnipeg"] AND open_buckets = {chicago_bucket}) OR '
-        f'(timezone IN ["America/Denver"] AND open_buckets = {denver_bucket}))',
+        f'((timezone IN ["America/Chicago", "America/Winnipeg"] AND open_blocks IN [{chicago}]) OR '
+        f'(timezone IN ["America/Denver"] AND open_blocks IN [{denver}]))',
     ]
     meetings = relative_time_clauses(SearchParams(in_progress=True), at, zones)
     assert 'kind = "meeting"' in meetings
@@ -150,7 +152,5 @@ def test_synonyms_are_mutual_within_a_group() -> None:
 
 
 def test_settings_declare_the_time_fields() -> None:
-    assert {"open_buckets", "start_minutes", "timezone", "service_id", "_geo"} <= set(
-        INDEX_SETTINGS["filterableAttributes"]
-    )
+    assert {"open_blocks", "start_minutes", "timezone", "service_id", "_geo"} <= set(filterable_names())
     assert {"_geo", "first_start"} <= set(INDEX_SETTINGS["sortableAttributes"])

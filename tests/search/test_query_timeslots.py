@@ -1,5 +1,6 @@
 """Weekly slot fields and exact occurrence times: pure functions, DST and midnight/week wraps."""
 
+import random
 from datetime import UTC, date, datetime, time
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
@@ -7,7 +8,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from search.timeslots import (
+    BUCKETS_PER_WEEK,
     Slot,
+    block_cover,
+    blocks_containing,
+    bucket_ranges,
     group_zones,
     minute_of_week,
     occurrence_status,
@@ -63,6 +68,31 @@ def test_open_buckets(slot: Slot, expected: list[int]) -> None:
     assert open_buckets(slot) == expected
 
 
+def random_slots(rng: random.Random) -> list[Slot]:
+    def clock() -> time:
+        return time(rng.randrange(24), rng.choice([0, 1, 5, 15, 30, 45, 58, 59]))
+
+    return [Slot(rng.randrange(7), clock(), rng.choice([None, clock()])) for _ in range(rng.randrange(0, 9))]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_open_blocks_say_open_exactly_when_a_slot_covers_the_bucket(seed: int) -> None:
+    slots = random_slots(random.Random(seed))
+    covered = {b for slot in slots for b in open_buckets(slot)}
+    cover = set(block_cover([r for slot in slots for r in bucket_ranges(slot)]))
+    for bucket in range(BUCKETS_PER_WEEK):
+        assert bool(cover & set(blocks_containing(bucket))) == (bucket in covered), bucket
+
+
+def test_weekday_opening_hours_need_few_blocks() -> None:
+    weekdays = [Slot(day, time(9), time(17)) for day in range(1, 6)]
+    blocks = week_fields(weekdays)["open_blocks"]
+    assert sum(len(open_buckets(s)) for s in weekdays) == 480 and len(blocks) <= 60
+    open_at = {b for s in weekdays for b in open_buckets(s)}
+    assert all(bool(set(blocks) & set(blocks_containing(b))) == (b in open_at) for b in range(BUCKETS_PER_WEEK))
+    assert week_fields([Slot(0, time(0), time(0))])["open_blocks"] == block_cover([(0, 288)])  # a whole Sunday
+
+
 def test_closing_equal_to_opening_is_a_full_day() -> None:
     assert Slot(1, time(9), time(9)).duration == 1440
 
@@ -76,7 +106,7 @@ def test_week_fields() -> None:
     assert week_fields([]) == {
         "start_minutes": [],
         "start_of_day": [],
-        "open_buckets": [],
+        "open_blocks": [],
         "days": [],
         "first_start": None,
         "has_schedule": False,

@@ -12,9 +12,10 @@ from sqlmodel import Session, col, select
 import search.reindex as reindex_module
 from core.outbox import OutboxEvent, record_change
 from directory.models import Service
-from search.client import TaskFailed, iter_documents, service_filter
-from search.index_spec import index_name
+from search.client import TaskFailed, iter_documents, service_filter, wait_succeeded
+from search.index_spec import filterable_names, index_name, settings_outdated
 from search.reindex import ReindexCancelled, reindex
+from search.runtime import build_index_if_needed
 from search.sync import run_once
 from tests.search.conftest import make_listing
 
@@ -55,7 +56,7 @@ def test_reindex_builds_a_complete_live_index_and_drops_the_old_one(
     assert second.documents == 27
     assert index_uids(meili_client, index_prefix) == [live]  # the previous index was deleted
     assert meili_client.index(live).get_stats().number_of_documents == 27
-    assert "service_id" in meili_client.index(live).get_filterable_attributes()  # settings came along
+    assert "service_id" in filterable_names(meili_client.index(live).get_filterable_attributes())  # settings too
 
 
 @pytest.mark.usefixtures("cleanup")
@@ -195,3 +196,23 @@ def test_payloads_split_on_line_ends_under_the_limit() -> None:
     parts = list(reindex_module._payloads(body, limit=200))
     assert b"".join(parts) == body
     assert all(len(p) <= 200 and p.endswith(b"\n") for p in parts) and len(parts) > 5
+
+
+@pytest.mark.usefixtures("cleanup")
+def test_startup_rebuilds_an_index_left_by_an_older_version(
+    engine: Engine, session: Session, meili_client: meilisearch.Client, index_prefix: str
+) -> None:
+    service = make_listing(session, name="Upgrade Pantry")
+    live = index_name(index_prefix)
+    # What an older release left: other filterable fields, and documents in the old shape.
+    wait_succeeded(meili_client, meili_client.create_index(live, {"primaryKey": "id"}).task_uid)
+    old = meili_client.index(live)
+    wait_succeeded(meili_client, old.update_filterable_attributes(["open_buckets", "service_id"]).task_uid)
+    wait_succeeded(meili_client, old.add_documents([{"id": "old-shape", "name": "Old", "open_buckets": [1]}]).task_uid)
+    assert settings_outdated(meili_client, live)
+
+    assert build_index_if_needed(engine=engine, client=meili_client, prefix=index_prefix) is True
+    assert not settings_outdated(meili_client, live)
+    assert names(meili_client, live, service) == ["Upgrade Pantry"]
+    assert meili_client.index(live).get_stats().number_of_documents == 1  # the old document is gone
+    assert build_index_if_needed(engine=engine, client=meili_client, prefix=index_prefix) is False  # up to date

@@ -1,0 +1,151 @@
+"""What the document builders read, loaded fast: SQLAlchemy Core rows of only the columns they use.
+
+`directory.listing.load_listings` builds ORM objects for the pages; building a search document from them
+cost about 1 ms, so a full reindex was mostly Python. This loader fills the same `ListingDetail` with Core
+rows instead: the builders only read attributes, and a Core row of these columns carries the same names
+and Python types as the ORM object (ids as UUID, dates as date, `types` as a list). A test checks that
+both paths build identical documents. The `cast`s below state that stand-in; nothing here writes.
+
+Privacy: like `load_listings`, it never reads `confidential_address`, and it reads no phone numbers.
+"""
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any, cast
+
+from sqlalchemy import Row, String, select, type_coerce
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
+
+from directory.listing import ListingDetail, PlaceDetail, schedule_key
+from directory.models import Address, Location, Meeting, Organization, Schedule, Service, ServiceAtLocation
+from directory.models_details import Accessibility, Attribute, CostOption, Language, TaxonomyTerm
+
+
+def _c(model: Any) -> Any:
+    """A table's columns (`Model.__table__.c`; SQLModel does not type `__table__`)."""
+    return model.__table__.c
+
+
+def _cols(model: Any, *names: str) -> list[ColumnElement[Any]]:
+    return [_c(model)[name] for name in names]
+
+
+def _raw(column: Any, label: str | None = None) -> ColumnElement[Any]:
+    """An id column as the driver returns it, without building a UUID per row (join keys only)."""
+    return type_coerce(column, String()).label(label or column.name)
+
+
+_SERVICE = _cols(
+    Service,
+    "id",  # first: the filter below uses it
+    "organization_id",
+    "kind",
+    "name",
+    "alternate_name",
+    "description",
+    "status",
+    "capacity",
+    "capacity_note",
+    "reopening_date",
+    "assured_date",
+    "created_at",
+)
+SERVICE = [*_SERVICE, _raw(_c(Service).id, "raw_id")]
+ORGANIZATION = _cols(Organization, "id", "name", "alternate_name")
+_SAL = _c(ServiceAtLocation)
+PLACE = [_raw(_SAL.service_id), _raw(_SAL.location_id), _SAL.id.label("service_at_location_id")]
+_LOCATION = _cols(Location, "name", "latitude", "longitude", "timezone", "coordinates_approximate", "is_confidential")
+LOCATION = [_raw(_c(Location).id), *_LOCATION]
+_ADDRESS = _cols(Address, "address_1", "address_2", "city", "state_province", "postal_code")
+ADDRESS = [_raw(_c(Address).location_id), *_ADDRESS]
+_SCHEDULE = _cols(Schedule, "freq", "byday", "opens_at", "closes_at", "valid_from", "valid_to", "timezone")
+SCHEDULE = [_raw(_c(Schedule).service_id), *_SCHEDULE]
+_MEETING = _cols(Meeting, "fellowship", "group_name", "types", "attendance_mode")
+MEETING = [_raw(_c(Meeting).service_id), *_MEETING]
+
+
+def _grouped(rows: Iterable[Row[Any]]) -> dict[Any, list[Any]]:
+    """Rows grouped by their first column (a raw id)."""
+    grouped: dict[Any, list[Any]] = defaultdict(list)
+    for row in rows:
+        grouped[row[0]].append(row)
+    return grouped
+
+
+def load_sources(conn: Connection, service_ids: Sequence[uuid.UUID]) -> list[ListingDetail]:
+    """The listings of these services (missing ones left out), in the order asked, one query per table."""
+    ids = list(dict.fromkeys(service_ids))
+    if not ids:
+        return []
+    services = {r.id: r for r in conn.execute(select(*SERVICE).where(SERVICE[0].in_(ids))).all()}
+    if not services:
+        return []
+    org_ids = {r.organization_id for r in services.values()}
+    orgs = {r.id: r for r in conn.execute(select(*ORGANIZATION).where(ORGANIZATION[0].in_(org_ids))).all()}
+    places = _grouped(conn.execute(select(*PLACE).where(_SAL.service_id.in_(ids))).all())
+    loc_ids = list({p.location_id for rows in places.values() for p in rows})
+    location_id = _c(Location).id
+    locations = {r.id: r for r in conn.execute(select(*LOCATION).where(_cast_in(location_id, loc_ids))).all()}
+    address_owner = _c(Address).location_id
+    addresses = _grouped(conn.execute(select(*ADDRESS).where(_cast_in(address_owner, loc_ids))).all())
+    access = _codes(conn, _c(Accessibility).location_id, "code", loc_ids)
+    schedules = _grouped(conn.execute(select(*SCHEDULE).where(_c(Schedule).service_id.in_(ids))).all())
+    meeting_owner = _c(Meeting).service_id
+    meetings = {r.service_id: r for r in conn.execute(select(*MEETING).where(meeting_owner.in_(ids))).all()}
+    languages = _codes(conn, _c(Language).service_id, "code", ids)
+    costs = _codes(conn, _c(CostOption).service_id, "kind", ids)
+    terms = _terms(conn, ids)
+    result = []
+    for sid in ids:
+        service = services.get(sid)
+        if service is None:
+            continue
+        raw = service.raw_id
+        detail = ListingDetail(
+            service=cast(Service, service),
+            organization=cast(Organization, orgs[service.organization_id]),
+            places=[
+                PlaceDetail(
+                    service_at_location_id=p.service_at_location_id,
+                    location=cast(Location, locations[p.location_id]),
+                    address=cast(Address | None, (addresses.get(p.location_id) or [None])[0]),
+                    accessibility=cast(list[Accessibility], access.get(p.location_id, [])),
+                )
+                for p in places.get(raw, [])
+            ],
+            schedules=cast(list[Schedule], sorted(schedules.get(raw, []), key=schedule_key)),
+            meeting=cast(Meeting | None, meetings.get(raw)),
+            categories=cast(list[TaxonomyTerm], terms.get(raw, [])),
+            languages=cast(list[Language], languages.get(raw, [])),
+            phones=[],
+            costs=cast(list[CostOption], costs.get(raw, [])),
+        )
+        result.append(detail)
+    return result
+
+
+def _cast_in(column: Any, raw_ids: list[Any]) -> ColumnElement[bool]:
+    """`column IN raw_ids`, for ids read raw (the same driver values, bound without conversion)."""
+    return type_coerce(column, String()).in_(raw_ids)
+
+
+def _codes(conn: Connection, owner: Any, name: str, owners: list[Any]) -> dict[Any, list[Any]]:
+    """Rows with one attribute (`code` or `kind`, the column's own name), grouped by their owner's raw id.
+
+    `owners` are either UUIDs (services) or raw ids (locations)."""
+    if not owners:
+        return {}
+    where = owner.in_(owners) if isinstance(owners[0], uuid.UUID) else _cast_in(owner, owners)
+    return _grouped(conn.execute(select(_raw(owner), owner.table.c[name]).where(where)).all())
+
+
+def _terms(conn: Connection, ids: list[uuid.UUID]) -> dict[Any, list[Any]]:
+    attribute, term = _c(Attribute), _c(TaxonomyTerm)
+    stmt = (
+        select(_raw(attribute.link_id), term.code, term.name)
+        .join(term.id.table, term.id == attribute.taxonomy_term_id)
+        .where(attribute.link_id.in_(ids), attribute.link_entity == "service")
+    )
+    return _grouped(conn.execute(stmt).all())
