@@ -19,8 +19,14 @@ def targets(size_result: dict[str, Any]) -> dict[str, dict[str, Any]]:
     if size_result.get("initial_build_seconds") is not None:
         app_mb = max(app_mb, memory["high_water_mark"])
     edit = size_result["edit_visible_ms"]["p95"]
+    # The issue: <= 1.3 x raw p95 + 3 ms at 100k, "<= 1.2 x at 1M" (read as the same rule with 1.2).
+    factor = 1.2 if size_result["listings"] >= 1_000_000 else 1.3
     return {
-        "e2e_p95_vs_raw": {"value": e2e, "limit": round(1.3 * raw + 3, 2), "rule": "e2e p95 <= 1.3 x raw p95 + 3 ms"},
+        "e2e_p95_vs_raw": {
+            "value": e2e,
+            "limit": round(factor * raw + 3, 2),
+            "rule": f"e2e p95 <= {factor} x raw p95 + 3 ms",
+        },
         "reindex_vs_raw_ingest": {
             "value": reindex,
             "limit": round(1.25 * ingest, 2),
@@ -60,6 +66,11 @@ def markdown(results: dict[str, Any]) -> str:
         lines += [
             f"## {int(size):,} generated listings ({r['documents']:,} documents)",
             "",
+            *(
+                [f"Measured {r['measured_at']}; load average at the start {r.get('load_average')}.", ""]
+                if r.get("measured_at")
+                else []
+            ),
             "| measure | value | target | met |",
             "|---|---|---|---|",
         ]

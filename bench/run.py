@@ -7,6 +7,7 @@ clients, (d) edit-to-searchable delay through the outbox, (c) a full reindex in 
 sampled, searches probed meanwhile) versus a raw batched ingest of the same documents.
 """
 
+import json
 import os
 import platform
 import statistics
@@ -66,6 +67,8 @@ def bench_size(
     workers: int,
 ) -> dict[str, Any]:
     ds = dataset.prepare(size)
+    measured_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    load_average = [round(x, 2) for x in os.getloadavg()]
     engine = ds.engine()
     typer.echo(f"[{size:,}] {ds.listings:,} listings in {ds.data_dir}", err=True)
     log_offset = ds.data_dir.joinpath("app.log").stat().st_size if ds.data_dir.joinpath("app.log").exists() else 0
@@ -110,6 +113,8 @@ def bench_size(
         typer.echo(f"[{size:,}] raw ingest of {exported:,} documents {ingest_seconds}s", err=True)
         meili_pid = app.meili_pid()
         return {
+            "measured_at": measured_at,
+            "load_average": load_average,
             "listings": ds.listings,
             "documents": documents,
             "data_load_seconds": ds.load_seconds,
@@ -168,12 +173,14 @@ def main(
     edits: Annotated[int, typer.Option(help="Edits timed from commit to searchable.")] = 20,
     batch_size: Annotated[int, typer.Option(help="Documents per batch (reindex and raw ingest).")] = BATCH_SIZE,
     workers: Annotated[int, typer.Option(help="Reindex document-building processes (0: the CLI default).")] = 0,
+    merge: Annotated[bool, typer.Option(help="Keep the other sizes of the previous latest.json.")] = False,
 ) -> None:
     """Run the search benchmark and write bench/results/latest.json and latest.md."""
+    previous = report.RESULTS / "latest.json"
     results: dict[str, Any] = {
         "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
-        "sizes": {},
+        "sizes": json.loads(previous.read_text())["sizes"] if merge and previous.is_file() else {},
     }
     for size in [int(s.replace("_", "")) for s in sizes.split(",") if s.strip()]:
         results["sizes"][str(size)] = bench_size(
