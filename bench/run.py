@@ -26,7 +26,7 @@ from bench.procs import App, peak_rss_mb, rss_mb, start_app, stop_app
 from core.outbox import OutboxEvent
 from search.client import make_client
 from search.embedded import free_port
-from search.index_spec import index_name
+from search.index_spec import index_name, settings_outdated
 from search.reindex import BATCH_SIZE
 
 PREFIX = "bench"
@@ -34,7 +34,7 @@ cli = typer.Typer(add_completion=False)
 
 
 def _wait_ready(app: App, engine: Engine, timeout: float) -> None:
-    """The live index exists, no reindex is half-way (no temporary index) and the outbox is drained."""
+    """The live index exists with current settings, no reindex is half-way and the outbox is drained."""
     live = index_name(PREFIX)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -42,7 +42,10 @@ def _wait_ready(app: App, engine: Engine, timeout: float) -> None:
             raise RuntimeError(f"the app exited; see {app.log_path}")
         try:
             url, key = app.meili()
-            uids = [i.uid for i in make_client(url, key).get_indexes({"limit": 1000})["results"]]
+            client = make_client(url, key)
+            uids = [i.uid for i in client.get_indexes({"limit": 1000})["results"]]
+            if live in uids and settings_outdated(client, live):  # the app is about to rebuild it
+                uids.remove(live)
         except Exception:  # the app's Meilisearch is still starting
             uids = []
         with Session(engine) as session:

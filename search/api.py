@@ -5,11 +5,11 @@ The seeker's location (near, lat, lng) is used for the query only; it is never l
 
 from typing import Annotated, Any
 
-import meilisearch
 from fastapi import APIRouter, Depends, Query, Request
 
 from core.clock import utcnow
 from search import filters
+from search.client import SearchHttp
 from search.index_spec import index_name
 from search.query import ZoneCache, search
 from search.schemas import (
@@ -26,13 +26,13 @@ router = APIRouter(prefix="/api/v1", tags=["search"])
 CLIENT_TIMEOUT_SECONDS = 5
 
 
-def search_client(request: Request) -> meilisearch.Client:
-    """One Meilisearch client per app (search-scoped key when configured), with a short timeout."""
+def search_client(request: Request) -> SearchHttp:
+    """One kept-alive search client per app (search-scoped key when configured), with a short timeout."""
     state = request.app.state
-    client: meilisearch.Client | None = getattr(state, "search_client", None)
+    client: SearchHttp | None = getattr(state, "search_client", None)
     if client is None:
         key = state.settings.meili_search_key or state.meili.api_key
-        client = meilisearch.Client(state.meili.url, key, timeout=CLIENT_TIMEOUT_SECONDS)
+        client = SearchHttp(state.meili.url, key, timeout=CLIENT_TIMEOUT_SECONDS)
         state.search_client = client
     return client
 

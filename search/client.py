@@ -5,11 +5,13 @@
 """
 
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import httpx
 import meilisearch
+import orjson
 from meilisearch.errors import MeilisearchApiError, MeilisearchError
 
 from core.errors import ConfigurationError
@@ -20,6 +22,41 @@ from search.filters import in_clause
 # Seconds for one HTTP request; a hung server then looks like a down one instead of blocking a worker.
 HTTP_TIMEOUT = 30
 PAGE = 1000
+
+
+class SearchRequestFailed(Exception):
+    """Meilisearch answered a search with an error status (a bad filter is our bug, a 5xx its trouble)."""
+
+    def __init__(self, status: int, code: str | None, message: str) -> None:
+        super().__init__(f"HTTP {status} {code}: {message}")
+        self.status, self.code = status, code
+
+
+class SearchHttp:
+    """The search hot path: one kept-alive HTTP connection pool and a fast JSON codec.
+
+    The `meilisearch` client opens a new connection and decodes with `json` on every call; for the
+    many small requests of the search API that was about a fifth of the app's time per query.
+    """
+
+    def __init__(self, url: str, api_key: str | None, *, timeout: float) -> None:
+        headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {api_key}"} if api_key else {})}
+        self.timeout = timeout
+        self._http = httpx.Client(base_url=url, headers=headers, timeout=timeout)
+
+    def multi_search(self, queries: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+        resp = self._http.post("/multi-search", content=orjson.dumps({"queries": list(queries)}))
+        if resp.status_code != 200:
+            try:
+                body = orjson.loads(resp.content)
+            except orjson.JSONDecodeError:
+                body = {}
+            raise SearchRequestFailed(resp.status_code, body.get("code"), str(body.get("message", resp.text))[:500])
+        result: dict[str, Any] = orjson.loads(resp.content)
+        return result
+
+    def close(self) -> None:
+        self._http.close()
 
 
 class TaskFailed(Exception):

@@ -39,7 +39,7 @@ class MeiliServer:
 
     def stop(self, timeout: float = 10.0) -> None:
         proc = self.process
-        if self.url_file is not None:
+        if self.url_file is not None and _read(self.url_file) == self.url:  # not a newer server's file
             self.url_file.unlink(missing_ok=True)
         if proc is None or proc.poll() is not None:
             return
@@ -162,6 +162,13 @@ def start_embedded(settings: Settings, data_dir: Path | None = None, port: int |
     server.url_file.write_text(url)
     log.info("meilisearch started", url=url, pid=proc.pid)
     return server
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text().strip()
+    except OSError:
+        return None
 
 
 def connect(settings: Settings) -> MeiliServer:

@@ -19,12 +19,12 @@ Sorts:
 import math
 import threading
 import time as clock
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
-import meilisearch
+import httpx
 import requests
 from geopy.distance import geodesic
 from meilisearch.errors import MeilisearchError
@@ -36,6 +36,7 @@ from core.logging import get_logger
 from directory.geocoding import resolve_place
 from directory.models import Schedule
 from search import filters
+from search.client import SearchRequestFailed
 from search.index_spec import FACETS
 from search.schemas import SearchParams
 from search.timeslots import Slot, group_zones, occurrence_status, zone
@@ -65,7 +66,13 @@ ONLINE_LIMIT = 10
 ONLINE_RUNG_LIMIT = 50
 STALE_AFTER = timedelta(days=180)
 UNAVAILABLE = "Search is temporarily unavailable; please try again in a minute."
-_MEILI_ERRORS = (MeilisearchError, requests.exceptions.RequestException)
+_MEILI_ERRORS = (MeilisearchError, requests.exceptions.RequestException, httpx.HTTPError, SearchRequestFailed)
+
+
+class MultiSearch(Protocol):
+    """What search needs of a client: `SearchHttp` in the app, a `meilisearch.Client` works too."""
+
+    def multi_search(self, queries: list[dict[str, Any]]) -> Any: ...
 
 
 @dataclass
@@ -92,7 +99,7 @@ class _Plan:
 
 
 def search(
-    *, client: meilisearch.Client, index_uid: str, params: SearchParams, timezones: Sequence[str], now: datetime
+    *, client: MultiSearch, index_uid: str, params: SearchParams, timezones: Sequence[str], now: datetime
 ) -> SearchResult:
     """Run one search. Raises ValidationFailed (bad input) or ServiceUnavailable (Meilisearch down)."""
     filters.check_ranges(params)
@@ -178,7 +185,7 @@ def _windows(
     return queries
 
 
-def _ranked(client: meilisearch.Client, plan: _Plan, p: SearchParams) -> tuple[list, int, dict, list]:
+def _ranked(client: MultiSearch, plan: _Plan, p: SearchParams) -> tuple[list, int, dict, list]:
     sort = [f"_geoPoint({plan.point[0]:.6f},{plan.point[1]:.6f}):asc"] if plan.sort == "distance" and plan.point else []
     main = _query(
         plan,
@@ -192,11 +199,11 @@ def _ranked(client: meilisearch.Client, plan: _Plan, p: SearchParams) -> tuple[l
     online_queries = _windows(plan, plan.online_filter, ONLINE_RUNG_LIMIT, HIT_FIELDS) if plan.online_filter else []
     results = client.multi_search([main, *online_queries])["results"]
     first = results[0]
-    online = _by_soonest(results[1:], plan.at)[:ONLINE_LIMIT]
+    online = _by_soonest(results[1:], plan.at, ONLINE_LIMIT)
     return first["hits"], int(first.get("totalHits", 0)), first.get("facetDistribution") or {}, online
 
 
-def _soonest(client: meilisearch.Client, plan: _Plan, p: SearchParams) -> tuple[list, int, dict, list]:
+def _soonest(client: MultiSearch, plan: _Plan, p: SearchParams) -> tuple[list, int, dict, list]:
     need = p.page * p.per_page
     if need > SOONEST_MAX_RANK:
         raise ValidationFailed(f"sort=soonest shows the first {SOONEST_MAX_RANK} results only.", field="page")
@@ -204,10 +211,10 @@ def _soonest(client: meilisearch.Client, plan: _Plan, p: SearchParams) -> tuple[
     main = _windows(plan, plan.main_filter, limit, RANK_FIELDS, facets=True)
     online_queries = _windows(plan, plan.online_filter, ONLINE_RUNG_LIMIT, HIT_FIELDS) if plan.online_filter else []
     results = client.multi_search([*main, *online_queries])["results"]
-    ranked = _by_soonest(results[: len(main)], plan.at)
+    ranked = _by_soonest(results[: len(main)], plan.at, need)
     page_ids = [d["id"] for d in ranked[(p.page - 1) * p.per_page : need]]
     everything = results[len(main) - 1]
-    online = _by_soonest(results[len(main) :], plan.at)[:ONLINE_LIMIT]
+    online = _by_soonest(results[len(main) :], plan.at, ONLINE_LIMIT)
     return (
         _fetch(client, plan, page_ids),
         int(everything.get("totalHits", 0)),
@@ -216,7 +223,7 @@ def _soonest(client: meilisearch.Client, plan: _Plan, p: SearchParams) -> tuple[
     )
 
 
-def _fetch(client: meilisearch.Client, plan: _Plan, ids: list[str]) -> list[dict[str, Any]]:
+def _fetch(client: MultiSearch, plan: _Plan, ids: list[str]) -> list[dict[str, Any]]:
     if not ids:
         return []
     query = {
@@ -239,12 +246,22 @@ def soonest_key(doc: dict[str, Any], at: datetime) -> float:
     return (status.next_start - at).total_seconds() if status.next_start else math.inf
 
 
-def _by_soonest(results: Iterable[dict[str, Any]], at: datetime) -> list[dict[str, Any]]:
-    unique: dict[str, dict[str, Any]] = {}
-    for result in results:
+def _by_soonest(results: Sequence[dict[str, Any]], at: datetime, limit: int) -> list[dict[str, Any]]:
+    """The `limit` soonest listings of the nested "starts within" rungs (one result per `WINDOWS` entry).
+
+    A listing found only in a later rung starts after the earlier rung's horizon, so once the rungs read so
+    far hold `limit` listings starting within their horizon, the later rungs cannot change the answer and
+    their exact times are not computed.
+    """
+    keyed: dict[str, tuple[float, dict[str, Any]]] = {}
+    for ahead, result in zip(WINDOWS, results, strict=False):  # no results when there was no such query
         for doc in result.get("hits", []):
-            unique.setdefault(doc["id"], doc)
-    return sorted(unique.values(), key=lambda d: soonest_key(d, at))  # stable: index order breaks ties
+            if doc["id"] not in keyed:
+                keyed[doc["id"]] = (soonest_key(doc, at), doc)
+        if ahead is not None and sum(1 for key, _ in keyed.values() if key <= ahead * 60) >= limit:
+            break
+    ordered = sorted(keyed.values(), key=lambda pair: pair[0])  # stable: index order breaks ties
+    return [doc for _, doc in ordered[:limit]]
 
 
 def _status(doc: dict[str, Any], at: datetime) -> Any:

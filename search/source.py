@@ -77,53 +77,57 @@ def _grouped(rows: Iterable[Row[Any]]) -> dict[Any, list[Any]]:
 def load_sources(conn: Connection, service_ids: Sequence[uuid.UUID]) -> list[ListingDetail]:
     """The listings of these services (missing ones left out), in the order asked, one query per table."""
     ids = list(dict.fromkeys(service_ids))
-    if not ids:
-        return []
-    services = {r.id: r for r in conn.execute(select(*SERVICE).where(SERVICE[0].in_(ids))).all()}
+    services = {r.id: r for r in conn.execute(select(*SERVICE).where(SERVICE[0].in_(ids))).all()} if ids else {}
     if not services:
         return []
     org_ids = {r.organization_id for r in services.values()}
     orgs = {r.id: r for r in conn.execute(select(*ORGANIZATION).where(ORGANIZATION[0].in_(org_ids))).all()}
-    places = _grouped(conn.execute(select(*PLACE).where(_SAL.service_id.in_(ids))).all())
-    loc_ids = list({p.location_id for rows in places.values() for p in rows})
-    location_id = _c(Location).id
-    locations = {r.id: r for r in conn.execute(select(*LOCATION).where(_cast_in(location_id, loc_ids))).all()}
-    address_owner = _c(Address).location_id
-    addresses = _grouped(conn.execute(select(*ADDRESS).where(_cast_in(address_owner, loc_ids))).all())
-    access = _codes(conn, _c(Accessibility).location_id, "code", loc_ids)
+    places = _places(conn, ids)
     schedules = _grouped(conn.execute(select(*SCHEDULE).where(_c(Schedule).service_id.in_(ids))).all())
     meeting_owner = _c(Meeting).service_id
     meetings = {r.service_id: r for r in conn.execute(select(*MEETING).where(meeting_owner.in_(ids))).all()}
     languages = _codes(conn, _c(Language).service_id, "code", ids)
     costs = _codes(conn, _c(CostOption).service_id, "kind", ids)
     terms = _terms(conn, ids)
-    result = []
-    for sid in ids:
-        service = services.get(sid)
-        if service is None:
-            continue
-        raw = service.raw_id
-        detail = ListingDetail(
+    return [
+        ListingDetail(
             service=cast(Service, service),
             organization=cast(Organization, orgs[service.organization_id]),
-            places=[
-                PlaceDetail(
-                    service_at_location_id=p.service_at_location_id,
-                    location=cast(Location, locations[p.location_id]),
-                    address=cast(Address | None, (addresses.get(p.location_id) or [None])[0]),
-                    accessibility=cast(list[Accessibility], access.get(p.location_id, [])),
-                )
-                for p in places.get(raw, [])
-            ],
-            schedules=cast(list[Schedule], sorted(schedules.get(raw, []), key=schedule_key)),
-            meeting=cast(Meeting | None, meetings.get(raw)),
-            categories=cast(list[TaxonomyTerm], terms.get(raw, [])),
-            languages=cast(list[Language], languages.get(raw, [])),
+            places=places.get(service.raw_id, []),
+            schedules=cast(list[Schedule], sorted(schedules.get(service.raw_id, []), key=schedule_key)),
+            meeting=cast(Meeting | None, meetings.get(service.raw_id)),
+            categories=cast(list[TaxonomyTerm], terms.get(service.raw_id, [])),
+            languages=cast(list[Language], languages.get(service.raw_id, [])),
             phones=[],
-            costs=cast(list[CostOption], costs.get(raw, [])),
+            costs=cast(list[CostOption], costs.get(service.raw_id, [])),
         )
-        result.append(detail)
-    return result
+        for service in (services.get(sid) for sid in ids)
+        if service is not None
+    ]
+
+
+def _places(conn: Connection, ids: list[uuid.UUID]) -> dict[Any, list[PlaceDetail]]:
+    """Each service's places (location, first address, accessibility codes), by the service's raw id."""
+    links = _grouped(conn.execute(select(*PLACE).where(_SAL.service_id.in_(ids))).all())
+    loc_ids = list({link.location_id for rows in links.values() for link in rows})
+    if not loc_ids:
+        return {}
+    locations = {r.id: r for r in conn.execute(select(*LOCATION).where(_cast_in(_c(Location).id, loc_ids))).all()}
+    address_owner = _c(Address).location_id
+    addresses = _grouped(conn.execute(select(*ADDRESS).where(_cast_in(address_owner, loc_ids))).all())
+    access = _codes(conn, _c(Accessibility).location_id, "code", loc_ids)
+    return {
+        service: [
+            PlaceDetail(
+                service_at_location_id=link.service_at_location_id,
+                location=cast(Location, locations[link.location_id]),
+                address=cast(Address | None, (addresses.get(link.location_id) or [None])[0]),
+                accessibility=cast(list[Accessibility], access.get(link.location_id, [])),
+            )
+            for link in rows
+        ]
+        for service, rows in links.items()
+    }
 
 
 def _cast_in(column: Any, raw_ids: list[Any]) -> ColumnElement[bool]:

@@ -190,7 +190,7 @@ def test_one_client_per_app_with_a_short_timeout(api: TestClient, listings: None
     api.get("/api/v1/search")
     client = api.app.state.search_client  # type: ignore[attr-defined]
     api.get("/api/v1/search", params={"q": "pantry"})
-    assert api.app.state.search_client is client and client.config.timeout == 5  # type: ignore[attr-defined]
+    assert api.app.state.search_client is client and client.timeout == 5  # type: ignore[attr-defined]
 
 
 def test_lat_lng_search_and_tz_of_online_times(api: TestClient, listings: None) -> None:
