@@ -32,6 +32,8 @@ def configure_logging(level: str = "INFO", json: bool = False) -> None:
     root.setLevel(level.upper())
     # Access logs would record query strings, which can hold a seeker's location: never log them.
     logging.getLogger("uvicorn.access").disabled = True
+    # httpx logs every request at INFO: one line per search (and per Meilisearch call) is noise, not news.
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, root.level))
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:
