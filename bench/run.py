@@ -14,6 +14,7 @@ import statistics
 import sys
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -68,10 +69,14 @@ def bench_size(
     edits: int,
     batch_size: int,
     workers: int,
+    only_reindex: bool = False,
 ) -> dict[str, Any]:
+    """Every measure for one size; `only_reindex` runs just (c), the reindex against the raw ingest."""
     ds = dataset.prepare(size)
-    measured_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    load_average = [round(x, 2) for x in os.getloadavg()]
+    stamp = {
+        "measured_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+    }
     engine = ds.engine()
     typer.echo(f"[{size:,}] {ds.listings:,} listings in {ds.data_dir}", err=True)
     log_offset = ds.data_dir.joinpath("app.log").stat().st_size if ds.data_dir.joinpath("app.log").exists() else 0
@@ -84,67 +89,81 @@ def bench_size(
         client = make_client(url, key)
         documents = client.index(index_name(PREFIX)).get_stats().number_of_documents
         typer.echo(f"[{size:,}] app ready in {ready_seconds}s ({documents:,} documents)", err=True)
-
-        query_set = queries.build_queries(engine, n_queries)
-        raw = queries.raw_requests(query_set, engine=engine, meili_url=url, api_key=key, prefix=PREFIX)
-        lat = measure.latencies(app.base_url, url, key, query_set, raw, rounds=rounds)
-        typer.echo(f"[{size:,}] latency e2e {measure.summary(lat.e2e_ms)} raw {measure.summary(lat.raw_ms)}", err=True)
-        thr = measure.throughput(app.base_url, query_set, clients=clients, seconds=seconds)
-        typer.echo(f"[{size:,}] throughput {thr['rps']} req/s", err=True)
-        delays = measure.edit_delays(engine, app.base_url, edits=edits)
-        meili_update = measure.meili_update_ms(url, key, index_name(PREFIX), len(delays))
-        typer.echo(
-            f"[{size:,}] edit visible {measure.summary(delays)}; Meilisearch alone {measure.summary(meili_update)}",
-            err=True,
+        searching = (
+            {} if only_reindex else _search_measures(size, app, engine, n_queries, rounds, clients, seconds, edits)
         )
-
-        with measure.SearchProbe(app.base_url, {"q": "pantry"}) as probe:
-            reindex = ingest.run_reindex(ds.data_dir, PREFIX, app.pid, batch_size=batch_size, workers=workers)
-        reindex["probe"] = {
-            "ok": probe.ok,
-            "failed": probe.failed,
-            "empty": probe.empty,
-            "distinct_totals": sorted(probe.totals)[:5],
-        }
-        typer.echo(f"[{size:,}] reindex {reindex}", err=True)
-        export = ds.data_dir / "documents.ndjson"
-        exported = ingest.export_documents(url, key, index_name(PREFIX), export)
-        ingest_seconds = ingest.raw_ingest(
-            url, key, export, f"{PREFIX}_scratch_{int(time.time())}", batch_size=batch_size
-        )
-        export.unlink()
-        typer.echo(f"[{size:,}] raw ingest of {exported:,} documents {ingest_seconds}s", err=True)
+        reindexing = _reindex_measures(size, app, ds.data_dir, batch_size, workers)
         meili_pid = app.meili_pid()
         return {
-            "measured_at": measured_at,
-            "load_average": load_average,
+            **searching,
+            **reindexing,
+            "reindex_measured_at": stamp["measured_at"],
+            **({} if only_reindex else stamp),
             "listings": ds.listings,
             "documents": documents,
             "data_load_seconds": ds.load_seconds,
-            "initial_build_seconds": ready_seconds if built else None,
-            "queries": len(query_set),
-            "rounds": rounds,
-            "e2e_ms": measure.summary(lat.e2e_ms),
-            "raw_ms": measure.summary(lat.raw_ms),
-            "throughput": thr,
-            "edit_visible_ms": measure.summary(delays),
-            "edit_meilisearch_task_ms": measure.summary(meili_update),
-            "reindex": reindex,
-            "raw_ingest_seconds": ingest_seconds,
-            "raw_ingest_documents": exported,
+            **({} if only_reindex else {"initial_build_seconds": ready_seconds if built else None}),
             "app_rss_mb": {
-                "peak_during_reindex": reindex["app_peak_rss_mb"],
+                "peak_during_reindex": reindexing["reindex"]["app_peak_rss_mb"],
                 "now": round(rss_mb(app.pid), 1),
                 "high_water_mark": round(peak_rss_mb(app.pid), 1),
             },
             "meilisearch_rss_mb": round(rss_mb(meili_pid), 1) if meili_pid else None,
             "meilisearch": client.get_version().get("pkgVersion", "?"),
-            "per_query_ms": lat.per_query(query_set),
-            "app_overhead_p50_ms": _overheads(lat.per_query(query_set)),
         }
     finally:
         stop_app(app)
         engine.dispose()
+
+
+def _search_measures(
+    size: int, app: App, engine: Engine, n_queries: int, rounds: int, clients: int, seconds: float, edits: int
+) -> dict[str, Any]:
+    """(a) and (b) latency, (e) throughput, (d) edit-to-searchable delay."""
+    url, key = app.meili()
+    query_set = queries.build_queries(engine, n_queries)
+    raw = queries.raw_requests(query_set, engine=engine, meili_url=url, api_key=key, prefix=PREFIX)
+    lat = measure.latencies(app.base_url, url, key, query_set, raw, rounds=rounds)
+    typer.echo(f"[{size:,}] latency e2e {measure.summary(lat.e2e_ms)} raw {measure.summary(lat.raw_ms)}", err=True)
+    thr = measure.throughput(app.base_url, query_set, clients=clients, seconds=seconds)
+    typer.echo(f"[{size:,}] throughput {thr['rps']} req/s", err=True)
+    delays = measure.edit_delays(engine, app.base_url, edits=edits)
+    meili_update = measure.meili_update_ms(url, key, index_name(PREFIX), len(delays))
+    typer.echo(
+        f"[{size:,}] edit visible {measure.summary(delays)}; Meilisearch alone {measure.summary(meili_update)}",
+        err=True,
+    )
+    return {
+        "queries": len(query_set),
+        "rounds": rounds,
+        "e2e_ms": measure.summary(lat.e2e_ms),
+        "raw_ms": measure.summary(lat.raw_ms),
+        "throughput": thr,
+        "edit_visible_ms": measure.summary(delays),
+        "edit_meilisearch_task_ms": measure.summary(meili_update),
+        "per_query_ms": lat.per_query(query_set),
+        "app_overhead_p50_ms": _overheads(lat.per_query(query_set)),
+    }
+
+
+def _reindex_measures(size: int, app: App, data_dir: Path, batch_size: int, workers: int) -> dict[str, Any]:
+    """(c) a full reindex while searches run, then a raw batched ingest of the same documents."""
+    url, key = app.meili()
+    with measure.SearchProbe(app.base_url, {"q": "pantry"}) as probe:
+        reindex = ingest.run_reindex(data_dir, PREFIX, app.pid, batch_size=batch_size, workers=workers)
+    reindex["probe"] = {
+        "ok": probe.ok,
+        "failed": probe.failed,
+        "empty": probe.empty,
+        "distinct_totals": sorted(probe.totals)[:5],
+    }
+    typer.echo(f"[{size:,}] reindex {reindex}", err=True)
+    export = data_dir / "documents.ndjson"
+    exported = ingest.export_documents(url, key, index_name(PREFIX), export)
+    ingest_seconds = ingest.raw_ingest(url, key, export, f"{PREFIX}_scratch_{int(time.time())}", batch_size=batch_size)
+    export.unlink()
+    typer.echo(f"[{size:,}] raw ingest of {exported:,} documents {ingest_seconds}s", err=True)
+    return {"reindex": reindex, "raw_ingest_seconds": ingest_seconds, "raw_ingest_documents": exported}
 
 
 def _overheads(per_query: list[dict[str, Any]]) -> dict[str, float | None]:
@@ -177,16 +196,19 @@ def main(
     batch_size: Annotated[int, typer.Option(help="Documents per batch (reindex and raw ingest).")] = BATCH_SIZE,
     workers: Annotated[int, typer.Option(help="Reindex document-building processes (0: the CLI default).")] = 0,
     merge: Annotated[bool, typer.Option(help="Keep the other sizes of the previous latest.json.")] = False,
+    only_reindex: Annotated[
+        bool, typer.Option(help="Only re-measure the reindex against the raw ingest (implies --merge).")
+    ] = False,
 ) -> None:
     """Run the search benchmark and write bench/results/latest.json and latest.md."""
     previous = report.RESULTS / "latest.json"
     results: dict[str, Any] = {
         "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
-        "sizes": json.loads(previous.read_text())["sizes"] if merge and previous.is_file() else {},
+        "sizes": json.loads(previous.read_text())["sizes"] if (merge or only_reindex) and previous.is_file() else {},
     }
     for size in [int(s.replace("_", "")) for s in sizes.split(",") if s.strip()]:
-        results["sizes"][str(size)] = bench_size(
+        measured = bench_size(
             size,
             n_queries=n_queries,
             rounds=rounds,
@@ -195,7 +217,13 @@ def main(
             edits=edits,
             batch_size=batch_size,
             workers=workers,
+            only_reindex=only_reindex,
         )
+        earlier = results["sizes"].get(str(size), {}) if only_reindex else {}
+        if earlier.get("app_rss_mb"):  # keep the earlier run's high-water mark (its start-up index build)
+            mark = max(earlier["app_rss_mb"]["high_water_mark"], measured["app_rss_mb"]["high_water_mark"])
+            measured["app_rss_mb"]["high_water_mark"] = mark
+        results["sizes"][str(size)] = {**earlier, **measured}
     results["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     results["environment"] = _environment(results)
     json_path, md_path = report.write(results)
