@@ -1,5 +1,8 @@
 """Full reindex with no downtime: new index → settings → batched load → check tasks → swap → delete old → replay.
 
+The new index is loaded with every setting but `_geo`, which is declared after the load: Meilisearch
+rewrites its geo R-tree whole on every batch, so declaring it last builds the tree once.
+
 Search keeps answering from the live index throughout; the swap is one atomic Meilisearch task. The index is
 never emptied and refilled.
 
@@ -41,7 +44,7 @@ from core.settings import Settings
 from directory.models import Service
 from search.client import create_index, wait_succeeded
 from search.documents import documents_for
-from search.index_spec import PRIMARY_KEY, apply_settings, index_name
+from search.index_spec import PRIMARY_KEY, apply_settings, index_name, settings_without_geo
 from search.sync import OUTBOX, drain, new_worker_id
 
 log = get_logger(__name__)
@@ -94,11 +97,12 @@ def reindex(
     temp = f"{live}_{started:%Y%m%d%H%M%S%f}"
     log.info("reindex started", index=live, building=temp)
     try:
-        apply_settings(client, temp)
+        apply_settings(client, temp, settings_without_geo())
         with _progress(_count_services(engine), show=progress) as tick:
             services, documents, building = _load(
                 engine, client, temp, batch_size=batch_size, workers=workers, tick=tick, stop=stop
             )
+        apply_settings(client, temp, timeout_ms=int(LOAD_TASK_TIMEOUT_S * 1000))  # `_geo` now: one R-tree build
         create_index(client, live)
         wait_succeeded(client, client.swap_indexes([{"indexes": [live, temp]}]).task_uid, timeout_s=LOAD_TASK_TIMEOUT_S)
     finally:

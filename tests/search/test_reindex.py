@@ -57,6 +57,7 @@ def test_reindex_builds_a_complete_live_index_and_drops_the_old_one(
     assert index_uids(meili_client, index_prefix) == [live]  # the previous index was deleted
     assert meili_client.index(live).get_stats().number_of_documents == 27
     assert "service_id" in filterable_names(meili_client.index(live).get_filterable_attributes())  # settings too
+    assert not settings_outdated(meili_client, live)  # `_geo`, declared after the load, included
 
 
 @pytest.mark.usefixtures("cleanup")
