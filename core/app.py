@@ -39,7 +39,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         for worker in workers:
             worker.stop()
-        search_client = getattr(app.state, "search_client", None)  # kept-alive connections, made on first use
+        search_client = getattr(app.state, "search_client", None)  # the search API's client, made on first use
         if search_client is not None and hasattr(search_client, "close"):
             search_client.close()
         if owns_meili and app.state.meili is not None:

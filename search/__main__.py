@@ -146,7 +146,7 @@ def check(
 
 def default_workers() -> int:
     """One CPU is left to Meilisearch: starved of CPU it falls behind and finishes long after the builders
-    (2 CPUs, 1M listings: one builder 470 s, two builders 536 s). With an external Meilisearch, pass more."""
+    (2 CPUs, 1M listings: one builder 451 s, two builders 536 s). With an external Meilisearch, pass more."""
     return max(1, min(4, (os.cpu_count() or 1) - 1))
 
 

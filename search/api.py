@@ -27,7 +27,7 @@ CLIENT_TIMEOUT_SECONDS = 5
 
 
 def search_client(request: Request) -> SearchHttp:
-    """One kept-alive search client per app (search-scoped key when configured), with a short timeout."""
+    """One search client per app (search-scoped key when configured), with a short timeout."""
     state = request.app.state
     client: SearchHttp | None = getattr(state, "search_client", None)
     if client is None:

@@ -35,9 +35,9 @@ class SearchRequestFailed(Exception):
 class SearchHttp:
     """The search hot path: one httpx client and orjson instead of the `meilisearch` client's requests/json.
 
-    Connections are not kept alive: Meilisearch writes a response's head and body separately with Nagle's
-    algorithm on, so on a reused connection the body waits for our delayed ACK (40 ms on Linux); a new
-    loopback connection per search costs well under a millisecond.
+    Connections are not kept alive: on a reused connection every response arrived about 40 ms late (the
+    Linux delayed-ACK timer; TCP_NODELAY on our side did not help, so the stall is on the server's side),
+    46 ms against 4.7 ms per search here. A new loopback connection per search costs well under 1 ms.
     """
 
     def __init__(self, url: str, api_key: str | None, *, timeout: float) -> None:

@@ -86,8 +86,8 @@ def load_sources(conn: Connection, service_ids: Sequence[uuid.UUID]) -> list[Lis
     schedules = _grouped(conn.execute(select(*SCHEDULE).where(_c(Schedule).service_id.in_(ids))).all())
     meeting_owner = _c(Meeting).service_id
     meetings = {r.service_id: r for r in conn.execute(select(*MEETING).where(meeting_owner.in_(ids))).all()}
-    languages = _codes(conn, _c(Language).service_id, "code", ids)
-    costs = _codes(conn, _c(CostOption).service_id, "kind", ids)
+    languages = _codes(conn, _c(Language).service_id, "code", _c(Language).service_id.in_(ids))
+    costs = _codes(conn, _c(CostOption).service_id, "kind", _c(CostOption).service_id.in_(ids))
     terms = _terms(conn, ids)
     return [
         ListingDetail(
@@ -115,7 +115,8 @@ def _places(conn: Connection, ids: list[uuid.UUID]) -> dict[Any, list[PlaceDetai
     locations = {r.id: r for r in conn.execute(select(*LOCATION).where(_cast_in(_c(Location).id, loc_ids))).all()}
     address_owner = _c(Address).location_id
     addresses = _grouped(conn.execute(select(*ADDRESS).where(_cast_in(address_owner, loc_ids))).all())
-    access = _codes(conn, _c(Accessibility).location_id, "code", loc_ids)
+    access_owner = _c(Accessibility).location_id
+    access = _codes(conn, access_owner, "code", _cast_in(access_owner, loc_ids))
     return {
         service: [
             PlaceDetail(
@@ -135,13 +136,8 @@ def _cast_in(column: Any, raw_ids: list[Any]) -> ColumnElement[bool]:
     return type_coerce(column, String()).in_(raw_ids)
 
 
-def _codes(conn: Connection, owner: Any, name: str, owners: list[Any]) -> dict[Any, list[Any]]:
-    """Rows with one attribute (`code` or `kind`, the column's own name), grouped by their owner's raw id.
-
-    `owners` are either UUIDs (services) or raw ids (locations)."""
-    if not owners:
-        return {}
-    where = owner.in_(owners) if isinstance(owners[0], uuid.UUID) else _cast_in(owner, owners)
+def _codes(conn: Connection, owner: Any, name: str, where: ColumnElement[bool]) -> dict[Any, list[Any]]:
+    """Rows with one attribute (`code` or `kind`, the column's own name), grouped by their owner's raw id."""
     return _grouped(conn.execute(select(_raw(owner), owner.table.c[name]).where(where)).all())
 
 
