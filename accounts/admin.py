@@ -13,7 +13,7 @@ from accounts.notify import Mail
 from accounts.password_reset import request_reset
 from accounts.service import add_user, end_all_sessions, get_user, peer_profile
 from core.errors import Conflict, NotFound, ValidationFailed
-from directory.models import Organization
+from directory.listings.models import Organization
 
 PAGE_SIZE = 50
 

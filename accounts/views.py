@@ -32,7 +32,7 @@ from core.errors import ValidationFailed
 from core.secrets import secret_key
 from core.settings import Settings
 from core.web import render
-from directory.models import Organization
+from directory.listings.models import Organization
 
 router = APIRouter(tags=["accounts"])
 AuthDep = Annotated[Auth, Depends(get_auth)]

@@ -13,8 +13,8 @@ from sqlmodel import Session, SQLModel, select
 import core.models_registry  # noqa: F401  (registers every table)
 from core.db import make_engine
 from core.settings import PROJECT_ROOT, Settings
-from directory.models import Service
-from directory.service import ensure_taxonomy
+from directory.listings.models import Service
+from directory.listings.service import ensure_taxonomy
 from seed_data.load import load_generated
 
 DATA_ROOT = PROJECT_ROOT / "bench" / "data"

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from bench.queries import Query, as_http_params
 from core.outbox import record_change
-from directory.models import Service
+from directory.listings.models import Service
 
 
 def percentile(values: Sequence[float], pct: float) -> float:

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from core.clock import utcnow
-from directory.models import Address, Location
+from directory.listings.models import Address, Location
 from search.filters import parse_params
 from search.index_spec import index_name
 from search.query import ZoneCache, search

@@ -76,8 +76,8 @@ def create_app(
 def _include_routers(app: FastAPI) -> None:
     from core.health import router as health_router
     from directory.hsds.api import router as hsds_router
-    from directory.meeting_guide import router as meeting_guide_router
-    from directory.views import router as directory_router
+    from directory.listings.views import router as directory_router
+    from directory.meeting_guide.feed import router as meeting_guide_router
     from search.api import router as search_api_router
     from search.runtime import register_workers
     from search.views import router as search_pages_router
@@ -92,11 +92,11 @@ def _include_routers(app: FastAPI) -> None:
     from accounts.admin_views import router as account_admin_router
     from accounts.views import router as accounts_router
     from core.devmail import router as devmail_router
-    from directory.freshness import register_worker as register_freshness_worker
-    from directory.moderation_views import router as moderation_router
-    from directory.suggestion_views import router as suggestions_router
-    from directory.workspace_api import router as workspace_api_router
-    from directory.workspace_views import router as workspace_router
+    from directory.stewardship.freshness import register_worker as register_freshness_worker
+    from directory.stewardship.public_views import router as suggestions_router
+    from directory.stewardship.views import router as moderation_router
+    from directory.workspace.api import router as workspace_api_router
+    from directory.workspace.views import router as workspace_router
 
     app.include_router(accounts_router)
     app.include_router(account_admin_router)

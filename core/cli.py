@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from core.errors import ConfigurationError, DomainError
 from core.settings import PROJECT_ROOT, Settings, get_settings
-from directory.hsds.cli import app as data_exchange_app
+from directory.hsds.commands import app as data_exchange_app
 
 app = typer.Typer(help="Community resource directory: run, migrate, seed and administer.", no_args_is_help=True)
 app.add_typer(data_exchange_app)  # export-hsds, import-hsds, import-meeting-guide
@@ -87,8 +87,8 @@ def seed(
     if_empty: Annotated[bool, typer.Option("--if-empty", help="Do nothing when listings already exist.")] = False,
 ) -> None:
     """Load the curated sample data and SIZE generated listings (idempotent; shows progress)."""
-    from directory.models import Service
-    from directory.service import ensure_taxonomy
+    from directory.listings.models import Service
+    from directory.listings.service import ensure_taxonomy
     from seed_data.load import load_curated, load_generated
 
     settings = get_settings()
@@ -126,7 +126,7 @@ def create_admin(
 def freshness_reminders() -> None:
     """E-mail the editors of listings not verified for 180 days (once per listing per month)."""
     from core.clock import utcnow
-    from directory.freshness import send_freshness_reminders
+    from directory.stewardship.freshness import send_freshness_reminders
 
     settings = get_settings()
     engine = _engine(settings)

@@ -2,7 +2,7 @@
 
 import accounts.models  # noqa: F401
 import core.outbox  # noqa: F401
-import directory.models
-import directory.models_admin
-import directory.models_details  # noqa: F401
+import directory.edits.models
+import directory.listings.details
+import directory.listings.models  # noqa: F401
 import referrals.models  # noqa: F401

@@ -17,7 +17,7 @@ from accounts.deps import CurrentUser, NetworkAdmin
 from accounts.models import User
 from core.clock import utcnow
 from core.deps import AppSettings, DbSession
-from directory.models import Organization
+from directory.listings.models import Organization
 from referrals import access, audit, fhir, metrics, notifications, privacy, queries, records, service
 from referrals.consent import current_consent
 from referrals.schemas import (

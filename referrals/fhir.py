@@ -12,8 +12,8 @@ from datetime import datetime
 from typing import Any
 
 from accounts.models import User
-from directory.models import Organization
-from directory.taxonomy_tree import CATEGORY_CODES, term
+from directory.listings.models import Organization
+from directory.listings.taxonomy import CATEGORY_CODES, term
 from referrals import codes
 from referrals.access import Viewer
 from referrals.codes import Status

@@ -6,10 +6,10 @@ import uuid
 from sqlmodel import Session, col, select
 
 from core.errors import ValidationFailed
-from directory.geocoding import approximate_point
-from directory.models import Location, Service, ServiceAtLocation, ServiceStatus
-from directory.models_details import Attribute
-from directory.taxonomy_tree import CATEGORY_CODES, children, term_id
+from directory.listings.details import Attribute
+from directory.listings.geocoding import approximate_point
+from directory.listings.models import Location, Service, ServiceAtLocation, ServiceStatus
+from directory.listings.taxonomy import CATEGORY_CODES, children, term_id
 
 EARTH_RADIUS_MILES = 3958.8
 

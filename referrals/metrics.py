@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 from accounts.models import User
 from accounts.permissions import organization_ids
 from core.errors import Forbidden
-from directory.models import Organization
+from directory.listings.models import Organization
 from referrals.codes import BusinessStatus, Status
 from referrals.db import as_utc
 from referrals.models import Referral, ReferralEvent

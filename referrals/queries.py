@@ -14,7 +14,7 @@ from accounts.models import PeerProfile, User
 from accounts.permissions import organization_ids
 from core.errors import Conflict, InvalidTransition
 from core.settings import Settings
-from directory.models import Organization, Service
+from directory.listings.models import Organization, Service
 from referrals import access, audit
 from referrals.codes import ACTIVE_STATUSES, BusinessStatus, Status
 from referrals.consent import current_consent

@@ -10,7 +10,7 @@ from accounts.models import OrgRole, User
 from accounts.permissions import require_org_role
 from core.errors import Forbidden, ValidationFailed
 from core.outbox import record_change
-from directory.models import Capacity, Service
+from directory.listings.models import Capacity, Service
 from referrals import access, audit
 from referrals.codes import Role, Status
 from referrals.models import ReferralContactAttempt, ReferralNote

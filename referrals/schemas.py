@@ -6,7 +6,7 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from directory.taxonomy_tree import CATEGORY_CODES
+from directory.listings.taxonomy import CATEGORY_CODES
 from referrals.codes import ConsentMethod, ConsentScope, ContactChannel, SharedField, Urgency
 from referrals.workflow import ActionInput
 

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from accounts.models import PeerProfile, User
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.settings import Settings
-from directory.listing import get_listing
+from directory.listings.queries import get_listing
 from referrals import access, audit, consent, effects, matching, notifications
 from referrals.codes import TERMINAL, UNSUCCESSFUL_CONTACT, Role, Status
 from referrals.db import as_utc, guarded_update

@@ -13,7 +13,7 @@ from core.deps import AppSettings, DbSession
 from core.errors import Forbidden, ValidationFailed
 from core.i18n import path_with
 from core.web import render
-from directory.listing import get_listing
+from directory.listings.queries import get_listing
 from referrals import access, metrics, notifications, pages, privacy, queries, records, service, timers
 from referrals.workflow import Action
 

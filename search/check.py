@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from core.errors import DomainError
 from core.outbox import OutboxEvent, record_change
-from directory.models import Service
+from directory.listings.models import Service
 from search.client import index_exists, iter_documents, service_filter
 from search.documents import documents_for
 from search.reindex import service_id_batches

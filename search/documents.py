@@ -1,4 +1,4 @@
-"""Meilisearch documents from the public read model (`directory.listing.ListingDetail`).
+"""Meilisearch documents from the public read model (`directory.listings.queries.ListingDetail`).
 
 One document per service-at-location (in-person or hybrid) and one per online-only service (or a service
 with no place). `build_documents` is pure; `documents_for` loads listings and says, per service, which
@@ -16,11 +16,11 @@ from typing import Any
 
 from sqlmodel import Session
 
-from directory.freshness import reference_date
-from directory.listing import ListingDetail, PlaceDetail
-from directory.models import Attendance, Schedule, ServiceKind, ServiceStatus
-from directory.schemas import LANGUAGE_NAMES
-from directory.taxonomy_tree import CATEGORY_CODES, FELLOWSHIPS, ancestors, term
+from directory.listings.models import Attendance, Schedule, ServiceKind, ServiceStatus
+from directory.listings.queries import ListingDetail, PlaceDetail
+from directory.listings.schemas import LANGUAGE_NAMES
+from directory.listings.taxonomy import CATEGORY_CODES, FELLOWSHIPS, ancestors, term
+from directory.stewardship.freshness import reference_date
 from search.source import load_sources
 from search.timeslots import slots_from_schedules, week_fields
 

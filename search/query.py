@@ -34,8 +34,8 @@ from sqlmodel import Session, select
 
 from core.errors import NotFound, ServiceUnavailable, ValidationFailed
 from core.logging import get_logger
-from directory.geocoding import resolve_place
-from directory.models import Schedule
+from directory.listings.geocoding import resolve_place
+from directory.listings.models import Schedule
 from search import filters
 from search.client import SearchRequestFailed
 from search.index_spec import FACETS

@@ -41,7 +41,7 @@ from core.db import make_engine
 from core.logging import get_logger
 from core.outbox import OutboxEvent
 from core.settings import Settings
-from directory.models import Service
+from directory.listings.models import Service
 from search.client import create_index, wait_succeeded
 from search.documents import documents_for
 from search.index_spec import PRIMARY_KEY, apply_settings, index_name, settings_without_geo

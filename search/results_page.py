@@ -12,8 +12,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from core.i18n import N_
-from directory.labels import TYPE_LANGUAGES
-from directory.taxonomy_tree import CATEGORY_CODES, ancestors
+from directory.listings.labels import TYPE_LANGUAGES
+from directory.listings.taxonomy import CATEGORY_CODES, ancestors
 from search.query import SearchResult
 from search.schemas import SearchParams
 from search.timeslots import is_zone

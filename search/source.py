@@ -1,6 +1,6 @@
 """What the document builders read, loaded fast: SQLAlchemy Core rows of only the columns they use.
 
-`directory.listing.load_listings` builds ORM objects for the pages; building a search document from them
+`directory.listings.queries.load_listings` builds ORM objects for the pages; building a search document from them
 cost about 1 ms, so a full reindex was mostly Python. This loader fills the same `ListingDetail` with Core
 rows instead: the builders only read attributes, and a Core row of these columns carries the same names
 and Python types as the ORM object (ids as UUID, dates as date, `types` as a list). A test checks that
@@ -18,9 +18,9 @@ from sqlalchemy import Row, String, select, type_coerce
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
-from directory.listing import ListingDetail, PlaceDetail, schedule_key
-from directory.models import Address, Location, Meeting, Organization, Schedule, Service, ServiceAtLocation
-from directory.models_details import Accessibility, Attribute, CostOption, Language, TaxonomyTerm
+from directory.listings.details import Accessibility, Attribute, CostOption, Language, TaxonomyTerm
+from directory.listings.models import Address, Location, Meeting, Organization, Schedule, Service, ServiceAtLocation
+from directory.listings.queries import ListingDetail, PlaceDetail, schedule_key
 
 
 def _c(model: Any) -> Any:

@@ -88,7 +88,7 @@ class Slot:
 
 
 def slots_from_schedules(schedules: Iterable[Any]) -> list[Slot]:
-    """Slots of WEEKLY and MONTHLY schedules (rows like `directory.models.Schedule`) with a start time.
+    """Slots of WEEKLY and MONTHLY schedules (rows like `directory.listings.models.Schedule`) with a start time.
 
     Rows without `opens_at` or with an unreadable `byday` token are skipped; `interval` > 1 is read as
     every week (the index cannot tell alternate weeks apart).

@@ -18,9 +18,9 @@ from typing import Any
 import zipcodes
 
 from core.clock import utcnow
-from directory.listing_rows import slugify
-from directory.schemas import ListingIn, is_timezone
-from directory.taxonomy_tree import FELLOWSHIPS
+from directory.listings.rows import slugify
+from directory.listings.schemas import ListingIn, is_timezone
+from directory.listings.taxonomy import FELLOWSHIPS
 
 DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 DAY_NAMES = dict(zip(DAYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"), strict=True))

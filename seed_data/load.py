@@ -45,10 +45,10 @@ from sqlmodel import Session, SQLModel
 
 from core.clock import utcnow
 from core.outbox import OutboxEvent
-from directory.listing_rows import LOCATION_TABLES, SERVICE_TABLES, Row, listing_rows, service_id
-from directory.schemas import ListingIn, LocationIn, OrganizationIn
-from directory.service import ensure_taxonomy, upsert_listings
-from directory.taxonomy_tree import FELLOWSHIPS
+from directory.listings.rows import LOCATION_TABLES, SERVICE_TABLES, Row, listing_rows, service_id
+from directory.listings.schemas import ListingIn, LocationIn, OrganizationIn
+from directory.listings.service import ensure_taxonomy, upsert_listings
+from directory.listings.taxonomy import FELLOWSHIPS
 from seed_data.generate import generate
 
 CURATED_PATH = Path(__file__).with_name("curated.json")

@@ -10,7 +10,18 @@ from typing import Any
 
 from directory.hsds.bundle import Bundle
 from directory.hsds.serialize import Row, clean, extension_rows, hsds_row, term_rows
-from directory.models import (
+from directory.listings.details import (
+    Accessibility,
+    CostOption,
+    Funding,
+    Language,
+    OrganizationIdentifier,
+    RequiredDocument,
+    ServiceArea,
+    Taxonomy,
+    TaxonomyTerm,
+)
+from directory.listings.models import (
     Address,
     Contact,
     Location,
@@ -21,17 +32,6 @@ from directory.models import (
     Schedule,
     Service,
     ServiceAtLocation,
-)
-from directory.models_details import (
-    Accessibility,
-    CostOption,
-    Funding,
-    Language,
-    OrganizationIdentifier,
-    RequiredDocument,
-    ServiceArea,
-    Taxonomy,
-    TaxonomyTerm,
 )
 
 _TERM_FIELDS = ("id", "code", "name", "description")

@@ -11,19 +11,7 @@ from typing import Any
 
 from sqlmodel import Session, SQLModel, col, select
 
-from directory.models import (
-    Address,
-    Contact,
-    Location,
-    Meeting,
-    Organization,
-    Phone,
-    Program,
-    Schedule,
-    Service,
-    ServiceAtLocation,
-)
-from directory.models_details import (
+from directory.listings.details import (
     Accessibility,
     Attribute,
     CostOption,
@@ -34,6 +22,18 @@ from directory.models_details import (
     ServiceArea,
     Taxonomy,
     TaxonomyTerm,
+)
+from directory.listings.models import (
+    Address,
+    Contact,
+    Location,
+    Meeting,
+    Organization,
+    Phone,
+    Program,
+    Schedule,
+    Service,
+    ServiceAtLocation,
 )
 
 CHUNK = 900

@@ -29,8 +29,8 @@ from directory.hsds.query import stream_ids
 from directory.hsds.serialize import clean, extension_rows, hsds_row, is_constant, taxonomy_rows, term_rows
 from directory.hsds.spec import BY_NAME, RESOURCES, UNSTORED, descriptor, table_of
 from directory.hsds.values import cell
-from directory.models import Location, Meeting, Organization, Service
-from directory.models_details import Taxonomy, TaxonomyTerm
+from directory.listings.details import Taxonomy, TaxonomyTerm
+from directory.listings.models import Location, Meeting, Organization, Service
 
 BATCH = 1000
 ExportFormat = Literal["csv", "json"]

@@ -23,8 +23,8 @@ from directory.hsds.sources import SourceRow
 from directory.hsds.spec import BY_NAME, table_of
 from directory.hsds.validate import ALSO_REQUIRED
 from directory.hsds.values import BadValue
-from directory.models import Meeting
-from directory.taxonomy_tree import FELLOWSHIPS
+from directory.listings.models import Meeting
+from directory.listings.taxonomy import FELLOWSHIPS
 
 ROW_BITS = 32
 

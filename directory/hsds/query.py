@@ -16,12 +16,12 @@ from sqlalchemy.sql import ColumnElement, Select
 from sqlmodel import Session, col, select
 
 from core.errors import ValidationFailed
-from directory.geocoding import approximate_point
 from directory.hsds import bodies, extensions
 from directory.hsds.bundle import load_organizations, load_services
 from directory.hsds.serialize import Row, taxonomy_rows, term_rows
-from directory.models import Address, Location, Meeting, Organization, Service, ServiceAtLocation
-from directory.models_details import Attribute, Taxonomy, TaxonomyTerm
+from directory.listings.details import Attribute, Taxonomy, TaxonomyTerm
+from directory.listings.geocoding import approximate_point
+from directory.listings.models import Address, Location, Meeting, Organization, Service, ServiceAtLocation
 
 STREAM_BATCH = 500
 METERS_PER_DEGREE = 111_320.0

@@ -12,18 +12,7 @@ from typing import Any, Literal
 from sqlalchemy import Table
 from sqlmodel import SQLModel
 
-from directory.models import (
-    Address,
-    Contact,
-    Location,
-    Organization,
-    Phone,
-    Program,
-    Schedule,
-    Service,
-    ServiceAtLocation,
-)
-from directory.models_details import (
+from directory.listings.details import (
     Accessibility,
     Attribute,
     CostOption,
@@ -34,6 +23,17 @@ from directory.models_details import (
     ServiceArea,
     Taxonomy,
     TaxonomyTerm,
+)
+from directory.listings.models import (
+    Address,
+    Contact,
+    Location,
+    Organization,
+    Phone,
+    Program,
+    Schedule,
+    Service,
+    ServiceAtLocation,
 )
 
 FieldType = Literal["string", "number", "date", "datetime", "time"]

@@ -16,7 +16,6 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlmodel import Session, col
 
 from core.outbox import OutboxEvent
-from directory.geocoding import approximate_point, timezone_for
 from directory.hsds import extensions
 from directory.hsds.bundle import CHUNK
 from directory.hsds.ledger import Ledger, as_uuids
@@ -24,7 +23,8 @@ from directory.hsds.report import ImportReport
 from directory.hsds.spec import BY_NAME, table_of
 from directory.hsds.timezones import zone_for_offset
 from directory.hsds.validate import columns
-from directory.models import Meeting
+from directory.listings.geocoding import approximate_point, timezone_for
+from directory.listings.models import Meeting
 
 Row = dict[str, Any]
 SELF_REFERENCES = {"organization": "parent_organization_id", "taxonomy_term": "parent_id"}

@@ -28,9 +28,9 @@ from accounts.passwords import hash_password
 from accounts.sessions import SESSION_COOKIE, start_session
 from core.app import create_app
 from core.settings import Settings
-from directory.models import Location, Organization, Schedule, Service, ServiceAtLocation
-from directory.schemas import AddressIn, ListingIn, LocationIn, MeetingIn, OrganizationIn, ScheduleIn
-from directory.service import ensure_taxonomy, upsert_listing
+from directory.listings.models import Location, Organization, Schedule, Service, ServiceAtLocation
+from directory.listings.schemas import AddressIn, ListingIn, LocationIn, MeetingIn, OrganizationIn, ScheduleIn
+from directory.listings.service import ensure_taxonomy, upsert_listing
 
 PASSWORD = "correct horse battery staple"
 

@@ -19,8 +19,8 @@ from sqlmodel import Session, SQLModel, select
 from accounts.models import Invitation, Membership, OrgRole, User
 from accounts.tokens import token_hash
 from core.clock import utcnow
-from directory.models import Location, ServiceAtLocation
-from directory.models_admin import ChangeRequest, ClaimRequest, ListingChange, Suggestion
+from directory.edits.models import ChangeRequest, ClaimRequest, ListingChange, Suggestion
+from directory.listings.models import Location, ServiceAtLocation
 from tests.accounts.fixtures import (
     add_member,
     make_listing,

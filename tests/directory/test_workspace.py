@@ -15,9 +15,9 @@ from sqlmodel import Session, col, select
 
 from accounts.models import OrgRole
 from core.outbox import OutboxEvent
-from directory.models import ConfidentialAddress, Meeting, Schedule, Service, ServiceAtLocation
-from directory.models_admin import AppendOnlyError, ChangeRequest, ListingChange
-from directory.schemas import AddressIn, ConfidentialAddressIn, LocationIn
+from directory.edits.models import AppendOnlyError, ChangeRequest, ListingChange
+from directory.listings.models import ConfidentialAddress, Meeting, Schedule, Service, ServiceAtLocation
+from directory.listings.schemas import AddressIn, ConfidentialAddressIn, LocationIn
 from tests.accounts import fixtures
 from tests.accounts.fixtures import (
     LISTING_MODELS,

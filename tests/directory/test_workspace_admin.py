@@ -12,9 +12,9 @@ from sqlmodel import Session, select
 from accounts.models import Invitation, Membership, OrgRole, PeerProfile, User
 from core.app import create_app
 from core.settings import Settings
+from directory.edits.models import ClaimRequest, ListingChange
 from directory.hsds.export import export_hsds
-from directory.models import Service
-from directory.models_admin import ClaimRequest, ListingChange
+from directory.listings.models import Service
 from tests.accounts import fixtures
 from tests.accounts.fixtures import (
     LISTING_MODELS,

@@ -12,8 +12,8 @@ from sqlmodel import Session, select
 
 from accounts.models import Membership, PeerProfile, User
 from core.settings import Settings
-from directory.models import Service
-from directory.service import ensure_taxonomy
+from directory.listings.models import Service
+from directory.listings.service import ensure_taxonomy
 from referrals.codes import Status
 from referrals.models import Referral, ReferralEvent
 from referrals.schemas import ConsentIn, ReferralCreate

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from core.clock import utcnow
 from core.outbox import OutboxEvent
 from core.settings import Settings
-from directory.models import Service
+from directory.listings.models import Service
 from referrals.codes import Status
 from referrals.models import Referral, ReferralNote
 from tests.referrals.conftest import NOW, PERSON, World, make_referral

@@ -14,7 +14,8 @@ from sqlmodel import Session, select
 
 from core.app import create_app
 from core.settings import Settings
-from directory.models import (
+from directory.listings.details import Accessibility, Attribute, CostOption, Language
+from directory.listings.models import (
     Address,
     ConfidentialAddress,
     Location,
@@ -24,9 +25,8 @@ from directory.models import (
     Service,
     ServiceAtLocation,
 )
-from directory.models_details import Accessibility, Attribute, CostOption, Language
-from directory.service import ensure_taxonomy
-from directory.taxonomy_tree import term_id
+from directory.listings.service import ensure_taxonomy
+from directory.listings.taxonomy import term_id
 from search.documents import documents_for
 from search.embedded import MeiliServer
 from search.filters import parse_params

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from core.outbox import record_change
 from core.settings import Settings, get_settings
-from directory.models import Service
+from directory.listings.models import Service
 from search.__main__ import app as cli
 from search.check import check, content_hash, enqueue_fix
 from search.client import iter_documents, service_filter, wait_succeeded

@@ -8,8 +8,8 @@ import meilisearch
 import pytest
 from sqlmodel import Session, col, select
 
-from directory.listing import load_listings
-from directory.models import Service, ServiceAtLocation
+from directory.listings.models import Service, ServiceAtLocation
+from directory.listings.queries import load_listings
 from search.documents import build_documents, documents_for
 from search.index_spec import (
     INDEX_SETTINGS,

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 
 import search.reindex as reindex_module
 from core.outbox import OutboxEvent, record_change
-from directory.models import Service
+from directory.listings.models import Service
 from search.client import TaskFailed, iter_documents, service_filter, wait_succeeded
 from search.index_spec import filterable_names, index_name, settings_outdated
 from search.reindex import ReindexCancelled, reindex

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, delete, select
 from core.app import create_app
 from core.outbox import OutboxEvent, record_change
 from core.settings import Settings
-from directory.models import Service, ServiceAtLocation
+from directory.listings.models import Service, ServiceAtLocation
 from search.client import client_for, iter_documents, service_filter
 from search.embedded import MeiliServer, start_embedded
 from search.index_spec import apply_settings, index_name

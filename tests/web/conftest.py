@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from core.app import create_app
 from core.settings import Settings
-from directory.models import Phone, Service
+from directory.listings.models import Phone, Service
 from search.embedded import MeiliServer
 from tests.search.conftest import make_listing, place, push, search_index, taxonomy, weekly  # noqa: F401
 

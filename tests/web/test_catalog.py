@@ -8,15 +8,15 @@ from babel.messages.pofile import read_po
 
 from core.i18n import LOCALE_DIR, translations
 from core.settings import PROJECT_ROOT
-from directory.labels import MEETING_TYPES
+from directory.listings.labels import MEETING_TYPES
 
 TEMPLATES = PROJECT_ROOT / "templates"
 PUBLIC_TEMPLATES = [
     "base.html", "_error.html", "_macros.html", "errors/error.html", "search/home.html", "search/results.html",
     "search/_form.html", "search/_filters.html", "search/_results.html", "search/_hit.html",
-    "directory/service.html", "directory/organization.html", "directory/organizations.html",
+    "directory/listings/service.html", "directory/listings/organization.html", "directory/listings/organizations.html",
 ]  # fmt: skip
-PUBLIC_PYTHON = ["core/i18n.py", "directory/labels.py", "search/views.py", "search/results_page.py"]
+PUBLIC_PYTHON = ["core/i18n.py", "directory/listings/labels.py", "search/views.py", "search/results_page.py"]
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
 
 

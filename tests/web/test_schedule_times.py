@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from icalendar import Calendar
 
-from directory.models import Schedule
-from directory.occurrences import duration, first_local_start, is_in_progress, next_start
-from directory.pages import timing
+from directory.listings.models import Schedule
+from directory.listings.occurrences import duration, first_local_start, is_in_progress, next_start
+from directory.listings.pages import timing
 
 CHICAGO = ZoneInfo("America/Chicago")
 
@@ -73,9 +73,9 @@ def test_first_start_of_a_calendar_event_matches_its_rule() -> None:
 
 
 def test_calendar_until_is_utc_and_events_keep_their_zone() -> None:
-    from directory.ics import listing_calendar
-    from directory.listing import ListingDetail
-    from directory.models import Organization, Service
+    from directory.listings.ics import listing_calendar
+    from directory.listings.models import Organization, Service
+    from directory.listings.queries import ListingDetail
 
     org = Organization(name="Org")
     service = Service(organization_id=org.id, name="Evening group")

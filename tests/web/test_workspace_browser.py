@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 from accounts.models import OrgRole
 from core.app import create_app
 from core.settings import Settings
-from directory.models import Schedule, Service
+from directory.listings.models import Schedule, Service
 from search.embedded import MeiliServer
 from search.index_spec import index_name
 from tests.accounts.fixtures import PASSWORD, add_member, make_listing, make_user

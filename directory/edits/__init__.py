@@ -1,0 +1,1 @@
+"""The listing-change engine shared by the workspace, moderation and public suggestions."""

@@ -1,0 +1,314 @@
+"""Input models of the workspace forms and JSON API. The HTML forms and the API validate through these.
+
+Constraints mirror the table columns (`directory.listings.models`), so a value accepted here always fits the row.
+`parse` turns a submitted form (or JSON object) into a model or raises `ValidationFailed` with one
+message per field, keyed like the form fields (`rows-2-opens_at` for the third row of hours).
+"""
+
+import zoneinfo
+from collections.abc import Mapping
+from datetime import date, time, timedelta
+from typing import Any, ClassVar, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
+from starlette.datastructures import FormData
+
+from core.clock import utcnow
+from core.errors import ValidationFailed
+from directory.listings.labels import MEETING_TYPES
+from directory.listings.models import Attendance, Capacity, ServiceKind, ServiceStatus
+from directory.listings.taxonomy import CATEGORY_CODES, FELLOWSHIPS
+
+Weekday = Literal["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
+WEEKDAYS: tuple[Weekday, ...] = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+WEB_URL = r"^https?://\S+$"
+ZIP = r"^\d{5}(-\d{4})?$"
+MAX_HOURS_ROWS = 21
+
+
+def check_zone(value: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError("Choose a time zone such as America/Chicago.") from None
+    if "/" not in value:
+        raise ValueError("Choose a time zone such as America/Chicago.")
+    return value
+
+
+class WorkspaceForm(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+    LIST_FIELDS: ClassVar[frozenset[str]] = frozenset()
+    MESSAGES: ClassVar[dict[str, str]] = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_is_none(cls, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            return {k: (None if isinstance(v, str) and not v.strip() else v) for k, v in data.items()}
+        return data
+
+    @classmethod
+    def raw_from_form(cls, form: FormData) -> dict[str, Any]:
+        return {
+            name: form.getlist(name) if name in cls.LIST_FIELDS else form.get(name)
+            for name in cls.model_fields
+            if name in form or name in cls.LIST_FIELDS
+        }
+
+    def extra_errors(self) -> dict[str, str]:
+        """Rules spanning several fields, reported per field (pydantic would report them on the form)."""
+        return {}
+
+
+class OrganizationForm(WorkspaceForm):
+    name: str = Field(min_length=1, max_length=300)
+    alternate_name: str | None = Field(default=None, max_length=300)
+    description: str = Field(default="", max_length=10_000)
+    email: str | None = Field(default=None, max_length=320, pattern=EMAIL)
+    website: str | None = Field(default=None, max_length=2000, pattern=WEB_URL)
+
+    @field_validator("description", mode="before")
+    @classmethod
+    def _text(cls, value: Any) -> Any:
+        return "" if value is None else value
+
+
+class ServiceDetailsForm(WorkspaceForm):
+    name: str = Field(min_length=1, max_length=300)
+    alternate_name: str | None = Field(default=None, max_length=300)
+    description: str = Field(default="", max_length=10_000)
+    email: str | None = Field(default=None, max_length=320, pattern=EMAIL)
+    url: str | None = Field(default=None, max_length=2000, pattern=WEB_URL)
+    eligibility_description: str | None = Field(default=None, max_length=5000)
+    application_process: str | None = Field(default=None, max_length=5000)
+    fees_description: str | None = Field(default=None, max_length=2000)
+    alert: str | None = Field(default=None, max_length=2000)
+
+    @field_validator("description", mode="before")
+    @classmethod
+    def _text(cls, value: Any) -> Any:
+        return "" if value is None else value
+
+
+class StatusForm(WorkspaceForm):
+    status: ServiceStatus
+    reopening_date: date | None = None
+
+    def extra_errors(self) -> dict[str, str]:
+        if self.reopening_date is None:
+            return {}
+        if self.status != ServiceStatus.temporarily_closed:
+            return {"reopening_date": "A reopening date only goes with “temporarily closed”."}
+        if self.reopening_date < utcnow().date() - timedelta(days=1):
+            return {"reopening_date": "The reopening date is in the past."}
+        return {}
+
+
+class CapacityForm(WorkspaceForm):
+    capacity: Capacity
+    capacity_note: str | None = Field(default=None, max_length=500)
+
+
+class VerifyForm(WorkspaceForm):
+    """“Still correct”: nothing to fill in; the stamp records who and when."""
+
+
+class HoursRow(WorkspaceForm):
+    LIST_FIELDS: ClassVar[frozenset[str]] = frozenset({"days"})
+    days: list[Weekday] = Field(default_factory=list)
+    opens_at: time | None = None
+    closes_at: time | None = None
+    description: str | None = Field(default=None, max_length=1000)
+
+    @property
+    def is_blank(self) -> bool:
+        return not self.days and self.opens_at is None and self.closes_at is None and not self.description
+
+    @field_validator("days", mode="before")
+    @classmethod
+    def _days(cls, value: Any) -> Any:
+        return [] if value is None else value
+
+
+class HoursForm(WorkspaceForm):
+    """Weekly hours (or meeting times). A closing time before the opening time crosses midnight."""
+
+    timezone: str = Field(max_length=64)
+    rows: list[HoursRow] = Field(default_factory=list, max_length=MAX_HOURS_ROWS)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        return check_zone(value)
+
+    @classmethod
+    def raw_from_form(cls, form: FormData) -> dict[str, Any]:
+        declared = str(form.get("row_count") or "")
+        count = min(int(declared) if declared.isdigit() else 0, MAX_HOURS_ROWS)
+        rows = [
+            {
+                "days": form.getlist(f"rows-{i}-days"),
+                "opens_at": form.get(f"rows-{i}-opens_at"),
+                "closes_at": form.get(f"rows-{i}-closes_at"),
+                "description": form.get(f"rows-{i}-description"),
+            }
+            for i in range(count)
+        ]
+        return {"timezone": form.get("timezone"), "rows": rows}
+
+    def extra_errors(self) -> dict[str, str]:
+        errors: dict[str, str] = {}
+        for i, row in enumerate(self.rows):
+            if row.is_blank:
+                continue
+            if not row.days:
+                errors[f"rows-{i}-days"] = "Pick at least one day."
+            if row.opens_at is None:
+                errors[f"rows-{i}-opens_at"] = "Give the opening (or start) time."
+            elif row.closes_at == row.opens_at:
+                errors[f"rows-{i}-closes_at"] = "The closing time equals the opening time."
+        return errors
+
+    @property
+    def filled_rows(self) -> list[HoursRow]:
+        return [row for row in self.rows if not row.is_blank]
+
+
+class MeetingForm(WorkspaceForm):
+    LIST_FIELDS: ClassVar[frozenset[str]] = frozenset({"types"})
+    fellowship: str
+    types: list[str] = Field(default_factory=list)
+    attendance_mode: Attendance
+    conference_url: str | None = Field(default=None, max_length=2000, pattern=r"^https://\S+$")
+    conference_url_notes: str | None = Field(default=None, max_length=1000)
+    conference_phone: str | None = Field(default=None, max_length=100)
+    conference_phone_notes: str | None = Field(default=None, max_length=1000)
+    group_notes: str | None = Field(default=None, max_length=2000)
+    location_notes: str | None = Field(default=None, max_length=2000)
+    MESSAGES: ClassVar[dict[str, str]] = {"conference_url": "Give a secure link starting with https://"}
+
+    @field_validator("fellowship")
+    @classmethod
+    def _fellowship(cls, value: str) -> str:
+        if value not in FELLOWSHIPS:
+            raise ValueError("Choose a fellowship from the list.")
+        return value
+
+    @field_validator("types", mode="before")
+    @classmethod
+    def _types(cls, value: Any) -> Any:
+        codes = [] if value is None else value
+        unknown = [c for c in codes if c not in MEETING_TYPES]
+        if unknown:
+            raise ValueError(f"Unknown meeting types: {', '.join(map(str, unknown))}.")
+        return list(dict.fromkeys(codes))
+
+    def extra_errors(self) -> dict[str, str]:
+        online = self.attendance_mode in (Attendance.online, Attendance.hybrid)
+        if online and not (self.conference_url or self.conference_phone):
+            return {"conference_url": "An online or hybrid meeting needs a meeting link or a dial-in number."}
+        return {}
+
+
+class LocationForm(WorkspaceForm):
+    name: str | None = Field(default=None, max_length=300)
+    address_1: str = Field(min_length=1, max_length=300)
+    address_2: str | None = Field(default=None, max_length=300)
+    city: str = Field(min_length=1, max_length=100)
+    state_province: str = Field(min_length=2, max_length=100)
+    postal_code: str = Field(pattern=ZIP)
+    transportation: str | None = Field(default=None, max_length=2000)
+    MESSAGES: ClassVar[dict[str, str]] = {"postal_code": "Give a 5-digit ZIP code (or ZIP+4)."}
+
+
+class CreateServiceForm(WorkspaceForm):
+    kind: ServiceKind = ServiceKind.service
+    name: str = Field(min_length=1, max_length=300)
+    description: str = Field(default="", max_length=10_000)
+    category: str
+    timezone: str = Field(max_length=64)
+    location_id: str | None = None
+    fellowship: str | None = None
+    attendance_mode: Attendance = Attendance.in_person
+    conference_url: str | None = Field(default=None, max_length=2000, pattern=r"^https://\S+$")
+
+    @field_validator("description", mode="before")
+    @classmethod
+    def _text(cls, value: Any) -> Any:
+        return "" if value is None else value
+
+    @field_validator("category")
+    @classmethod
+    def _category(cls, value: str) -> str:
+        if value not in CATEGORY_CODES:
+            raise ValueError("Choose a category from the list.")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        return check_zone(value)
+
+    def extra_errors(self) -> dict[str, str]:
+        errors: dict[str, str] = {}
+        if self.kind == ServiceKind.meeting:
+            if not self.fellowship or self.fellowship not in FELLOWSHIPS:
+                errors["fellowship"] = "A meeting needs its fellowship."
+            if self.attendance_mode in (Attendance.online, Attendance.hybrid) and not self.conference_url:
+                errors["conference_url"] = "An online or hybrid meeting needs a meeting link."
+            if self.attendance_mode in (Attendance.in_person, Attendance.hybrid) and not self.location_id:
+                errors["location_id"] = "An in-person or hybrid meeting needs a location."
+        return errors
+
+
+_FRIENDLY: dict[str, str] = {
+    "missing": "This field is required.",
+    "string_too_short": "This field is required.",
+    "string_type": "This field is required.",
+    "string_pattern_mismatch": "This is not in the expected format.",
+    "enum": "Choose one of the options.",
+    "literal_error": "Choose one of the options.",
+    "time_parsing": "Give a time like 18:30.",
+    "time_type": "Give a time like 18:30.",
+    "date_from_datetime_parsing": "Give a date like 2026-03-31.",
+    "date_parsing": "Give a date like 2026-03-31.",
+    "too_long": "Too many entries.",
+}
+
+
+def _message(form: type[WorkspaceForm], error: ErrorDetails, key: str) -> str:
+    if key in form.MESSAGES and error["type"] == "string_pattern_mismatch":
+        return form.MESSAGES[key]
+    if error["type"] == "string_too_long":
+        return f"At most {error.get('ctx', {}).get('max_length')} characters."
+    if error["type"] == "value_error":
+        return str(error["msg"]).removeprefix("Value error, ")
+    if key == "email" and error["type"] == "string_pattern_mismatch":
+        return "Give an e-mail address like name@example.org."
+    if key in ("website", "url") and error["type"] == "string_pattern_mismatch":
+        return "Give a web address starting with http:// or https://"
+    return _FRIENDLY.get(error["type"], str(error["msg"]))
+
+
+F = TypeVar("F", bound=WorkspaceForm)
+
+
+def parse(form: type[F], raw: Mapping[str, Any]) -> F:
+    """Validate `raw` or raise ValidationFailed with a message per field."""
+    try:
+        model = form.model_validate(dict(raw))
+    except ValidationError as exc:
+        errors: dict[str, str] = {}
+        for error in exc.errors():
+            loc = list(error["loc"])
+            if loc and isinstance(loc[-1], int):
+                loc = loc[:-1]  # an entry of a list field (a day, a type): report it on the field
+            key = "-".join(str(part) for part in loc) or "form"
+            errors.setdefault(key, _message(form, error, key))
+        raise ValidationFailed("Please correct the highlighted fields.", errors=errors) from None
+    if extra := model.extra_errors():
+        raise ValidationFailed("Please correct the highlighted fields.", errors=extra)
+    return model

@@ -1,0 +1,98 @@
+"""A listing's schedule as an iCalendar file: one recurring VEVENT per schedule row, in its named time zone.
+
+DTSTART carries the schedule's TZID and the calendar embeds the matching VTIMEZONE, so calendar apps keep
+the meeting at the same local wall-clock time across daylight-saving changes.
+"""
+
+import uuid
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar, Event, vRecur
+
+from core.clock import utcnow
+from directory.listings.models import Schedule
+from directory.listings.occurrences import duration, first_local_start
+from directory.listings.queries import ListingDetail
+
+PRODID = "-//Community Resource Directory//Listings//EN"
+UID_DOMAIN = "community-directory"
+TIMEZONE_YEARS = 10
+
+
+def recurrence(schedule: Schedule, tz: ZoneInfo) -> vRecur:
+    rule: dict[str, object] = {"FREQ": "MONTHLY" if schedule.freq == "MONTHLY" else "WEEKLY"}
+    if schedule.interval and schedule.interval > 1:
+        rule["INTERVAL"] = schedule.interval
+    days = [d for d in schedule.byday.split(",") if d]
+    if days:
+        rule["BYDAY"] = days
+    if schedule.bymonthday:
+        rule["BYMONTHDAY"] = [int(x) for x in schedule.bymonthday.split(",") if x]
+    last_day = schedule.until or schedule.valid_to
+    if last_day is not None:
+        # With a zoned DTSTART, UNTIL must be in UTC (RFC 5545 3.3.10).
+        rule["UNTIL"] = datetime.combine(last_day, time(23, 59, 59), tz).astimezone(UTC)
+    elif schedule.count:
+        rule["COUNT"] = schedule.count
+    return vRecur(rule)
+
+
+def _location_text(detail: ListingDetail) -> str | None:
+    for place in detail.places:
+        address = place.address
+        if address is None:
+            continue
+        parts = [address.city, address.state_province, address.postal_code]
+        if not place.location.is_confidential and address.address_1:
+            parts.insert(0, address.address_1)
+        return ", ".join(p for p in parts if p)
+    return None
+
+
+def schedule_event(detail: ListingDetail, schedule: Schedule, *, listing_url: str, today: date) -> Event | None:
+    if schedule.opens_at is None:
+        return None
+    tz = ZoneInfo(schedule.timezone)
+    start = first_local_start(schedule, today)
+    if start is None:
+        return None
+    event = Event()
+    event.add("uid", f"{schedule.id or uuid.uuid4()}@{UID_DOMAIN}")
+    event.add("dtstamp", utcnow())
+    event.add("summary", detail.service.name)
+    event.add("dtstart", start)
+    event.add("dtend", start + duration(schedule.opens_at, schedule.closes_at))
+    event.add("rrule", recurrence(schedule, tz))
+    meeting = detail.meeting
+    online = meeting.conference_url if meeting and meeting.attendance_mode in ("online", "hybrid") else None
+    where = _location_text(detail) if not (meeting and meeting.attendance_mode == "online") else None
+    if where or online:
+        event.add("location", where or online)
+    lines = [detail.organization.name, listing_url]
+    if online:
+        lines.append(online)
+    if schedule.description:
+        lines.append(schedule.description)
+    event.add("description", "\n".join(lines))
+    event.add("url", listing_url)
+    return event
+
+
+def listing_calendar(detail: ListingDetail, *, listing_url: str, today: date | None = None) -> bytes:
+    """The whole calendar file. `today` anchors the first occurrence (defaults to the current UTC date)."""
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("x-wr-calname", detail.service.name)
+    anchor = today or utcnow().date()
+    for schedule in detail.schedules:
+        event = schedule_event(detail, schedule, listing_url=listing_url, today=anchor)
+        if event is not None:
+            calendar.add_component(event)
+    # Transitions from a year before the first event on; clients past the range use the TZID name itself.
+    calendar.add_missing_timezones(
+        first_date=date(anchor.year - 1, 1, 1), last_date=date(anchor.year + TIMEZONE_YEARS, 1, 1)
+    )
+    return bytes(calendar.to_ical())

@@ -1,0 +1,83 @@
+"""Public directory pages: organizations, a listing and its calendar file. Search pages live in search/views.py."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from jinja2 import pass_context
+from jinja2.runtime import Context
+
+from core.clock import utcnow
+from core.deps import DbSession
+from core.i18n import lang_params, path_with, request_lang
+from core.web import render, templates
+from directory.listings import ics, labels, pages
+from directory.listings import queries as listing
+
+router = APIRouter(tags=["directory"])
+
+# The accounts package serves this page; link to its named route when it is mounted, else to this path.
+SUGGEST_EDIT_PATH = "/services/{service_id}/suggest"
+
+
+@pass_context
+def _label(ctx: Context, code: str | None, table: str) -> str:
+    return labels.LABELERS[table](code, request_lang(ctx.get("request")))
+
+
+templates.env.filters["label"] = _label
+
+
+def suggest_edit_url(request: Request, service_id: uuid.UUID) -> str:
+    for route in request.app.routes:
+        if getattr(route, "path", None) == SUGGEST_EDIT_PATH and getattr(route, "name", None):
+            return path_with(request, route.name, service_id=service_id)
+    query = "&".join(f"{k}={v}" for k, v in lang_params(request).items())
+    return SUGGEST_EDIT_PATH.format(service_id=service_id) + (f"?{query}" if query else "")
+
+
+@router.get("/organizations", response_class=HTMLResponse, name="organizations")
+def organizations(
+    request: Request, session: DbSession, page: Annotated[int, Query(ge=1, le=100_000)] = 1
+) -> HTMLResponse:
+    per_page = 50
+    orgs, total = listing.list_organizations(session, page=page, per_page=per_page)
+    pages_count = max(1, -(-total // per_page))
+    context = {"organizations": orgs, "page": page, "pages": pages_count, "total": total}
+    return render(request, "directory/listings/organizations.html", context)
+
+
+@router.get("/organizations/{organization_id}", response_class=HTMLResponse, name="organization")
+def organization(request: Request, session: DbSession, organization_id: uuid.UUID) -> HTMLResponse:
+    page = pages.organization_page(session=session, organization_id=organization_id)
+    return render(request, "directory/listings/organization.html", {"page": page})
+
+
+@router.get("/services/{service_id}", response_class=HTMLResponse, name="service")
+def service(
+    request: Request,
+    session: DbSession,
+    service_id: uuid.UUID,
+    tz: Annotated[str | None, Query(max_length=64, description="Show online meeting times in this zone")] = None,
+) -> HTMLResponse:
+    page = pages.listing_page(session=session, service_id=service_id, now=utcnow(), viewer_tz=tz)
+    context = {
+        "page": page,
+        "listing": page.detail,
+        "suggest_url": suggest_edit_url(request, service_id),
+        "share_url": str(request.url_for("service", service_id=service_id)),
+    }
+    return render(request, "directory/listings/service.html", context)
+
+
+@router.get("/services/{service_id}/calendar.ics", name="service_calendar")
+def service_calendar(request: Request, session: DbSession, service_id: uuid.UUID) -> Response:
+    detail = listing.get_listing(session, service_id)
+    body = ics.listing_calendar(detail, listing_url=str(request.url_for("service", service_id=service_id)))
+    filename = f"{detail.meeting.slug if detail.meeting else service_id}.ics"
+    return Response(
+        body,
+        media_type="text/calendar; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

@@ -1,0 +1,1 @@
+"""Meeting Guide: the served feed, its validator and the importer."""

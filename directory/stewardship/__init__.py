@@ -1,0 +1,1 @@
+"""Keeping listings true: moderation, claims, public suggestions and freshness."""

@@ -1,0 +1,111 @@
+"""Claiming an existing listing: a signed-in person asks to manage its organization; a network admin decides.
+
+On approval the claimant becomes an admin of the organization (and may then invite editors).
+"""
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from accounts.members import make_admin
+from accounts.models import User
+from accounts.notify import Mail
+from accounts.permissions import membership
+from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from directory.edits.models import ClaimRequest, RequestStatus
+from directory.listings.models import Organization, Service
+from directory.stewardship.moderation import clean_reason, decide, still_pending
+
+
+def request_claim(*, session: Session, user: User, service_id: uuid.UUID, message: str, now: datetime) -> ClaimRequest:
+    service = session.get(Service, service_id)
+    if service is None:
+        raise NotFound("This listing does not exist or was removed.")
+    if membership(session=session, user=user, organization_id=service.organization_id):
+        raise Conflict("You already manage this organization's listings.")
+    text = message.strip()
+    if not text or len(text) > 2000:
+        raise ValidationFailed(
+            "Tell us, in up to 2000 characters, how you are connected to this organization.", field="message"
+        )
+    pending = session.exec(
+        select(ClaimRequest).where(
+            ClaimRequest.user_id == user.id,
+            ClaimRequest.organization_id == service.organization_id,
+            ClaimRequest.status == RequestStatus.pending,
+        )
+    ).first()
+    if pending is not None:
+        raise Conflict("You already asked to manage this organization; a network admin will answer soon.")
+    row = ClaimRequest(
+        organization_id=service.organization_id, service_id=service.id, user_id=user.id, message=text, created_at=now
+    )
+    session.add(row)
+    session.commit()
+    return row
+
+
+@dataclass(frozen=True)
+class ClaimItem:
+    claim: ClaimRequest
+    organization: Organization
+    claimant: User
+
+
+def pending_claims(*, session: Session, user: User) -> list[ClaimItem]:
+    _network_admin(user)
+    stmt = (
+        select(ClaimRequest, Organization, User)
+        .join(Organization, col(Organization.id) == ClaimRequest.organization_id)
+        .join(User, col(User.id) == ClaimRequest.user_id)
+        .where(ClaimRequest.status == RequestStatus.pending)
+        .order_by(col(ClaimRequest.created_at))
+    )
+    return [ClaimItem(c, o, u) for c, o, u in session.exec(stmt).all()]
+
+
+def approve_claim(
+    *, session: Session, user: User, claim_id: uuid.UUID, now: datetime, make_link: Callable[[uuid.UUID], str]
+) -> tuple[ClaimRequest, list[Mail]]:
+    claim = _claim(session, user, claim_id)
+    still_pending(claim)
+    make_admin(session=session, user_id=claim.user_id, organization_id=claim.organization_id)
+    decide(claim, user, RequestStatus.approved, now, None)
+    session.add(claim)
+    session.commit()
+    claimant = session.get(User, claim.user_id)
+    body = (
+        "Your request to manage listings on the Community Resource Directory was approved.\n\n"
+        f"Open your workspace:\n{make_link(claim.organization_id)}\n"
+    )
+    return claim, ([Mail(claimant.email, "Your listing claim was approved", body)] if claimant else [])
+
+
+def reject_claim(*, session: Session, user: User, claim_id: uuid.UUID, reason: str, now: datetime) -> ClaimRequest:
+    claim = _claim(session, user, claim_id)
+    still_pending(claim)
+    decide(claim, user, RequestStatus.rejected, now, clean_reason(reason, required=True))
+    session.add(claim)
+    session.commit()
+    return claim
+
+
+def my_claims(*, session: Session, user: User) -> list[ClaimRequest]:
+    stmt = select(ClaimRequest).where(ClaimRequest.user_id == user.id).order_by(col(ClaimRequest.created_at).desc())
+    return list(session.exec(stmt).all())
+
+
+def _claim(session: Session, user: User, claim_id: uuid.UUID) -> ClaimRequest:
+    _network_admin(user)
+    claim = session.get(ClaimRequest, claim_id)
+    if claim is None:
+        raise NotFound("No such claim.")
+    return claim
+
+
+def _network_admin(user: User) -> None:
+    if not user.is_network_admin:
+        raise Forbidden("Only network administrators decide on claims.")

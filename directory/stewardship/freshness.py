@@ -1,0 +1,216 @@
+"""Freshness: a listing not confirmed for 180 days is stale; its editors get a monthly reminder.
+
+`is_stale` is what pages show and what the search document builder can index (stale listings rank
+lower). Because staleness changes with time and not with a write, the reminder job also writes an outbox
+row for each listing it reminds about, so search learns within a day that a listing went stale.
+"""
+
+import threading
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from fastapi import FastAPI
+from sqlalchemy import ColumnElement, and_, case, exists, func, or_
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from accounts.models import Membership, User
+from accounts.notify import Mail, absolute, deliver
+from core.clock import utcnow
+from core.logging import get_logger
+from core.settings import Settings
+from directory.edits.models import FreshnessReminder
+from directory.listings.details import Attribute, TaxonomyTerm
+from directory.listings.models import Organization, Service, ServiceStatus
+
+log = get_logger(__name__)
+
+STALE_AFTER = timedelta(days=180)
+WINDOWS = (90, 180, 365)
+LIVE = (ServiceStatus.active.value, ServiceStatus.temporarily_closed.value)
+BATCH = 500
+MAX_NAMES_PER_MAIL = 50
+WORKSPACE_PATH = "/workspace"
+
+
+def reference_date(service: Service) -> date:
+    """The last verification, or for a never-verified listing the day it was added."""
+    if service.assured_date is not None:
+        return service.assured_date
+    return service.created_at.date()
+
+
+def is_stale(service: Service, *, today: date) -> bool:
+    return service.status in LIVE and reference_date(service) < today - STALE_AFTER
+
+
+def stale_filter(today: date) -> ColumnElement[bool]:
+    cutoff = today - STALE_AFTER
+    return and_(
+        col(Service.status).in_(LIVE),
+        or_(
+            col(Service.assured_date) < cutoff,
+            and_(col(Service.assured_date).is_(None), col(Service.created_at) < datetime.combine(cutoff, time(), UTC)),
+        ),
+    )
+
+
+@dataclass
+class ReminderReport:
+    listings: int = 0
+    mails: int = 0
+
+
+def send_freshness_reminders(*, session: Session, settings: Settings, now: datetime) -> ReminderReport:
+    """Remind the editors of every stale listing not yet reminded this month. Safe to run any number of times."""
+    period = f"{now:%Y-%m}"
+    report = ReminderReport()
+    due: dict[str, list[str]] = defaultdict(list)
+    while batch := _due(session, now.date(), period):
+        recipients = _recipients(session, {org for _, _, org in batch})
+        for sid, name, org in batch:
+            session.add(
+                FreshnessReminder(service_id=sid, period=period, recipients=len(recipients.get(org, [])), sent_at=now)
+            )
+            for address in recipients.get(org, []):
+                due[address].append(name)
+        session.commit()  # no outbox row: documents carry `verified_on`, search derives "stale" at query time
+        report.listings += len(batch)
+    report.mails = deliver(settings, [_mail(settings, address, names) for address, names in sorted(due.items())])
+    log.info("freshness reminders", listings=report.listings, mails=report.mails, period=period)
+    return report
+
+
+def _due(session: Session, today: date, period: str) -> list[tuple[uuid.UUID, str, uuid.UUID]]:
+    reminded = exists().where(
+        col(FreshnessReminder.service_id) == col(Service.id), col(FreshnessReminder.period) == period
+    )
+    stmt = (
+        select(Service.id, Service.name, Service.organization_id)
+        .where(stale_filter(today), ~reminded)
+        .order_by(col(Service.id))
+        .limit(BATCH)
+    )
+    return [(sid, name, org) for sid, name, org in session.exec(stmt).all()]
+
+
+def _recipients(session: Session, org_ids: set[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
+    stmt = (
+        select(Membership.organization_id, User.email)
+        .join(User, col(User.id) == Membership.user_id)
+        .where(col(Membership.organization_id).in_(org_ids), col(User.is_active).is_(True))
+    )
+    found: dict[uuid.UUID, list[str]] = defaultdict(list)
+    for org, email in session.exec(stmt).all():
+        found[org].append(email)
+    return found
+
+
+def _mail(settings: Settings, address: str, names: list[str]) -> Mail:
+    shown = "\n".join(f"- {name}" for name in sorted(names)[:MAX_NAMES_PER_MAIL])
+    more = len(names) - MAX_NAMES_PER_MAIL
+    body = (
+        "These listings have not been confirmed in the last 180 days, so people searching see them as "
+        f'"not recently verified":\n\n{shown}\n'
+        + (f"...and {more} more.\n" if more > 0 else "")
+        + '\nPlease check each one and press "Still correct" (or fix what changed) in your workspace:\n'
+        f"{absolute(settings, WORKSPACE_PATH)}\n"
+    )
+    return Mail(to=address, subject="Please confirm your listings are still correct", body=body)
+
+
+@dataclass
+class Share:
+    label: str
+    total: int
+    verified: dict[int, int] = field(default_factory=dict)
+
+    def percent(self, days: int) -> int:
+        return round(100 * self.verified.get(days, 0) / self.total) if self.total else 0
+
+
+@dataclass
+class Dashboard:
+    overall: Share
+    by_category: list[Share]
+    by_organization: list[Share]
+    stale: int
+
+
+def dashboard(*, session: Session, today: date, limit: int = 100) -> Dashboard:
+    """Share of live listings verified in the last 90/180/365 days, overall, by category and by organization."""
+    counts = [func.count(col(Service.id))] + [
+        func.sum(case((col(Service.assured_date) >= today - timedelta(days=d), 1), else_=0)) for d in WINDOWS
+    ]
+    live = col(Service.status).in_(LIVE)
+    overall = session.exec(select(*counts).where(live)).one()
+    by_org = session.exec(
+        select(Organization.name, *counts)
+        .join(Organization, col(Organization.id) == Service.organization_id)
+        .where(live)
+        .group_by(col(Organization.id), col(Organization.name))
+        .order_by(func.count(col(Service.id)).desc())
+        .limit(limit)
+    ).all()
+    by_category = session.exec(
+        select(TaxonomyTerm.name, *counts)
+        .join(Attribute, col(Attribute.link_id) == Service.id)
+        .join(TaxonomyTerm, col(TaxonomyTerm.id) == Attribute.taxonomy_term_id)
+        .where(live, Attribute.link_entity == "service")
+        .group_by(col(TaxonomyTerm.id), col(TaxonomyTerm.name))
+        .order_by(col(TaxonomyTerm.name))
+    ).all()
+    stale = session.exec(select(func.count()).select_from(Service).where(stale_filter(today))).one()
+    return Dashboard(
+        _share("All listings", overall),
+        [_share(r[0], r[1:]) for r in by_category],
+        [_share(r[0], r[1:]) for r in by_org],
+        int(stale),
+    )
+
+
+def _share(label: str, row: Any) -> Share:
+    total, *verified = row
+    return Share(label, int(total or 0), {d: int(v or 0) for d, v in zip(WINDOWS, verified, strict=True)})
+
+
+class FreshnessWorker:
+    """Runs the reminders once a day inside the web process (embedded default)."""
+
+    def __init__(self, *, engine: Engine, settings: Settings, interval: float = 86_400.0, delay: float = 300.0):
+        self.engine, self.settings, self.interval, self.delay = engine, settings, interval, delay
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="freshness-reminders", daemon=True)
+
+    def start(self) -> "FreshnessWorker":
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        wait = self.delay
+        while not self._stop.wait(wait):
+            try:
+                with Session(self.engine, expire_on_commit=False) as session:
+                    send_freshness_reminders(session=session, settings=self.settings, now=utcnow())
+            except Exception:
+                log.exception("freshness reminders failed; retrying next time")
+            wait = self.interval
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+
+def start_freshness_worker(app: FastAPI) -> FreshnessWorker:
+    return FreshnessWorker(engine=app.state.engine, settings=app.state.settings).start()
+
+
+def register_worker() -> None:
+    """Idempotent: the app factory may run many times in one process (tests)."""
+    from core.app import WORKER_FACTORIES
+
+    if start_freshness_worker not in WORKER_FACTORIES:
+        WORKER_FACTORIES.append(start_freshness_worker)

@@ -1,0 +1,193 @@
+"""Moderation pages: the queue, held changes and suggestions with before/after, claims, freshness dashboard."""
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, BackgroundTasks, Form, Request
+from fastapi.responses import HTMLResponse, Response
+
+from accounts.deps import CurrentUser, NetworkAdmin
+from accounts.web import base_context, done, error_fields, link_maker, send_later, to
+from core.clock import utcnow
+from core.deps import AppSettings, DbSession
+from core.errors import ValidationFailed
+from core.web import render
+from directory.edits.service import OPERATIONS
+from directory.listings.queries import get_listing
+from directory.stewardship import claims, freshness, moderation, suggestions
+from directory.workspace.pages import CHOICES, submitted_values, with_blank_rows
+
+router = APIRouter(tags=["moderation"])
+Reason = Annotated[str, Form()]
+
+
+def _page(request: Request, template: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
+    return render(request, template, base_context(request, choices=CHOICES, **context), status_code=status)
+
+
+@router.get("/workspace/moderation", response_class=HTMLResponse, name="moderation_queue")
+def queue(request: Request, session: DbSession, user: CurrentUser, done: str | None = None) -> HTMLResponse:
+    return _page(
+        request,
+        "directory/stewardship/queue.html",
+        {"items": moderation.queue(session=session, user=user), "done": done},
+    )
+
+
+@router.get("/workspace/moderation/changes/{change_id}", response_class=HTMLResponse, name="moderation_change")
+def change(request: Request, session: DbSession, user: CurrentUser, change_id: uuid.UUID) -> HTMLResponse:
+    view = moderation.change_request_for(session=session, user=user, change_id=change_id)
+    return _page(request, "directory/stewardship/change.html", {"view": view, "errors": {}})
+
+
+@router.post("/workspace/moderation/changes/{change_id}/approve", name="moderation_change_approve")
+def change_approve(request: Request, session: DbSession, user: CurrentUser, change_id: uuid.UUID) -> Response:
+    try:
+        moderation.approve_change(session=session, user=user, change_id=change_id, now=utcnow())
+    except ValidationFailed as exc:
+        view = moderation.change_request_for(session=session, user=user, change_id=change_id)
+        return _page(request, "directory/stewardship/change.html", {"view": view, "errors": error_fields(exc)}, 422)
+    return done(request, to(request, "moderation_queue", {"done": "approved"}))
+
+
+@router.post("/workspace/moderation/changes/{change_id}/reject", name="moderation_change_reject")
+def change_reject(
+    request: Request, session: DbSession, user: CurrentUser, change_id: uuid.UUID, reason: Reason = ""
+) -> Response:
+    try:
+        moderation.reject_change(session=session, user=user, change_id=change_id, reason=reason, now=utcnow())
+    except ValidationFailed as exc:
+        view = moderation.change_request_for(session=session, user=user, change_id=change_id)
+        return _page(request, "directory/stewardship/change.html", {"view": view, "errors": error_fields(exc)}, 422)
+    return done(request, to(request, "moderation_queue", {"done": "rejected"}))
+
+
+def _suggestion_context(
+    view: suggestions.SuggestionView, raw: dict[str, Any] | None, errors: dict[str, str]
+) -> dict[str, Any]:
+    section = "hours" if view.op == "service.hours" else "form"
+    values = submitted_values(section, raw) if raw is not None else dict(view.default_raw)
+    if view.op == "service.hours":
+        values = with_blank_rows(values)
+    return {"view": view, "values": values, "errors": errors}
+
+
+@router.get(
+    "/workspace/moderation/suggestions/{suggestion_id}", response_class=HTMLResponse, name="moderation_suggestion"
+)
+def suggestion(request: Request, session: DbSession, user: CurrentUser, suggestion_id: uuid.UUID) -> HTMLResponse:
+    view = suggestions.suggestion_for(session=session, user=user, suggestion_id=suggestion_id)
+    return _page(request, "directory/stewardship/suggestion.html", _suggestion_context(view, None, {}))
+
+
+@router.post("/workspace/moderation/suggestions/{suggestion_id}/approve", name="moderation_suggestion_approve")
+async def suggestion_approve(
+    request: Request, session: DbSession, user: CurrentUser, suggestion_id: uuid.UUID
+) -> Response:
+    view = suggestions.suggestion_for(session=session, user=user, suggestion_id=suggestion_id)
+    raw = OPERATIONS[view.op].form.raw_from_form(await request.form()) if view.op else None
+    try:
+        suggestions.approve_suggestion(session=session, user=user, suggestion_id=suggestion_id, raw=raw, now=utcnow())
+    except ValidationFailed as exc:
+        view = suggestions.suggestion_for(session=session, user=user, suggestion_id=suggestion_id, raw=raw)
+        return _page(
+            request, "directory/stewardship/suggestion.html", _suggestion_context(view, raw, error_fields(exc)), 422
+        )
+    return done(request, to(request, "moderation_queue", {"done": "approved"}))
+
+
+@router.post("/workspace/moderation/suggestions/{suggestion_id}/reject", name="moderation_suggestion_reject")
+def suggestion_reject(
+    request: Request, session: DbSession, user: CurrentUser, suggestion_id: uuid.UUID, reason: Reason = ""
+) -> Response:
+    try:
+        suggestions.reject_suggestion(
+            session=session, user=user, suggestion_id=suggestion_id, reason=reason, now=utcnow()
+        )
+    except ValidationFailed as exc:
+        view = suggestions.suggestion_for(session=session, user=user, suggestion_id=suggestion_id)
+        return _page(
+            request, "directory/stewardship/suggestion.html", _suggestion_context(view, None, error_fields(exc)), 422
+        )
+    return done(request, to(request, "moderation_queue", {"done": "rejected"}))
+
+
+@router.get("/services/{service_id}/claim", response_class=HTMLResponse, name="service_claim")
+def claim_form(request: Request, session: DbSession, user: CurrentUser, service_id: uuid.UUID) -> HTMLResponse:
+    detail = get_listing(session, service_id)
+    return _page(
+        request,
+        "directory/stewardship/claim.html",
+        {"detail": detail, "errors": {}, "message": "", "mine": claims.my_claims(session=session, user=user)},
+    )
+
+
+@router.post("/services/{service_id}/claim", name="service_claim_submit")
+def claim_submit(
+    request: Request, session: DbSession, user: CurrentUser, service_id: uuid.UUID, message: Annotated[str, Form()] = ""
+) -> Response:
+    try:
+        claims.request_claim(session=session, user=user, service_id=service_id, message=message, now=utcnow())
+    except ValidationFailed as exc:
+        return _page(
+            request,
+            "directory/stewardship/claim.html",
+            {
+                "detail": get_listing(session, service_id),
+                "errors": error_fields(exc),
+                "message": message,
+                "mine": claims.my_claims(session=session, user=user),
+            },
+            422,
+        )
+    return done(request, to(request, "workspace", {"claimed": 1}))
+
+
+@router.get("/admin/claims", response_class=HTMLResponse, name="admin_claims")
+def claims_page(request: Request, session: DbSession, user: NetworkAdmin, done: str | None = None) -> HTMLResponse:
+    return _page(
+        request,
+        "directory/stewardship/claims.html",
+        {"items": claims.pending_claims(session=session, user=user), "done": done, "errors": {}},
+    )
+
+
+@router.post("/admin/claims/{claim_id}/approve", name="admin_claim_approve")
+def claim_approve(
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    background: BackgroundTasks,
+    user: NetworkAdmin,
+    claim_id: uuid.UUID,
+) -> Response:
+    link = link_maker(request, settings, "workspace_organization", param="organization_id")
+    _claim, mails = claims.approve_claim(session=session, user=user, claim_id=claim_id, now=utcnow(), make_link=link)
+    send_later(background, settings, mails)
+    return done(request, to(request, "admin_claims", {"done": "approved"}))
+
+
+@router.post("/admin/claims/{claim_id}/reject", name="admin_claim_reject")
+def claim_reject(
+    request: Request, session: DbSession, user: NetworkAdmin, claim_id: uuid.UUID, reason: Reason = ""
+) -> Response:
+    try:
+        claims.reject_claim(session=session, user=user, claim_id=claim_id, reason=reason, now=utcnow())
+    except ValidationFailed as exc:
+        return _page(
+            request,
+            "directory/stewardship/claims.html",
+            {
+                "items": claims.pending_claims(session=session, user=user),
+                "done": None,
+                "errors": {str(claim_id): error_fields(exc).get("reason", exc.message)},
+            },
+            422,
+        )
+    return done(request, to(request, "admin_claims", {"done": "rejected"}))
+
+
+@router.get("/admin/freshness", response_class=HTMLResponse, name="admin_freshness")
+def freshness_dashboard(request: Request, session: DbSession, _user: NetworkAdmin) -> HTMLResponse:
+    board = freshness.dashboard(session=session, today=utcnow().date())
+    return _page(request, "directory/stewardship/freshness.html", {"board": board, "windows": freshness.WINDOWS})

@@ -1,0 +1,1 @@
+"""The organization workspace: screens, JSON API and bulk upload."""

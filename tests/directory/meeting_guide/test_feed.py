@@ -1,0 +1,144 @@
+"""The Meeting Guide feed (GET /api/meeting-guide.json) and the feed validator."""
+
+import re
+import uuid
+from datetime import time
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from core.app import create_app
+from core.settings import Settings
+from directory.listings.models import ServiceStatus
+from directory.listings.schemas import AddressIn, ConfidentialAddressIn, ListingIn, LocationIn, MeetingIn, ScheduleIn
+from directory.listings.service import upsert_listing
+from directory.meeting_guide.feed import validate_feed
+from tests.directory.hsds.support import load_sample, sample_listings
+
+BASE = "https://directory.example.org"
+
+
+@pytest.fixture
+def sample(session: Session) -> list[uuid.UUID]:
+    return load_sample(session)
+
+
+@pytest.fixture
+def client(engine: Engine, settings: Settings, sample: list[uuid.UUID]) -> TestClient:
+    return TestClient(create_app(settings.model_copy(update={"base_url": BASE}), engine=engine))
+
+
+def _feed(client: TestClient) -> dict[str, dict[str, Any]]:
+    response = client.get("/api/meeting-guide.json")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/json")
+    return {entry["slug"]: entry for entry in response.json()}
+
+
+def _meeting(key: str, **changes: Any) -> ListingIn:
+    base = next(listing for listing in sample_listings() if listing.key == "mtg:sunrise")
+    return base.model_copy(update={"key": key, "name": key, **changes})
+
+
+def test_feed_has_every_active_meeting_and_passes_the_validator(client: TestClient, session: Session) -> None:
+    gone = _meeting("mtg:gone", status=ServiceStatus.inactive, meeting=MeetingIn(fellowship="aa", slug="gone-group"))
+    upsert_listing(session=session, listing=gone)
+    feed = _feed(client)
+    assert set(feed) == {"sunrise-group", "mtg-online-step", "mtg-hybrid"}  # not inactive, not services
+    assert validate_feed(list(feed.values())) == []
+
+
+def test_in_person_entry(client: TestClient, sample: list[uuid.UUID]) -> None:
+    sunrise = _feed(client)["sunrise-group"]
+    assert sunrise["day"] == [0, 6] and sunrise["time"] == "07:00" and sunrise["end_time"] == "08:00"
+    assert sunrise["timezone"] == "America/Chicago"
+    assert sunrise["types"] == ["O", "D", "X"]
+    assert sunrise["location"] == "St. Mark's Church"
+    assert sunrise["formatted_address"] == "100 N Michigan Ave, Chicago, IL 60601, US"
+    assert (sunrise["city"], sunrise["state"], sunrise["postal_code"]) == ("Chicago", "IL", "60601")
+    assert (sunrise["latitude"], sunrise["longitude"], sunrise["approximate"]) == (41.8864, -87.6186, "no")
+    assert sunrise["group"] == "Sunrise Group" and sunrise["location_notes"] == "Use the side door."
+    assert sunrise["notes"] == "Open discussion meeting."
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", sunrise["updated"])
+    assert sunrise["url"].startswith(f"{BASE}/services/") and uuid.UUID(sunrise["url"].rsplit("/", 1)[1])
+    assert sunrise["entity"] == "Central Office" and sunrise["entity_url"] == "https://central.example.org"
+    assert sunrise["entity_email"] == "info@central.example.org"
+
+
+def test_online_entry_is_approximate_without_an_address(client: TestClient) -> None:
+    online = _feed(client)["mtg-online-step"]
+    assert online["approximate"] == "yes"
+    assert not {"address", "formatted_address", "latitude", "longitude", "location"} & set(online)
+    assert online["day"] == 2 and online["timezone"] == "America/New_York"
+    assert online["conference_url"] == "https://zoom.us/j/123456789"
+    assert online["conference_url_notes"] == "Password: hope" and online["conference_phone"].startswith("+1646")
+    hybrid = _feed(client)["mtg-hybrid"]
+    assert hybrid["approximate"] == "no" and hybrid["conference_url"] and hybrid["address"]
+
+
+def test_one_entry_per_start_time(client: TestClient, session: Session) -> None:
+    twice = [ScheduleIn(byday=["MO"], opens_at=time(12, 0)), ScheduleIn(byday=["SA"], opens_at=time(9, 30))]
+    upsert_listing(session=session, listing=_meeting("mtg:twice", schedules=twice,
+                                                     meeting=MeetingIn(fellowship="aa", slug="twice")))  # fmt: skip
+    feed = _feed(client)
+    assert (feed["twice"]["day"], feed["twice"]["time"]) == (6, "09:30")  # the earliest keeps the slug
+    assert (feed["twice-1200"]["day"], feed["twice-1200"]["time"]) == (1, "12:00")
+    assert validate_feed(list(feed.values())) == []
+
+
+def test_a_confidential_place_shows_no_street(client: TestClient, session: Session) -> None:
+    hidden = LocationIn(
+        key="loc:hidden",
+        name="Secret Room",
+        address=AddressIn(city="Chicago", state_province="IL", postal_code="60614"),
+        confidential_address=ConfidentialAddressIn(address_1="9 Quiet Ct"),
+    )
+    upsert_listing(session=session, listing=_meeting("mtg:hidden", locations=[hidden],
+                                                     meeting=MeetingIn(fellowship="aa", slug="hidden")))  # fmt: skip
+    entry = _feed(client)["hidden"]
+    assert "9 Quiet Ct" not in str(entry) and "Secret Room" not in str(entry)
+    assert entry["approximate"] == "yes" and entry["formatted_address"] == "Chicago, IL 60614, US"
+    assert round(entry["latitude"], 2) == entry["latitude"]
+
+
+VALID = {"name": "Sunrise", "slug": "sunrise", "day": 1, "time": "07:00", "timezone": "America/Chicago"}
+INVALID = [
+    ({"name": ""}, "name"),
+    ({"slug": None}, "slug"),
+    ({"day": 7}, "day"),
+    ({"day": [1, "2"]}, "day"),
+    ({"time": "7:00"}, "time"),
+    ({"time": "24:00"}, "time"),
+    ({"end_time": "8pm"}, "end_time"),
+    ({"time": None}, "time"),
+    ({"timezone": "Central"}, "timezone"),
+    ({"types": ["O", "ZZ"]}, "types"),
+    ({"types": "O"}, "types"),
+    ({"latitude": 91, "longitude": 0}, "latitude"),
+    ({"latitude": 41.9}, "latitude"),
+    ({"longitude": "east", "latitude": 1}, "longitude"),
+    ({"approximate": "maybe"}, "approximate"),
+    ({"conference_url": "zoom.us/j/1"}, "conference_url"),
+    ({"conference_url": "ftp://x.org"}, "conference_url"),
+    ({"updated": "2024-01-01"}, "updated"),
+    ({"notes": 5}, "notes"),
+]
+
+
+@pytest.mark.parametrize(("change", "field"), INVALID, ids=[f"{f}:{c}" for c, f in INVALID])
+def test_validator_names_the_row_and_field(change: dict[str, Any], field: str) -> None:
+    assert validate_feed([VALID]) == []
+    problems = validate_feed([VALID, {**VALID, "slug": "other", **change}])
+    assert [(p.row, p.field) for p in problems if p.severity == "error"] == [(2, field)]
+
+
+def test_validator_checks_the_feed_as_a_whole() -> None:
+    assert validate_feed({"meetings": []})[0].message.startswith("a Meeting Guide feed is a JSON array")
+    duplicate = validate_feed([VALID, dict(VALID)])
+    assert [(p.row, p.field) for p in duplicate] == [(2, "slug")]
+    legacy = validate_feed([{**VALID, "types": ["ONL"]}])
+    assert [p.severity for p in legacy] == ["warning"]
+    assert validate_feed([{"name": "By appointment", "slug": "appt"}]) == []  # day and time are optional

@@ -1,0 +1,195 @@
+"""Importing Meeting Guide feeds: from a file or a loopback HTTP server, attendance and time zones derived
+by the format's rules, per-row reports that change nothing, idempotency, and the feed's round trip."""
+
+import http.server
+import json
+import threading
+from collections.abc import Iterator
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel, col
+from typer.testing import CliRunner
+
+from core.app import create_app
+from core.cli import app
+from core.db import make_engine
+from core.settings import Settings, get_settings
+from directory.listings.models import Attendance, Location, Meeting, Schedule
+from directory.meeting_guide.importer import attendance, import_meeting_guide
+from tests.directory.hsds.support import load_sample
+
+FEED: list[dict[str, Any]] = [
+    {"name": "Sunrise", "slug": "sunrise", "day": [1, 3], "time": "07:00", "end_time": "08:00",
+     "timezone": "America/Chicago", "types": ["O", "D", "X"], "location": "St. Mark's",
+     "formatted_address": "100 N Michigan Ave, Chicago, IL 60601, USA", "latitude": 41.8864, "longitude": -87.6186,
+     "group": "Sunrise Group", "entity": "Chicago Area Service Office", "entity_url": "https://aa.example.org"},
+    {"name": "Online Step", "slug": "online-step", "day": 2, "time": "20:30", "timezone": "America/New_York",
+     "types": ["C", "ONL"], "conference_url": "https://zoom.us/j/1", "approximate": "yes"},
+    {"name": "Noon Hybrid", "slug": "noon-hybrid", "day": 5, "time": "12:00", "types": ["O"],
+     "address": "4400 N Broadway", "city": "Chicago", "state": "IL", "postal_code": "60640",
+     "conference_phone": "+13125550100"},
+    {"name": "Closed For Now", "slug": "closed-for-now", "day": 0, "time": "18:00", "types": ["TC"],
+     "formatted_address": "1 Main St, Evanston, IL 60201, USA", "latitude": 42.0, "longitude": -87.7,
+     "timezone": "America/Chicago"},
+]  # fmt: skip
+
+
+def _write(path: Path, data: Any) -> Path:
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def counts(engine: Engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        return {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
+                for t in SQLModel.metadata.sorted_tables}  # fmt: skip
+
+
+def meetings(engine: Engine) -> dict[str, Meeting]:
+    with Session(engine) as session:
+        return {m.slug: m for m in session.execute(select(Meeting)).scalars()}
+
+
+@pytest.fixture
+def feed_file(tmp_path: Path) -> Path:
+    return _write(tmp_path / "meetings.json", FEED)
+
+
+def test_import_from_a_file(engine: Engine, feed_file: Path) -> None:
+    report = import_meeting_guide(engine=engine, source=feed_file)
+    assert report.ok, [str(p) for p in report.problems]
+    found = meetings(engine)
+    modes = {"sunrise": "in_person", "online-step": "online", "noon-hybrid": "hybrid", "closed-for-now": "inactive"}
+    assert {slug: m.attendance_mode for slug, m in found.items()} == modes
+    assert all(m.fellowship == "aa" for m in found.values())
+    assert found["online-step"].types == ["C"]  # the legacy ONL is read as a hint, not kept
+    assert any(p.severity == "warning" and p.field == "types" for p in report.problems)
+    with Session(engine) as session:
+        zones = {s.service_id: s.timezone for s in session.execute(select(Schedule)).scalars()}
+        hybrid_place = session.execute(select(Location).where(Location.name.is_(None))).scalars().first()  # type: ignore[union-attr]
+    assert zones[found["noon-hybrid"].service_id] == "America/Chicago"  # from its place (no timezone given)
+    assert hybrid_place is not None and hybrid_place.coordinates_approximate  # placed by its ZIP
+    assert counts(engine)["outbox_event"] == 4
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[str]:
+    _write(tmp_path / "feed.json", FEED)
+    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_import_from_a_url(engine: Engine, server: str) -> None:
+    assert import_meeting_guide(engine=engine, source=f"{server}/feed.json").ok
+    assert len(meetings(engine)) == 4
+    missing = import_meeting_guide(engine=engine, source=f"{server}/nope.json")
+    assert not missing.ok and "404" in missing.problems[0].message
+
+
+@pytest.mark.parametrize(
+    ("entry", "mode"),
+    [
+        ({}, Attendance.in_person),
+        ({"conference_url": "https://x.org/j"}, Attendance.hybrid),
+        ({"conference_phone": "+1555"}, Attendance.hybrid),
+        ({"conference_url": "https://x.org/j", "approximate": "yes"}, Attendance.online),
+        ({"conference_url": "https://x.org/j", "types": ["TC"]}, Attendance.online),
+        ({"types": ["TC"]}, Attendance.inactive),
+        ({"approximate": "yes"}, Attendance.inactive),
+        ({"approximate": "no", "types": ["O"]}, Attendance.in_person),
+    ],
+)
+def test_attendance_follows_the_format(entry: dict[str, Any], mode: Attendance) -> None:
+    assert attendance(entry) == mode
+
+
+def test_fellowship_from_the_option_or_the_entry(engine: Engine, tmp_path: Path) -> None:
+    feed = [dict(FEED[0]), {**FEED[1], "fellowship": "Al-Anon"}]
+    assert import_meeting_guide(engine=engine, source=_write(tmp_path / "f.json", feed), fellowship="NA").ok
+    assert {s: m.fellowship for s, m in meetings(engine).items()} == {"sunrise": "na", "online-step": "al-anon"}
+    unknown = import_meeting_guide(engine=engine, source=tmp_path / "f.json", fellowship="XA")
+    assert not unknown.ok and unknown.errors[0].field == "fellowship"
+
+
+def test_a_bad_feed_changes_nothing_and_reports_each_row(engine: Engine, session: Session, tmp_path: Path) -> None:
+    load_sample(session)
+    feed = [dict(FEED[0]), {**FEED[1], "day": 9}, {**FEED[2], "slug": "sunrise"}, {**FEED[3], "types": ["ZZ"]}]
+    before = counts(engine)
+    report = import_meeting_guide(engine=engine, source=_write(tmp_path / "bad.json", feed))
+    assert not report.ok
+    assert {(p.row, p.field) for p in report.errors} == {(2, "day"), (3, "slug"), (4, "types")}
+    assert counts(engine) == before
+
+
+def test_mapping_problems_are_reported_too(engine: Engine, tmp_path: Path) -> None:
+    feed = [{**FEED[1], "conference_url": "http://insecure.example.org/j"},
+            {"name": "Nowhere", "slug": "nowhere", "day": 1, "time": "09:00"}]  # fmt: skip
+    report = import_meeting_guide(engine=engine, source=_write(tmp_path / "f.json", feed))
+    assert not report.ok
+    rows = {p.row: p for p in report.errors}
+    assert "conference_url" in (rows[1].field or "")
+    assert "in-person meeting needs coordinates or an address" in rows[2].message
+    assert counts(engine)["service"] == 0
+
+
+def test_time_zone_option_for_meetings_without_any(engine: Engine, tmp_path: Path) -> None:
+    feed = [{k: v for k, v in FEED[1].items() if k != "timezone"}]
+    source = _write(tmp_path / "f.json", feed)
+    assert not import_meeting_guide(engine=engine, source=source).ok
+    assert import_meeting_guide(engine=engine, source=source, timezone="America/Denver").ok
+    with Session(engine) as session:
+        assert session.execute(select(col(Schedule.timezone))).scalar_one() == "America/Denver"
+
+
+def test_reimport_changes_nothing(engine: Engine, feed_file: Path) -> None:
+    assert import_meeting_guide(engine=engine, source=feed_file).ok
+    before = counts(engine)
+    again = import_meeting_guide(engine=engine, source=feed_file)
+    assert again.ok and again.services_changed == 0
+    assert again.counts["meeting"].unchanged == 4
+    assert counts(engine) == before
+
+
+def test_our_feed_round_trips(engine: Engine, session: Session, settings: Settings, tmp_path: Path) -> None:
+    load_sample(session)
+    first = TestClient(create_app(settings, engine=engine)).get("/api/meeting-guide.json").json()
+    target_settings = settings.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'target.sqlite3'}"})
+    target = make_engine(target_settings)
+    SQLModel.metadata.create_all(target)
+    assert import_meeting_guide(engine=target, source=_write(tmp_path / "feed.json", first)).ok
+    second = TestClient(create_app(target_settings, engine=target)).get("/api/meeting-guide.json").json()
+    target.dispose()
+
+    def comparable(feed: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return sorted(
+            ({k: v for k, v in e.items() if k not in ("url", "updated")} for e in feed), key=lambda e: e["slug"]
+        )
+
+    assert comparable(second) == comparable(first)
+
+
+def test_cli(engine: Engine, feed_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["import-meeting-guide", str(feed_file), "--fellowship", "AA"])
+        assert result.exit_code == 0, result.output
+        assert "meeting: +4" in result.output
+        bad = CliRunner().invoke(app, ["import-meeting-guide", str(_write(tmp_path / "bad.json", {"x": 1}))])
+        assert bad.exit_code == 1 and "JSON array" in bad.output
+    finally:
+        get_settings.cache_clear()
