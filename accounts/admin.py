@@ -9,11 +9,11 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from accounts.models import PeerProfile, User
-from accounts.notify import Mail
+from accounts.organizations import find_organization
 from accounts.password_reset import request_reset
 from accounts.service import add_user, end_all_sessions, get_user, peer_profile
-from core.errors import Conflict, NotFound, ValidationFailed
-from directory.listings.models import Organization
+from core.errors import Conflict, ValidationFailed
+from core.mail import Mail
 
 PAGE_SIZE = 50
 
@@ -90,7 +90,7 @@ def _check_peer_links(
     errors: dict[str, str] = {}
     if len(credential.strip()) > 100:
         errors["credential"] = "At most 100 characters (e.g. CPRS, CRPA)."
-    if org_id is not None and session.get(Organization, org_id) is None:
+    if org_id is not None and find_organization(session, org_id) is None:
         errors["employer_organization_id"] = "No such organization."
     if supervisor_id is not None:
         supervisor = session.get(User, supervisor_id)
@@ -104,15 +104,6 @@ def _check_peer_links(
 
 def supervisors(*, session: Session) -> list[User]:
     return list(session.exec(select(User).where(col(User.is_supervisor).is_(True)).order_by(col(User.email))).all())
-
-
-def organization_choice(*, session: Session, organization_id: uuid.UUID | None) -> Organization | None:
-    if organization_id is None:
-        return None
-    org = session.get(Organization, organization_id)
-    if org is None:
-        raise NotFound("No such organization.")
-    return org
 
 
 __all__ = ["get_user", "peer_profile"]

@@ -9,11 +9,13 @@ from fastapi.responses import HTMLResponse, Response
 
 from accounts import admin
 from accounts.deps import NetworkAdmin
-from accounts.web import base_context, done, error_fields, link_maker, send_later, to
+from accounts.models import User
+from accounts.web import base_context
 from core.clock import utcnow
 from core.deps import AppSettings, DbSession
 from core.errors import DomainError, ValidationFailed
-from core.web import render
+from core.mail import Mail
+from core.web import done, error_fields, link_maker, render, send_later, submit_form, to
 
 router = APIRouter(prefix="/admin/users", tags=["admin"])
 FormStr = Annotated[str, Form()]
@@ -76,15 +78,7 @@ def user_create(
     email: FormStr = "",
     display_name: FormStr = "",
 ) -> Response:
-    try:
-        account, mails = admin.create_account(
-            session=session,
-            email=email,
-            display_name=display_name,
-            now=utcnow(),
-            make_link=link_maker(request, settings, "password_reset"),
-        )
-    except DomainError as exc:
+    def invalid(exc: DomainError) -> HTMLResponse:
         rows, total = admin.list_users(session=session)
         context = base_context(
             request,
@@ -97,8 +91,25 @@ def user_create(
             values={"email": email, "display_name": display_name},
         )
         return render(request, "accounts/users.html", context, status_code=exc.status_code)
-    send_later(background, settings, mails)
-    return done(request, to(request, "admin_user", {"done": "created"}, user_id=account.id))
+
+    def created(result: tuple[User, list[Mail]]) -> str:
+        account, mails = result
+        send_later(background, settings, mails)
+        return to(request, "admin_user", {"done": "created"}, user_id=account.id)
+
+    return submit_form(
+        request,
+        lambda: admin.create_account(
+            session=session,
+            email=email,
+            display_name=display_name,
+            now=utcnow(),
+            make_link=link_maker(request, settings, "password_reset"),
+        ),
+        invalid=invalid,
+        then=created,
+        errors=(DomainError,),
+    )
 
 
 @router.get("/{user_id}", response_class=HTMLResponse, name="admin_user")
@@ -138,15 +149,16 @@ def user_peer(
     employer_organization_id: FormStr = "",
     supervisor_id: FormStr = "",
 ) -> Response:
-    try:
-        admin.set_peer_profile(
+    return submit_form(
+        request,
+        lambda: admin.set_peer_profile(
             session=session,
             user_id=user_id,
             is_peer=is_peer,
             credential=credential,
             employer_organization_id=_optional_uuid(employer_organization_id, "employer_organization_id"),
             supervisor_id=_optional_uuid(supervisor_id, "supervisor_id"),
-        )
-    except ValidationFailed as exc:
-        return _user_page(request, session, user_id, errors=error_fields(exc), status=422)
-    return done(request, to(request, "admin_user", {"done": "peer"}, user_id=user_id))
+        ),
+        invalid=lambda exc: _user_page(request, session, user_id, errors=error_fields(exc), status=422),
+        then=lambda _: to(request, "admin_user", {"done": "peer"}, user_id=user_id),
+    )

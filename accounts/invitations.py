@@ -8,11 +8,11 @@ from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from accounts.models import Invitation, Membership, OrgRole, User
-from accounts.notify import Mail
 from accounts.permissions import membership, require_org_role
 from accounts.service import add_user, normalize_email
 from accounts.tokens import aware, new_token, token_hash
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from core.mail import Mail
 
 INVITATION_LIFETIME = timedelta(days=7)
 ADMINS = frozenset({OrgRole.admin.value})

@@ -8,11 +8,11 @@ from sqlmodel import Session, col
 
 from accounts import throttle
 from accounts.models import PasswordResetToken, User
-from accounts.notify import Mail
 from accounts.passwords import hash_password
 from accounts.service import check_password_rules, end_all_sessions, find_user
 from accounts.tokens import aware, new_token, token_hash
 from core.errors import NotFound
+from core.mail import Mail
 
 RESET_LIFETIME = timedelta(hours=1)
 INVALID_LINK = "This password reset link is not valid any more. Ask for a new one."

@@ -10,29 +10,17 @@ from accounts import api_tokens, invitations, password_reset
 from accounts.anon_forms import anon_form_guard, issue_form_token, same_origin_referrer
 from accounts.deps import Auth, CurrentUser, get_auth, optional_user
 from accounts.models import User
+from accounts.organizations import find_organization
 from accounts.service import authenticate, change_password, find_user
 from accounts.sessions import SESSION_COOKIE, end_session, start_session
 from accounts.throttle import RateLimited
-from accounts.web import (
-    base_context,
-    clear_session_cookie,
-    client_ip,
-    done,
-    error_fields,
-    link_maker,
-    no_store,
-    safe_next,
-    send_later,
-    set_session_cookie,
-    to,
-)
+from accounts.web import base_context, clear_session_cookie, set_session_cookie
 from core.clock import utcnow
 from core.deps import AppSettings, DbSession
 from core.errors import ValidationFailed
 from core.secrets import secret_key
 from core.settings import Settings
-from core.web import render
-from directory.listings.models import Organization
+from core.web import client_ip, done, error_fields, link_maker, no_store, render, safe_next, send_later, to
 
 router = APIRouter(tags=["accounts"])
 AuthDep = Annotated[Auth, Depends(get_auth)]
@@ -192,7 +180,7 @@ def api_token_revoke(request: Request, session: DbSession, user: CurrentUser, to
 @router.get("/invitations/{token}", response_class=HTMLResponse, name="invitation")
 def invitation(request: Request, session: DbSession, settings: AppSettings, token: str, user: MaybeUser) -> Response:
     row = invitations.pending_invitation(session=session, raw=token, now=utcnow())
-    org = session.get(Organization, row.organization_id)
+    org = find_organization(session, row.organization_id)
     context = {
         "invitation": row,
         "organization": org,
@@ -226,7 +214,7 @@ def invitation_accept(
         row = invitations.pending_invitation(session=session, raw=token, now=now)
         context = {
             "invitation": row,
-            "organization": session.get(Organization, row.organization_id),
+            "organization": find_organization(session, row.organization_id),
             "token": token,
             "has_account": False,
             "errors": error_fields(exc),

@@ -1,25 +1,29 @@
 """The app factory. Engines, Meilisearch and workers are made here or in the lifespan, never at import."""
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
+from starlette.middleware.gzip import GZipMiddleware
 
+from core import i18n
 from core.db import check_connection, ensure_data_dir, make_engine
+from core.domains import DOMAINS
 from core.logging import configure_logging, get_logger
-from core.security import install as install_web_security
+from core.security import GZIP_MINIMUM_SIZE, HeadersMiddleware
 from core.settings import PROJECT_ROOT, Settings, get_settings
-from core.web import install_error_handlers
+from core.web import install_error_handlers, templates
+from core.workers import WorkerFactory
 from search.embedded import MeiliServer, connect
 
 log = get_logger(__name__)
 
-# Background workers (outbox sync, referral timers) register a factory here: app -> object with stop().
-WorkerFactory = Callable[[FastAPI], Any]
-WORKER_FACTORIES: list[WorkerFactory] = []
+
+def worker_factories() -> list[WorkerFactory]:
+    """Every domain's background workers (outbox sync, freshness reminders, referral timers)."""
+    return [factory for domain in DOMAINS for factory in domain.workers()]
 
 
 @asynccontextmanager
@@ -32,7 +36,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         check_connection(app.state.engine)
     if owns_meili:
         app.state.meili = connect(settings)
-    workers = [factory(app) for factory in WORKER_FACTORIES] if settings.embedded_workers else []
+    workers = [factory(app) for factory in worker_factories()] if settings.embedded_workers else []
     app.state.workers = workers
     try:
         yield
@@ -67,45 +71,21 @@ def create_app(
     app.state.meili = meili
     app.state.workers = []
     install_error_handlers(app)
-    install_web_security(app)
+    i18n.install(templates.env)  # real per-request translations in the shared template environment
+    # The header middleware sits inside gzip, where the language middleware used to, so `Vary` keeps its order.
+    app.add_middleware(HeadersMiddleware)
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_SIZE)
     app.mount("/static", StaticFiles(directory=str(PROJECT_ROOT / "static")), name="static")
     _include_routers(app)
     return app
 
 
 def _include_routers(app: FastAPI) -> None:
+    from core.devmail import router as devmail_router
     from core.health import router as health_router
-    from directory.hsds.api import router as hsds_router
-    from directory.listings.views import router as directory_router
-    from directory.meeting_guide.feed import router as meeting_guide_router
-    from search.api import router as search_api_router
-    from search.runtime import register_workers
-    from search.views import router as search_pages_router
 
     app.include_router(health_router)
-    app.include_router(directory_router)
-    app.include_router(search_api_router)
-    app.include_router(search_pages_router)
-    app.include_router(hsds_router)
-    app.include_router(meeting_guide_router)
-    register_workers()  # the outbox sync (and first index build) when settings.embedded_workers
-    from accounts.admin_views import router as account_admin_router
-    from accounts.views import router as accounts_router
-    from core.devmail import router as devmail_router
-    from directory.stewardship.freshness import register_worker as register_freshness_worker
-    from directory.stewardship.public_views import router as suggestions_router
-    from directory.stewardship.views import router as moderation_router
-    from directory.workspace.api import router as workspace_api_router
-    from directory.workspace.views import router as workspace_router
-
-    app.include_router(accounts_router)
-    app.include_router(account_admin_router)
-    app.include_router(workspace_router)
-    app.include_router(workspace_api_router)
-    app.include_router(moderation_router)
-    app.include_router(suggestions_router)
+    for domain in DOMAINS:
+        for router in domain.routers():
+            app.include_router(router)
     app.include_router(devmail_router)
-    register_freshness_worker()  # daily freshness reminders when settings.embedded_workers
-    from referrals.views import install as install_referrals
-
-    install_referrals(app)  # referral pages, /api/v1/referrals and the referral timer worker

@@ -1,61 +1,25 @@
-"""Command line: `python -m core serve | migrate | seed | create-admin` (also `directory-admin`)."""
+"""Command line: `python -m core serve | migrate | seed` and the commands the domains declare (`directory-admin`)."""
 
-import getpass
 import sys
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from core.errors import ConfigurationError, DomainError
+from core.commands import one_line_errors, open_engine
+from core.domains import DOMAINS
 from core.settings import PROJECT_ROOT, Settings, get_settings
-from directory.hsds.commands import app as data_exchange_app
 
 app = typer.Typer(help="Community resource directory: run, migrate, seed and administer.", no_args_is_help=True)
-app.add_typer(data_exchange_app)  # export-hsds, import-hsds, import-meeting-guide
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def one_line_errors(fn: F) -> F:
-    """Bad configuration or input ends the command with one explanatory line, not a traceback."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except ConfigurationError as exc:
-            typer.secho(f"error: {exc}", fg="red", err=True)
-            raise typer.Exit(2) from None
-        except DomainError as exc:
-            typer.secho(f"error: {exc.message}", fg="red", err=True)
-            raise typer.Exit(1) from None
-        except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
-            typer.secho(f"error: invalid setting ({problems})", fg="red", err=True)
-            raise typer.Exit(2) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _engine(settings: Settings) -> Any:
-    from core.db import check_connection, ensure_data_dir, make_engine
-
-    ensure_data_dir(settings.data_dir)
-    engine = make_engine(settings)
-    check_connection(engine)
-    return engine
 
 
 def run_migrations(settings: Settings, revision: str = "head", downgrade: bool = False) -> None:
     from alembic import command
     from alembic.config import Config
 
-    engine = _engine(settings)
+    engine = open_engine(settings)
     cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
     cfg.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
     with engine.begin() as conn:
@@ -92,7 +56,7 @@ def seed(
     from seed_data.load import load_curated, load_generated
 
     settings = get_settings()
-    engine = _engine(settings)
+    engine = open_engine(settings)
     count = settings.seed_size if size is None else size
     with Session(engine) as session:
         existing = session.exec(select(func.count()).select_from(Service)).one()
@@ -103,36 +67,6 @@ def seed(
         curated = load_curated(session=session)
     generated = load_generated(engine=engine, size=count, seed=seed_value, progress=sys.stderr.isatty())
     typer.echo(f"loaded {curated} curated and {generated} generated listings")
-
-
-@app.command("create-admin")
-@one_line_errors
-def create_admin(
-    email: Annotated[str, typer.Option(prompt=True, help="E-mail address to sign in with.")],
-    password: Annotated[str | None, typer.Option(help="Password (prompted when omitted; min. 10 chars).")] = None,
-) -> None:
-    """Create a network administrator account."""
-    from accounts.service import create_admin as create
-
-    secret = password or getpass.getpass("Password: ")
-    engine = _engine(get_settings())
-    with Session(engine) as session:
-        user = create(session=session, email=email, password=secret)
-    typer.echo(f"network admin {user.email} created")
-
-
-@app.command("freshness-reminders")
-@one_line_errors
-def freshness_reminders() -> None:
-    """E-mail the editors of listings not verified for 180 days (once per listing per month)."""
-    from core.clock import utcnow
-    from directory.stewardship.freshness import send_freshness_reminders
-
-    settings = get_settings()
-    engine = _engine(settings)
-    with Session(engine, expire_on_commit=False) as session:
-        report = send_freshness_reminders(session=session, settings=settings, now=utcnow())
-    typer.echo(f"{report.listings} stale listings reminded, {report.mails} e-mails sent")
 
 
 @app.command()
@@ -148,7 +82,7 @@ def serve(
     from search.embedded import connect
 
     settings = get_settings()
-    engine = _engine(settings)
+    engine = open_engine(settings)
     meili = connect(settings)
     try:
         application = create_app(settings, engine=engine, meili=meili)
@@ -158,6 +92,11 @@ def serve(
     finally:
         meili.stop()
         engine.dispose()
+
+
+for _domain in DOMAINS:  # create-admin, export-hsds, import-hsds, import-meeting-guide, freshness-reminders
+    for _commands in _domain.commands():
+        app.add_typer(_commands)
 
 
 def main() -> None:

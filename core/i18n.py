@@ -1,15 +1,15 @@
 """English and Spanish: choosing the language per request and translating templates with Babel catalogs.
 
 The language comes from `?lang=` in the URL (so a visitor's choice survives in links and forms without a
-cookie) or else from `Accept-Language`. The middleware stores it on the request state; the template
-`_()` reads it from there, so one shared Jinja environment serves both languages safely.
+cookie) or else from `Accept-Language`. The header middleware (`core.security`) stores it on the request
+state; the template `_()` reads it from there, so one shared Jinja environment serves both languages safely.
 """
 
 from collections.abc import Mapping
 from datetime import date, datetime, time
 from functools import lru_cache
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import urlencode
 
 from babel import Locale
 from babel import dates as babel_dates
@@ -17,9 +17,7 @@ from babel import numbers as babel_numbers
 from babel.support import NullTranslations, Translations
 from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
-from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.settings import PROJECT_ROOT
 
@@ -84,30 +82,6 @@ def negotiate(query_lang: str | None, accept_language: str | None) -> tuple[str,
         if primary in LANGUAGES and quality > 0:
             ranked.append((-quality, position, primary))
     return (min(ranked)[2], False) if ranked else (DEFAULT_LANG, False)
-
-
-class LanguageMiddleware:
-    """Picks the language for each HTTP request and says responses vary by Accept-Language."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
-        headers = dict((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers", []))
-        lang, in_url = negotiate(query.get("lang"), headers.get("accept-language"))
-        state = scope.setdefault("state", {})
-        state["lang"], state["lang_in_url"] = lang, in_url
-
-        async def send_with_vary(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                MutableHeaders(scope=message).add_vary_header("Accept-Language")
-            await send(message)
-
-        await self.app(scope, receive, send_with_vary)
 
 
 def request_lang(request: Request | None) -> str:

@@ -1,10 +1,16 @@
 """Outgoing mail: SMTP when configured, otherwise .eml files in DATA_DIR/mail (shown at /dev/mail).
 
-Callers pass only a subject, a link and neutral text: no personal details go into any e-mail.
+Use cases return `Mail` values and send them with `deliver` only after their transaction committed (the
+web layer does it after the response), so a rolled-back change never sends mail, SMTP trouble stays out
+of database transactions, and the reply time is the same whether or not an address has an account (no
+account enumeration by timing). Callers pass only a subject, a link and neutral text: no personal details
+go into any e-mail.
 """
 
 import smtplib
 import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
@@ -50,3 +56,28 @@ def send_mail(settings: Settings, *, to: str, subject: str, body: str) -> None:
     name = f"{utcnow().strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}.eml"
     (folder / name).write_bytes(bytes(msg))
     log.info("mail written to folder", subject=subject, file=name)
+
+
+@dataclass(frozen=True)
+class Mail:
+    to: str
+    subject: str
+    body: str
+
+
+def deliver(settings: Settings, mails: Iterable[Mail]) -> int:
+    """Send each mail; a failure is logged (without the address) and neither stops the others nor undoes
+    the change it reports."""
+    sent = 0
+    for mail in mails:
+        try:
+            send_mail(settings, to=mail.to, subject=mail.subject, body=mail.body)
+            sent += 1
+        except OSError as exc:
+            log.error("mail delivery failed", subject=mail.subject, error=str(exc))
+    return sent
+
+
+def absolute(settings: Settings, path: str) -> str:
+    """The full URL of a site path, for links in e-mails."""
+    return f"{settings.base_url.rstrip('/')}{path}"

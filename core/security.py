@@ -1,17 +1,17 @@
-"""Response hardening for every page: a strict Content-Security-Policy and privacy headers, plus gzip.
+"""Response hardening for every page: a strict Content-Security-Policy and privacy headers, set by the one
+header middleware, which also picks each request's language.
 
 The policy allows nothing but our own origin: no inline scripts or styles, no third-party hosts, no
 framing. Pages must therefore load htmx and app.js as files, and htmx is told (through its meta config)
 not to inject its indicator <style>.
 """
 
-from fastapi import FastAPI
+from urllib.parse import parse_qsl
+
 from starlette.datastructures import MutableHeaders
-from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from core import i18n
-from core.web import templates
+from core.i18n import negotiate
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
@@ -27,7 +27,10 @@ SECURITY_HEADERS: dict[str, str] = {
 GZIP_MINIMUM_SIZE = 500
 
 
-class SecurityHeadersMiddleware:
+class HeadersMiddleware:
+    """Picks the language of each HTTP request (kept on the request state for templates and links) and
+    gives every response `Vary: Accept-Language` and the hardening headers (a route may set its own)."""
+
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
@@ -35,20 +38,18 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+        headers = dict((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers", []))
+        lang, in_url = negotiate(query.get("lang"), headers.get("accept-language"))
+        state = scope.setdefault("state", {})
+        state["lang"], state["lang_in_url"] = lang, in_url
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
+                response_headers = MutableHeaders(scope=message)
+                response_headers.add_vary_header("Accept-Language")
                 for name, value in SECURITY_HEADERS.items():
-                    headers.setdefault(name, value)
+                    response_headers.setdefault(name, value)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
-
-
-def install(app: FastAPI) -> None:
-    """Middleware for the public web: language choice, security headers and gzip; real template translations."""
-    i18n.install(templates.env)
-    app.add_middleware(i18n.LanguageMiddleware)
-    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_SIZE)
-    app.add_middleware(SecurityHeadersMiddleware)

@@ -1,17 +1,22 @@
-"""Templates, the "one route, two renderings" helper, and the single error handler."""
+"""Templates, the "one route, two renderings" helper, the answers after a form POST, and the single error
+handler: the web helpers every domain's views share."""
 
-from typing import Any
-from urllib.parse import urlencode
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import urlencode, urlsplit
 
-from fastapi import FastAPI, Request
+from fastapi import BackgroundTasks, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.errors import DomainError, ValidationFailed
+from core.i18n import path_with
 from core.logging import get_logger
-from core.settings import PROJECT_ROOT
+from core.mail import Mail, absolute, deliver
+from core.security import SECURITY_HEADERS
+from core.settings import PROJECT_ROOT, Settings
 
 log = get_logger(__name__)
 
@@ -52,6 +57,78 @@ def render(
     response = templates.TemplateResponse(request, name, context, status_code=status_code)
     response.headers["Vary"] = "HX-Request"
     return response
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def to(request: Request, name: str, query: dict[str, Any] | None = None, **params: Any) -> str:
+    return path_with(request, name, query, **params)
+
+
+def link_maker(request: Request, settings: Settings, name: str, param: str = "token") -> Any:
+    """A function turning a raw token into the absolute URL of the route `name` (for e-mails)."""
+    return lambda raw: absolute(settings, str(request.app.url_path_for(name, **{param: raw})))
+
+
+def safe_next(value: str | None, default: str = "/workspace") -> str:
+    """Only same-site relative paths are followed after sign-in (no open redirect)."""
+    if not value:
+        return default
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return default
+    return value
+
+
+def send_later(background: BackgroundTasks, settings: Settings, mails: list[Mail]) -> None:
+    if mails:
+        background.add_task(deliver, settings, mails)
+
+
+def error_fields(exc: DomainError) -> dict[str, str]:
+    if isinstance(exc, ValidationFailed) and exc.errors:
+        return dict(exc.errors)
+    return {exc.field or "form": exc.message}
+
+
+def done(request: Request, url: str) -> Response:
+    """After a successful POST: 303 to a page, or for htmx an HX-Redirect (a 303 would be swapped in place)."""
+    if is_htmx(request):
+        return Response(status_code=204, headers={"HX-Redirect": url})
+    return see_other(url)
+
+
+def no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+T = TypeVar("T")
+
+
+def submit_form(
+    request: Request,
+    action: Callable[[], T],
+    *,
+    invalid: Callable[[DomainError], Response],
+    then: Callable[[T], str | Response],
+    errors: tuple[type[DomainError], ...] = (ValidationFailed,),
+) -> Response:
+    """A form POST: run the use case; when it refuses the input, answer `invalid(exc)` (the form again, with
+    a message per field, usually 422 and only the fragment for htmx); else answer `then(result)`: a URL
+    means "done, go there" (303, or HX-Redirect for htmx), a response is sent as it is."""
+    try:
+        result = action()
+    except errors as exc:
+        return invalid(exc)
+    outcome = then(result)
+    return outcome if isinstance(outcome, Response) else done(request, outcome)
 
 
 def error_response(request: Request, status: int, message: str, errors: dict[str, str] | None = None) -> Response:
@@ -110,8 +187,6 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
-        from core.security import SECURITY_HEADERS  # late: core.security imports this module
-
         log.exception("unhandled error", path=request.url.path)
         response = error_response(request, 500, "An unexpected error happened. It has been logged.")
         # Starlette answers 500s outside the user middleware, so the hardening headers are set here.

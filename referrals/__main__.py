@@ -5,8 +5,8 @@ from typing import Annotated
 import typer
 from sqlmodel import Session
 
-from core.cli import _engine, one_line_errors
 from core.clock import utcnow
+from core.commands import one_line_errors, open_engine
 from core.settings import get_settings
 
 app = typer.Typer(help="Referral timers, audit-chain verification and the retention purge.", no_args_is_help=True)
@@ -22,7 +22,7 @@ def worker(
     from referrals.timers import TimerWorker
 
     settings = get_settings()
-    timer = TimerWorker(_engine(settings), settings)
+    timer = TimerWorker(open_engine(settings), settings)
     if once:
         typer.echo(f"referral timers: {timer.run_once().as_dict()}")
         return
@@ -40,7 +40,7 @@ def verify_audit() -> None:
     """Recompute the referral audit hash chain; exit 1 and name the first broken event if it was altered."""
     from referrals.audit import verify_chain
 
-    with Session(_engine(get_settings())) as session:
+    with Session(open_engine(get_settings())) as session:
         result = verify_chain(session)
     if not result.ok:
         typer.secho(result.describe(), fg="red", err=True)
@@ -57,7 +57,7 @@ def purge(
     from referrals.privacy import purge as run_purge
 
     settings = get_settings()
-    with Session(_engine(settings), expire_on_commit=False) as session:
+    with Session(open_engine(settings), expire_on_commit=False) as session:
         count = run_purge(session=session, now=utcnow(), retention_days=days or settings.referral_retention_days)
     typer.echo(f"purged personal details of {count} referrals")
 

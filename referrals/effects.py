@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, select
 
 from accounts.models import User
+from core.mail import Mail
 from core.settings import Settings
 from referrals import consent, notifications
 from referrals.codes import Role, Status
@@ -42,7 +43,7 @@ def apply(
     now: datetime,
     settings: Settings,
     from_status: str,
-) -> list[notifications.Mail]:
+) -> list[Mail]:
     """Write the side effects of `action` (in the caller's transaction); return the e-mails to send."""
     actor_id = who[0].id if who[0] else None
     if action in (Action.accept, Action.claim, Action.handoff):
@@ -83,7 +84,7 @@ def _notify(
     now: datetime,
     settings: Settings,
     from_status: str,
-) -> list[notifications.Mail]:
+) -> list[Mail]:
     org_ids = receiving_orgs(session, referral)
     members = [u for u in notifications.org_member_ids(session, org_ids) if u != actor_id]
     peer = [] if referral.creator_id == actor_id else [referral.creator_id]

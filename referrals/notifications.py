@@ -1,24 +1,20 @@
 """In-app notifications and e-mail. Neither ever carries personal details: a neutral sentence and a link.
 
 Services call `notify` inside their transaction (in-app rows commit with the change) and hand the
-returned mails to `deliver` after the commit, so a rolled-back change never sends mail.
+returned mails to `deliver` (`core.mail`) after the commit, so a rolled-back change never sends mail.
 """
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from accounts.models import Membership, User
-from core.logging import get_logger
-from core.mail import send_mail
+from core.mail import Mail, absolute
 from core.settings import Settings
 from referrals.models import ReferralNotification
-
-log = get_logger(__name__)
 
 # kind -> (e-mail subject, in-app sentence). Neutral on purpose: no names, needs, categories or places.
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -35,13 +31,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "entered-in-error": ("Update on a referral", "A referral was marked as entered in error."),
     "followup-due": ("A follow-up is due", "A follow-up with someone you referred is due."),
 }
-
-
-@dataclass(frozen=True)
-class Mail:
-    to: str
-    subject: str
-    body: str
 
 
 def org_member_ids(session: Session, organization_ids: Iterable[uuid.UUID]) -> list[uuid.UUID]:
@@ -67,7 +56,7 @@ def notify(
 ) -> list[Mail]:
     """Add in-app notifications; return the e-mails to send once the caller has committed."""
     subject, _ = MESSAGES[kind]
-    link = f"{settings.base_url.rstrip('/')}/referrals/{referral_id}" if referral_id else settings.base_url
+    link = absolute(settings, f"/referrals/{referral_id}") if referral_id else settings.base_url
     mails: list[Mail] = []
     for user_id in dict.fromkeys(user_ids):
         user = session.get(User, user_id)
@@ -80,18 +69,6 @@ def notify(
         )
         mails.append(Mail(to=user.email, subject=subject, body=body))
     return mails
-
-
-def deliver(settings: Settings, mails: Iterable[Mail]) -> int:
-    """Send after commit. A mail failure is logged, never undoes the change it reports."""
-    sent = 0
-    for mail in mails:
-        try:
-            send_mail(settings, to=mail.to, subject=mail.subject, body=mail.body)
-            sent += 1
-        except OSError:
-            log.exception("referral mail not sent", subject=mail.subject)
-    return sent
 
 
 def text_for(kind: str) -> str:

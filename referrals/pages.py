@@ -13,8 +13,8 @@ from starlette.datastructures import FormData
 from accounts.models import User
 from core.errors import ValidationFailed
 from core.settings import Settings
+from directory.listings.codes import LANGUAGE_NAMES
 from directory.listings.queries import ListingDetail
-from directory.listings.schemas import LANGUAGE_NAMES
 from directory.listings.taxonomy import TERMS
 from referrals import charts, codes, metrics, notifications, queries
 from referrals.access import Viewer

@@ -12,9 +12,10 @@ from sqlmodel import Session, col, select
 
 from accounts.models import PeerProfile, User
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from core.mail import deliver
 from core.settings import Settings
 from directory.listings.queries import get_listing
-from referrals import access, audit, consent, effects, matching, notifications
+from referrals import access, audit, consent, effects, matching
 from referrals.codes import TERMINAL, UNSUCCESSFUL_CONTACT, Role, Status
 from referrals.db import as_utc, guarded_update
 from referrals.models import (
@@ -195,7 +196,7 @@ def apply_action(
     except (IntegrityError, OperationalError) as exc:
         session.rollback()
         raise Conflict("Someone else changed this referral at the same moment. Reload it and try again.") from exc
-    notifications.deliver(settings, mails)
+    deliver(settings, mails)
     return referral
 
 

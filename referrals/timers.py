@@ -6,13 +6,13 @@ number of workers at once: every reminder first inserts its key (referral, kind,
 through the workflow's optimistic lock, so only one worker's cancellation wins.
 """
 
-import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
@@ -20,7 +20,9 @@ from sqlmodel import Session, col, select
 from core.clock import utcnow
 from core.errors import DomainError
 from core.logging import get_logger
+from core.mail import deliver
 from core.settings import Settings
+from core.workers import PeriodicWorker
 from referrals import notifications, privacy
 from referrals.codes import Status
 from referrals.db import as_utc, insert_or_skip
@@ -193,7 +195,7 @@ def _dispatch(
         session.rollback()
         summary.errors.append(f"{kind} for {referral_id}: {exc.__class__.__name__}")
         return
-    notifications.deliver(settings, mails)
+    deliver(settings, mails)
     if message == "reminder":
         summary.reminders += 1
     else:
@@ -211,56 +213,34 @@ def _retry_revocations(session: Session, settings: Settings, now: datetime, summ
             session.rollback()
 
 
-class TimerWorker:
+class TimerWorker(PeriodicWorker):
     """Runs `run_timers` every `settings.referral_timer_interval` seconds in a daemon thread."""
 
-    def __init__(self, engine: Engine, settings: Settings) -> None:
-        self.engine, self.settings = engine, settings
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="referral-timers", daemon=True)
+    thread_name = "referral-timers"
 
-    def start(self) -> "TimerWorker":
-        self._thread.start()
-        return self
+    def __init__(self, engine: Engine, settings: Settings) -> None:
+        super().__init__()
+        self.engine, self.settings = engine, settings
+        self._last_error = ""
 
     def run_once(self) -> TimerSummary:
         with Session(self.engine, expire_on_commit=False) as session:
             return run_timers(session=session, settings=self.settings, now=utcnow())
 
-    def _loop(self) -> None:
-        last_error = ""
-        while not self._stop.is_set():
-            try:
-                summary = self.run_once()
-                last_error = ""
-                if summary.reminders or summary.expired or summary.followups or summary.purged:
-                    log.info("referral timers ran", **summary.as_dict())
-            except Exception as exc:  # keep the worker alive; the next pass retries
-                # One line, once per distinct error: a missing migration must not flood the log every minute.
-                error = " ".join(str(getattr(exc, "orig", exc)).split())[:300] or type(exc).__name__
-                if error != last_error:
-                    log.error("referral timers failed; retrying every interval", error=error)
-                last_error = error
-            self._stop.wait(self.settings.referral_timer_interval)
-
-    def wait(self) -> None:
-        """Block until the worker stops (Ctrl-C in `python -m referrals worker`)."""
-        while self._thread.is_alive():
-            self._thread.join(timeout=1.0)
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=10)
+    def step(self) -> float:
+        try:
+            summary = self.run_once()
+            self._last_error = ""
+            if summary.reminders or summary.expired or summary.followups or summary.purged:
+                log.info("referral timers ran", **summary.as_dict())
+        except Exception as exc:  # keep the worker alive; the next pass retries
+            # One line, once per distinct error: a missing migration must not flood the log every minute.
+            error = " ".join(str(getattr(exc, "orig", exc)).split())[:300] or type(exc).__name__
+            if error != self._last_error:
+                log.error("referral timers failed; retrying every interval", error=error)
+            self._last_error = error
+        return self.settings.referral_timer_interval
 
 
-def worker_factory(app: Any) -> TimerWorker:
+def start_timer_worker(app: FastAPI) -> TimerWorker:
     return TimerWorker(app.state.engine, app.state.settings).start()
-
-
-def register_worker() -> None:
-    """Add the in-process worker to core.app.WORKER_FACTORIES once (started by the app's lifespan)."""
-    from core.app import WORKER_FACTORIES
-
-    if worker_factory not in WORKER_FACTORIES:
-        WORKER_FACTORIES.append(worker_factory)

@@ -4,7 +4,7 @@ object-level access comes from the services (a referral you may not see is a 404
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from accounts.deps import CurrentUser
@@ -14,7 +14,7 @@ from core.errors import Forbidden, ValidationFailed
 from core.i18n import path_with
 from core.web import render
 from directory.listings.queries import get_listing
-from referrals import access, metrics, notifications, pages, privacy, queries, records, service, timers
+from referrals import access, metrics, notifications, pages, privacy, queries, records, service
 from referrals.workflow import Action
 
 router = APIRouter(tags=["referral pages"], include_in_schema=False)
@@ -195,12 +195,3 @@ def revoke(
 def capacity_full(request: Request, session: DbSession, user: CurrentUser, referral_id: uuid.UUID) -> Response:
     records.mark_listing_full(session=session, referral_id=referral_id, actor=user, now=utcnow())
     return _back(request, referral_id)
-
-
-def install(app: FastAPI) -> None:
-    """Pages, the JSON API and the in-process timer worker (started by the lifespan when enabled)."""
-    from referrals.api import router as api_router
-
-    app.include_router(router)
-    app.include_router(api_router)
-    timers.register_worker()

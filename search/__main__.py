@@ -17,7 +17,7 @@ import typer
 from meilisearch.errors import MeilisearchError
 from sqlalchemy.engine import Engine
 
-from core.cli import one_line_errors
+from core.commands import one_line_errors
 from core.db import check_connection, ensure_data_dir, make_engine
 from core.logging import configure_logging
 from core.settings import Settings, get_settings

@@ -16,11 +16,11 @@ from typing import Any
 
 from sqlmodel import Session
 
+from directory.listings.codes import LANGUAGE_NAMES
+from directory.listings.freshness import reference_date
 from directory.listings.models import Attendance, Schedule, ServiceKind, ServiceStatus
 from directory.listings.queries import ListingDetail, PlaceDetail
-from directory.listings.schemas import LANGUAGE_NAMES
 from directory.listings.taxonomy import CATEGORY_CODES, FELLOWSHIPS, ancestors, term
-from directory.stewardship.freshness import reference_date
 from search.source import load_sources
 from search.timeslots import slots_from_schedules, week_fields
 

@@ -11,8 +11,9 @@ from datetime import UTC, datetime, time
 from typing import Any, get_args
 
 from core.errors import ValidationFailed
+from directory.listings.codes import ACCESSIBILITY_LABELS
 from directory.listings.models import Attendance, ServiceKind
-from directory.listings.schemas import ACCESSIBILITY_LABELS, CostKind
+from directory.listings.schemas import CostKind
 from directory.listings.taxonomy import CATEGORY_CODES, FELLOWSHIPS
 from search.schemas import DEFAULT_PER_PAGE, DEFAULT_RADIUS_KM, MAX_PER_PAGE, MAX_RADIUS_KM, SearchParams
 from search.timeslots import DAY, blocks_containing, bucket_of, group_zones, is_zone, week_ranges

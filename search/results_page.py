@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from core.i18n import N_
-from directory.listings.labels import TYPE_LANGUAGES
+from directory.listings.meeting_types import TYPE_LANGUAGES
 from directory.listings.taxonomy import CATEGORY_CODES, ancestors
 from search.query import SearchResult
 from search.schemas import SearchParams

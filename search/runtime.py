@@ -1,7 +1,7 @@
 """The search package's in-process worker for the embedded default (settings.embedded_workers).
 
-`register_workers()` (called by the app factory) adds one factory to `core.app.WORKER_FACTORIES`. Started
-in the lifespan, it runs the outbox sync in a daemon thread; first, if the live index does not exist (a
+`start_sync_worker` is the factory the search package declares (`search.workers()`); the app's lifespan
+calls it, and it runs the outbox sync in a daemon thread; first, if the live index does not exist (a
 fresh `make run`), that thread builds it with a full reindex, logging progress, so the directory becomes
 searchable without a separate command while the app already serves pages. An index built by an older
 version (its filterable fields differ from `INDEX_SETTINGS`) is rebuilt the same way; it keeps answering
@@ -23,14 +23,6 @@ from search.sync import SyncWorker, backoff_seconds
 log = get_logger(__name__)
 
 
-def register_workers() -> None:
-    """Idempotent: the app factory may run many times in one process (tests)."""
-    from core.app import WORKER_FACTORIES
-
-    if start_sync_worker not in WORKER_FACTORIES:
-        WORKER_FACTORIES.append(start_sync_worker)
-
-
 def start_sync_worker(app: FastAPI) -> SyncWorker:
     engine: Engine = app.state.engine
     prefix: str = app.state.settings.meili_index_prefix
@@ -47,7 +39,7 @@ def start_sync_worker(app: FastAPI) -> SyncWorker:
                 log.warning("initial search index build failed; retrying", error=str(exc)[:300])
                 stop.wait(backoff_seconds(failures))
 
-    return SyncWorker(engine=engine, client=client, index_uid=index_name(prefix), before=bootstrap).start()
+    return SyncWorker(engine=engine, client=client, index_uid=index_name(prefix), bootstrap=bootstrap).start()
 
 
 def build_index_if_needed(

@@ -33,6 +33,7 @@ from sqlmodel import Session
 from core.clock import utcnow
 from core.logging import get_logger
 from core.outbox import OutboxEvent
+from core.workers import PeriodicWorker
 from search.client import iter_documents, service_filter, wait_succeeded
 from search.documents import documents_for
 from search.filters import in_clause
@@ -236,12 +237,15 @@ def drain(
             return total
 
 
-class SyncWorker:
+class SyncWorker(PeriodicWorker):
     """Polls the outbox (every 200 ms when idle) and syncs batches; backs off while Meilisearch fails.
 
-    `before` runs once in the worker thread before polling starts (the app uses it to build a missing
+    `bootstrap` runs once in the worker thread before polling starts (the app uses it to build a missing
     index); it receives the stop event so it can give up early.
     """
+
+    thread_name = "search-sync"
+    stop_timeout = 30.0
 
     def __init__(
         self,
@@ -252,50 +256,37 @@ class SyncWorker:
         worker_id: str | None = None,
         batch_size: int = BATCH_SIZE,
         poll_interval: float = POLL_INTERVAL,
-        before: Callable[[threading.Event], Any] | None = None,
+        bootstrap: Callable[[threading.Event], Any] | None = None,
     ) -> None:
+        super().__init__()
         self.engine, self.client, self.index_uid = engine, client, index_uid
         self.worker_id = worker_id or new_worker_id()
-        self.batch_size, self.poll_interval, self.before = batch_size, poll_interval, before
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self.batch_size, self.poll_interval, self.bootstrap = batch_size, poll_interval, bootstrap
         self.processed = 0
+        self._failures = 0
 
-    def start(self) -> "SyncWorker":
-        self._thread = threading.Thread(target=self.run, name="search-sync", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 30.0) -> None:
-        self._stop.set()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout)
-
-    def run(self) -> None:
-        """Loop until `stop()`; usable in the main thread (the `python -m search sync` process)."""
+    def before(self) -> None:
         log.info("search sync worker started", worker=self.worker_id, index=self.index_uid)
-        if self.before is not None:
+        if self.bootstrap is not None:
             try:
-                self.before(self._stop)
+                self.bootstrap(self.stopping)
             except Exception:
                 log.exception("search index bootstrap failed; syncing the outbox anyway")
-        failures = 0
-        while not self._stop.is_set():
-            wait = self.poll_interval
-            try:
-                result = self._step()
-            except Exception as exc:  # the database itself is unreachable or locked: retry later
-                log.warning("search sync cannot read the outbox", error=str(exc)[:300])
-                result = SyncResult(error=str(exc))
-            if result.error:
-                failures += 1
-                wait = backoff_seconds(failures)
-            else:
-                failures = 0
-                self.processed += result.processed
-                if result.claimed:
-                    continue
-            self._stop.wait(wait)
+
+    def step(self) -> float:
+        try:
+            result = self._step()
+        except Exception as exc:  # the database itself is unreachable or locked: retry later
+            log.warning("search sync cannot read the outbox", error=str(exc)[:300])
+            result = SyncResult(error=str(exc))
+        if result.error:
+            self._failures += 1
+            return backoff_seconds(self._failures)
+        self._failures = 0
+        self.processed += result.processed
+        return 0.0 if result.claimed else self.poll_interval
+
+    def after(self) -> None:
         log.info("search sync worker stopped", worker=self.worker_id, processed=self.processed)
 
     def _step(self) -> SyncResult:

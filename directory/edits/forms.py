@@ -16,7 +16,7 @@ from starlette.datastructures import FormData
 
 from core.clock import utcnow
 from core.errors import ValidationFailed
-from directory.listings.labels import MEETING_TYPES
+from directory.listings.meeting_types import CODES as MEETING_TYPE_CODES
 from directory.listings.models import Attendance, Capacity, ServiceKind, ServiceStatus
 from directory.listings.taxonomy import CATEGORY_CODES, FELLOWSHIPS
 
@@ -201,7 +201,7 @@ class MeetingForm(WorkspaceForm):
     @classmethod
     def _types(cls, value: Any) -> Any:
         codes = [] if value is None else value
-        unknown = [c for c in codes if c not in MEETING_TYPES]
+        unknown = [c for c in codes if c not in MEETING_TYPE_CODES]
         if unknown:
             raise ValueError(f"Unknown meeting types: {', '.join(map(str, unknown))}.")
         return list(dict.fromkeys(codes))

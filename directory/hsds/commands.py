@@ -1,23 +1,26 @@
-"""Data exchange commands, merged into `python -m core`: export-hsds, import-hsds, import-meeting-guide.
+"""HSDS commands, merged into `python -m core`: export-hsds, import-hsds (and the report printing they share
+with import-meeting-guide).
 
 Heavy modules load inside the commands, so `python -m core --help` stays fast.
 """
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from enum import StrEnum
-from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy.engine import Engine
+
+from core.commands import one_line_errors, open_engine
+from core.settings import get_settings
 
 app = typer.Typer()
-F = TypeVar("F", bound=Callable[..., Any])
 SHOWN_PROBLEMS = 50
 
 
@@ -26,33 +29,20 @@ class Format(StrEnum):
     json = "json"
 
 
-def _errors_in_one_line(fn: F) -> F:
-    # core.cli imports this module, so its decorator is looked up when the command runs.
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from core.cli import one_line_errors
-
-        return one_line_errors(fn)(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
-
-
 @contextmanager
-def _progress() -> Iterator[Progress]:
+def progress_bars() -> Iterator[Progress]:
     console = Console(stderr=True)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, disable=not console.is_terminal) as progress:
         yield progress
 
 
-def _engine() -> Any:
-    from core.cli import _engine as make_engine
-    from core.settings import get_settings
-
-    return make_engine(get_settings())
+def configured_engine() -> Engine:
+    return open_engine(get_settings())
 
 
-def _finish(report: Any, report_file: Path | None) -> None:
+def finish(report: Any, report_file: Path | None) -> None:
+    """Print the problems (the first 50) and the summary; write the full report; exit 1 unless it is ok."""
     if report_file is not None:
         report_file.write_text(json.dumps(_report_json(report), indent=2) + "\n", encoding="utf-8")
     for problem in report.problems[:SHOWN_PROBLEMS]:
@@ -76,7 +66,7 @@ def _report_json(report: Any) -> dict[str, Any]:
 
 
 @app.command("export-hsds")
-@_errors_in_one_line
+@one_line_errors
 def export_hsds(
     fmt: Annotated[Format, typer.Option("--format", help="csv: a data package of CSV files; json: NDJSON bodies.")],
     out: Annotated[Path, typer.Option("--out", help="Folder to write (created if needed).")],
@@ -84,15 +74,15 @@ def export_hsds(
     """Export every listing as Open Referral HSDS 3.0, streaming in batches of 1,000."""
     from directory.hsds.export import export_hsds as run
 
-    engine = _engine()
-    with _progress() as progress:
+    engine = configured_engine()
+    with progress_bars() as progress:
         summary = run(engine=engine, out=out, fmt=fmt.value, progress=progress)
     files = ", ".join(f"{name}: {count}" for name, count in summary.files.items() if count)
     typer.echo(f"exported to {out} ({files})")
 
 
 @app.command("import-hsds")
-@_errors_in_one_line
+@one_line_errors
 def import_hsds(
     paths: Annotated[list[Path], typer.Argument(help="Folders, CSV/JSON/NDJSON files or zip files.", exists=True)],
     actor: Annotated[str | None, typer.Option(help="Who is importing (kept in the log).")] = None,
@@ -101,26 +91,7 @@ def import_hsds(
     """Validate an HSDS dataset, then import it all in one transaction (or nothing, with a report)."""
     from directory.hsds.importer import import_hsds as run
 
-    engine = _engine()
-    with _progress() as progress:
+    engine = configured_engine()
+    with progress_bars() as progress:
         report = run(engine=engine, path_or_files=paths, actor=actor, progress=progress)
-    _finish(report, report_file)
-
-
-@app.command("import-meeting-guide")
-@_errors_in_one_line
-def import_meeting_guide(
-    source: Annotated[str, typer.Argument(help="A Meeting Guide JSON feed: a file path or an http(s) URL.")],
-    fellowship: Annotated[str, typer.Option(help="Fellowship of the feed's meetings: AA, NA, Al-Anon...")] = "AA",
-    timezone: Annotated[str | None, typer.Option(help="IANA zone for meetings that give none and no place.")] = None,
-    actor: Annotated[str | None, typer.Option(help="Who is importing (kept in the log).")] = None,
-    report_file: Annotated[Path | None, typer.Option("--report", help="Write the full report as JSON.")] = None,
-) -> None:
-    """Validate a Meeting Guide feed and upsert its meetings by slug (all or nothing)."""
-    from directory.meeting_guide.importer import import_meeting_guide as run
-
-    engine = _engine()
-    with _progress() as progress:
-        report = run(engine=engine, source=source, fellowship=fellowship, timezone=timezone, actor=actor,
-                     progress=progress)  # fmt: skip
-    _finish(report, report_file)
+    finish(report, report_file)

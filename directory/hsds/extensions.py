@@ -16,10 +16,11 @@ from typing import Any
 
 from directory.hsds.timezones import is_zone
 from directory.hsds.values import BadValue, format_datetime
+from directory.listings.codes import ACCESSIBILITY_LABELS
+from directory.listings.meeting_types import TYPES
 from directory.listings.models import Attendance, Capacity, ServiceKind
-from directory.listings.schemas import ACCESSIBILITY_LABELS, SLUG_PATTERN, CostKind
+from directory.listings.schemas import SLUG_PATTERN, CostKind
 from directory.listings.taxonomy import FELLOWSHIPS
-from directory.meeting_guide.types import TYPES
 
 NAMESPACE = uuid.UUID("9d3c1f4e-2b7a-5c60-8e15-4a6b9f0d2c37")
 EXTENSIONS_TAXONOMY_ID = uuid.uuid5(NAMESPACE, "taxonomy:extensions")

@@ -13,7 +13,8 @@ from typing import Any
 
 import zipcodes
 
-from directory.listings.schemas import ACCESSIBILITY_LABELS, LANGUAGE_NAMES, ListingIn, LocationIn
+from directory.listings.codes import ACCESSIBILITY_LABELS, LANGUAGE_NAMES
+from directory.listings.schemas import ListingIn, LocationIn
 from directory.listings.taxonomy import term_id
 
 Row = dict[str, Any]

@@ -13,36 +13,13 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from directory.listings.codes import ACCESSIBILITY_LABELS
 from directory.listings.models import Attendance, Capacity, ServiceKind, ServiceStatus
 from directory.listings.taxonomy import CATEGORY_CODES, FELLOWSHIPS
 
 KEY_PATTERN = r"^[a-z0-9][a-z0-9:._-]{0,150}$"
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,199}$"
 _BYDAY = re.compile(r"^(-?[1-5])?(MO|TU|WE|TH|FR|SA|SU)$")
-
-ACCESSIBILITY_LABELS: dict[str, str] = {
-    "wheelchair": "Wheelchair accessible entrance",
-    "accessible_restroom": "Wheelchair-accessible restroom",
-    "accessible_parking": "Accessible parking",
-    "elevator": "Elevator",
-    "asl": "American Sign Language interpretation",
-    "hearing_loop": "Hearing loop",
-    "braille": "Braille or large-print materials",
-    "fragrance_free": "Fragrance free",
-}
-LANGUAGE_NAMES: dict[str, str] = {
-    "en": "English",
-    "es": "Spanish",
-    "pl": "Polish",
-    "zh": "Chinese",
-    "vi": "Vietnamese",
-    "ar": "Arabic",
-    "ru": "Russian",
-    "ko": "Korean",
-    "tl": "Tagalog",
-    "fr": "French",
-    "asl": "American Sign Language",
-}
 
 CostKind = Literal["free", "sliding_scale", "medicaid", "medicare", "insurance", "self_pay"]
 PhoneType = Literal["voice", "text", "fax", "cell", "video", "pager", "textphone"]

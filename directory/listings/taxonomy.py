@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import NamedTuple
 
+from core.i18n import N_
+
 TAXONOMY_NAMESPACE = uuid.UUID("6f1c7e52-4b0a-5d3e-9a61-2c8d0f4b7e19")
 TAXONOMY_NAME = "Community Directory Categories"
 TAXONOMY_DESCRIPTION = "Open category tree for support groups, food, transport, treatment and other help."
@@ -223,22 +225,23 @@ class Fellowship(NamedTuple):
     category: str
 
 
-# Fellowship code -> (label, category code). The code is what `meeting.fellowship` stores.
+# Fellowship code -> (label, category code). The code is what `meeting.fellowship` stores; the label is
+# an English message id (translated where the language is known).
 FELLOWSHIPS: Mapping[str, Fellowship] = MappingProxyType(
     {
-        "aa": Fellowship("Alcoholics Anonymous", "aa"),
-        "na": Fellowship("Narcotics Anonymous", "na"),
-        "smart": Fellowship("SMART Recovery", "smart-recovery"),
-        "al-anon": Fellowship("Al-Anon", "al-anon"),
-        "alateen": Fellowship("Alateen", "al-anon"),
-        "ca": Fellowship("Cocaine Anonymous", "other-twelve-step"),
-        "cma": Fellowship("Crystal Meth Anonymous", "other-twelve-step"),
-        "ga": Fellowship("Gamblers Anonymous", "other-twelve-step"),
-        "oa": Fellowship("Overeaters Anonymous", "other-twelve-step"),
-        "recovery-dharma": Fellowship("Recovery Dharma / Refuge Recovery", "peer-led-recovery"),
-        "celebrate-recovery": Fellowship("Celebrate Recovery", "peer-led-recovery"),
-        "peer-led": Fellowship("Peer-led recovery group", "peer-led-recovery"),
-        "mental-health-peer": Fellowship("Mental health peer support (e.g. DBSA)", "mental-health-peer-support"),
-        "grief": Fellowship("Grief support group", "grief-support"),
+        "aa": Fellowship(N_("Alcoholics Anonymous"), "aa"),
+        "na": Fellowship(N_("Narcotics Anonymous"), "na"),
+        "smart": Fellowship(N_("SMART Recovery"), "smart-recovery"),
+        "al-anon": Fellowship(N_("Al-Anon"), "al-anon"),
+        "alateen": Fellowship(N_("Alateen"), "al-anon"),
+        "ca": Fellowship(N_("Cocaine Anonymous"), "other-twelve-step"),
+        "cma": Fellowship(N_("Crystal Meth Anonymous"), "other-twelve-step"),
+        "ga": Fellowship(N_("Gamblers Anonymous"), "other-twelve-step"),
+        "oa": Fellowship(N_("Overeaters Anonymous"), "other-twelve-step"),
+        "recovery-dharma": Fellowship(N_("Recovery Dharma / Refuge Recovery"), "peer-led-recovery"),
+        "celebrate-recovery": Fellowship(N_("Celebrate Recovery"), "peer-led-recovery"),
+        "peer-led": Fellowship(N_("Peer-led recovery group"), "peer-led-recovery"),
+        "mental-health-peer": Fellowship(N_("Mental health peer support (e.g. DBSA)"), "mental-health-peer-support"),
+        "grief": Fellowship(N_("Grief support group"), "grief-support"),
     }
 )

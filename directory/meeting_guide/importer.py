@@ -30,6 +30,7 @@ from core.logging import get_logger
 from core.outbox import OutboxEvent
 from directory.hsds.report import ImportReport, Problem
 from directory.listings.geocoding import OfflineGeocoder, approximate_point, timezone_for
+from directory.listings.meeting_types import CODES, TEMPORARILY_CLOSED, TYPE_LANGUAGES
 from directory.listings.models import Attendance, Service
 from directory.listings.rows import service_id, slugify
 from directory.listings.schemas import (
@@ -43,18 +44,13 @@ from directory.listings.schemas import (
 )
 from directory.listings.service import ensure_taxonomy, upsert_listings
 from directory.listings.taxonomy import FELLOWSHIPS
-from directory.meeting_guide.feed import DAYS, validate_feed
-from directory.meeting_guide.types import CODES, TEMPORARILY_CLOSED
+from directory.meeting_guide.feed import DAYS
+from directory.meeting_guide.validate import validate_feed
 
 log = get_logger(__name__)
 MAX_FEED_BYTES = 50 * 1024 * 1024
 _ZIP = re.compile(r"\b(\d{5})(?:-\d{4})?\b")
 _STATE_ZIP = re.compile(r"^([A-Z]{2})\s+(\d{5}(?:-\d{4})?)$")
-# Meeting types that name a language -> ISO 639-1 codes for the listing's languages.
-_LANGUAGES = {
-    "EN": "en", "S": "es", "FR": "fr", "POL": "pl", "RUS": "ru", "KOR": "ko", "TL": "tl", "AR": "ar",
-    "POR": "pt", "ITA": "it", "DE": "de", "JA": "ja", "UK": "uk", "FA": "fa", "HE": "he", "HI": "hi",
-}  # fmt: skip
 _ACCESSIBILITY = {"X": "wheelchair", "XB": "accessible_restroom"}
 
 
@@ -229,7 +225,7 @@ def to_listing(entry: dict[str, Any], slug: str, fellowship: str, default_zone: 
                                     email=entry.get("entity_email") or None),
         locations=[place] if place is not None else [],
         schedules=_schedules(entry), categories=[FELLOWSHIPS[fellowship].category],
-        languages=[_LANGUAGES[t] for t in types if t in _LANGUAGES] or ["en"],
+        languages=[TYPE_LANGUAGES[t] for t in types if t in TYPE_LANGUAGES] or ["en"],
         meeting=MeetingIn(fellowship=fellowship, types=types, attendance_mode=mode, slug=slug,
                           conference_url=entry.get("conference_url") or None,
                           conference_url_notes=entry.get("conference_url_notes") or None,

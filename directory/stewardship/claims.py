@@ -12,9 +12,9 @@ from sqlmodel import Session, col, select
 
 from accounts.members import make_admin
 from accounts.models import User
-from accounts.notify import Mail
 from accounts.permissions import membership
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from core.mail import Mail
 from directory.edits.models import ClaimRequest, RequestStatus
 from directory.listings.models import Organization, Service
 from directory.stewardship.moderation import clean_reason, decide, still_pending

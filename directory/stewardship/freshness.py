@@ -1,61 +1,35 @@
-"""Freshness: a listing not confirmed for 180 days is stale; its editors get a monthly reminder.
-
-`is_stale` is what pages show and what the search document builder can index (stale listings rank
-lower). Because staleness changes with time and not with a write, the reminder job also writes an outbox
-row for each listing it reminds about, so search learns within a day that a listing went stale.
+"""Freshness upkeep: the editors of stale listings (`directory.listings.freshness`) get a monthly reminder,
+and network admins see how much of the directory was verified recently.
 """
 
-import threading
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from fastapi import FastAPI
-from sqlalchemy import ColumnElement, and_, case, exists, func, or_
+from sqlalchemy import case, exists, func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from accounts.models import Membership, User
-from accounts.notify import Mail, absolute, deliver
 from core.clock import utcnow
 from core.logging import get_logger
+from core.mail import Mail, absolute, deliver
 from core.settings import Settings
+from core.workers import PeriodicWorker
 from directory.edits.models import FreshnessReminder
 from directory.listings.details import Attribute, TaxonomyTerm
-from directory.listings.models import Organization, Service, ServiceStatus
+from directory.listings.freshness import LIVE, stale_filter
+from directory.listings.models import Organization, Service
 
 log = get_logger(__name__)
 
-STALE_AFTER = timedelta(days=180)
 WINDOWS = (90, 180, 365)
-LIVE = (ServiceStatus.active.value, ServiceStatus.temporarily_closed.value)
 BATCH = 500
 MAX_NAMES_PER_MAIL = 50
 WORKSPACE_PATH = "/workspace"
-
-
-def reference_date(service: Service) -> date:
-    """The last verification, or for a never-verified listing the day it was added."""
-    if service.assured_date is not None:
-        return service.assured_date
-    return service.created_at.date()
-
-
-def is_stale(service: Service, *, today: date) -> bool:
-    return service.status in LIVE and reference_date(service) < today - STALE_AFTER
-
-
-def stale_filter(today: date) -> ColumnElement[bool]:
-    cutoff = today - STALE_AFTER
-    return and_(
-        col(Service.status).in_(LIVE),
-        or_(
-            col(Service.assured_date) < cutoff,
-            and_(col(Service.assured_date).is_(None), col(Service.created_at) < datetime.combine(cutoff, time(), UTC)),
-        ),
-    )
 
 
 @dataclass
@@ -177,40 +151,23 @@ def _share(label: str, row: Any) -> Share:
     return Share(label, int(total or 0), {d: int(v or 0) for d, v in zip(WINDOWS, verified, strict=True)})
 
 
-class FreshnessWorker:
+class FreshnessWorker(PeriodicWorker):
     """Runs the reminders once a day inside the web process (embedded default)."""
 
+    thread_name = "freshness-reminders"
+
     def __init__(self, *, engine: Engine, settings: Settings, interval: float = 86_400.0, delay: float = 300.0):
-        self.engine, self.settings, self.interval, self.delay = engine, settings, interval, delay
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="freshness-reminders", daemon=True)
+        super().__init__(first_wait=delay)
+        self.engine, self.settings, self.interval = engine, settings, interval
 
-    def start(self) -> "FreshnessWorker":
-        self._thread.start()
-        return self
-
-    def _run(self) -> None:
-        wait = self.delay
-        while not self._stop.wait(wait):
-            try:
-                with Session(self.engine, expire_on_commit=False) as session:
-                    send_freshness_reminders(session=session, settings=self.settings, now=utcnow())
-            except Exception:
-                log.exception("freshness reminders failed; retrying next time")
-            wait = self.interval
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
+    def step(self) -> float:
+        try:
+            with Session(self.engine, expire_on_commit=False) as session:
+                send_freshness_reminders(session=session, settings=self.settings, now=utcnow())
+        except Exception:
+            log.exception("freshness reminders failed; retrying next time")
+        return self.interval
 
 
 def start_freshness_worker(app: FastAPI) -> FreshnessWorker:
     return FreshnessWorker(engine=app.state.engine, settings=app.state.settings).start()
-
-
-def register_worker() -> None:
-    """Idempotent: the app factory may run many times in one process (tests)."""
-    from core.app import WORKER_FACTORIES
-
-    if start_freshness_worker not in WORKER_FACTORIES:
-        WORKER_FACTORIES.append(start_freshness_worker)

@@ -12,13 +12,12 @@ from fastapi.responses import HTMLResponse, Response
 
 from accounts.anon_forms import anon_form_guard, issue_form_token, same_origin_referrer
 from accounts.throttle import RateLimited
-from accounts.web import client_ip, error_fields, no_store, see_other, to
 from core.clock import utcnow
 from core.deps import AppSettings, DbSession
 from core.errors import ValidationFailed
 from core.secrets import secret_key
 from core.settings import Settings
-from core.web import render
+from core.web import client_ip, error_fields, no_store, render, see_other, to
 from directory.edits.forms import WEEKDAYS, HoursForm
 from directory.edits.models import SuggestionKind
 from directory.edits.operations import default_timezone

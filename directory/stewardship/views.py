@@ -7,18 +7,19 @@ from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from accounts.deps import CurrentUser, NetworkAdmin
-from accounts.web import base_context, done, error_fields, link_maker, send_later, to
+from accounts.web import base_context
 from core.clock import utcnow
 from core.deps import AppSettings, DbSession
-from core.errors import ValidationFailed
-from core.web import render
+from core.errors import DomainError
+from core.web import done, error_fields, link_maker, render, send_later, submit_form, to
 from directory.edits.service import OPERATIONS
+from directory.edits.values import CHOICES, submitted_values, with_blank_rows
 from directory.listings.queries import get_listing
 from directory.stewardship import claims, freshness, moderation, suggestions
-from directory.workspace.pages import CHOICES, submitted_values, with_blank_rows
 
 router = APIRouter(tags=["moderation"])
 Reason = Annotated[str, Form()]
+_SUGGESTION = "directory/stewardship/suggestion.html"
 
 
 def _page(request: Request, template: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
@@ -40,26 +41,36 @@ def change(request: Request, session: DbSession, user: CurrentUser, change_id: u
     return _page(request, "directory/stewardship/change.html", {"view": view, "errors": {}})
 
 
-@router.post("/workspace/moderation/changes/{change_id}/approve", name="moderation_change_approve")
-def change_approve(request: Request, session: DbSession, user: CurrentUser, change_id: uuid.UUID) -> Response:
-    try:
-        moderation.approve_change(session=session, user=user, change_id=change_id, now=utcnow())
-    except ValidationFailed as exc:
+def _change_form(request: Request, session: DbSession, user: CurrentUser, change_id: uuid.UUID) -> Any:
+    """The held change again, with the reason the decision was refused (422)."""
+
+    def invalid(exc: DomainError) -> HTMLResponse:
         view = moderation.change_request_for(session=session, user=user, change_id=change_id)
         return _page(request, "directory/stewardship/change.html", {"view": view, "errors": error_fields(exc)}, 422)
-    return done(request, to(request, "moderation_queue", {"done": "approved"}))
+
+    return invalid
+
+
+@router.post("/workspace/moderation/changes/{change_id}/approve", name="moderation_change_approve")
+def change_approve(request: Request, session: DbSession, user: CurrentUser, change_id: uuid.UUID) -> Response:
+    return submit_form(
+        request,
+        lambda: moderation.approve_change(session=session, user=user, change_id=change_id, now=utcnow()),
+        invalid=_change_form(request, session, user, change_id),
+        then=lambda _: to(request, "moderation_queue", {"done": "approved"}),
+    )
 
 
 @router.post("/workspace/moderation/changes/{change_id}/reject", name="moderation_change_reject")
 def change_reject(
     request: Request, session: DbSession, user: CurrentUser, change_id: uuid.UUID, reason: Reason = ""
 ) -> Response:
-    try:
-        moderation.reject_change(session=session, user=user, change_id=change_id, reason=reason, now=utcnow())
-    except ValidationFailed as exc:
-        view = moderation.change_request_for(session=session, user=user, change_id=change_id)
-        return _page(request, "directory/stewardship/change.html", {"view": view, "errors": error_fields(exc)}, 422)
-    return done(request, to(request, "moderation_queue", {"done": "rejected"}))
+    return submit_form(
+        request,
+        lambda: moderation.reject_change(session=session, user=user, change_id=change_id, reason=reason, now=utcnow()),
+        invalid=_change_form(request, session, user, change_id),
+        then=lambda _: to(request, "moderation_queue", {"done": "rejected"}),
+    )
 
 
 def _suggestion_context(
@@ -86,30 +97,37 @@ async def suggestion_approve(
 ) -> Response:
     view = suggestions.suggestion_for(session=session, user=user, suggestion_id=suggestion_id)
     raw = OPERATIONS[view.op].form.raw_from_form(await request.form()) if view.op else None
-    try:
-        suggestions.approve_suggestion(session=session, user=user, suggestion_id=suggestion_id, raw=raw, now=utcnow())
-    except ValidationFailed as exc:
-        view = suggestions.suggestion_for(session=session, user=user, suggestion_id=suggestion_id, raw=raw)
-        return _page(
-            request, "directory/stewardship/suggestion.html", _suggestion_context(view, raw, error_fields(exc)), 422
-        )
-    return done(request, to(request, "moderation_queue", {"done": "approved"}))
+
+    def invalid(exc: DomainError) -> HTMLResponse:
+        again = suggestions.suggestion_for(session=session, user=user, suggestion_id=suggestion_id, raw=raw)
+        return _page(request, _SUGGESTION, _suggestion_context(again, raw, error_fields(exc)), 422)
+
+    return submit_form(
+        request,
+        lambda: suggestions.approve_suggestion(
+            session=session, user=user, suggestion_id=suggestion_id, raw=raw, now=utcnow()
+        ),
+        invalid=invalid,
+        then=lambda _: to(request, "moderation_queue", {"done": "approved"}),
+    )
 
 
 @router.post("/workspace/moderation/suggestions/{suggestion_id}/reject", name="moderation_suggestion_reject")
 def suggestion_reject(
     request: Request, session: DbSession, user: CurrentUser, suggestion_id: uuid.UUID, reason: Reason = ""
 ) -> Response:
-    try:
-        suggestions.reject_suggestion(
-            session=session, user=user, suggestion_id=suggestion_id, reason=reason, now=utcnow()
-        )
-    except ValidationFailed as exc:
+    def invalid(exc: DomainError) -> HTMLResponse:
         view = suggestions.suggestion_for(session=session, user=user, suggestion_id=suggestion_id)
-        return _page(
-            request, "directory/stewardship/suggestion.html", _suggestion_context(view, None, error_fields(exc)), 422
-        )
-    return done(request, to(request, "moderation_queue", {"done": "rejected"}))
+        return _page(request, _SUGGESTION, _suggestion_context(view, None, error_fields(exc)), 422)
+
+    return submit_form(
+        request,
+        lambda: suggestions.reject_suggestion(
+            session=session, user=user, suggestion_id=suggestion_id, reason=reason, now=utcnow()
+        ),
+        invalid=invalid,
+        then=lambda _: to(request, "moderation_queue", {"done": "rejected"}),
+    )
 
 
 @router.get("/services/{service_id}/claim", response_class=HTMLResponse, name="service_claim")
@@ -126,21 +144,21 @@ def claim_form(request: Request, session: DbSession, user: CurrentUser, service_
 def claim_submit(
     request: Request, session: DbSession, user: CurrentUser, service_id: uuid.UUID, message: Annotated[str, Form()] = ""
 ) -> Response:
-    try:
-        claims.request_claim(session=session, user=user, service_id=service_id, message=message, now=utcnow())
-    except ValidationFailed as exc:
-        return _page(
-            request,
-            "directory/stewardship/claim.html",
-            {
-                "detail": get_listing(session, service_id),
-                "errors": error_fields(exc),
-                "message": message,
-                "mine": claims.my_claims(session=session, user=user),
-            },
-            422,
-        )
-    return done(request, to(request, "workspace", {"claimed": 1}))
+    def invalid(exc: DomainError) -> HTMLResponse:
+        context = {
+            "detail": get_listing(session, service_id),
+            "errors": error_fields(exc),
+            "message": message,
+            "mine": claims.my_claims(session=session, user=user),
+        }
+        return _page(request, "directory/stewardship/claim.html", context, 422)
+
+    return submit_form(
+        request,
+        lambda: claims.request_claim(session=session, user=user, service_id=service_id, message=message, now=utcnow()),
+        invalid=invalid,
+        then=lambda _: to(request, "workspace", {"claimed": 1}),
+    )
 
 
 @router.get("/admin/claims", response_class=HTMLResponse, name="admin_claims")
@@ -171,20 +189,20 @@ def claim_approve(
 def claim_reject(
     request: Request, session: DbSession, user: NetworkAdmin, claim_id: uuid.UUID, reason: Reason = ""
 ) -> Response:
-    try:
-        claims.reject_claim(session=session, user=user, claim_id=claim_id, reason=reason, now=utcnow())
-    except ValidationFailed as exc:
-        return _page(
-            request,
-            "directory/stewardship/claims.html",
-            {
-                "items": claims.pending_claims(session=session, user=user),
-                "done": None,
-                "errors": {str(claim_id): error_fields(exc).get("reason", exc.message)},
-            },
-            422,
-        )
-    return done(request, to(request, "admin_claims", {"done": "rejected"}))
+    def invalid(exc: DomainError) -> HTMLResponse:
+        context = {
+            "items": claims.pending_claims(session=session, user=user),
+            "done": None,
+            "errors": {str(claim_id): error_fields(exc).get("reason", exc.message)},
+        }
+        return _page(request, "directory/stewardship/claims.html", context, 422)
+
+    return submit_form(
+        request,
+        lambda: claims.reject_claim(session=session, user=user, claim_id=claim_id, reason=reason, now=utcnow()),
+        invalid=invalid,
+        then=lambda _: to(request, "admin_claims", {"done": "rejected"}),
+    )
 
 
 @router.get("/admin/freshness", response_class=HTMLResponse, name="admin_freshness")

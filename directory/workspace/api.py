@@ -20,9 +20,9 @@ from directory.edits.service import (
     service_for,
     submit_change,
 )
+from directory.edits.values import SECTIONS, current_values
+from directory.listings.freshness import is_stale, reference_date
 from directory.listings.models import Service
-from directory.stewardship.freshness import is_stale, reference_date
-from directory.workspace.pages import SECTIONS, current_values
 
 router = APIRouter(prefix="/api/v1/workspace", tags=["workspace API"])
 Section = Literal["details", "status", "capacity", "hours", "meeting", "verify"]

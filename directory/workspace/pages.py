@@ -1,8 +1,7 @@
-"""Context builders for the workspace pages: one function per page, and the values each form shows."""
+"""Context builders for the workspace pages: one function per page."""
 
 import uuid
 from collections.abc import Mapping
-from datetime import date, time
 from typing import Any
 
 from sqlalchemy import func
@@ -13,99 +12,18 @@ from accounts.members import list_members
 from accounts.models import User
 from core.clock import utcnow
 from core.errors import Forbidden
-from directory.edits.forms import WEEKDAYS, WorkspaceForm
 from directory.edits.models import ChangeRequest, RequestStatus, Suggestion, SuggestionStatus
-from directory.edits.operations import OPERATIONS, HoursChange, Target, default_timezone
+from directory.edits.operations import OPERATIONS, default_timezone
 from directory.edits.places import organization_locations
 from directory.edits.service import Access, organization_for, organization_services, service_for
-from directory.listings.labels import MEETING_TYPES
+from directory.edits.values import CHOICES, SECTIONS, current_values, form_value, submitted_values, with_blank_rows
+from directory.listings.freshness import is_stale, reference_date
 from directory.listings.models import (
-    Attendance,
-    Capacity,
     ConfidentialAddress,
-    Meeting,
-    Organization,
     Service,
-    ServiceKind,
-    ServiceStatus,
 )
 from directory.listings.queries import ListingDetail, get_listing
-from directory.listings.taxonomy import FELLOWSHIPS, TERMS
-from directory.stewardship.freshness import is_stale, reference_date
 from directory.stewardship.moderation import my_pending_changes
-
-SECTIONS: dict[str, str] = {
-    "details": "service.details",
-    "status": "service.status",
-    "capacity": "service.capacity",
-    "hours": "service.hours",
-    "meeting": "meeting.update",
-    "verify": "service.verify",
-}
-BLANK_HOUR_ROWS = 2
-CHOICES: dict[str, Any] = {
-    "statuses": [s.value for s in ServiceStatus],
-    "capacities": [c.value for c in Capacity],
-    "weekdays": WEEKDAYS,
-    "attendance_modes": [a.value for a in Attendance],
-    "fellowships": FELLOWSHIPS,
-    "meeting_types": MEETING_TYPES,
-    "kinds": [k.value for k in ServiceKind],
-    "categories": [(t.code, t.name, t.parent) for t in TERMS],
-}
-
-
-def _form_value(value: Any) -> Any:
-    if isinstance(value, time):
-        return value.strftime("%H:%M")
-    if isinstance(value, date):
-        return value.isoformat()
-    if hasattr(value, "value"):
-        return value.value
-    return "" if value is None else value
-
-
-def current_values(session: Session, service: Service, section: str) -> dict[str, Any]:
-    """What a section's form shows before any input: the listing as stored."""
-    if section == "hours":
-        hours = HoursChange().current(session, _target(session, service)) or {}
-        rows = [
-            {**r, "opens_at": (r["opens_at"] or "")[:5], "closes_at": (r["closes_at"] or "")[:5]}
-            for r in hours.get("hours", [])
-        ]
-        return {"timezone": hours.get("timezone"), "rows": rows}
-    if section == "meeting":
-        meeting = session.exec(select(Meeting).where(Meeting.service_id == service.id)).first()
-        fields = OPERATIONS["meeting.update"].form.model_fields
-        return (
-            {k: _form_value(getattr(meeting, k)) if k != "types" else list(meeting.types) for k in fields}
-            if meeting
-            else {}
-        )
-    form: type[WorkspaceForm] = OPERATIONS[SECTIONS[section]].form
-    return {name: _form_value(getattr(service, name, None)) for name in form.model_fields}
-
-
-def submitted_values(section: str, raw: Mapping[str, Any]) -> dict[str, Any]:
-    """The user's own input, shown again next to the messages when it did not validate."""
-    if section == "hours":
-        return {
-            "timezone": raw.get("timezone"),
-            "rows": [{k: (v or ([] if k == "days" else "")) for k, v in r.items()} for r in raw.get("rows", [])],
-        }
-    return {k: ("" if v is None else v) for k, v in raw.items()}
-
-
-def with_blank_rows(values: dict[str, Any]) -> dict[str, Any]:
-    rows = [r for r in values.get("rows", []) if any(r.get(k) for k in ("days", "opens_at", "closes_at"))]
-    blank = {"days": [], "opens_at": "", "closes_at": "", "description": ""}
-    return {**values, "rows": rows + [dict(blank) for _ in range(BLANK_HOUR_ROWS)]}
-
-
-def _target(session: Session, service: Service) -> Target:
-    org = session.get(Organization, service.organization_id)
-    assert org is not None
-    return Target(org, service)
 
 
 def service_page(
@@ -183,7 +101,7 @@ def organization_page(
     today = utcnow().date()
     services = organization_services(session=session, organization_id=org.id)
     form = OPERATIONS["organization.update"].form
-    values = dict(raw) if raw is not None else {k: _form_value(getattr(org, k)) for k in form.model_fields}
+    values = dict(raw) if raw is not None else {k: form_value(getattr(org, k)) for k in form.model_fields}
     return {
         "organization": org,
         "access": access,

@@ -13,13 +13,20 @@ from starlette.datastructures import UploadFile
 
 from accounts import invitations, members
 from accounts.deps import CurrentUser
-from accounts.web import base_context, done, error_fields, link_maker, see_other, send_later, to
+from accounts.web import base_context
 from core.clock import utcnow
 from core.deps import AppSettings, DbSession
-from core.errors import Conflict, ValidationFailed
-from core.web import is_htmx, render
+from core.errors import Conflict, DomainError, ValidationFailed
+from core.web import done, error_fields, is_htmx, link_maker, render, send_later, submit_form, to
 from directory.edits import audit
-from directory.edits.service import OPERATIONS, find_organizations, my_organizations, organization_for, submit_change
+from directory.edits.service import (
+    OPERATIONS,
+    Outcome,
+    find_organizations,
+    my_organizations,
+    organization_for,
+    submit_change,
+)
 from directory.workspace.pages import (
     SECTIONS,
     import_page_context,
@@ -32,6 +39,9 @@ from directory.workspace.uploads import Upload, import_uploads
 
 router = APIRouter(tags=["workspace"])
 Section = Literal["details", "status", "capacity", "hours", "meeting", "verify"]
+_ORG_FORM = "directory/workspace/_organization_form.html"
+_NEW_SERVICE_FORM = "directory/workspace/_service_new_form.html"
+_SERVICE_PAGE = "directory/workspace/service.html"
 NOTES = {
     True: "Saved. The public listing shows it within seconds.",
     False: "Sent for approval. The public listing changes once an organization admin approves it.",
@@ -74,30 +84,25 @@ async def organization_save(
     request: Request, session: DbSession, user: CurrentUser, organization_id: uuid.UUID
 ) -> Response:
     raw = OPERATIONS["organization.update"].form.raw_from_form(await request.form())
-    try:
-        outcome = submit_change(
+
+    def form(status: int = 200, **extra: Any) -> HTMLResponse:
+        context = organization_page(session=session, user=user, organization_id=organization_id, **extra)
+        return _page(request, "directory/workspace/organization.html", context, _ORG_FORM, status)
+
+    def saved(outcome: Outcome) -> str | Response:
+        if is_htmx(request):
+            return form(message=NOTES[outcome.applied])
+        note = "saved" if outcome.applied else "held"
+        return to(request, "workspace_organization", {"note": note}, organization_id=organization_id)
+
+    return submit_form(
+        request,
+        lambda: submit_change(
             session=session, user=user, op="organization.update", raw=raw, organization_id=organization_id
-        )
-    except ValidationFailed as exc:
-        context = organization_page(
-            session=session, user=user, organization_id=organization_id, raw=raw, errors=exc.errors
-        )
-        return _page(
-            request,
-            "directory/workspace/organization.html",
-            context,
-            "directory/workspace/_organization_form.html",
-            422,
-        )
-    note = "saved" if outcome.applied else "held"
-    if is_htmx(request):
-        context = organization_page(
-            session=session, user=user, organization_id=organization_id, message=NOTES[outcome.applied]
-        )
-        return _page(
-            request, "directory/workspace/organization.html", context, "directory/workspace/_organization_form.html"
-        )
-    return see_other(to(request, "workspace_organization", {"note": note}, organization_id=organization_id))
+        ),
+        invalid=lambda exc: form(422, raw=raw, errors=error_fields(exc)),
+        then=saved,
+    )
 
 
 @router.get(
@@ -116,20 +121,26 @@ async def service_create(
     request: Request, session: DbSession, user: CurrentUser, organization_id: uuid.UUID
 ) -> Response:
     raw = OPERATIONS["service.create"].form.raw_from_form(await request.form())
-    try:
-        outcome = submit_change(
-            session=session, user=user, op="service.create", raw=raw, organization_id=organization_id
-        )
-    except ValidationFailed as exc:
+
+    def invalid(exc: DomainError) -> HTMLResponse:
         context = new_service_page(
-            session=session, user=user, organization_id=organization_id, raw=raw, errors=exc.errors
+            session=session, user=user, organization_id=organization_id, raw=raw, errors=error_fields(exc)
         )
-        return _page(
-            request, "directory/workspace/service_new.html", context, "directory/workspace/_service_new_form.html", 422
-        )
-    if outcome.created_id is not None:
-        return done(request, to(request, "workspace_service", {"done": "created"}, service_id=outcome.created_id))
-    return done(request, to(request, "workspace_organization", {"note": "held"}, organization_id=organization_id))
+        return _page(request, "directory/workspace/service_new.html", context, _NEW_SERVICE_FORM, 422)
+
+    def created(outcome: Outcome) -> str:
+        if outcome.created_id is not None:
+            return to(request, "workspace_service", {"done": "created"}, service_id=outcome.created_id)
+        return to(request, "workspace_organization", {"note": "held"}, organization_id=organization_id)
+
+    return submit_form(
+        request,
+        lambda: submit_change(
+            session=session, user=user, op="service.create", raw=raw, organization_id=organization_id
+        ),
+        invalid=invalid,
+        then=created,
+    )
 
 
 @router.get("/workspace/services/{service_id}", response_class=HTMLResponse, name="workspace_service")
@@ -154,31 +165,25 @@ async def service_save(
 ) -> Response:
     op = SECTIONS[section]
     raw = OPERATIONS[op].form.raw_from_form(await request.form())
-    try:
-        outcome = submit_change(session=session, user=user, op=op, raw=raw, service_id=service_id)
-    except ValidationFailed as exc:
-        context = service_page(
-            session=session, user=user, service_id=service_id, section=section, raw=raw, errors=exc.errors
-        )
+
+    def form(status: int = 200, **extra: Any) -> HTMLResponse:
+        context = service_page(session=session, user=user, service_id=service_id, section=section, **extra)
         return _page(
-            request,
-            "directory/workspace/service.html",
-            {**context, "section": section},
-            "directory/workspace/_section.html",
-            422,
+            request, _SERVICE_PAGE, {**context, "section": section}, "directory/workspace/_section.html", status
         )
-    if is_htmx(request):
-        context = service_page(
-            session=session, user=user, service_id=service_id, section=section, message=NOTES[outcome.applied]
-        )
-        return _page(
-            request,
-            "directory/workspace/service.html",
-            {**context, "section": section},
-            "directory/workspace/_section.html",
-        )
-    note = "saved" if outcome.applied else "held"
-    return see_other(to(request, "workspace_service", {"done": section, "note": note}, service_id=service_id))
+
+    def saved(outcome: Outcome) -> str | Response:
+        if is_htmx(request):
+            return form(message=NOTES[outcome.applied])
+        note = "saved" if outcome.applied else "held"
+        return to(request, "workspace_service", {"done": section, "note": note}, service_id=service_id)
+
+    return submit_form(
+        request,
+        lambda: submit_change(session=session, user=user, op=op, raw=raw, service_id=service_id),
+        invalid=lambda exc: form(422, raw=raw, errors=error_fields(exc)),
+        then=saved,
+    )
 
 
 @router.post("/workspace/locations/{location_id}", name="workspace_location_save")
@@ -189,19 +194,31 @@ async def location_save(
     location_id: uuid.UUID,
     service_id: Annotated[uuid.UUID, Query()],
 ) -> Response:
-    form = await request.form()
-    raw = OPERATIONS["location.update"].form.raw_from_form(form)
-    try:
-        outcome = submit_change(
-            session=session, user=user, op="location.update", raw=raw, location_id=location_id, service_id=service_id
-        )
-    except ValidationFailed as exc:
+    raw = OPERATIONS["location.update"].form.raw_from_form(await request.form())
+
+    def invalid(exc: DomainError) -> HTMLResponse:
         context = service_page(
-            session=session, user=user, service_id=service_id, location_id=location_id, raw=raw, errors=exc.errors
+            session=session,
+            user=user,
+            service_id=service_id,
+            location_id=location_id,
+            raw=raw,
+            errors=error_fields(exc),
         )
-        return _page(request, "directory/workspace/service.html", context, status=422)
-    note = "saved" if outcome.applied else "held"
-    return done(request, to(request, "workspace_service", {"done": "details", "note": note}, service_id=service_id))
+        return _page(request, _SERVICE_PAGE, context, status=422)
+
+    def saved(outcome: Outcome) -> str:
+        note = "saved" if outcome.applied else "held"
+        return to(request, "workspace_service", {"done": "details", "note": note}, service_id=service_id)
+
+    return submit_form(
+        request,
+        lambda: submit_change(
+            session=session, user=user, op="location.update", raw=raw, location_id=location_id, service_id=service_id
+        ),
+        invalid=invalid,
+        then=saved,
+    )
 
 
 @router.get("/workspace/organizations/{organization_id}/audit", response_class=HTMLResponse, name="workspace_audit")

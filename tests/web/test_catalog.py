@@ -8,7 +8,7 @@ from babel.messages.pofile import read_po
 
 from core.i18n import LOCALE_DIR, translations
 from core.settings import PROJECT_ROOT
-from directory.listings.labels import MEETING_TYPES
+from directory.listings.meeting_types import TYPES as MEETING_TYPES
 
 TEMPLATES = PROJECT_ROOT / "templates"
 PUBLIC_TEMPLATES = [
@@ -16,7 +16,10 @@ PUBLIC_TEMPLATES = [
     "search/_form.html", "search/_filters.html", "search/_results.html", "search/_hit.html",
     "directory/listings/service.html", "directory/listings/organization.html", "directory/listings/organizations.html",
 ]  # fmt: skip
-PUBLIC_PYTHON = ["core/i18n.py", "directory/listings/labels.py", "search/views.py", "search/results_page.py"]
+PUBLIC_PYTHON = [
+    "core/i18n.py", "directory/listings/codes.py", "directory/listings/labels.py", "directory/listings/taxonomy.py",
+    "search/views.py", "search/results_page.py",
+]  # fmt: skip
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
 
 

@@ -8,7 +8,7 @@ from directory.hsds import extensions
 from directory.hsds.schema import body_schema
 from directory.hsds.spec import RESOURCES, UNSTORED, Field, descriptor
 from directory.hsds.timezones import fixed_zone, standard_offset, zone_for_offset
-from directory.meeting_guide.types import CODES, TYPES, label
+from directory.listings.meeting_types import CODES, TYPES, label
 from tests.directory.hsds.support import MEETING_GUIDE, standard_json, standards_dir
 
 STORED = [r.name for r in RESOURCES]

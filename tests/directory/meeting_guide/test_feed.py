@@ -15,7 +15,7 @@ from core.settings import Settings
 from directory.listings.models import ServiceStatus
 from directory.listings.schemas import AddressIn, ConfidentialAddressIn, ListingIn, LocationIn, MeetingIn, ScheduleIn
 from directory.listings.service import upsert_listing
-from directory.meeting_guide.feed import validate_feed
+from directory.meeting_guide.validate import validate_feed
 from tests.directory.hsds.support import load_sample, sample_listings
 
 BASE = "https://directory.example.org"

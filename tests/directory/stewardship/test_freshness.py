@@ -14,8 +14,9 @@ from core.cli import app as cli
 from core.outbox import OutboxEvent
 from core.settings import Settings
 from directory.edits.models import FreshnessReminder
+from directory.listings.freshness import is_stale
 from directory.listings.models import Service
-from directory.stewardship.freshness import dashboard, is_stale, send_freshness_reminders
+from directory.stewardship.freshness import dashboard, send_freshness_reminders
 from tests.accounts import fixtures
 from tests.accounts.fixtures import Mailbox, add_member, elements, make_listing, make_user, signed_in_as
 
@@ -104,9 +105,9 @@ def test_the_cli_command_sends_the_reminders(
 ) -> None:
     old = _listing(session, "org-a", "Old pantry", 200)
     add_member(session, make_user(session, "a1@example.org"), old.organization_id, OrgRole.admin)
-    import core.cli
+    import directory.stewardship.commands
 
-    monkeypatch.setattr(core.cli, "get_settings", lambda: settings)
+    monkeypatch.setattr(directory.stewardship.commands, "get_settings", lambda: settings)
     result = CliRunner().invoke(cli, ["freshness-reminders"])
     assert result.exit_code == 0, result.output
     assert "1 stale listings reminded, 1 e-mails sent" in result.output

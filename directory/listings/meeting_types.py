@@ -1,8 +1,9 @@
-"""Meeting Guide meeting type codes we understand, with English and Spanish labels.
+"""The one registry of Meeting Guide meeting type codes, with English and Spanish labels.
 
-Our own registry, written from the published list of codes (code4recovery spec). The app never reads the
-standard's files at run time; tests check that every code here exists in the standard's `types.json` and
-that the registry covers all of them.
+Every code of the published list (code4recovery spec) is here; the app never reads the standard's files
+at run time, and tests check that this registry and the standard's `types.json` have the same codes. The
+importer, the served feed, the workspace form, the public labels and search all read this module. Labels
+are ours: the visitor-facing wording where we had one, otherwise the standard's.
 """
 
 from collections.abc import Mapping
@@ -16,35 +17,35 @@ class MeetingType(NamedTuple):
 
 
 TYPES: Mapping[str, MeetingType] = MappingProxyType({
-    "11": MeetingType("11th Step Meditation", "Meditación del Paso 11"),
-    "12x12": MeetingType("12 Steps & 12 Traditions", "12 Pasos y 12 Tradiciones"),
-    "A": MeetingType("Secular", "Secular"),
+    "11": MeetingType("11th step meditation", "Meditación del paso 11"),
+    "12x12": MeetingType("12 Steps & 12 Traditions", "Doce Pasos y Doce Tradiciones"),
+    "A": MeetingType("Secular", "Laica"),
     "ABSI": MeetingType("As Bill Sees It", "Como lo ve Bill"),
     "AF": MeetingType("Afrikaans", "Afrikáans"),
-    "AL": MeetingType("Concurrent with Alateen", "Al mismo tiempo que Alateen"),
-    "AL-AN": MeetingType("Concurrent with Al-Anon", "Al mismo tiempo que Al-Anon"),
+    "AL": MeetingType("Alongside Alateen", "A la par de Alateen"),
+    "AL-AN": MeetingType("Alongside Al-Anon", "A la par de Al-Anon"),
     "AM": MeetingType("Amharic", "Amárico"),
     "AR": MeetingType("Arabic", "Árabe"),
     "ASL": MeetingType("American Sign Language", "Lengua de señas americana"),
     "B": MeetingType("Big Book", "Libro Grande"),
-    "BA": MeetingType("Babysitting Available", "Cuidado de niños disponible"),
-    "BE": MeetingType("Newcomer", "Principiantes"),
+    "BA": MeetingType("Babysitting available", "Cuidado de niños disponible"),
+    "BE": MeetingType("Newcomer", "Para recién llegados"),
     "BG": MeetingType("Bulgarian", "Búlgaro"),
     "BI": MeetingType("Bisexual", "Bisexual"),
     "BRK": MeetingType("Breakfast", "Desayuno"),
     "C": MeetingType("Closed", "Cerrada"),
     "CAN": MeetingType("Candlelight", "A la luz de las velas"),
-    "CF": MeetingType("Child-Friendly", "Se admiten niños"),
+    "CF": MeetingType("Children welcome", "Se admiten niños"),
     "D": MeetingType("Discussion", "Discusión"),
     "DA": MeetingType("Danish", "Danés"),
     "DB": MeetingType("Digital Basket", "Canasta digital"),
-    "DD": MeetingType("Dual Diagnosis", "Diagnóstico dual"),
+    "DD": MeetingType("Dual diagnosis", "Diagnóstico dual"),
     "DE": MeetingType("German", "Alemán"),
     "DR": MeetingType("Daily Reflections", "Reflexiones diarias"),
     "EL": MeetingType("Greek", "Griego"),
     "EN": MeetingType("English", "Inglés"),
     "FA": MeetingType("Persian", "Persa"),
-    "FF": MeetingType("Fragrance Free", "Sin fragancias"),
+    "FF": MeetingType("Fragrance free", "Sin fragancias"),
     "FI": MeetingType("Finnish", "Finlandés"),
     "FR": MeetingType("French", "Francés"),
     "G": MeetingType("Gay", "Gay"),
@@ -59,7 +60,7 @@ TYPES: Mapping[str, MeetingType] = MappingProxyType({
     "JA": MeetingType("Japanese", "Japonés"),
     "KA": MeetingType("Georgian", "Georgiano"),
     "KOR": MeetingType("Korean", "Coreano"),
-    "L": MeetingType("Lesbian", "Lesbiana"),
+    "L": MeetingType("Lesbian", "Lesbianas"),
     "LGBTQ": MeetingType("LGBTQ", "LGBTQ"),
     "LIT": MeetingType("Literature", "Literatura"),
     "LS": MeetingType("Living Sober", "Viviendo sobrio"),
@@ -68,17 +69,17 @@ TYPES: Mapping[str, MeetingType] = MappingProxyType({
     "MED": MeetingType("Meditation", "Meditación"),
     "ML": MeetingType("Malayalam", "Malayalam"),
     "MT": MeetingType("Maltese", "Maltés"),
-    "N": MeetingType("Native American", "Nativo americano"),
-    "NB": MeetingType("Non-Binary", "No binario"),
+    "N": MeetingType("Native American", "Nativos americanos"),
+    "NB": MeetingType("Non-binary", "Personas no binarias"),
     "NDG": MeetingType("Indigenous", "Indígena"),
     "NE": MeetingType("Nepali", "Nepalí"),
     "NL": MeetingType("Dutch", "Neerlandés"),
     "NO": MeetingType("Norwegian", "Noruego"),
     "O": MeetingType("Open", "Abierta"),
-    "OUT": MeetingType("Outdoor", "Al aire libre"),
+    "OUT": MeetingType("Outdoors", "Al aire libre"),
     "P": MeetingType("Professionals", "Profesionales"),
-    "POA": MeetingType("Proof of Attendance", "Constancia de asistencia"),
-    "POC": MeetingType("People of Color", "Personas de color"),
+    "POA": MeetingType("Proof of attendance", "Comprobante de asistencia"),
+    "POC": MeetingType("People of color", "Personas de color"),
     "POL": MeetingType("Polish", "Polaco"),
     "POR": MeetingType("Portuguese", "Portugués"),
     "PUN": MeetingType("Punjabi", "Panyabí"),
@@ -87,28 +88,50 @@ TYPES: Mapping[str, MeetingType] = MappingProxyType({
     "SEN": MeetingType("Seniors", "Personas mayores"),
     "SK": MeetingType("Slovak", "Eslovaco"),
     "SL": MeetingType("Slovenian", "Esloveno"),
-    "SM": MeetingType("Smoking Permitted", "Se permite fumar"),
-    "SP": MeetingType("Speaker", "Orador"),
-    "ST": MeetingType("Step Study", "Estudio de los pasos"),
+    "SM": MeetingType("Smoking allowed", "Se permite fumar"),
+    "SP": MeetingType("Speaker", "Oradores"),
+    "ST": MeetingType("Step study", "Estudio de los pasos"),
     "SV": MeetingType("Swedish", "Sueco"),
-    "T": MeetingType("Transgender", "Transgénero"),
-    "TC": MeetingType("Location Temporarily Closed", "Lugar cerrado temporalmente"),
+    "T": MeetingType("Transgender", "Personas trans"),
+    "TC": MeetingType("Location temporarily closed", "Lugar cerrado temporalmente"),
     "TH": MeetingType("Thai", "Tailandés"),
     "TL": MeetingType("Tagalog", "Tagalo"),
-    "TR": MeetingType("Tradition Study", "Estudio de las tradiciones"),
+    "TR": MeetingType("Tradition study", "Estudio de las tradiciones"),
     "TUR": MeetingType("Turkish", "Turco"),
     "UK": MeetingType("Ukrainian", "Ucraniano"),
     "W": MeetingType("Women", "Mujeres"),
-    "X": MeetingType("Wheelchair Access", "Acceso para silla de ruedas"),
-    "XB": MeetingType("Wheelchair-Accessible Bathroom", "Baño accesible para silla de ruedas"),
-    "XT": MeetingType("Cross Talk Permitted", "Se permite la conversación cruzada"),
-    "Y": MeetingType("Young People", "Gente joven"),
+    "X": MeetingType("Wheelchair access", "Acceso para silla de ruedas"),
+    "XB": MeetingType("Wheelchair-accessible restroom", "Baño accesible para silla de ruedas"),
+    "XT": MeetingType("Cross talk allowed", "Se permiten comentarios cruzados"),
+    "Y": MeetingType("Young people", "Jóvenes"),
 })  # fmt: skip
 
 CODES: frozenset[str] = frozenset(TYPES)
 TEMPORARILY_CLOSED = "TC"
 # Codes feeds still send that are no longer in the list: accepted, used as a hint, not stored.
 LEGACY_CODES: Mapping[str, str] = MappingProxyType({"ONL": "Online (attendance now comes from conference_url)"})
+# Meeting types that only name the meeting's language, with that language's ISO code.
+TYPE_LANGUAGES: Mapping[str, str] = MappingProxyType(
+    {
+        "AR": "ar",
+        "ASL": "asl",
+        "DE": "de",
+        "EN": "en",
+        "FA": "fa",
+        "FR": "fr",
+        "HE": "he",
+        "HI": "hi",
+        "ITA": "it",
+        "JA": "ja",
+        "KOR": "ko",
+        "POL": "pl",
+        "POR": "pt",
+        "RUS": "ru",
+        "S": "es",
+        "TL": "tl",
+        "UK": "uk",
+    }
+)
 
 
 def label(code: str, language: str = "en") -> str:
