@@ -4,5 +4,6 @@ import accounts.models  # noqa: F401
 import core.outbox  # noqa: F401
 import directory.edits.models
 import directory.listings.details
-import directory.listings.models  # noqa: F401
+import directory.listings.models
+import directory.stewardship.models  # noqa: F401
 import referrals.models  # noqa: F401

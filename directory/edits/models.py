@@ -1,26 +1,26 @@
-"""Listing management tables: the audit log, held changes, public suggestions, claims and freshness reminders.
+"""Listing-change tables: the audit log and the changes held for approval.
 
 `listing_change` is append-only: no code path updates or deletes its rows (an ORM guard below refuses it),
 and it has no foreign keys, so removing an organization or a user never rewrites history.
 """
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint, event
+from sqlalchemy import JSON, Column, DateTime, Index, event
 from sqlalchemy.orm import Mapper
 from sqlmodel import Field, SQLModel
 
 from core.clock import utcnow
 
 
-def _ts(nullable: bool = False) -> Column:
+def ts_column(nullable: bool = False) -> Column:
     return Column(DateTime(timezone=True), nullable=nullable)
 
 
-def _json(nullable: bool = True) -> Column:
+def json_column(nullable: bool = True) -> Column:
     return Column(JSON, nullable=nullable)
 
 
@@ -38,7 +38,7 @@ class ListingChange(SQLModel, table=True):
     __tablename__ = "listing_change"
     __table_args__ = (Index("ix_listing_change_org_at", "organization_id", "at"),)
     id: int | None = Field(default=None, primary_key=True)
-    at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    at: datetime = Field(default_factory=utcnow, sa_column=ts_column())
     actor_id: uuid.UUID | None = Field(default=None)
     actor_email: str = Field(default="", max_length=320)
     approved_by_id: uuid.UUID | None = Field(default=None)
@@ -49,8 +49,8 @@ class ListingChange(SQLModel, table=True):
     action: str = Field(max_length=40)
     via: str = Field(default=ChangeVia.direct, max_length=20)
     change_request_id: uuid.UUID | None = Field(default=None)
-    before: dict[str, Any] | None = Field(default=None, sa_column=_json())
-    after: dict[str, Any] | None = Field(default=None, sa_column=_json())
+    before: dict[str, Any] | None = Field(default=None, sa_column=json_column())
+    after: dict[str, Any] | None = Field(default=None, sa_column=json_column())
 
 
 class AppendOnlyError(RuntimeError):
@@ -79,76 +79,13 @@ class ChangeRequest(SQLModel, table=True):
     service_id: uuid.UUID | None = Field(default=None, foreign_key="service.id", index=True, ondelete="CASCADE")
     target_id: uuid.UUID | None = Field(default=None)  # e.g. the location of a location edit
     op: str = Field(max_length=40)
-    payload: dict[str, Any] = Field(default_factory=dict, sa_column=_json(nullable=False))
-    before: dict[str, Any] | None = Field(default=None, sa_column=_json())
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=json_column(nullable=False))
+    before: dict[str, Any] | None = Field(default=None, sa_column=json_column())
     status: str = Field(default=RequestStatus.pending, max_length=20)
     source: str = Field(default="editor", max_length=20)  # editor | suggestion
     suggestion_id: uuid.UUID | None = Field(default=None)
     submitted_by_id: uuid.UUID | None = Field(default=None, foreign_key="user_account.id")
-    submitted_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    submitted_at: datetime = Field(default_factory=utcnow, sa_column=ts_column())
     decided_by_id: uuid.UUID | None = Field(default=None, foreign_key="user_account.id")
-    decided_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    decided_at: datetime | None = Field(default=None, sa_column=ts_column(nullable=True))
     decision_reason: str | None = Field(default=None, max_length=1000)
-
-
-class SuggestionKind(StrEnum):
-    wrong_hours = "wrong_hours"
-    closed = "closed"
-    moved = "moved"
-    no_longer_meets = "no_longer_meets"
-    other = "other"
-
-
-class SuggestionStatus(StrEnum):
-    new = "new"
-    approved = "approved"
-    rejected = "rejected"
-
-
-class Suggestion(SQLModel, table=True):
-    """A public "suggest an edit / report a problem". The reporter keeps only an anonymous status link."""
-
-    __table_args__ = (Index("ix_suggestion_org_status", "organization_id", "status"),)
-    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    kind: str = Field(max_length=30)
-    text: str = Field(default="", max_length=2000)
-    contact: str | None = Field(default=None, max_length=320)
-    service_id: uuid.UUID = Field(foreign_key="service.id", index=True, ondelete="CASCADE")
-    organization_id: uuid.UUID = Field(foreign_key="organization.id", ondelete="CASCADE")
-    proposed: dict[str, Any] = Field(default_factory=dict, sa_column=_json(nullable=False))
-    status: str = Field(default=SuggestionStatus.new, max_length=20)
-    status_token_hash: str = Field(max_length=128, unique=True)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
-    decided_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
-    decided_by_id: uuid.UUID | None = Field(default=None, foreign_key="user_account.id")
-    decision_reason: str | None = Field(default=None, max_length=1000)
-    change_request_id: uuid.UUID | None = Field(default=None)
-
-
-class ClaimRequest(SQLModel, table=True):
-    """Someone asks to manage an existing listing's organization; a network admin decides."""
-
-    __tablename__ = "claim_request"
-    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    organization_id: uuid.UUID = Field(foreign_key="organization.id", index=True, ondelete="CASCADE")
-    service_id: uuid.UUID | None = Field(default=None, foreign_key="service.id", ondelete="SET NULL")
-    user_id: uuid.UUID = Field(foreign_key="user_account.id", index=True, ondelete="CASCADE")
-    message: str = Field(default="", max_length=2000)
-    status: str = Field(default=RequestStatus.pending, max_length=20, index=True)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
-    decided_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
-    decided_by_id: uuid.UUID | None = Field(default=None, foreign_key="user_account.id")
-    decision_reason: str | None = Field(default=None, max_length=1000)
-
-
-class FreshnessReminder(SQLModel, table=True):
-    """At most one reminder per stale listing per period (a calendar month), so the job is idempotent."""
-
-    __tablename__ = "freshness_reminder"
-    __table_args__ = (UniqueConstraint("service_id", "period"),)
-    id: int | None = Field(default=None, primary_key=True)
-    service_id: uuid.UUID = Field(foreign_key="service.id", index=True, ondelete="CASCADE")
-    period: str = Field(max_length=7)  # "2026-05"
-    stale_since: date | None = Field(default=None)
-    recipients: int = Field(default=0)
-    sent_at: datetime = Field(default_factory=utcnow, sa_column=_ts())

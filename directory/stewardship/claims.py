@@ -15,8 +15,9 @@ from accounts.models import User
 from accounts.permissions import membership
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.mail import Mail
-from directory.edits.models import ClaimRequest, RequestStatus
+from directory.edits.models import RequestStatus
 from directory.listings.models import Organization, Service
+from directory.stewardship.models import ClaimRequest
 from directory.stewardship.moderation import clean_reason, decide, still_pending
 
 

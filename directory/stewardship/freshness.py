@@ -19,10 +19,10 @@ from core.logging import get_logger
 from core.mail import Mail, absolute, deliver
 from core.settings import Settings
 from core.workers import PeriodicWorker
-from directory.edits.models import FreshnessReminder
 from directory.listings.details import Attribute, TaxonomyTerm
 from directory.listings.freshness import LIVE, stale_filter
 from directory.listings.models import Organization, Service
+from directory.stewardship.models import FreshnessReminder
 
 log = get_logger(__name__)
 

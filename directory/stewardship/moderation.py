@@ -15,10 +15,11 @@ from accounts.models import User
 from accounts.permissions import organization_ids
 from core.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
 from directory.edits import audit
-from directory.edits.models import ChangeRequest, ChangeVia, ClaimRequest, RequestStatus, Suggestion, SuggestionStatus
+from directory.edits.models import ChangeRequest, ChangeVia, RequestStatus
 from directory.edits.operations import Operation, Target
 from directory.edits.service import OPERATIONS, Access, access_for, apply_operation, target_for, validate
 from directory.listings.models import Organization, Service
+from directory.stewardship.models import ClaimRequest, Suggestion, SuggestionStatus
 
 QUEUE_LIMIT = 200
 NOT_FOUND = "This item does not exist or is not yours to see."

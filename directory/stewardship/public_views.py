@@ -19,9 +19,9 @@ from core.secrets import secret_key
 from core.settings import Settings
 from core.web import client_ip, error_fields, no_store, render, see_other, to
 from directory.edits.forms import WEEKDAYS, HoursForm
-from directory.edits.models import SuggestionKind
 from directory.edits.operations import default_timezone
 from directory.listings.queries import get_listing
+from directory.stewardship.models import SuggestionKind
 from directory.stewardship.suggestions import create_suggestion, status_for
 
 router = APIRouter(tags=["suggestions"])

@@ -20,10 +20,11 @@ from accounts.tokens import new_token, token_hash
 from core.errors import Forbidden, NotFound, ValidationFailed
 from directory.edits import audit
 from directory.edits.forms import ZIP, HoursForm, parse
-from directory.edits.models import ChangeRequest, ChangeVia, RequestStatus, Suggestion, SuggestionKind
+from directory.edits.models import ChangeRequest, ChangeVia, RequestStatus
 from directory.edits.operations import Operation, Target, default_timezone
 from directory.edits.service import Access, access_for, apply_operation, target_for, validate
 from directory.listings.models import Service, ServiceAtLocation, ServiceStatus
+from directory.stewardship.models import Suggestion, SuggestionKind
 from directory.stewardship.moderation import NOT_FOUND, clean_reason, decide, may_see, still_pending
 
 LIMITED = "Thank you — we have received several reports from your connection recently. Please try again later."

@@ -12,7 +12,7 @@ from accounts.members import list_members
 from accounts.models import User
 from core.clock import utcnow
 from core.errors import Forbidden
-from directory.edits.models import ChangeRequest, RequestStatus, Suggestion, SuggestionStatus
+from directory.edits.models import ChangeRequest, RequestStatus
 from directory.edits.operations import OPERATIONS, default_timezone
 from directory.edits.places import organization_locations
 from directory.edits.service import Access, organization_for, organization_services, service_for
@@ -23,6 +23,7 @@ from directory.listings.models import (
     Service,
 )
 from directory.listings.queries import ListingDetail, get_listing
+from directory.stewardship.models import Suggestion, SuggestionStatus
 from directory.stewardship.moderation import my_pending_changes
 
 

@@ -19,8 +19,9 @@ from sqlmodel import Session, SQLModel, select
 from accounts.models import Invitation, Membership, OrgRole, User
 from accounts.tokens import token_hash
 from core.clock import utcnow
-from directory.edits.models import ChangeRequest, ClaimRequest, ListingChange, Suggestion
+from directory.edits.models import ChangeRequest, ListingChange
 from directory.listings.models import Location, ServiceAtLocation
+from directory.stewardship.models import ClaimRequest, Suggestion
 from tests.accounts.fixtures import (
     add_member,
     make_listing,

@@ -12,9 +12,10 @@ from sqlmodel import Session, select
 from accounts.models import Invitation, Membership, OrgRole, PeerProfile, User
 from core.app import create_app
 from core.settings import Settings
-from directory.edits.models import ClaimRequest, ListingChange
+from directory.edits.models import ListingChange
 from directory.hsds.export import export_hsds
 from directory.listings.models import Service
+from directory.stewardship.models import ClaimRequest
 from tests.accounts import fixtures
 from tests.accounts.fixtures import (
     LISTING_MODELS,

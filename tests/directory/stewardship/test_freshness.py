@@ -13,10 +13,10 @@ from accounts.models import OrgRole
 from core.cli import app as cli
 from core.outbox import OutboxEvent
 from core.settings import Settings
-from directory.edits.models import FreshnessReminder
 from directory.listings.freshness import is_stale
 from directory.listings.models import Service
 from directory.stewardship.freshness import dashboard, send_freshness_reminders
+from directory.stewardship.models import FreshnessReminder
 from tests.accounts import fixtures
 from tests.accounts.fixtures import Mailbox, add_member, elements, make_listing, make_user, signed_in_as
 

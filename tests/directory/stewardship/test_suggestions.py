@@ -16,8 +16,9 @@ from accounts.anon_forms import issue_form_token
 from accounts.models import OrgRole
 from core.app import create_app
 from core.settings import Settings
-from directory.edits.models import ChangeRequest, ListingChange, Suggestion
+from directory.edits.models import ChangeRequest, ListingChange
 from directory.listings.models import Schedule, Service
+from directory.stewardship.models import Suggestion
 from search.embedded import MeiliServer
 from search.index_spec import index_name
 from search.reindex import reindex

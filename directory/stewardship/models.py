@@ -1,0 +1,75 @@
+"""Stewardship tables: public suggestions, claims of existing listings and freshness reminders."""
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from core.clock import utcnow
+from directory.edits.models import RequestStatus, json_column, ts_column
+
+
+class SuggestionKind(StrEnum):
+    wrong_hours = "wrong_hours"
+    closed = "closed"
+    moved = "moved"
+    no_longer_meets = "no_longer_meets"
+    other = "other"
+
+
+class SuggestionStatus(StrEnum):
+    new = "new"
+    approved = "approved"
+    rejected = "rejected"
+
+
+class Suggestion(SQLModel, table=True):
+    """A public "suggest an edit / report a problem". The reporter keeps only an anonymous status link."""
+
+    __table_args__ = (Index("ix_suggestion_org_status", "organization_id", "status"),)
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    kind: str = Field(max_length=30)
+    text: str = Field(default="", max_length=2000)
+    contact: str | None = Field(default=None, max_length=320)
+    service_id: uuid.UUID = Field(foreign_key="service.id", index=True, ondelete="CASCADE")
+    organization_id: uuid.UUID = Field(foreign_key="organization.id", ondelete="CASCADE")
+    proposed: dict[str, Any] = Field(default_factory=dict, sa_column=json_column(nullable=False))
+    status: str = Field(default=SuggestionStatus.new, max_length=20)
+    status_token_hash: str = Field(max_length=128, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column())
+    decided_at: datetime | None = Field(default=None, sa_column=ts_column(nullable=True))
+    decided_by_id: uuid.UUID | None = Field(default=None, foreign_key="user_account.id")
+    decision_reason: str | None = Field(default=None, max_length=1000)
+    change_request_id: uuid.UUID | None = Field(default=None)
+
+
+class ClaimRequest(SQLModel, table=True):
+    """Someone asks to manage an existing listing's organization; a network admin decides."""
+
+    __tablename__ = "claim_request"
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    organization_id: uuid.UUID = Field(foreign_key="organization.id", index=True, ondelete="CASCADE")
+    service_id: uuid.UUID | None = Field(default=None, foreign_key="service.id", ondelete="SET NULL")
+    user_id: uuid.UUID = Field(foreign_key="user_account.id", index=True, ondelete="CASCADE")
+    message: str = Field(default="", max_length=2000)
+    status: str = Field(default=RequestStatus.pending, max_length=20, index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column())
+    decided_at: datetime | None = Field(default=None, sa_column=ts_column(nullable=True))
+    decided_by_id: uuid.UUID | None = Field(default=None, foreign_key="user_account.id")
+    decision_reason: str | None = Field(default=None, max_length=1000)
+
+
+class FreshnessReminder(SQLModel, table=True):
+    """At most one reminder per stale listing per period (a calendar month), so the job is idempotent."""
+
+    __tablename__ = "freshness_reminder"
+    __table_args__ = (UniqueConstraint("service_id", "period"),)
+    id: int | None = Field(default=None, primary_key=True)
+    service_id: uuid.UUID = Field(foreign_key="service.id", index=True, ondelete="CASCADE")
+    period: str = Field(max_length=7)  # "2026-05"
+    stale_since: date | None = Field(default=None)
+    recipients: int = Field(default=0)
+    sent_at: datetime = Field(default_factory=utcnow, sa_column=ts_column())
