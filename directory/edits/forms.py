@@ -1,23 +1,39 @@
 """Input models of the workspace forms and JSON API. The HTML forms and the API validate through these.
 
-Constraints mirror the table columns (`directory.listings.models`), so a value accepted here always fits the row.
+The fields and their limits come from the `XBase` classes of `directory.listings.models` (the tables and
+the import schemas inherit the same ones), so a value accepted here always fits the row.
 `parse` turns a submitted form (or JSON object) into a model or raises `ValidationFailed` with one
 message per field, keyed like the form fields (`rows-2-opens_at` for the third row of hours).
 """
 
+import re
 import zoneinfo
 from collections.abc import Mapping
 from datetime import date, time, timedelta
 from typing import Any, ClassVar, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from pydantic_core import ErrorDetails
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails, PydanticCustomError
+from sqlmodel import SQLModel
 from starlette.datastructures import FormData
 
 from core.clock import utcnow
 from core.errors import ValidationFailed
 from directory.listings.meeting_types import CODES as MEETING_TYPE_CODES
-from directory.listings.models import Attendance, Capacity, ServiceKind, ServiceStatus
+from directory.listings.models import (
+    Attendance,
+    Capacity,
+    CapacityNoteBase,
+    LocationNameBase,
+    MeetingNotesBase,
+    OrganizationBase,
+    ScheduleBase,
+    SecondLineBase,
+    ServiceBase,
+    ServiceKind,
+    ServiceNameBase,
+    ServiceStatus,
+)
 from directory.listings.taxonomy import CATEGORY_CODES, FELLOWSHIPS
 
 Weekday = Literal["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
@@ -38,8 +54,8 @@ def check_zone(value: str) -> str:
     return value
 
 
-class WorkspaceForm(BaseModel):
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+class WorkspaceForm(SQLModel):
+    model_config = {"extra": "ignore", "str_strip_whitespace": True}
     LIST_FIELDS: ClassVar[frozenset[str]] = frozenset()
     MESSAGES: ClassVar[dict[str, str]] = {}
 
@@ -63,34 +79,40 @@ class WorkspaceForm(BaseModel):
         return {}
 
 
-class OrganizationForm(WorkspaceForm):
-    name: str = Field(min_length=1, max_length=300)
-    alternate_name: str | None = Field(default=None, max_length=300)
-    description: str = Field(default="", max_length=10_000)
-    email: str | None = Field(default=None, max_length=320, pattern=EMAIL)
+def _blank_text(value: Any) -> Any:
+    """A description left empty is stored as "" (the column is not nullable)."""
+    return "" if value is None else value
+
+
+def _matching(value: str | None, pattern: str) -> str | None:
+    """The pattern check a `Field(pattern=...)` would make, for a field whose limits come from a base."""
+    if value is not None and re.search(pattern, value) is None:
+        raise PydanticCustomError(
+            "string_pattern_mismatch", "String should match pattern '{pattern}'", {"pattern": pattern}
+        )
+    return value
+
+
+class OrganizationForm(OrganizationBase, WorkspaceForm):
     website: str | None = Field(default=None, max_length=2000, pattern=WEB_URL)
 
-    @field_validator("description", mode="before")
+    _text = field_validator("description", mode="before")(_blank_text)
+
+    @field_validator("email")
     @classmethod
-    def _text(cls, value: Any) -> Any:
-        return "" if value is None else value
+    def _email(cls, value: str | None) -> str | None:
+        return _matching(value, EMAIL)
 
 
-class ServiceDetailsForm(WorkspaceForm):
-    name: str = Field(min_length=1, max_length=300)
-    alternate_name: str | None = Field(default=None, max_length=300)
-    description: str = Field(default="", max_length=10_000)
-    email: str | None = Field(default=None, max_length=320, pattern=EMAIL)
+class ServiceDetailsForm(ServiceBase, WorkspaceForm):
     url: str | None = Field(default=None, max_length=2000, pattern=WEB_URL)
-    eligibility_description: str | None = Field(default=None, max_length=5000)
-    application_process: str | None = Field(default=None, max_length=5000)
-    fees_description: str | None = Field(default=None, max_length=2000)
-    alert: str | None = Field(default=None, max_length=2000)
 
-    @field_validator("description", mode="before")
+    _text = field_validator("description", mode="before")(_blank_text)
+
+    @field_validator("email")
     @classmethod
-    def _text(cls, value: Any) -> Any:
-        return "" if value is None else value
+    def _email(cls, value: str | None) -> str | None:
+        return _matching(value, EMAIL)
 
 
 class StatusForm(WorkspaceForm):
@@ -107,21 +129,19 @@ class StatusForm(WorkspaceForm):
         return {}
 
 
-class CapacityForm(WorkspaceForm):
+class CapacityForm(CapacityNoteBase, WorkspaceForm):
     capacity: Capacity
-    capacity_note: str | None = Field(default=None, max_length=500)
 
 
 class VerifyForm(WorkspaceForm):
     """“Still correct”: nothing to fill in; the stamp records who and when."""
 
 
-class HoursRow(WorkspaceForm):
+class HoursRow(ScheduleBase, WorkspaceForm):
     LIST_FIELDS: ClassVar[frozenset[str]] = frozenset({"days"})
     days: list[Weekday] = Field(default_factory=list)
     opens_at: time | None = None
     closes_at: time | None = None
-    description: str | None = Field(default=None, max_length=1000)
 
     @property
     def is_blank(self) -> bool:
@@ -177,17 +197,12 @@ class HoursForm(WorkspaceForm):
         return [row for row in self.rows if not row.is_blank]
 
 
-class MeetingForm(WorkspaceForm):
+class MeetingForm(MeetingNotesBase, WorkspaceForm):
     LIST_FIELDS: ClassVar[frozenset[str]] = frozenset({"types"})
     fellowship: str
     types: list[str] = Field(default_factory=list)
     attendance_mode: Attendance
     conference_url: str | None = Field(default=None, max_length=2000, pattern=r"^https://\S+$")
-    conference_url_notes: str | None = Field(default=None, max_length=1000)
-    conference_phone: str | None = Field(default=None, max_length=100)
-    conference_phone_notes: str | None = Field(default=None, max_length=1000)
-    group_notes: str | None = Field(default=None, max_length=2000)
-    location_notes: str | None = Field(default=None, max_length=2000)
     MESSAGES: ClassVar[dict[str, str]] = {"conference_url": "Give a secure link starting with https://"}
 
     @field_validator("fellowship")
@@ -213,21 +228,16 @@ class MeetingForm(WorkspaceForm):
         return {}
 
 
-class LocationForm(WorkspaceForm):
-    name: str | None = Field(default=None, max_length=300)
+class LocationForm(LocationNameBase, SecondLineBase, WorkspaceForm):
     address_1: str = Field(min_length=1, max_length=300)
-    address_2: str | None = Field(default=None, max_length=300)
     city: str = Field(min_length=1, max_length=100)
     state_province: str = Field(min_length=2, max_length=100)
     postal_code: str = Field(pattern=ZIP)
-    transportation: str | None = Field(default=None, max_length=2000)
     MESSAGES: ClassVar[dict[str, str]] = {"postal_code": "Give a 5-digit ZIP code (or ZIP+4)."}
 
 
-class CreateServiceForm(WorkspaceForm):
+class CreateServiceForm(ServiceNameBase, WorkspaceForm):
     kind: ServiceKind = ServiceKind.service
-    name: str = Field(min_length=1, max_length=300)
-    description: str = Field(default="", max_length=10_000)
     category: str
     timezone: str = Field(max_length=64)
     location_id: str | None = None
@@ -235,10 +245,7 @@ class CreateServiceForm(WorkspaceForm):
     attendance_mode: Attendance = Attendance.in_person
     conference_url: str | None = Field(default=None, max_length=2000, pattern=r"^https://\S+$")
 
-    @field_validator("description", mode="before")
-    @classmethod
-    def _text(cls, value: Any) -> Any:
-        return "" if value is None else value
+    _text = field_validator("description", mode="before")(_blank_text)
 
     @field_validator("category")
     @classmethod

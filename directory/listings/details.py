@@ -27,16 +27,19 @@ class Accessibility(SQLModel, table=True):
     code: str | None = Field(default=None, max_length=40)
 
 
-class CostOption(SQLModel, table=True):
+class CostOptionBase(SQLModel):
+    option: str | None = Field(default=None, max_length=500)
+    amount: float | None = Field(default=None, ge=0)
+    amount_description: str | None = Field(default=None, max_length=500)
+
+
+class CostOption(CostOptionBase, table=True):
     __tablename__ = "cost_option"
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     service_id: uuid.UUID = Field(foreign_key="service.id", index=True, ondelete="CASCADE")
     valid_from: date | None = None
     valid_to: date | None = None
-    option: str | None = Field(default=None, max_length=500)
     currency: str | None = Field(default=None, max_length=3)
-    amount: float | None = Field(default=None, ge=0)
-    amount_description: str | None = Field(default=None, max_length=500)
     # Our extension: free | sliding_scale | medicaid | medicare | insurance | self_pay.
     kind: str | None = Field(default=None, max_length=30)
 

@@ -11,10 +11,28 @@ from datetime import date, datetime, time
 from functools import lru_cache
 from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
+from sqlmodel import SQLModel
 
 from directory.listings.codes import ACCESSIBILITY_LABELS
-from directory.listings.models import Attendance, Capacity, ServiceKind, ServiceStatus
+from directory.listings.details import CostOptionBase
+from directory.listings.models import (
+    AddressBase,
+    Attendance,
+    Capacity,
+    CapacityNoteBase,
+    LocationBase,
+    MeetingBase,
+    OrganizationBase,
+    PhoneBase,
+    PointBase,
+    ScheduleBase,
+    SecondLineBase,
+    ServiceAgesBase,
+    ServiceBase,
+    ServiceKind,
+    ServiceStatus,
+)
 from directory.listings.taxonomy import CATEGORY_CODES, FELLOWSHIPS
 
 KEY_PATTERN = r"^[a-z0-9][a-z0-9:._-]{0,150}$"
@@ -40,46 +58,31 @@ def _check_timezone(value: str | None) -> str | None:
     return value
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class _In(SQLModel):
+    """The input rules of every import schema (the fields and their limits come from the `XBase` classes)."""
+
+    model_config = {"extra": "forbid", "str_strip_whitespace": True}
 
 
-class OrganizationIn(_In):
+class OrganizationIn(OrganizationBase, _In):
     key: str = Field(pattern=KEY_PATTERN)
-    name: str = Field(min_length=1, max_length=300)
-    alternate_name: str | None = Field(default=None, max_length=300)
-    description: str = Field(default="", max_length=10_000)
     website: str | None = Field(default=None, max_length=2000, pattern=r"^https?://")
-    email: str | None = Field(default=None, max_length=320)
 
 
-class AddressIn(_In):
-    address_1: str = Field(default="", max_length=300)
-    address_2: str | None = Field(default=None, max_length=300)
+class AddressIn(AddressBase, _In):
     city: str = Field(min_length=1, max_length=100)
     state_province: str = Field(min_length=2, max_length=100)
     postal_code: str = Field(pattern=r"^\d{5}(-\d{4})?$")
-    country: str = Field(default="US", min_length=2, max_length=2)
 
 
-class ConfidentialAddressIn(_In):
+class ConfidentialAddressIn(SecondLineBase, PointBase, _In):
     """The street and exact point of a confidential location; never shown to the public."""
 
     address_1: str = Field(min_length=1, max_length=300)
-    address_2: str | None = Field(default=None, max_length=300)
-    latitude: float | None = Field(default=None, ge=-90, le=90)
-    longitude: float | None = Field(default=None, ge=-180, le=180)
 
 
-class LocationIn(_In):
+class LocationIn(LocationBase, _In):
     key: str = Field(pattern=KEY_PATTERN)
-    name: str | None = Field(default=None, max_length=300)
-    description: str | None = Field(default=None, max_length=5000)
-    transportation: str | None = Field(default=None, max_length=2000)
-    latitude: float | None = Field(default=None, ge=-90, le=90)
-    longitude: float | None = Field(default=None, ge=-180, le=180)
-    coordinates_approximate: bool = False
-    timezone: str | None = Field(default=None, max_length=64)
     address: AddressIn | None = None
     confidential_address: ConfidentialAddressIn | None = None
     accessibility: list[str] = Field(default_factory=list)
@@ -115,14 +118,13 @@ class LocationIn(_In):
         return self.confidential_address is not None
 
 
-class ScheduleIn(_In):
+class ScheduleIn(ScheduleBase, _In):
     """A weekly (or monthly, e.g. byday ["1SA"]) time. closes_at earlier than opens_at crosses midnight."""
 
     freq: Literal["WEEKLY", "MONTHLY"] = "WEEKLY"
     byday: list[str] = Field(min_length=1)
     opens_at: time
     closes_at: time | None = None
-    description: str | None = Field(default=None, max_length=1000)
     valid_from: date | None = None
     valid_to: date | None = None
 
@@ -143,18 +145,12 @@ class ScheduleIn(_In):
         return self
 
 
-class MeetingIn(_In):
+class MeetingIn(MeetingBase, _In):
     fellowship: str
     types: list[str] = Field(default_factory=list)
     attendance_mode: Attendance = Attendance.in_person
     slug: str | None = Field(default=None, pattern=SLUG_PATTERN)
     conference_url: str | None = Field(default=None, max_length=2000, pattern=r"^https://")
-    conference_url_notes: str | None = Field(default=None, max_length=1000)
-    conference_phone: str | None = Field(default=None, max_length=100)
-    conference_phone_notes: str | None = Field(default=None, max_length=1000)
-    group_name: str | None = Field(default=None, max_length=300)
-    group_notes: str | None = Field(default=None, max_length=2000)
-    location_notes: str | None = Field(default=None, max_length=2000)
 
     @field_validator("fellowship")
     @classmethod
@@ -176,45 +172,27 @@ class MeetingIn(_In):
         return bool(self.conference_url or self.conference_phone)
 
 
-class CostOptionIn(_In):
+class CostOptionIn(CostOptionBase, _In):
     kind: CostKind
-    option: str | None = Field(default=None, max_length=500)
-    amount: float | None = Field(default=None, ge=0)
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
-    amount_description: str | None = Field(default=None, max_length=500)
 
 
-class PhoneIn(_In):
-    number: str = Field(min_length=1, max_length=50)
-    extension: str | None = Field(default=None, max_length=20)
+class PhoneIn(PhoneBase, _In):
     type: PhoneType = "voice"
-    description: str | None = Field(default=None, max_length=500)
 
 
-class ListingIn(_In):
+class ListingIn(ServiceBase, CapacityNoteBase, ServiceAgesBase, _In):
     """One service (a meeting is a service) with its organization, places, times and details."""
 
     key: str = Field(pattern=KEY_PATTERN)
     organization: OrganizationIn
     kind: ServiceKind = ServiceKind.service
-    name: str = Field(min_length=1, max_length=300)
-    alternate_name: str | None = Field(default=None, max_length=300)
-    description: str = Field(default="", max_length=10_000)
     url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://")
-    email: str | None = Field(default=None, max_length=320)
     status: ServiceStatus = ServiceStatus.active
     reopening_date: date | None = None
     capacity: Capacity = Capacity.accepting
-    capacity_note: str | None = Field(default=None, max_length=500)
     capacity_updated_at: datetime | None = None
-    eligibility_description: str | None = Field(default=None, max_length=5000)
-    application_process: str | None = Field(default=None, max_length=5000)
-    fees_description: str | None = Field(default=None, max_length=2000)
-    minimum_age: int | None = Field(default=None, ge=0, le=150)
-    maximum_age: int | None = Field(default=None, ge=0, le=150)
-    alert: str | None = Field(default=None, max_length=2000)
     assured_date: date | None = None
-    assurer_email: str | None = Field(default=None, max_length=320)
     timezone: str = Field(max_length=64)
     locations: list[LocationIn] = Field(default_factory=list)
     schedules: list[ScheduleIn] = Field(default_factory=list)

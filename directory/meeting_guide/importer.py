@@ -31,7 +31,7 @@ from core.outbox import OutboxEvent
 from directory.hsds.report import ImportReport, Problem
 from directory.listings.geocoding import OfflineGeocoder, approximate_point, timezone_for
 from directory.listings.meeting_types import CODES, TEMPORARILY_CLOSED, TYPE_LANGUAGES
-from directory.listings.models import Attendance, Service
+from directory.listings.models import Attendance, Service, ServiceKind
 from directory.listings.rows import service_id, slugify
 from directory.listings.schemas import (
     AddressIn,
@@ -218,8 +218,8 @@ def to_listing(entry: dict[str, Any], slug: str, fellowship: str, default_zone: 
         place = place.model_copy(update={"timezone": zone})
     entity = (entry.get("entity") or "").strip() or f"{FELLOWSHIPS[fellowship].label} meetings"
     return ListingIn(
-        key=_key("mg", slug), kind="meeting", name=entry["name"].strip(), description=entry.get("notes") or "",
-        url=entry.get("url") if _http(entry.get("url")) else None, timezone=zone,
+        key=_key("mg", slug), kind=ServiceKind.meeting, name=entry["name"].strip(),
+        description=entry.get("notes") or "", url=entry.get("url") if _http(entry.get("url")) else None, timezone=zone,
         organization=OrganizationIn(key=_key("mg-org", slugify(entity)), name=entity[:300],
                                     website=entry.get("entity_url") if _http(entry.get("entity_url")) else None,
                                     email=entry.get("entity_email") or None),

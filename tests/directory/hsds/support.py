@@ -19,6 +19,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 from sqlmodel import Session
 
+from directory.listings.models import Attendance, Capacity, ServiceKind
 from directory.listings.schemas import (
     AddressIn,
     ConfidentialAddressIn,
@@ -154,7 +155,7 @@ def sample_listings() -> list[ListingIn]:
         ListingIn(
             key="mtg:sunrise",
             organization=_ORG,
-            kind="meeting",
+            kind=ServiceKind.meeting,
             name="Sunrise Group",
             timezone="America/Chicago",
             description="Open discussion meeting.",
@@ -172,7 +173,7 @@ def sample_listings() -> list[ListingIn]:
         ListingIn(
             key="mtg:online-step",
             organization=_ORG,
-            kind="meeting",
+            kind=ServiceKind.meeting,
             name="Online Step Study",
             timezone="America/New_York",
             categories=["aa"],
@@ -180,7 +181,7 @@ def sample_listings() -> list[ListingIn]:
             meeting=MeetingIn(
                 fellowship="aa",
                 types=["C", "ST"],
-                attendance_mode="online",
+                attendance_mode=Attendance.online,
                 conference_url="https://zoom.us/j/123456789",
                 conference_url_notes="Password: hope",
                 conference_phone="+16465588656,,123456789#",
@@ -189,7 +190,7 @@ def sample_listings() -> list[ListingIn]:
         ListingIn(
             key="mtg:hybrid",
             organization=_ORG,
-            kind="meeting",
+            kind=ServiceKind.meeting,
             name="Noon Hybrid",
             timezone="America/Chicago",
             categories=["aa"],
@@ -198,20 +199,20 @@ def sample_listings() -> list[ListingIn]:
             meeting=MeetingIn(
                 fellowship="aa",
                 types=["O", "S"],
-                attendance_mode="hybrid",
+                attendance_mode=Attendance.hybrid,
                 conference_url="https://meet.example.org/noon",
             ),
         ),
         ListingIn(
             key="mtg:closed-down",
             organization=_ORG,
-            kind="meeting",
+            kind=ServiceKind.meeting,
             name="Old Tuesday Group",
             timezone="America/Chicago",
             categories=["aa"],
             locations=[_place("loc:st-marks")],
             schedules=[ScheduleIn(byday=["TU"], opens_at=time(18, 0))],
-            meeting=MeetingIn(fellowship="aa", types=["C"], attendance_mode="inactive"),
+            meeting=MeetingIn(fellowship="aa", types=["C"], attendance_mode=Attendance.inactive),
         ),
         ListingIn(
             key="svc:pantry",
@@ -222,7 +223,7 @@ def sample_listings() -> list[ListingIn]:
             categories=["food-pantry"],
             languages=["en", "es"],
             url="https://pantry.example.org",
-            capacity="waitlist",
+            capacity=Capacity.waitlist,
             capacity_note="Call first.",
             assured_date=date(2025, 1, 15),
             locations=[
