@@ -70,3 +70,17 @@ def settings(tmp_path: Path, index_prefix: str) -> Settings:
     return Settings(
         data_dir=tmp_path, meili_index_prefix=index_prefix, embedded_workers=False, database_url=_database_url(tmp_path)
     )
+
+
+# --- fixtures every package's tests use (tests/support.py) -------------------------------------------
+
+from tests.support import (  # noqa: E402, F401
+    client,
+    directory,
+    search_index,
+    smtp,
+    smtp_settings,
+    taxonomy,
+    web,
+    web_app,
+)

@@ -22,13 +22,8 @@ from core.clock import utcnow
 from directory.edits.models import ChangeRequest, ListingChange
 from directory.listings.models import Location, ServiceAtLocation
 from directory.stewardship.models import ClaimRequest, Suggestion
-from tests.accounts.fixtures import (
-    add_member,
-    make_listing,
-    make_user,
-    signed_in_as,
-    table_counts,
-)
+from tests.factories import add_member, make_listing, make_user
+from tests.support import signed_in_as, table_counts
 
 
 @dataclass

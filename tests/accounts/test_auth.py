@@ -19,17 +19,9 @@ from core.app import create_app
 from core.clock import utcnow
 from core.secrets import secret_key
 from core.settings import Settings
-from tests.accounts.fixtures import (
-    PASSWORD,
-    Mailbox,
-    elements,
-    field_errors,
-    folder_links,
-    hidden,
-    make_user,
-    sign_in,
-    table_counts,
-)
+from tests.factories import PASSWORD, make_user
+from tests.html import elements, field_errors, hidden
+from tests.support import Mailbox, folder_links, sign_in, table_counts
 
 
 def _login(client: TestClient, email: str, password: str, **headers: str) -> httpx.Response:

@@ -10,7 +10,8 @@ from sqlmodel import Session, select
 from core.settings import Settings
 from referrals.codes import Status
 from referrals.models import Referral, ReferralAccess
-from tests.referrals.conftest import NOW, PERSON, World, make_referral, snapshot
+from tests.factories import NOW, PERSON, World, make_referral
+from tests.referrals.conftest import snapshot
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

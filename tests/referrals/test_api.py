@@ -13,7 +13,7 @@ from core.settings import Settings
 from referrals.codes import Status
 from referrals.fhir import patient_id, task_id
 from referrals.models import Referral
-from tests.referrals.conftest import PERSON, World, make_referral
+from tests.factories import PERSON, World, make_referral
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

@@ -14,7 +14,7 @@ from referrals.__main__ import app as cli
 from referrals.audit import compute_hash, verify_chain
 from referrals.codes import Status
 from referrals.models import ReferralEvent
-from tests.referrals.conftest import World, make_referral
+from tests.factories import World, make_referral
 
 
 @pytest.fixture

@@ -16,8 +16,7 @@ from referrals.codes import Status
 from referrals.models import Referral, ReferralEvent
 from referrals.service import apply_action
 from referrals.workflow import Action, ActionInput
-from tests.referrals.conftest import NOW, World, make_member, make_referral
-from tests.search.conftest import make_listing, place
+from tests.factories import NOW, World, insert_listing, make_member, make_referral, place
 
 
 def race(engine: Engine, attempts: list[Callable[[Session], object]]) -> tuple[list[object], list[DomainError]]:
@@ -113,7 +112,7 @@ def test_open_referral_is_claimed_by_exactly_one_organization(
 ) -> None:
     others = []
     for i in range(3):  # three more pantries near the first one
-        listing = make_listing(
+        listing = insert_listing(
             session,
             name=f"Pantry {i}",
             organization=f"Neighbors {i} {uuid.uuid4().hex[:4]}",

@@ -16,7 +16,7 @@ from referrals.models import ReferralConsent, ReferralDisclosure, ReferralNotifi
 from referrals.privacy import revoke_consent
 from referrals.service import apply_action, create_referral
 from referrals.workflow import Action
-from tests.referrals.conftest import NOW, World, consent_for, make_referral, open_input, referral_input
+from tests.factories import NOW, World, consent_for, make_referral, open_input, referral_input
 
 REFERRAL_TABLES = [t for name, t in SQLModel.metadata.tables.items() if name.startswith("referral")]
 

@@ -14,8 +14,8 @@ from referrals.codes import Status
 from referrals.service import apply_action
 from referrals.timers import run_timers
 from referrals.workflow import Action, ActionInput
-from tests.referrals.conftest import NOW, World, make_referral
-from tests.web.conftest import parse
+from tests.factories import NOW, World, make_referral
+from tests.html import parse
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

@@ -15,7 +15,8 @@ from referrals.records import add_note
 from referrals.service import apply_action
 from referrals.timers import run_timers
 from referrals.workflow import Action, ActionInput
-from tests.referrals.conftest import CONTACT, NEED, NOW, PERSON, World, mail_texts, make_referral
+from tests.factories import CONTACT, NEED, NOW, PERSON, World, make_referral
+from tests.referrals.conftest import mail_texts
 
 NOTE = "Prefers the side entrance; ask for Marisol"
 

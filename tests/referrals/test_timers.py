@@ -18,7 +18,8 @@ from referrals.queries import dashboard
 from referrals.service import apply_action
 from referrals.timers import TimerSummary, add_business_days, run_timers
 from referrals.workflow import Action, ActionInput
-from tests.referrals.conftest import NOW, World, mail_texts, make_referral
+from tests.factories import NOW, World, make_referral
+from tests.referrals.conftest import mail_texts
 
 NY = "America/New_York"
 

@@ -14,8 +14,8 @@ from core.settings import Settings
 from directory.listings.models import Service
 from referrals.codes import Status
 from referrals.models import Referral, ReferralNote
-from tests.referrals.conftest import NOW, PERSON, World, make_referral
-from tests.web.conftest import parse
+from tests.factories import NOW, PERSON, World, make_referral
+from tests.html import parse
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

@@ -18,7 +18,8 @@ from referrals.models import Referral, ReferralEvent, ReferralFollowUp
 from referrals.service import apply_action, create_referral
 from referrals.workflow import ENTERED_IN_ERROR_WINDOW, TRANSITIONS, Action, ActionInput
 from tests.conftest import _database_url
-from tests.referrals.conftest import NOW, World, build_world, make_referral, referral_input, snapshot
+from tests.factories import NOW, World, build_world, make_referral, referral_input
+from tests.referrals.conftest import snapshot
 
 ROLES = ("P", "O", "SYS", "admin", "supervisor", "outsider")
 ACTOR = {"P": "peer", "O": "member", "admin": "admin", "supervisor": "supervisor", "outsider": "outsider"}

@@ -11,7 +11,8 @@ from sqlmodel import Session
 from core.app import create_app
 from core.settings import Settings
 from search.embedded import MeiliServer, free_port
-from tests.search.conftest import CHICAGO, make_listing, place, push, weekly
+from tests.factories import CHICAGO, insert_listing, place, weekly
+from tests.support import push
 
 SECRET_STREET = "742 Evergreen Hideaway"
 SECRET_POINT = (41.912345, -87.654321)
@@ -20,14 +21,14 @@ SECRET_POINT = (41.912345, -87.654321)
 @pytest.fixture
 def listings(session: Session, taxonomy: None, meili_client: meilisearch.Client, search_index: str) -> None:
     services = [
-        make_listing(session, name="Loop Serenity", kind="meeting", fellowship="aa", categories=[], types=["O"],
+        insert_listing(session, name="Loop Serenity", kind="meeting", fellowship="aa", categories=[], types=["O"],
                      schedules=[weekly("MO", "19:00", "20:00")]),
-        make_listing(session, name="Harbor Pantry", categories=["food-pantry"], costs=["free"],
+        insert_listing(session, name="Harbor Pantry", categories=["food-pantry"], costs=["free"],
                      places=[place(41.9, -87.64, street="1 Harbor Way")], schedules=[weekly("MO", "09:00", "17:00")]),
-        make_listing(session, name="Safe Harbor Shelter", categories=["emergency-shelter"], places=[place(
+        insert_listing(session, name="Safe Harbor Shelter", categories=["emergency-shelter"], places=[place(
             41.886, -87.6181, name="Safe Harbor House", street="", confidential=True, secret_street=SECRET_STREET,
             secret_point=SECRET_POINT)], schedules=[weekly("MO,TU,WE,TH,FR,SA,SU", "00:00", "00:00")]),
-        make_listing(session, name="Online Harbor Group", kind="meeting", fellowship="na", attendance="online",
+        insert_listing(session, name="Online Harbor Group", kind="meeting", fellowship="na", attendance="online",
                      places=[], conference_url="https://zoom.example/j/9", schedules=[weekly("MO", "19:00")]),
     ]  # fmt: skip
     push(meili_client, search_index, session, services)

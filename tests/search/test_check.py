@@ -19,7 +19,7 @@ from search.client import iter_documents, service_filter, wait_succeeded
 from search.embedded import MeiliServer
 from search.reindex import reindex
 from search.sync import drain
-from tests.search.conftest import make_listing
+from tests.factories import insert_listing
 
 pytestmark = pytest.mark.usefixtures("taxonomy")
 
@@ -28,7 +28,7 @@ pytestmark = pytest.mark.usefixtures("taxonomy")
 def indexed(
     engine: Engine, session: Session, meili_client: meilisearch.Client, index_prefix: str
 ) -> Iterator[tuple[str, list[Service]]]:
-    services = [make_listing(session, name=f"Checked Pantry {n}") for n in range(6)]
+    services = [insert_listing(session, name=f"Checked Pantry {n}") for n in range(6)]
     uid = reindex(engine=engine, client=meili_client, prefix=index_prefix).index_uid
     yield uid, services
     meili_client.delete_index(uid)
@@ -118,7 +118,7 @@ def cli_env(monkeypatch: pytest.MonkeyPatch, settings: Settings, meili_server: M
 def test_cli_reindex_then_check_then_fix(
     engine: Engine, session: Session, meili_client: meilisearch.Client, settings: Settings
 ) -> None:
-    services = [make_listing(session, name=f"Cli Pantry {n}") for n in range(4)]
+    services = [insert_listing(session, name=f"Cli Pantry {n}") for n in range(4)]
     runner = CliRunner()
     result = runner.invoke(cli, ["reindex", "--batch-size", "3"])
     assert result.exit_code == 0, result.output

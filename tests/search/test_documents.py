@@ -19,7 +19,7 @@ from search.index_spec import (
     wait_for_success,
 )
 from seed_data.load import load_curated
-from tests.search.conftest import make_listing, place, weekly
+from tests.factories import insert_listing, place, weekly
 
 MEILI_ID = re.compile(r"^[a-zA-Z0-9_-]{1,511}$")
 
@@ -29,7 +29,7 @@ def docs_of(session: Session, service_id: uuid.UUID) -> list[dict]:
 
 
 def test_in_person_meeting_has_one_document_per_place(session: Session, taxonomy: None) -> None:
-    meeting = make_listing(
+    meeting = insert_listing(
         session, kind="meeting", fellowship="aa", categories=[], types=["O", "BE"], languages=["en", "es"],
         places=[place(), place(41.95, -87.65, street="4000 N Broadway", accessibility=["wheelchair"])],
         schedules=[weekly("MO,TH", "19:00", "20:00")],
@@ -53,7 +53,7 @@ def test_in_person_meeting_has_one_document_per_place(session: Session, taxonomy
 
 
 def test_categories_carry_their_ancestors(session: Session, taxonomy: None) -> None:
-    clinic = make_listing(session, categories=["buprenorphine", "food-bank"], costs=["medicaid", "sliding_scale"])
+    clinic = insert_listing(session, categories=["buprenorphine", "food-bank"], costs=["medicaid", "sliding_scale"])
     (doc,) = docs_of(session, clinic.id)
     assert doc["categories"] == ["buprenorphine", "mat", "treatment", "food-bank", "food"]
     assert doc["broader_category_names"][0] == "Medication for opioid use disorder (MOUD/MAT)"
@@ -62,7 +62,7 @@ def test_categories_carry_their_ancestors(session: Session, taxonomy: None) -> N
 
 
 def test_online_meeting_is_one_document_without_a_point(session: Session, taxonomy: None) -> None:
-    online = make_listing(
+    online = insert_listing(
         session,
         kind="meeting",
         fellowship="na",
@@ -77,26 +77,26 @@ def test_online_meeting_is_one_document_without_a_point(session: Session, taxono
 
 
 def test_service_without_a_place_is_online(session: Session, taxonomy: None) -> None:
-    hotline = make_listing(session, categories=["crisis-services"], places=[])
+    hotline = insert_listing(session, categories=["crisis-services"], places=[])
     (doc,) = docs_of(session, hotline.id)
     assert doc["id"] == str(hotline.id) and doc["attendance"] == "online" and doc["has_schedule"] is False
 
 
 def test_hybrid_meeting_is_indexed_at_its_place(session: Session, taxonomy: None) -> None:
-    hybrid = make_listing(session, kind="meeting", attendance="hybrid", conference_url="https://zoom.example/j/2")
+    hybrid = insert_listing(session, kind="meeting", attendance="hybrid", conference_url="https://zoom.example/j/2")
     (doc,) = docs_of(session, hybrid.id)
     assert doc["attendance"] == "hybrid" and "_geo" in doc and doc["id"] != str(hybrid.id)
 
 
 @pytest.mark.parametrize("point", [(None, None), (0.0, 0.0)], ids=["no-point", "null-island"])
 def test_no_geo_without_a_valid_point(session: Session, taxonomy: None, point: tuple) -> None:
-    listing = make_listing(session, places=[place(*point)])
+    listing = insert_listing(session, places=[place(*point)])
     (doc,) = docs_of(session, listing.id)
     assert "_geo" not in doc and doc["lat"] is None and doc["address"]["city"] == "Chicago"
 
 
 def test_confidential_location_has_no_street_and_only_a_coarse_point(session: Session, taxonomy: None) -> None:
-    shelter = make_listing(session, name="Safe Harbor Shelter", categories=["emergency-shelter"], places=[place(
+    shelter = insert_listing(session, name="Safe Harbor Shelter", categories=["emergency-shelter"], places=[place(
         41.886, -87.6181, name="Safe Harbor House", confidential=True, secret_street="742 Evergreen Hideaway",
         secret_point=(41.912345, -87.654321),
     )])  # fmt: skip
@@ -111,8 +111,8 @@ def test_confidential_location_has_no_street_and_only_a_coarse_point(session: Se
 
 @pytest.mark.parametrize("status", ["inactive", "defunct"])
 def test_hidden_statuses_have_no_documents(session: Session, taxonomy: None, status: str) -> None:
-    gone = make_listing(session, status=status)
-    kept = make_listing(session, status="temporarily closed")
+    gone = insert_listing(session, status=status)
+    kept = insert_listing(session, status="temporarily closed")
     missing = uuid.uuid4()
     docs, ids = documents_for(session, [gone.id, kept.id, missing])
     assert ids[gone.id] == [] and ids[missing] == []
@@ -121,13 +121,13 @@ def test_hidden_statuses_have_no_documents(session: Session, taxonomy: None, sta
 
 
 def test_inactive_meeting_has_no_documents(session: Session, taxonomy: None) -> None:
-    meeting = make_listing(session, kind="meeting", attendance="inactive")
+    meeting = insert_listing(session, kind="meeting", attendance="inactive")
     assert docs_of(session, meeting.id) == []
 
 
 def test_documents_for_maps_every_service_to_its_document_ids(session: Session, taxonomy: None) -> None:
-    two = make_listing(session, places=[place(), place(41.9, -87.7)])
-    one = make_listing(session)
+    two = insert_listing(session, places=[place(), place(41.9, -87.7)])
+    one = insert_listing(session)
     docs, ids = documents_for(session, [two.id, one.id, two.id])
     assert len(docs) == 3 and len(ids[two.id]) == 2 and len(ids[one.id]) == 1
     assert {d["id"] for d in docs} == set(ids[two.id]) | set(ids[one.id])

@@ -10,7 +10,9 @@ from sqlmodel import Session
 from core.errors import ServiceUnavailable, ValidationFailed
 from search.embedded import free_port
 from search.query import ZoneCache
-from tests.search.conftest import CHICAGO, all_services, make_listing, names, place, push, run_search, weekly
+from tests.factories import CHICAGO, insert_listing, place, weekly
+from tests.search.conftest import all_services, names, run_search
+from tests.support import push
 
 # Distances from downtown Chicago: 0, ~4.9, ~10.0, ~13.5 and ~58 km.
 POINTS = {
@@ -24,7 +26,7 @@ POINTS = {
 
 @pytest.fixture
 def pantries(session: Session, taxonomy: None, meili_client: meilisearch.Client, search_index: str) -> dict:
-    services = {name: make_listing(session, name=name, places=[place(*point)]) for name, point in POINTS.items()}
+    services = {name: insert_listing(session, name=name, places=[place(*point)]) for name, point in POINTS.items()}
     push(meili_client, search_index, session, list(services.values()))
     return services
 
@@ -64,7 +66,7 @@ def test_pagination(session: Session, meili_client: meilisearch.Client, search_i
 
 @pytest.fixture
 def variety(session: Session, taxonomy: None, meili_client: meilisearch.Client, search_index: str) -> None:
-    make_listing(
+    insert_listing(
         session,
         name="Downtown Food Bank",
         categories=["food-bank"],
@@ -72,21 +74,21 @@ def variety(session: Session, taxonomy: None, meili_client: meilisearch.Client, 
         languages=["en", "es"],
         places=[place(accessibility=["wheelchair", "elevator"])],
     )
-    make_listing(
+    insert_listing(
         session,
         name="Northside Pantry",
         categories=["food-pantry"],
         costs=["free"],
         schedules=[weekly("TU", "10:00", "12:00")],
     )
-    make_listing(
+    insert_listing(
         session,
         name="Recovery Rides",
         categories=["rides-to-treatment"],
         costs=["medicaid"],
         description="Transportation to treatment and meetings.",
     )
-    make_listing(
+    insert_listing(
         session,
         name="Bridge Clinic",
         categories=["buprenorphine"],
@@ -94,7 +96,7 @@ def variety(session: Session, taxonomy: None, meili_client: meilisearch.Client, 
         languages=["es"],
         description="Same-day induction.",
     )
-    make_listing(
+    insert_listing(
         session,
         name="Lakeview Serenity",
         kind="meeting",
@@ -103,7 +105,7 @@ def variety(session: Session, taxonomy: None, meili_client: meilisearch.Client, 
         types=["O", "D"],
         schedules=[weekly("TU,TH", "19:00", "20:00")],
     )
-    make_listing(
+    insert_listing(
         session,
         name="Clean Sunday",
         kind="meeting",
@@ -188,11 +190,11 @@ def test_text_with_distance_keeps_distance_order(session: Session, meili_client:
 
 def test_stale_flag(session: Session, taxonomy: None, meili_client: meilisearch.Client, search_index: str) -> None:
     at = datetime(2026, 3, 9, 17, tzinfo=UTC)
-    fresh = make_listing(session, name="Fresh", assured_date=(at - timedelta(days=30)).date())
-    old = make_listing(session, name="Old", assured_date=(at - timedelta(days=200)).date())
-    never = make_listing(session, name="Never", assured_date=None)
+    fresh = insert_listing(session, name="Fresh", assured_date=(at - timedelta(days=30)).date())
+    old = insert_listing(session, name="Old", assured_date=(at - timedelta(days=200)).date())
+    never = insert_listing(session, name="Never", assured_date=None)
     never.created_at = at - timedelta(days=400)  # never verified: counts from the day it was added
-    new = make_listing(session, name="New", assured_date=None)
+    new = insert_listing(session, name="New", assured_date=None)
     new.created_at = at - timedelta(days=3)
     session.add_all([never, new])
     session.commit()
@@ -205,8 +207,8 @@ def test_stale_listings_rank_below_fresh_ones_on_equal_match(
     session: Session, taxonomy: None, meili_client: meilisearch.Client, search_index: str
 ) -> None:
     at = datetime(2026, 3, 9, 17, tzinfo=UTC)
-    old = make_listing(session, name="Harbor Pantry", assured_date=(at - timedelta(days=300)).date())
-    fresh = make_listing(session, name="Harbor Pantry", assured_date=(at - timedelta(days=5)).date())
+    old = insert_listing(session, name="Harbor Pantry", assured_date=(at - timedelta(days=300)).date())
+    fresh = insert_listing(session, name="Harbor Pantry", assured_date=(at - timedelta(days=5)).date())
     push(meili_client, search_index, session, [old, fresh])
     hits = run_search(meili_client, search_index, session, now=at, q="harbor pantry", sort="relevance").hits
     assert [h["stale"] for h in hits] == [False, True]
@@ -227,9 +229,9 @@ def test_missing_index_is_service_unavailable(session: Session, meili_client: me
 def test_zone_cache_rereads_after_its_ttl(session: Session, engine, taxonomy: None) -> None:
     ticks = [0.0]
     cache = ZoneCache(engine, ttl=60, monotonic=lambda: ticks[0])
-    make_listing(session, schedules=[weekly("MO", "09:00")])
+    insert_listing(session, schedules=[weekly("MO", "09:00")])
     assert cache.get() == ["America/Chicago"]
-    make_listing(session, schedules=[weekly("MO", "09:00", timezone="America/Denver")])
+    insert_listing(session, schedules=[weekly("MO", "09:00", timezone="America/Denver")])
     ticks[0] = 59
     assert cache.get() == ["America/Chicago"]
     ticks[0] = 61

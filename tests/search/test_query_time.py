@@ -5,7 +5,9 @@ import pytest
 from sqlmodel import Session
 
 from core.errors import ValidationFailed
-from tests.search.conftest import CHICAGO, all_services, make_listing, names, place, push, run_search, weekly
+from tests.factories import CHICAGO, insert_listing, place, weekly
+from tests.search.conftest import all_services, names, run_search
+from tests.support import push
 
 DENVER = (39.7392, -104.9903)
 
@@ -13,15 +15,17 @@ DENVER = (39.7392, -104.9903)
 @pytest.fixture
 def two_zones(session: Session, taxonomy: None, meili_client: meilisearch.Client, search_index: str) -> None:
     """Monday 19:00-20:00 meetings in Chicago and in Denver (local times), a weekday pantry, a Sunday meeting."""
-    make_listing(session, name="Chicago Monday", kind="meeting", schedules=[weekly("MO", "19:00", "20:00")])
-    make_listing(session, name="Denver Monday", kind="meeting", timezone="America/Denver",
+    insert_listing(session, name="Chicago Monday", kind="meeting", schedules=[weekly("MO", "19:00", "20:00")])
+    insert_listing(session, name="Denver Monday", kind="meeting", timezone="America/Denver",
                  places=[place(*DENVER, city="Denver", state="CO", postal_code="80202", timezone="America/Denver")],
                  schedules=[weekly("MO", "19:00", "20:00")])  # fmt: skip
-    make_listing(session, name="Weekday Pantry", schedules=[weekly("MO,TU,WE,TH,FR", "09:00", "17:00")])
-    make_listing(session, name="Closed Pantry", status="temporarily closed", schedules=[weekly("MO", "09:00", "17:00")])
-    make_listing(session, name="Sunday Evening", kind="meeting", schedules=[weekly("SU", "19:00", "20:00")])
-    make_listing(session, name="Saturday Late", kind="meeting", schedules=[weekly("SA", "23:30", "00:30")])
-    make_listing(session, name="No Times")
+    insert_listing(session, name="Weekday Pantry", schedules=[weekly("MO,TU,WE,TH,FR", "09:00", "17:00")])
+    insert_listing(
+        session, name="Closed Pantry", status="temporarily closed", schedules=[weekly("MO", "09:00", "17:00")]
+    )
+    insert_listing(session, name="Sunday Evening", kind="meeting", schedules=[weekly("SU", "19:00", "20:00")])
+    insert_listing(session, name="Saturday Late", kind="meeting", schedules=[weekly("SA", "23:30", "00:30")])
+    insert_listing(session, name="No Times")
     push(meili_client, search_index, session, all_services(session))
 
 
@@ -133,8 +137,10 @@ def test_soonest_pages_do_not_overlap(session: Session, meili_client: meilisearc
 
 @pytest.fixture
 def with_online(session: Session, taxonomy: None, meili_client: meilisearch.Client, search_index: str) -> None:
-    make_listing(session, name="Loop Noon", kind="meeting", fellowship="aa", schedules=[weekly("MO", "12:00", "13:00")])
-    make_listing(
+    insert_listing(
+        session, name="Loop Noon", kind="meeting", fellowship="aa", schedules=[weekly("MO", "12:00", "13:00")]
+    )
+    insert_listing(
         session,
         name="Online Eastern Noon",
         kind="meeting",
@@ -145,7 +151,7 @@ def with_online(session: Session, taxonomy: None, meili_client: meilisearch.Clie
         timezone="America/New_York",
         schedules=[weekly("MO", "12:00", "13:00")],
     )
-    make_listing(
+    insert_listing(
         session,
         name="Online Chicago Evening",
         kind="meeting",
@@ -155,8 +161,8 @@ def with_online(session: Session, taxonomy: None, meili_client: meilisearch.Clie
         conference_url="https://zoom.example/j/5",
         schedules=[weekly("MO", "20:00", "21:00")],
     )
-    make_listing(session, name="Online Chat", categories=["online-communities"], places=[])
-    make_listing(
+    insert_listing(session, name="Online Chat", categories=["online-communities"], places=[])
+    insert_listing(
         session,
         name="Far Away",
         kind="meeting",

@@ -17,7 +17,7 @@ from search.index_spec import filterable_names, index_name, settings_outdated
 from search.reindex import ReindexCancelled, reindex
 from search.runtime import build_index_if_needed
 from search.sync import run_once
-from tests.search.conftest import make_listing
+from tests.factories import insert_listing
 
 pytestmark = pytest.mark.usefixtures("taxonomy")
 
@@ -38,7 +38,7 @@ def names(client: meilisearch.Client, uid: str, service: Service) -> list[str]:
 
 
 def listings(session: Session, count: int, name: str = "Reindex Pantry") -> list[Service]:
-    return [make_listing(session, name=f"{name} {n}") for n in range(count)]
+    return [insert_listing(session, name=f"{name} {n}") for n in range(count)]
 
 
 @pytest.mark.usefixtures("cleanup")
@@ -203,7 +203,7 @@ def test_payloads_split_on_line_ends_under_the_limit() -> None:
 def test_startup_rebuilds_an_index_left_by_an_older_version(
     engine: Engine, session: Session, meili_client: meilisearch.Client, index_prefix: str
 ) -> None:
-    service = make_listing(session, name="Upgrade Pantry")
+    service = insert_listing(session, name="Upgrade Pantry")
     live = index_name(index_prefix)
     # What an older release left: other filterable fields, and documents in the old shape.
     wait_succeeded(meili_client, meili_client.create_index(live, {"primaryKey": "id"}).task_uid)

@@ -21,7 +21,7 @@ from search.client import client_for, iter_documents, service_filter
 from search.embedded import MeiliServer, start_embedded
 from search.index_spec import apply_settings, index_name
 from search.sync import SyncWorker, backoff_seconds, claim, run_once, sync_batch
-from tests.search.conftest import make_listing, place
+from tests.factories import insert_listing, place
 
 pytestmark = pytest.mark.usefixtures("taxonomy")
 
@@ -62,7 +62,7 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 60.0, what: str =
 def test_an_edit_replaces_the_document(
     engine: Engine, session: Session, meili_client: meilisearch.Client, search_index: str
 ) -> None:
-    service = make_listing(session, name="Harbor Food Pantry")
+    service = insert_listing(session, name="Harbor Food Pantry")
     enqueue(session, service)
     assert run_once(engine=engine, client=meili_client, index_uid=search_index) == 1
     rename(session, service, "Lighthouse Food Pantry")
@@ -77,7 +77,7 @@ def test_an_edit_replaces_the_document(
 def test_rows_of_one_service_are_coalesced_into_one_document(
     engine: Engine, session: Session, meili_client: meilisearch.Client, search_index: str
 ) -> None:
-    service = make_listing(session)
+    service = insert_listing(session)
     for _ in range(4):
         enqueue(session, service)
     assert run_once(engine=engine, client=meili_client, index_uid=search_index) == 4
@@ -88,7 +88,7 @@ def test_rows_of_one_service_are_coalesced_into_one_document(
 def test_a_deactivated_listing_disappears(
     engine: Engine, session: Session, meili_client: meilisearch.Client, search_index: str, status: str
 ) -> None:
-    gone, kept = make_listing(session, name="Closing Pantry"), make_listing(session, name="Staying Pantry")
+    gone, kept = insert_listing(session, name="Closing Pantry"), insert_listing(session, name="Staying Pantry")
     enqueue(session, gone, kept)
     run_once(engine=engine, client=meili_client, index_uid=search_index)
     assert docs_of(meili_client, search_index, gone)
@@ -104,8 +104,8 @@ def test_a_deactivated_listing_disappears(
 def test_a_deleted_listing_and_a_removed_location_disappear(
     engine: Engine, session: Session, meili_client: meilisearch.Client, search_index: str
 ) -> None:
-    two_sites = make_listing(session, places=[place(), place(41.9, -87.7, street="2 Elm St")])
-    doomed = make_listing(session)
+    two_sites = insert_listing(session, places=[place(), place(41.9, -87.7, street="2 Elm St")])
+    doomed = insert_listing(session)
     enqueue(session, two_sites, doomed)
     run_once(engine=engine, client=meili_client, index_uid=search_index)
     assert len(docs_of(meili_client, search_index, two_sites)) == 2
@@ -138,7 +138,7 @@ def test_a_failed_task_keeps_rows_pending_with_the_error(
         return [*docs, {**docs[0], "id": "not a valid id!"}], current
 
     monkeypatch.setattr(sync_module, "documents_for", with_a_rejected_document)
-    enqueue(session, make_listing(session))
+    enqueue(session, insert_listing(session))
     result = sync_batch(engine=engine, client=meili_client, index_uid=search_index, worker_id="w1")
     assert (result.claimed, result.processed) == (1, 0)  # the add task was accepted, then failed
     [row] = outbox(session)
@@ -156,7 +156,7 @@ def test_a_failed_task_keeps_rows_pending_with_the_error(
 def test_a_missing_index_keeps_rows_pending(
     engine: Engine, session: Session, meili_client: meilisearch.Client, index_prefix: str
 ) -> None:
-    enqueue(session, make_listing(session))
+    enqueue(session, insert_listing(session))
     assert run_once(engine=engine, client=meili_client, index_uid=index_name(index_prefix)) == 0
     [row] = outbox(session)
     assert row.processed_at is None and row.attempts == 1 and "reindex" in (row.last_error or "")
@@ -201,7 +201,7 @@ def test_two_workers_process_every_row_exactly_once(
     search_index: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    services = [make_listing(session, name=f"Concurrent Pantry {n}") for n in range(24)]
+    services = [insert_listing(session, name=f"Concurrent Pantry {n}") for n in range(24)]
     for _ in range(2):
         enqueue(session, *services)
     pushed: list[tuple[str, list[uuid.UUID]]] = []
@@ -252,7 +252,7 @@ def test_meilisearch_outage_delays_but_loses_nothing(
     worker = SyncWorker(engine=engine, client=client_for(server, timeout=5), index_uid=uid, poll_interval=0.05)
     worker.start()
     try:
-        renamed, closed = make_listing(session, name="Before Outage Pantry"), make_listing(session)
+        renamed, closed = insert_listing(session, name="Before Outage Pantry"), insert_listing(session)
         enqueue(session, renamed, closed)
         wait_until(lambda: all(r.processed_at for r in outbox(session)), what="first sync")
 
@@ -261,7 +261,7 @@ def test_meilisearch_outage_delays_but_loses_nothing(
         closed.status = "inactive"
         session.add(closed)
         enqueue(session, closed)
-        added = make_listing(session, name="Opened During Outage Pantry")
+        added = insert_listing(session, name="Opened During Outage Pantry")
         enqueue(session, added)
         wait_until(lambda: all(r.attempts >= 1 for r in outbox(session)[2:]), what="failed attempts")
         assert all(r.processed_at is None and r.last_error for r in outbox(session)[2:])
@@ -292,7 +292,7 @@ def _restart(settings: Settings, port: int) -> MeiliServer:
 def test_the_app_builds_a_missing_index_then_keeps_it_in_sync(
     engine: Engine, session: Session, settings: Settings, meili_server: MeiliServer, meili_client: meilisearch.Client
 ) -> None:
-    existing = make_listing(session, name="Preexisting Pantry")
+    existing = insert_listing(session, name="Preexisting Pantry")
     app = create_app(settings.model_copy(update={"embedded_workers": True}), engine=engine, meili=meili_server)
     uid = index_name(settings.meili_index_prefix)
     with TestClient(app):

@@ -17,12 +17,9 @@ from directory.listings.freshness import is_stale
 from directory.listings.models import Service
 from directory.stewardship.freshness import dashboard, send_freshness_reminders
 from directory.stewardship.models import FreshnessReminder
-from tests.accounts import fixtures
-from tests.accounts.fixtures import Mailbox, add_member, elements, make_listing, make_user, signed_in_as
-
-web = fixtures.web
-smtp = fixtures.smtp
-smtp_settings = fixtures.smtp_settings
+from tests.factories import add_member, make_listing, make_user
+from tests.html import elements
+from tests.support import Mailbox, folder_links, signed_in_as
 
 NOW = datetime(2026, 6, 15, 9, 0, tzinfo=UTC)
 TODAY = NOW.date()
@@ -111,7 +108,7 @@ def test_the_cli_command_sends_the_reminders(
     result = CliRunner().invoke(cli, ["freshness-reminders"])
     assert result.exit_code == 0, result.output
     assert "1 stale listings reminded, 1 e-mails sent" in result.output
-    assert fixtures.folder_links(settings, "/workspace")  # written to DATA_DIR/mail without SMTP
+    assert folder_links(settings, "/workspace")  # written to DATA_DIR/mail without SMTP
 
 
 def test_the_dashboard_shows_shares_by_category_and_organization(web: TestClient, session: Session) -> None:

@@ -23,19 +23,9 @@ from search.embedded import MeiliServer
 from search.index_spec import index_name
 from search.reindex import reindex
 from search.sync import drain
-from tests.accounts import fixtures
-from tests.accounts.fixtures import (
-    add_member,
-    elements,
-    field_errors,
-    hidden,
-    make_listing,
-    make_user,
-    sign_in,
-    table_counts,
-)
-
-web = fixtures.web  # the app behind a test client (see tests/accounts/fixtures.py)
+from tests.factories import add_member, make_listing, make_user
+from tests.html import elements, field_errors, hidden
+from tests.support import sign_in, table_counts
 
 
 def _report(client: TestClient, service_id: uuid.UUID, **data: Any) -> httpx.Response:

@@ -18,21 +18,9 @@ from core.outbox import OutboxEvent
 from directory.edits.models import AppendOnlyError, ChangeRequest, ListingChange
 from directory.listings.models import ConfidentialAddress, Meeting, Schedule, Service, ServiceAtLocation
 from directory.listings.schemas import AddressIn, ConfidentialAddressIn, LocationIn
-from tests.accounts import fixtures
-from tests.accounts.fixtures import (
-    LISTING_MODELS,
-    add_member,
-    elements,
-    field_errors,
-    make_listing,
-    make_meeting,
-    make_user,
-    sign_in,
-    snapshot_rows,
-    table_counts,
-)
-
-web = fixtures.web  # the app behind a test client (see tests/accounts/fixtures.py)
+from tests.factories import add_member, make_listing, make_meeting, make_user
+from tests.html import elements, field_errors
+from tests.support import LISTING_MODELS, sign_in, snapshot_rows, table_counts
 
 
 def _editor(session: Session, service: Service, *, trusted: bool = True, role: str = OrgRole.editor) -> str:

@@ -16,8 +16,8 @@ from accounts.sessions import SESSION_COOKIE, start_session
 from core.app import create_app
 from core.settings import Settings
 from search.embedded import MeiliServer
-from tests.referrals.conftest import World, build_world
-from tests.web.browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, serve
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, serve
+from tests.factories import World, build_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 PASSWORD = "correct horse battery staple"

@@ -5,7 +5,8 @@ from urllib.parse import parse_qs, urlsplit
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tests.web.conftest import MONDAY_1140_CHICAGO, Directory, parse
+from tests.html import parse
+from tests.support import MONDAY_1140_CHICAGO, Directory
 
 AT = f"at={MONDAY_1140_CHICAGO.replace('+', '%2B')}"
 HTMX = {"HX-Request": "true"}

@@ -10,7 +10,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from core.security import CONTENT_SECURITY_POLICY
-from tests.web.conftest import Directory, build_directory, parse
+from tests.html import parse
+from tests.support import Directory, build_directory
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "

@@ -20,8 +20,8 @@ from core.settings import Settings
 from directory.listings.models import Schedule, Service
 from search.embedded import MeiliServer
 from search.index_spec import index_name
-from tests.accounts.fixtures import PASSWORD, add_member, make_listing, make_user
-from tests.web.browser import CHROMIUM_ARGS, require_chromium, serve
+from tests.browser import CHROMIUM_ARGS, require_chromium, serve
+from tests.factories import PASSWORD, add_member, make_listing, make_user
 
 pytestmark = pytest.mark.browser
 EDITOR = "editor@riverside.example.org"

@@ -21,8 +21,8 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
-from tests.web.browser import AXE, CHROMIUM_ARGS, DESKTOP, PHONE, SCREENSHOTS, require_chromium, serve
-from tests.web.conftest import Directory
+from tests.browser import AXE, CHROMIUM_ARGS, DESKTOP, PHONE, SCREENSHOTS, require_chromium, serve
+from tests.support import Directory
 
 pytestmark = pytest.mark.browser
 GEO_LOOP: Geolocation = {"latitude": 41.878113, "longitude": -87.629799}

@@ -7,8 +7,9 @@ from fastapi.testclient import TestClient
 from icalendar import Calendar
 from sqlmodel import Session
 
-from tests.search.conftest import make_listing, place, weekly
-from tests.web.conftest import Directory, build_directory, parse
+from tests.factories import insert_listing, place, weekly
+from tests.html import parse
+from tests.support import Directory, build_directory
 
 
 @pytest.fixture
@@ -88,7 +89,7 @@ def test_calendar_file_recurs_weekly_and_monthly_in_the_listing_zone(client: Tes
 
 
 def test_calendar_of_a_confidential_listing_has_no_street(client: TestClient, session: Session, taxonomy: None) -> None:
-    service = make_listing(
+    service = insert_listing(
         session,
         name="Shelter group",
         places=[place(41.92, -87.65, confidential=True, postal_code="60614", secret_street="9 Quiet Ct")],
