@@ -32,6 +32,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         check_connection(app.state.engine)
     if owns_meili:
         app.state.meili = connect(settings)
+    from accounts.devmail import announce as announce_dev_mailbox
+
+    announce_dev_mailbox(settings)
     workers = [factory(app) for factory in WORKER_FACTORIES] if settings.embedded_workers else []
     app.state.workers = workers
     try:
@@ -68,6 +71,9 @@ def create_app(
     app.state.workers = []
     install_error_handlers(app)
     install_web_security(app)
+    from accounts.caching import NoStoreForSessionsMiddleware
+
+    app.add_middleware(NoStoreForSessionsMiddleware)
     app.mount("/static", StaticFiles(directory=str(PROJECT_ROOT / "static")), name="static")
     _include_routers(app)
     return app
@@ -90,8 +96,8 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(meeting_guide_router)
     register_workers()  # the outbox sync (and first index build) when settings.embedded_workers
     from accounts.admin_views import router as account_admin_router
+    from accounts.devmail import router as devmail_router
     from accounts.views import router as accounts_router
-    from core.devmail import router as devmail_router
     from directory.freshness import register_worker as register_freshness_worker
     from directory.moderation_views import router as moderation_router
     from directory.suggestion_views import router as suggestions_router

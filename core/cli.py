@@ -13,7 +13,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from core.errors import ConfigurationError, DomainError
-from core.settings import PROJECT_ROOT, Settings, get_settings
+from core.settings import PROJECT_ROOT, Settings, get_settings, local_base_url, local_host
 from directory.hsds.cli import app as data_exchange_app
 
 app = typer.Typer(help="Community resource directory: run, migrate, seed and administer.", no_args_is_help=True)
@@ -116,8 +116,10 @@ def create_admin(
 
     secret = password or getpass.getpass("Password: ")
     engine = _engine(get_settings())
-    with Session(engine) as session:
+    # expire_on_commit=False: the row is read after its session closed (a DetachedInstanceError otherwise).
+    with Session(engine, expire_on_commit=False) as session:
         user = create(session=session, email=email, password=secret)
+    engine.dispose()
     typer.echo(f"network admin {user.email} created")
 
 
@@ -147,17 +149,41 @@ def serve(
     from core.app import create_app
     from search.embedded import connect
 
-    settings = get_settings()
+    settings = served_settings(host, port)
     engine = _engine(settings)
     meili = connect(settings)
     try:
         application = create_app(settings, engine=engine, meili=meili)
-        bind_host, bind_port = host or settings.host, port or settings.port
-        typer.echo(f"serving on http://{bind_host}:{bind_port} (Ctrl-C to stop)")
-        uvicorn.run(application, host=bind_host, port=bind_port, log_config=None, access_log=False)
+        typer.echo(f"serving on http://{settings.host}:{settings.port} (Ctrl-C to stop)")
+        if settings.host != local_host(settings.host) and settings.base_url == local_base_url(
+            settings.host, settings.port
+        ):
+            typer.echo(f"links in e-mails point to {settings.base_url}; set BASE_URL to the address people use")
+        uvicorn.run(application, **uvicorn_options(settings))
     finally:
         meili.stop()
         engine.dispose()
+
+
+def served_settings(host: str | None, port: int | None) -> Settings:
+    """The settings with the command line's --host/--port applied; BASE_URL follows them unless it is set."""
+    overrides: dict[str, Any] = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
+    return Settings(**overrides) if overrides else get_settings()
+
+
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """How `serve` runs uvicorn. X-Forwarded-For/-Proto are believed only from FORWARDED_ALLOW_IPS (default:
+    nobody); uvicorn's own default would believe any local process, which could then pose as any client
+    address and dodge the per-address sign-in limits."""
+    trusted = [part.strip() for part in settings.forwarded_allow_ips.split(",") if part.strip()]
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "proxy_headers": bool(trusted),
+        "forwarded_allow_ips": trusted,
+        "log_config": None,
+        "access_log": False,
+    }
 
 
 def main() -> None:

@@ -3,10 +3,11 @@
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+_WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::", "[::]"})
 
 
 class Settings(BaseSettings):
@@ -51,8 +52,17 @@ class Settings(BaseSettings):
         "Turn off when they run as separate processes (`python -m search sync`).",
     )
     host: str = Field(default="127.0.0.1", description="Address `serve` binds to.")
-    port: int = Field(default=8000, description="Port `serve` binds to.")
-    base_url: str = Field(default="http://127.0.0.1:8000", description="Public base URL, used in e-mails and feeds.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port `serve` binds to.")
+    base_url: str = Field(
+        default="",
+        description="Public base URL, used in e-mail links and feeds; https:// also marks the session cookie "
+        "Secure. Unset: http://HOST:PORT (127.0.0.1 when HOST is a wildcard such as 0.0.0.0).",
+    )
+    forwarded_allow_ips: str = Field(
+        default="",
+        description="Comma-separated addresses of reverse proxies whose X-Forwarded-For/-Proto headers are "
+        "believed (`*` for any). Unset: none, so the client address is always the connecting one.",
+    )
     secret_key: str | None = Field(
         default=None,
         description="Key that signs sessions and tokens. Unset: generated once and kept in the data directory.",
@@ -75,9 +85,9 @@ class Settings(BaseSettings):
     smtp_starttls: bool = Field(default=True, description="Use STARTTLS on the SMTP connection.")
     mail_from: str = Field(default="directory@localhost", description="From address of outgoing mail.")
     dev_mail_page: bool = Field(
-        default=True,
-        description="Show mail written to DATA_DIR/mail/ at /dev/mail (only when SMTP_HOST is unset). "
-        "Turn off in production.",
+        default=False,
+        description="Show mail written to DATA_DIR/mail/ at /dev/mail to signed-in network admins "
+        "(never when SMTP_HOST is set). `make run` turns it on for local development.",
     )
     seed_size: int = Field(default=2000, description="Generated listings loaded by `make run` into an empty database.")
     # Referral timers (referrals/timers.py). Business days are Monday to Friday in `referral_timezone`.
@@ -98,6 +108,18 @@ class Settings(BaseSettings):
         default=60.0, gt=0, description="Seconds between runs of the referral timer worker."
     )
 
+    @model_validator(mode="after")
+    def _derive_base_url(self) -> "Settings":
+        # Links in e-mails must follow the port actually served (PORT=8123), unless the operator says otherwise.
+        if not self.base_url:
+            self.base_url = local_base_url(self.host, self.port)
+        return self
+
+    @property
+    def dev_mail_enabled(self) -> bool:
+        """The development mailbox exists only when asked for and only while no real mail server is used."""
+        return self.dev_mail_page and not self.smtp_host
+
     @property
     def effective_database_url(self) -> str:
         if self.database_url:
@@ -107,6 +129,19 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.effective_database_url.startswith("sqlite")
+
+
+def local_host(host: str) -> str:
+    """The address a browser on this machine uses for `serve` bound to `host` (a wildcard means loopback)."""
+    return "127.0.0.1" if host in _WILDCARD_HOSTS else host
+
+
+def local_base_url(host: str, port: int) -> str:
+    """BASE_URL when it is not set: `serve` as reached from this machine."""
+    name = local_host(host)
+    if ":" in name and not name.startswith("["):
+        name = f"[{name}]"  # an IPv6 literal
+    return f"http://{name}:{port}"
 
 
 @lru_cache
