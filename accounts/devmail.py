@@ -57,7 +57,8 @@ def announce(settings: Settings) -> None:
         log.warning(
             f"development mailbox ON: mail is not sent but kept in {mail_dir(settings)} and shown at "
             f"{settings.base_url.rstrip('/')}/dev/mail to signed-in network admins only "
-            "(DEV_MAIL_PAGE=false turns it off; setting SMTP_HOST sends real mail instead)"
+            "(`python -m core create-admin` makes one; DEV_MAIL_PAGE=false turns the page off; "
+            "SMTP_HOST sends real mail instead)"
         )
     elif settings.dev_mail_page:
         log.info("development mailbox off because SMTP_HOST is set")

@@ -167,7 +167,7 @@ def serve(
 
 def served_settings(host: str | None, port: int | None) -> Settings:
     """The settings with the command line's --host/--port applied; BASE_URL follows them unless it is set."""
-    overrides: dict[str, Any] = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
+    overrides: dict[str, Any] = {k: v for k, v in (("host", host), ("port", port)) if v}
     return Settings(**overrides) if overrides else get_settings()
 
 

@@ -52,7 +52,7 @@ class Settings(BaseSettings):
         "Turn off when they run as separate processes (`python -m search sync`).",
     )
     host: str = Field(default="127.0.0.1", description="Address `serve` binds to.")
-    port: int = Field(default=8000, ge=1, le=65535, description="Port `serve` binds to.")
+    port: int = Field(default=8000, description="Port `serve` binds to.")
     base_url: str = Field(
         default="",
         description="Public base URL, used in e-mail links and feeds; https:// also marks the session cookie "

@@ -3,9 +3,12 @@ by a browser cache or a proxy; anonymous search stays cacheable."""
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from accounts.models import OrgRole
+from core.app import create_app
+from core.settings import Settings
 from tests.accounts.fixtures import (
     PASSWORD,
     add_member,
@@ -33,8 +36,8 @@ STAFF_PAGES = [
 
 
 @pytest.mark.parametrize("page", STAFF_PAGES)
-def test_every_signed_in_page_is_no_store(web: TestClient, session: Session, page: str) -> None:
-    web.app.state.settings = web.app.state.settings.model_copy(update={"dev_mail_page": True})
+def test_every_signed_in_page_is_no_store(engine: Engine, settings: Settings, session: Session, page: str) -> None:
+    web = TestClient(create_app(settings.model_copy(update={"dev_mail_page": True}), engine=engine))
     service = make_listing(session)
     add_member(
         session, make_user(session, "root@example.org", network_admin=True), service.organization_id, OrgRole.admin
