@@ -8,13 +8,14 @@ from contextlib import contextmanager
 
 import httpx
 import uvicorn
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from accounts import throttle
 from accounts.service import login_keys
+from accounts.web import client_ip
 from core.app import create_app
 from core.cli import uvicorn_options
 from core.clock import utcnow
@@ -132,6 +133,17 @@ def _served(app: FastAPI, settings: Settings) -> Iterator[str]:
         thread.join(30)
 
 
+def _app_with_probe(settings: Settings, engine: Engine, meili: MeiliServer) -> FastAPI:
+    """The real app plus one route answering the client address the sign-in limits would count."""
+    app = create_app(settings, engine=engine, meili=meili)
+
+    def probe(request: Request) -> str:
+        return client_ip(request)
+
+    app.add_api_route("/test-probe/client", probe)
+    return app
+
+
 def _spoofed(index: int) -> dict[str, str]:
     return {"X-Forwarded-For": f"198.51.100.{index}", "Forwarded": f"for=198.51.100.{index}"}
 
@@ -141,7 +153,9 @@ def test_forwarded_addresses_are_ignored_unless_a_proxy_is_configured(
 ) -> None:
     make_user(session, "ana@example.org")
     direct = settings.model_copy(update={"port": _free_port(), "forwarded_allow_ips": ""})
-    with _served(create_app(direct, engine=engine, meili=meili_server), direct) as url, httpx.Client(base_url=url) as c:
+    app = _app_with_probe(direct, engine, meili_server)
+    with _served(app, direct) as url, httpx.Client(base_url=url) as c:
+        assert c.get("/test-probe/client", headers=_spoofed(1)).json() == "127.0.0.1"
         for i in range(5):  # every failure claims another client address
             assert _login(c, "ana@example.org", "a wrong guess", **_spoofed(i)) == 422
         assert _login(c, "ana@example.org", PASSWORD, **_spoofed(99)) == 429  # all counted as 127.0.0.1
@@ -152,10 +166,9 @@ def test_a_configured_proxy_passes_on_the_client_address(
 ) -> None:
     make_user(session, "ana@example.org")
     proxied = settings.model_copy(update={"port": _free_port(), "forwarded_allow_ips": "127.0.0.1"})
-    with (
-        _served(create_app(proxied, engine=engine, meili=meili_server), proxied) as url,
-        httpx.Client(base_url=url) as c,
-    ):
+    app = _app_with_probe(proxied, engine, meili_server)
+    with _served(app, proxied) as url, httpx.Client(base_url=url) as c:
+        assert c.get("/test-probe/client", headers={"X-Forwarded-For": OFFICE}).json() == OFFICE
         for _ in range(5):
             assert _login(c, "ana@example.org", "a wrong guess", **{"X-Forwarded-For": OFFICE}) == 422
         assert _login(c, "ana@example.org", PASSWORD, **{"X-Forwarded-For": OFFICE}) == 429
