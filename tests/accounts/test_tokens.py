@@ -1,7 +1,7 @@
 """Reset and invitation links are single use, and a new password ends every other session and link."""
 
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from accounts import password_reset
-from accounts.models import Membership, OrgRole, PasswordResetToken, User, UserSession
+from accounts.models import Invitation, Membership, OrgRole, PasswordResetToken, User, UserSession
 from accounts.passwords import verify_password
 from accounts.tokens import LinkNotValid
 from core.clock import utcnow
@@ -201,3 +201,22 @@ def test_an_invitation_link_cannot_be_used_twice(web: TestClient, session: Sessi
     helper = session.exec(select(User).where(User.email == "helper@example.org")).one()
     assert verify_password(helper.password_hash, "a long passphrase")
     assert len(session.exec(select(Membership).where(Membership.user_id == helper.id)).all()) == 1
+
+
+def test_an_invitation_link_expires(web: TestClient, session: Session, settings: Settings) -> None:
+    service = make_listing(session)
+    add_member(session, make_user(session, "boss@example.org"), service.organization_id, OrgRole.admin)
+    csrf = signed_in_as(web, session, "boss@example.org")
+    web.post(
+        f"/workspace/organizations/{service.organization_id}/invitations",
+        data={"csrf_token": csrf, "email": "late@example.org", "role": "editor"},
+    )
+    (link,) = folder_links(settings, "/invitations/")
+    invitation = session.exec(select(Invitation)).one()
+    assert invitation.expires_at.replace(tzinfo=None) > utcnow().replace(tzinfo=None) + timedelta(days=6)
+    invitation.expires_at = utcnow() - timedelta(seconds=1)
+    session.add(invitation)
+    session.commit()
+    late = TestClient(web.app, base_url="http://testserver")
+    assert late.get(urlsplit(link).path).status_code == 410
+    assert session.exec(select(User).where(User.email == "late@example.org")).first() is None
