@@ -10,9 +10,10 @@ from sqlalchemy.engine import Engine
 
 from core.db import check_connection, ensure_data_dir, make_engine
 from core.logging import configure_logging, get_logger
+from core.request_context import RequestContextMiddleware
 from core.security import install as install_web_security
 from core.settings import PROJECT_ROOT, Settings, get_settings
-from core.web import install_error_handlers
+from core.web import MAX_BODY_BYTES, install_error_handlers
 from search.embedded import MeiliServer, connect
 
 log = get_logger(__name__)
@@ -61,6 +62,7 @@ def create_app(
         # the OpenAPI document itself stays at /openapi.json.
         docs_url=None,
         redoc_url=None,
+        max_body_size=MAX_BODY_BYTES,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -68,6 +70,7 @@ def create_app(
     app.state.workers = []
     install_error_handlers(app)
     install_web_security(app)
+    app.add_middleware(RequestContextMiddleware)  # outermost: the request id covers every other layer
     app.mount("/static", StaticFiles(directory=str(PROJECT_ROOT / "static")), name="static")
     _include_routers(app)
     return app
