@@ -16,7 +16,7 @@ import re
 import sys
 import traceback
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from datetime import date, datetime, time
 from enum import Enum
 from pathlib import Path
@@ -118,7 +118,7 @@ def project_frame(tb: TracebackType | None) -> str | None:
     return where
 
 
-def redact(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def redact(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> dict[str, Any]:
     """structlog processor: the last one before the renderer, for structlog and stdlib records alike."""
     summary = exception_summary(event_dict.pop("exc_info", None))
     event_dict.pop("exception", None)
