@@ -11,9 +11,9 @@ import re
 import zoneinfo
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, Any, ClassVar
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BaseModel, ValidationInfo, field_validator
 
 # Years a date or instant may have. Wide enough for any real schedule, consent or appointment, and far
 # enough from datetime's limits (1..9999) that any UTC offset or a few years of arithmetic stays in range.
@@ -87,6 +87,20 @@ def one_line(text: str) -> str:
 def clean_text(text: str) -> str:
     """Whatever is stored, as multi-line text: CRLF/CR become LF, other controls become spaces."""
     return _CONTROL_EXCEPT_LINES.sub(" ", text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+class TextInput(BaseModel):
+    """Base of input models: every text field is one line, except those named in MULTILINE, and no text
+    field takes other control characters. A new field is thereby single-line unless said otherwise."""
+
+    MULTILINE: ClassVar[frozenset[str]] = frozenset()
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_control_characters(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, str):
+            return check_text(value) if info.field_name in cls.MULTILINE else check_line(value)
+        return value
 
 
 # pydantic field types: the same rules in input models.

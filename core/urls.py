@@ -4,22 +4,21 @@ and whichever way they go out (public pages, the HSDS API, the Meeting Guide fee
 A web link (a service's or organization's website, a meeting's conference link) is an absolute http(s)
 URL with a host, no user name or password in it, no spaces and no control characters. Nothing else is
 accepted: not `javascript:`, `data:`, `vbscript:`, `file:`, relative paths or protocol-relative `//host`.
-Phone numbers and e-mail addresses are stored as such and only turned into `tel:`/`mailto:` links by
-`tel_href`/`mailto_href` at rendering time, so no stored value ever chooses its own scheme.
+Phone numbers are stored as such and only turned into `tel:` links by `tel_href` at rendering time, so no
+stored value ever chooses its own scheme (`mailto:` links are built by templates from our own values only).
 Output applies the same rule again, so a value stored before this rule existed is never emitted as a link.
 """
 
 import re
 from typing import Annotated
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator
 
 MAX_URL_LENGTH = 2000
 WEB_SCHEMES = frozenset({"http", "https"})
 _SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
-_EMAIL = re.compile(r"^[^@\s<>\"'()]+@[^@\s<>\"'()]+\.[^@\s<>\"'()]+$")
-_PHONE_KEEP = re.compile(r"[^0-9+*#,;]")
+_PHONE_KEEP = re.compile(r"[^0-9+*#,;().-]")  # digits, pauses and RFC 3966 visual separators
 
 
 def web_url_problem(value: str, *, secure: bool = False) -> str | None:
@@ -66,14 +65,10 @@ def web_href(value: object) -> str | None:
 
 
 def tel_href(number: object) -> str | None:
-    """`tel:` + the dialable characters of a stored phone number, or None when nothing dialable is left."""
+    """`tel:` + the dialable characters of a stored phone number (spaces and letters dropped), or None when
+    nothing dialable is left."""
     digits = _PHONE_KEEP.sub("", str(number or ""))
-    return f"tel:{digits}" if any(c.isdigit() for c in digits) else None
-
-
-def mailto_href(address: object) -> str | None:
-    text = str(address or "").strip()
-    return f"mailto:{quote(text, safe='@.+-_')}" if _EMAIL.match(text) else None
+    return f"tel:{digits}" if sum(c.isdigit() for c in digits) >= 3 else None
 
 
 # pydantic field types for input models.

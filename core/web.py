@@ -13,7 +13,7 @@ from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 
 from core.errors import DomainError, ValidationFailed
 from core.settings import PROJECT_ROOT
-from core.urls import mailto_href, tel_href, web_href
+from core.urls import tel_href, web_href
 
 # Largest request body anywhere (forms, JSON); an upload route declares its own `max_body_size`.
 # Enforced while the body streams in: a bigger body is a 413 before it is read into memory.
@@ -23,7 +23,7 @@ templates = Jinja2Templates(directory=str(PROJECT_ROOT / "templates"))
 templates.env.add_extension("jinja2.ext.i18n")
 templates.env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
 # Stored links reach an href only through these (core/urls.py): a value breaking the rule renders no link.
-templates.env.filters.update(web_href=web_href, tel_href=tel_href, mailto_href=mailto_href)
+templates.env.filters.update(web_href=web_href, tel_href=tel_href)
 
 TITLES = {
     400: "Bad request",

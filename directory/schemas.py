@@ -7,11 +7,11 @@ same listing twice updates it instead of duplicating it.
 
 import re
 from datetime import time
-from typing import Any, ClassVar, Literal, Self
+from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from core.inputs import Day, Instant, check_line, check_text, is_zone_name
+from core.inputs import Day, Instant, TextInput, is_zone_name
 from core.urls import SecureUrl, WebUrl
 from directory.models import Attendance, Capacity, ServiceKind, ServiceStatus
 from directory.taxonomy_tree import CATEGORY_CODES, FELLOWSHIPS
@@ -64,18 +64,8 @@ def _check_timezone(value: str | None) -> str | None:
     return value
 
 
-class _In(BaseModel):
+class _In(TextInput):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    # Text fields that may span lines; every other text field is one line (it may end up in a header,
-    # a calendar property or a CSV cell), and no text field takes other control characters.
-    MULTILINE: ClassVar[frozenset[str]] = frozenset()
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _no_control_characters(cls, value: Any, info: ValidationInfo) -> Any:
-        if isinstance(value, str):
-            return check_text(value) if info.field_name in cls.MULTILINE else check_line(value)
-        return value
 
 
 class OrganizationIn(_In):

@@ -9,13 +9,13 @@ from collections.abc import Mapping
 from datetime import time, timedelta
 from typing import Any, ClassVar, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
 from starlette.datastructures import FormData
 
 from core.clock import utcnow
 from core.errors import ValidationFailed
-from core.inputs import Day, check_line, check_text, is_zone_name
+from core.inputs import Day, TextInput, is_zone_name
 from core.urls import SecureUrl, WebUrl
 from directory.labels import MEETING_TYPES
 from directory.models import Attendance, Capacity, ServiceKind, ServiceStatus
@@ -35,19 +35,10 @@ def check_zone(value: str) -> str:
     return value
 
 
-class WorkspaceForm(BaseModel):
+class WorkspaceForm(TextInput):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
     LIST_FIELDS: ClassVar[frozenset[str]] = frozenset()
     MESSAGES: ClassVar[dict[str, str]] = {}
-    # Fields typed in a <textarea>; every other text field is one line (see directory.schemas._In).
-    MULTILINE: ClassVar[frozenset[str]] = frozenset()
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _no_control_characters(cls, value: Any, info: ValidationInfo) -> Any:
-        if isinstance(value, str):
-            return check_text(value) if info.field_name in cls.MULTILINE else check_line(value)
-        return value
 
     @model_validator(mode="before")
     @classmethod
