@@ -13,7 +13,7 @@ from core.logging import configure_logging, get_logger
 from core.request_context import RequestContextMiddleware
 from core.security import install as install_web_security
 from core.settings import PROJECT_ROOT, Settings, get_settings
-from core.web import MAX_BODY_BYTES, install_error_handlers
+from core.web import install_error_handlers
 from search.embedded import MeiliServer, connect
 
 log = get_logger(__name__)
@@ -62,7 +62,6 @@ def create_app(
         # the OpenAPI document itself stays at /openapi.json.
         docs_url=None,
         redoc_url=None,
-        max_body_size=MAX_BODY_BYTES,
     )
     app.state.settings = settings
     app.state.engine = engine

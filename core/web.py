@@ -15,8 +15,8 @@ from core.errors import DomainError, ValidationFailed
 from core.settings import PROJECT_ROOT
 from core.urls import tel_href, web_href
 
-# Largest request body anywhere (forms, JSON); an upload route declares its own `max_body_size`.
-# Enforced while the body streams in: a bigger body is a 413 before it is read into memory.
+# Largest request body (forms, JSON) unless the route declares its own `max_body_size` (an upload).
+# Enforced by core.request_context as the body streams in: a bigger one is a 413, never read whole.
 MAX_BODY_BYTES = 1024 * 1024
 
 templates = Jinja2Templates(directory=str(PROJECT_ROOT / "templates"))
@@ -83,10 +83,7 @@ def _describe_validation(exc: RequestValidationError) -> dict[str, str]:
     return errors
 
 
-def too_large_message(request: Request) -> str:
-    limit = request.scope.get(MAX_BODY_SIZE_SCOPE_KEY)
-    if not isinstance(limit, int):
-        return "The request is too large."
+def too_large_message(limit: int) -> str:
     return f"The request is too large: this address accepts at most {limit / 1_048_576:g} MB."
 
 
@@ -116,7 +113,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        message = too_large_message(request) if exc.status_code == 413 else str(exc.detail)
+        message = str(exc.detail)
+        limit = request.scope.get(MAX_BODY_SIZE_SCOPE_KEY)  # set by a route's own `max_body_size`
+        if exc.status_code == 413 and isinstance(limit, int):
+            message = too_large_message(limit)  # the framework's own text is just "Content Too Large"
         response = error_response(request, exc.status_code, message)
         for key, value in (exc.headers or {}).items():
             response.headers[key] = value
