@@ -12,12 +12,25 @@ import logging
 import queue
 import sys
 from logging.handlers import QueueHandler, QueueListener
+from typing import Any
 
 import structlog
 
 from core.redaction import redact
 
 QUEUE_SIZE = 10_000
+
+
+class _StderrWriter(logging.StreamHandler):
+    """Writes to whatever `sys.stderr` is when the line is written (a test's capture may have swapped it)."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
 
 
 class _DroppingQueueHandler(QueueHandler):
@@ -61,7 +74,7 @@ def configure_logging(level: str = "INFO", json: bool = False) -> None:
             processors=[redact, structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
         )
     )
-    writer = logging.StreamHandler(sys.stderr)
+    writer = _StderrWriter()
     writer.setFormatter(logging.Formatter("%(message)s"))
     if _listener is not None:
         _listener.stop()  # writes what the previous configuration queued
