@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 
 from core.db import check_connection, ensure_data_dir, make_engine
 from core.logging import configure_logging, get_logger
+from core.request_context import RequestContextMiddleware
 from core.security import install as install_web_security
 from core.settings import PROJECT_ROOT, Settings, get_settings
 from core.web import install_error_handlers
@@ -74,6 +75,7 @@ def create_app(
     from accounts.caching import NoStoreForSessionsMiddleware
 
     app.add_middleware(NoStoreForSessionsMiddleware)
+    app.add_middleware(RequestContextMiddleware)  # outermost: the request id covers every other layer
     app.mount("/static", StaticFiles(directory=str(PROJECT_ROOT / "static")), name="static")
     _include_routers(app)
     return app

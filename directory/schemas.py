@@ -6,13 +6,13 @@ same listing twice updates it instead of duplicating it.
 """
 
 import re
-import zoneinfo
-from datetime import date, datetime, time
-from functools import lru_cache
+from datetime import time
 from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
+from core.inputs import Day, Instant, TextInput, is_zone_name
+from core.urls import SecureUrl, WebUrl
 from directory.models import Attendance, Capacity, ServiceKind, ServiceStatus
 from directory.taxonomy_tree import CATEGORY_CODES, FELLOWSHIPS
 
@@ -44,17 +44,18 @@ LANGUAGE_NAMES: dict[str, str] = {
     "asl": "American Sign Language",
 }
 
+# A service's long texts: the fields that may span lines (forms show them as text areas).
+SERVICE_TEXTS = frozenset(
+    {"description", "eligibility_description", "application_process", "fees_description", "alert"}
+)
+
 CostKind = Literal["free", "sliding_scale", "medicaid", "medicare", "insurance", "self_pay"]
 PhoneType = Literal["voice", "text", "fax", "cell", "video", "pager", "textphone"]
 
 
-@lru_cache(maxsize=512)
 def is_timezone(name: str) -> bool:
-    try:
-        zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return False
-    return "/" in name
+    """A named IANA zone of a place (Area/Location; plain abbreviations such as EST are not places)."""
+    return is_zone_name(name) and "/" in name
 
 
 def _check_timezone(value: str | None) -> str | None:
@@ -63,16 +64,17 @@ def _check_timezone(value: str | None) -> str | None:
     return value
 
 
-class _In(BaseModel):
+class _In(TextInput):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class OrganizationIn(_In):
+    MULTILINE = frozenset({"description"})
     key: str = Field(pattern=KEY_PATTERN)
     name: str = Field(min_length=1, max_length=300)
     alternate_name: str | None = Field(default=None, max_length=300)
     description: str = Field(default="", max_length=10_000)
-    website: str | None = Field(default=None, max_length=2000, pattern=r"^https?://")
+    website: WebUrl | None = Field(default=None, max_length=2000)
     email: str | None = Field(default=None, max_length=320)
 
 
@@ -95,6 +97,7 @@ class ConfidentialAddressIn(_In):
 
 
 class LocationIn(_In):
+    MULTILINE = frozenset({"description", "transportation"})
     key: str = Field(pattern=KEY_PATTERN)
     name: str | None = Field(default=None, max_length=300)
     description: str | None = Field(default=None, max_length=5000)
@@ -141,13 +144,15 @@ class LocationIn(_In):
 class ScheduleIn(_In):
     """A weekly (or monthly, e.g. byday ["1SA"]) time. closes_at earlier than opens_at crosses midnight."""
 
+    MULTILINE = frozenset({"description"})
+
     freq: Literal["WEEKLY", "MONTHLY"] = "WEEKLY"
     byday: list[str] = Field(min_length=1)
     opens_at: time
     closes_at: time | None = None
     description: str | None = Field(default=None, max_length=1000)
-    valid_from: date | None = None
-    valid_to: date | None = None
+    valid_from: Day | None = None
+    valid_to: Day | None = None
 
     @field_validator("byday")
     @classmethod
@@ -167,11 +172,12 @@ class ScheduleIn(_In):
 
 
 class MeetingIn(_In):
+    MULTILINE = frozenset({"conference_url_notes", "conference_phone_notes", "group_notes", "location_notes"})
     fellowship: str
     types: list[str] = Field(default_factory=list)
     attendance_mode: Attendance = Attendance.in_person
     slug: str | None = Field(default=None, pattern=SLUG_PATTERN)
-    conference_url: str | None = Field(default=None, max_length=2000, pattern=r"^https://")
+    conference_url: SecureUrl | None = Field(default=None, max_length=2000)
     conference_url_notes: str | None = Field(default=None, max_length=1000)
     conference_phone: str | None = Field(default=None, max_length=100)
     conference_phone_notes: str | None = Field(default=None, max_length=1000)
@@ -200,6 +206,7 @@ class MeetingIn(_In):
 
 
 class CostOptionIn(_In):
+    MULTILINE = frozenset({"amount_description"})
     kind: CostKind
     option: str | None = Field(default=None, max_length=500)
     amount: float | None = Field(default=None, ge=0)
@@ -208,6 +215,7 @@ class CostOptionIn(_In):
 
 
 class PhoneIn(_In):
+    MULTILINE = frozenset({"description"})
     number: str = Field(min_length=1, max_length=50)
     extension: str | None = Field(default=None, max_length=20)
     type: PhoneType = "voice"
@@ -217,26 +225,28 @@ class PhoneIn(_In):
 class ListingIn(_In):
     """One service (a meeting is a service) with its organization, places, times and details."""
 
+    MULTILINE = SERVICE_TEXTS
+
     key: str = Field(pattern=KEY_PATTERN)
     organization: OrganizationIn
     kind: ServiceKind = ServiceKind.service
     name: str = Field(min_length=1, max_length=300)
     alternate_name: str | None = Field(default=None, max_length=300)
     description: str = Field(default="", max_length=10_000)
-    url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://")
+    url: WebUrl | None = Field(default=None, max_length=2000)
     email: str | None = Field(default=None, max_length=320)
     status: ServiceStatus = ServiceStatus.active
-    reopening_date: date | None = None
+    reopening_date: Day | None = None
     capacity: Capacity = Capacity.accepting
     capacity_note: str | None = Field(default=None, max_length=500)
-    capacity_updated_at: datetime | None = None
+    capacity_updated_at: Instant | None = None
     eligibility_description: str | None = Field(default=None, max_length=5000)
     application_process: str | None = Field(default=None, max_length=5000)
     fees_description: str | None = Field(default=None, max_length=2000)
     minimum_age: int | None = Field(default=None, ge=0, le=150)
     maximum_age: int | None = Field(default=None, ge=0, le=150)
     alert: str | None = Field(default=None, max_length=2000)
-    assured_date: date | None = None
+    assured_date: Day | None = None
     assurer_email: str | None = Field(default=None, max_length=320)
     timezone: str = Field(max_length=64)
     locations: list[LocationIn] = Field(default_factory=list)

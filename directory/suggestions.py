@@ -8,16 +8,17 @@ address, no longer meets -> inactive), applied with an audit row and an outbox r
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 from sqlmodel import Session, col, select
 
 from accounts import throttle
 from accounts.models import User
 from accounts.tokens import new_token, token_hash
 from core.errors import Forbidden, NotFound, ValidationFailed
+from core.inputs import Day, TextInput
 from directory import audit
 from directory.models import Service, ServiceAtLocation, ServiceStatus
 from directory.models_admin import ChangeRequest, ChangeVia, RequestStatus, Suggestion, SuggestionKind
@@ -29,12 +30,13 @@ from directory.workspace_ops import Operation, Target, default_timezone
 LIMITED = "Thank you — we have received several reports from your connection recently. Please try again later."
 
 
-class SuggestionIn(BaseModel):
+class SuggestionIn(TextInput):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+    MULTILINE = frozenset({"text"})
     kind: SuggestionKind
     text: str = Field(default="", max_length=2000)
     contact: str | None = Field(default=None, max_length=320)
-    reopening_date: date | None = None
+    reopening_date: Day | None = None
     address_1: str | None = Field(default=None, max_length=300)
     city: str | None = Field(default=None, max_length=100)
     state_province: str | None = Field(default=None, max_length=100)

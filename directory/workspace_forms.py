@@ -5,40 +5,37 @@ Constraints mirror the table columns (`directory.models`), so a value accepted h
 message per field, keyed like the form fields (`rows-2-opens_at` for the third row of hours).
 """
 
-import zoneinfo
 from collections.abc import Mapping
-from datetime import date, time, timedelta
+from datetime import time, timedelta
 from typing import Any, ClassVar, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
 from starlette.datastructures import FormData
 
 from core.clock import utcnow
 from core.errors import ValidationFailed
+from core.inputs import Day, TextInput, is_zone_name
+from core.urls import SecureUrl, WebUrl
 from directory.labels import MEETING_TYPES
 from directory.models import Attendance, Capacity, ServiceKind, ServiceStatus
+from directory.schemas import SERVICE_TEXTS
 from directory.taxonomy_tree import CATEGORY_CODES, FELLOWSHIPS
 
 Weekday = Literal["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
 WEEKDAYS: tuple[Weekday, ...] = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
-WEB_URL = r"^https?://\S+$"
 ZIP = r"^\d{5}(-\d{4})?$"
 MAX_HOURS_ROWS = 21
 
 
 def check_zone(value: str) -> str:
-    try:
-        zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ValueError("Choose a time zone such as America/Chicago.") from None
-    if "/" not in value:
+    if not is_zone_name(value) or "/" not in value:
         raise ValueError("Choose a time zone such as America/Chicago.")
     return value
 
 
-class WorkspaceForm(BaseModel):
+class WorkspaceForm(TextInput):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
     LIST_FIELDS: ClassVar[frozenset[str]] = frozenset()
     MESSAGES: ClassVar[dict[str, str]] = {}
@@ -64,11 +61,12 @@ class WorkspaceForm(BaseModel):
 
 
 class OrganizationForm(WorkspaceForm):
+    MULTILINE = frozenset({"description"})
     name: str = Field(min_length=1, max_length=300)
     alternate_name: str | None = Field(default=None, max_length=300)
     description: str = Field(default="", max_length=10_000)
     email: str | None = Field(default=None, max_length=320, pattern=EMAIL)
-    website: str | None = Field(default=None, max_length=2000, pattern=WEB_URL)
+    website: WebUrl | None = Field(default=None, max_length=2000)
 
     @field_validator("description", mode="before")
     @classmethod
@@ -77,11 +75,12 @@ class OrganizationForm(WorkspaceForm):
 
 
 class ServiceDetailsForm(WorkspaceForm):
+    MULTILINE = SERVICE_TEXTS
     name: str = Field(min_length=1, max_length=300)
     alternate_name: str | None = Field(default=None, max_length=300)
     description: str = Field(default="", max_length=10_000)
     email: str | None = Field(default=None, max_length=320, pattern=EMAIL)
-    url: str | None = Field(default=None, max_length=2000, pattern=WEB_URL)
+    url: WebUrl | None = Field(default=None, max_length=2000)
     eligibility_description: str | None = Field(default=None, max_length=5000)
     application_process: str | None = Field(default=None, max_length=5000)
     fees_description: str | None = Field(default=None, max_length=2000)
@@ -95,7 +94,7 @@ class ServiceDetailsForm(WorkspaceForm):
 
 class StatusForm(WorkspaceForm):
     status: ServiceStatus
-    reopening_date: date | None = None
+    reopening_date: Day | None = None
 
     def extra_errors(self) -> dict[str, str]:
         if self.reopening_date is None:
@@ -182,13 +181,13 @@ class MeetingForm(WorkspaceForm):
     fellowship: str
     types: list[str] = Field(default_factory=list)
     attendance_mode: Attendance
-    conference_url: str | None = Field(default=None, max_length=2000, pattern=r"^https://\S+$")
+    conference_url: SecureUrl | None = Field(default=None, max_length=2000)
     conference_url_notes: str | None = Field(default=None, max_length=1000)
     conference_phone: str | None = Field(default=None, max_length=100)
     conference_phone_notes: str | None = Field(default=None, max_length=1000)
     group_notes: str | None = Field(default=None, max_length=2000)
     location_notes: str | None = Field(default=None, max_length=2000)
-    MESSAGES: ClassVar[dict[str, str]] = {"conference_url": "Give a secure link starting with https://"}
+    MULTILINE = frozenset({"group_notes", "location_notes"})
 
     @field_validator("fellowship")
     @classmethod
@@ -214,6 +213,7 @@ class MeetingForm(WorkspaceForm):
 
 
 class LocationForm(WorkspaceForm):
+    MULTILINE = frozenset({"transportation"})
     name: str | None = Field(default=None, max_length=300)
     address_1: str = Field(min_length=1, max_length=300)
     address_2: str | None = Field(default=None, max_length=300)
@@ -225,6 +225,7 @@ class LocationForm(WorkspaceForm):
 
 
 class CreateServiceForm(WorkspaceForm):
+    MULTILINE = frozenset({"description"})
     kind: ServiceKind = ServiceKind.service
     name: str = Field(min_length=1, max_length=300)
     description: str = Field(default="", max_length=10_000)
@@ -233,7 +234,7 @@ class CreateServiceForm(WorkspaceForm):
     location_id: str | None = None
     fellowship: str | None = None
     attendance_mode: Attendance = Attendance.in_person
-    conference_url: str | None = Field(default=None, max_length=2000, pattern=r"^https://\S+$")
+    conference_url: SecureUrl | None = Field(default=None, max_length=2000)
 
     @field_validator("description", mode="before")
     @classmethod
@@ -288,8 +289,6 @@ def _message(form: type[WorkspaceForm], error: ErrorDetails, key: str) -> str:
         return str(error["msg"]).removeprefix("Value error, ")
     if key == "email" and error["type"] == "string_pattern_mismatch":
         return "Give an e-mail address like name@example.org."
-    if key in ("website", "url") and error["type"] == "string_pattern_mismatch":
-        return "Give a web address starting with http:// or https://"
     return _FRIENDLY.get(error["type"], str(error["msg"]))
 
 

@@ -20,7 +20,7 @@ from core.errors import Conflict, ValidationFailed
 from core.web import is_htmx, render
 from directory import audit
 from directory.workspace import OPERATIONS, find_organizations, my_organizations, organization_for, submit_change
-from directory.workspace_import import Upload, import_uploads
+from directory.workspace_import import MAX_UPLOAD_BYTES, Upload, import_uploads
 from directory.workspace_pages import (
     SECTIONS,
     import_page_context,
@@ -307,7 +307,13 @@ def import_page(request: Request, session: DbSession, user: CurrentUser, organiz
     )
 
 
-@router.post("/workspace/organizations/{organization_id}/import", name="workspace_import_submit")
+# The files may reach MAX_UPLOAD_BYTES; the form fields and multipart framing get a little room on top.
+# A larger body is refused with 413 while it streams in (see core.web.MAX_BODY_BYTES).
+@router.post(
+    "/workspace/organizations/{organization_id}/import",
+    name="workspace_import_submit",
+    max_body_size=MAX_UPLOAD_BYTES + 1024 * 1024,
+)
 async def import_submit(
     request: Request, session: DbSession, user: CurrentUser, organization_id: uuid.UUID
 ) -> Response:
