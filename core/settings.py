@@ -45,6 +45,12 @@ class Settings(BaseSettings):
     meili_start_timeout: float = Field(
         default=30.0, description="Seconds to wait for the embedded Meilisearch to report healthy."
     )
+    meili_max_restarts: int = Field(
+        default=5,
+        ge=1,
+        le=100,
+        description="Restarts in a row after which the app stops restarting a crashing embedded Meilisearch.",
+    )
     embedded_workers: bool = Field(
         default=True,
         description="Run the outbox sync and referral timers inside the web process. "
