@@ -99,6 +99,12 @@ class Settings(BaseSettings):
     referral_retention_days: int = Field(
         default=180, ge=1, description="Purge a closed referral's personal details this many days after closing."
     )
+    referral_audit_key: str | None = Field(
+        default=None,
+        min_length=32,
+        description="HMAC key of the referral audit chain. Unset: generated once into DATA_DIR/referral_audit_key "
+        "(mode 0600). Set it (the same value everywhere) when web and worker processes run on several machines.",
+    )
     referral_timezone: str = Field(default="America/New_York", description="IANA zone that defines business days.")
     referral_timer_interval: float = Field(
         default=60.0, gt=0, description="Seconds between runs of the referral timer worker."
