@@ -15,6 +15,7 @@ from core.security import install as install_web_security
 from core.settings import PROJECT_ROOT, Settings, get_settings
 from core.web import install_error_handlers
 from search.embedded import MeiliServer, connect
+from search.supervisor import supervise
 
 log = get_logger(__name__)
 
@@ -33,6 +34,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         check_connection(app.state.engine)
     if owns_meili:
         app.state.meili = connect(settings)
+        app.state.meili_supervisor = supervise(
+            app.state.meili, start_timeout=settings.meili_start_timeout, max_restarts=settings.meili_max_restarts
+        )
     from accounts.devmail import announce as announce_dev_mailbox
 
     announce_dev_mailbox(settings)
@@ -47,7 +51,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if search_client is not None and hasattr(search_client, "close"):
             search_client.close()
         if owns_meili and app.state.meili is not None:
-            app.state.meili.stop()
+            app.state.meili.stop()  # marks it stopping first: the supervisor never restarts it after this
+            if app.state.meili_supervisor is not None:
+                app.state.meili_supervisor.stop()
 
 
 def create_app(
@@ -69,6 +75,7 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.meili = meili
+    app.state.meili_supervisor = None  # set in the lifespan when the app starts its own Meilisearch
     app.state.workers = []
     install_error_handlers(app)
     install_web_security(app)

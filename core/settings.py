@@ -46,6 +46,12 @@ class Settings(BaseSettings):
     meili_start_timeout: float = Field(
         default=30.0, description="Seconds to wait for the embedded Meilisearch to report healthy."
     )
+    meili_max_restarts: int = Field(
+        default=5,
+        ge=1,
+        le=100,
+        description="Restarts in a row after which the app stops restarting a crashing embedded Meilisearch.",
+    )
     embedded_workers: bool = Field(
         default=True,
         description="Run the outbox sync and referral timers inside the web process. "
@@ -102,6 +108,12 @@ class Settings(BaseSettings):
     )
     referral_retention_days: int = Field(
         default=180, ge=1, description="Purge a closed referral's personal details this many days after closing."
+    )
+    referral_audit_key: str | None = Field(
+        default=None,
+        min_length=32,
+        description="HMAC key of the referral audit chain. Unset: generated once into DATA_DIR/referral_audit_key "
+        "(mode 0600). Set it (the same value everywhere) when web and worker processes run on several machines.",
     )
     referral_timezone: str = Field(default="America/New_York", description="IANA zone that defines business days.")
     referral_timer_interval: float = Field(
