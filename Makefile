@@ -29,10 +29,14 @@ node_modules/.installed: package.json package-lock.json
 	@$(MEILI_BIN) --version
 	@touch $@
 
+# `make run` is for a developer's own machine: mail is kept in var/mail and shown at /dev/mail to network
+# admins (the app says so at start-up). DEV_MAIL_PAGE=false make run turns that off.
+DEV_MAIL_PAGE ?= true
+
 run: setup
 	$(PY) -m core migrate
 	$(PY) -m core seed --if-empty
-	$(PY) -m core serve
+	DEV_MAIL_PAGE=$(DEV_MAIL_PAGE) $(PY) -m core serve
 
 browser-deps:
 	@bash scripts/install-chromium.sh

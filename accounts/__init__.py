@@ -15,9 +15,10 @@ if TYPE_CHECKING:
 
 def routers() -> "list[APIRouter]":
     from accounts.admin_views import router as admin_router
+    from accounts.devmail import router as devmail_router
     from accounts.views import router as accounts_router
 
-    return [accounts_router, admin_router]
+    return [accounts_router, admin_router, devmail_router]
 
 
 def workers() -> "list[WorkerFactory]":

@@ -23,6 +23,8 @@ def create_admin(
 
     secret = password or getpass.getpass("Password: ")
     engine = open_engine(get_settings())
-    with Session(engine) as session:
+    # expire_on_commit=False: the row is read after its session closed (a DetachedInstanceError otherwise).
+    with Session(engine, expire_on_commit=False) as session:
         user = create(session=session, email=email, password=secret)
+    engine.dispose()
     typer.echo(f"network admin {user.email} created")

@@ -4,13 +4,13 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
 from accounts.models import Invitation, Membership, OrgRole, User
 from accounts.permissions import membership, require_org_role
 from accounts.service import add_user, normalize_email
-from accounts.tokens import aware, new_token, token_hash
+from accounts.tokens import LinkNotValid, aware, new_token, token_hash
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.mail import Mail
 
@@ -70,7 +70,7 @@ def _invitee(session: Session, organization_id: uuid.UUID, email: str, role: str
 def pending_invitation(*, session: Session, raw: str, now: datetime) -> Invitation:
     row = session.exec(select(Invitation).where(Invitation.token_hash == token_hash(raw))).first()
     if row is None or row.accepted_at is not None or aware(row.expires_at) <= now:
-        raise NotFound(INVALID)
+        raise LinkNotValid(INVALID)
     return row
 
 
@@ -102,10 +102,28 @@ def _join(session: Session, row: Invitation, user: User, now: datetime) -> Membe
         )
     elif row.role == OrgRole.admin:
         member.role, member.trusted = OrgRole.admin, True
-    row.accepted_at = now
-    session.add_all([member, row])
+    _spend(session, row.id, now)
+    session.add(member)
     session.commit()
     return member
+
+
+def _spend(session: Session, invitation_id: uuid.UUID, now: datetime) -> None:
+    """Mark the invitation accepted in one conditional UPDATE: of two requests racing with one link only one
+    joins (the other's new account and membership are rolled back)."""
+    spent = session.execute(
+        update(Invitation)
+        .where(
+            col(Invitation.id) == invitation_id,
+            col(Invitation.accepted_at).is_(None),
+            col(Invitation.expires_at) > now,
+        )
+        .values(accepted_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if spent.rowcount != 1:  # type: ignore[attr-defined]
+        session.rollback()
+        raise LinkNotValid(INVALID)
 
 
 def pending_invitations(*, session: Session, organization_id: uuid.UUID, now: datetime) -> list[Invitation]:

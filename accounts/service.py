@@ -1,14 +1,15 @@
 """Account use cases: creating users, signing in (rate-limited), changing passwords, peer profiles."""
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
 from sqlalchemy import delete
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from accounts import throttle
-from accounts.models import PeerProfile, User, UserSession
+from accounts.models import PasswordResetToken, PeerProfile, User, UserSession
 from accounts.passwords import MIN_PASSWORD_LENGTH, hash_password, needs_rehash, verify_password
 from accounts.sessions import start_session
 from core.errors import Conflict, NotFound, ValidationFailed
@@ -70,10 +71,29 @@ def create_admin(*, session: Session, email: str, password: str, display_name: s
     return user
 
 
-def login_keys(*, secret: str, email: str, client_ip: str) -> tuple[str, str]:
-    return (
-        throttle.key_for(secret, "login-email", email.strip().lower()),
-        throttle.key_for(secret, "login-ip", client_ip),
+@dataclass(frozen=True)
+class LoginKeys:
+    """The throttle keys of one sign-in attempt (see the limits in accounts/throttle.py)."""
+
+    account: str
+    account_and_address: str
+    address: str
+
+    @property
+    def rules(self) -> list[throttle.Rule]:
+        return [
+            (self.account_and_address, throttle.LOGIN_PER_ACCOUNT_AND_ADDRESS),
+            (self.account, throttle.LOGIN_PER_ACCOUNT),
+            (self.address, throttle.LOGIN_PER_ADDRESS),
+        ]
+
+
+def login_keys(*, secret: str, email: str, client_ip: str) -> LoginKeys:
+    account = email.strip().lower()
+    return LoginKeys(
+        account=throttle.key_for(secret, "login-email", account),
+        account_and_address=throttle.key_for(secret, "login-email-ip", f"{account} {client_ip}"),
+        address=throttle.key_for(secret, "login-ip", client_ip),
     )
 
 
@@ -82,35 +102,50 @@ def authenticate(
 ) -> tuple[str, UserSession]:
     """Sign in: returns the raw session cookie value and the session row.
 
-    Failures count per e-mail and per client address; the sixth within 15 minutes is refused (429)
-    whatever the password, so guessing stays slow even for a correct guess."""
+    Failures count per account and client address, per account and per client address, each against its own
+    limit; once one is used up, sign-ins are refused (429) whatever the password, so guessing stays slow even
+    for a correct guess. Five failures lock one account from one address, not everyone behind that address."""
     keys = login_keys(secret=secret, email=email, client_ip=client_ip)
-    throttle.check(session=session, keys=keys, limit=throttle.LOGIN_LIMIT, now=now, message=THROTTLED)
+    throttle.check_rules(session=session, rules=keys.rules, now=now, message=THROTTLED)
     user = find_user(session=session, email=email)
     ok = verify_password(user.password_hash if user else _dummy_hash(), password)
     if user is None or not ok or not user.is_active:
-        throttle.record(session=session, keys=keys, limit=throttle.LOGIN_LIMIT, now=now)
+        throttle.record_rules(session=session, rules=keys.rules, now=now)
         session.commit()
         raise ValidationFailed(WRONG_CREDENTIALS, field="password")
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    throttle.clear(session=session, keys=keys[:1])
+    # The address's own count stays: one good password must not reset a sprayer's budget.
+    throttle.clear(session=session, keys=[keys.account, keys.account_and_address])
     session.commit()
     return start_session(session=session, user_id=user.id)
 
 
-def change_password(*, session: Session, user: User, current: str, new: str) -> None:
+def change_password(*, session: Session, user: User, current: str, new: str) -> tuple[str, UserSession]:
+    """Set a new password. Whoever knew the old one may still hold a session or a reset link: every session
+    and reset link of the account ends, and the browser making the change gets a fresh session (returned
+    like `authenticate`'s), so the cookie in use before the change is worth nothing afterwards."""
     if not verify_password(user.password_hash, current):
         raise ValidationFailed("Your current password is not right.", field="current_password")
     check_password_rules(new, field="new_password")
     user.password_hash = hash_password(new)
     session.add(user)
-    session.commit()
+    end_all_sessions(session=session, user_id=user.id)
+    end_reset_links(session=session, user_id=user.id)
+    return start_session(session=session, user_id=user.id)  # commits the whole change at once
 
 
 def end_all_sessions(*, session: Session, user_id: uuid.UUID) -> None:
-    """Sign a user out everywhere (after a password reset). The caller commits."""
-    session.execute(delete(UserSession).where(UserSession.user_id == user_id))  # type: ignore[arg-type]
+    """Sign a user out everywhere (after a password change or reset, or deactivation). The caller commits."""
+    session.execute(delete(UserSession).where(col(UserSession.user_id) == user_id))
+
+
+def end_reset_links(*, session: Session, user_id: uuid.UUID, keep_hash: str | None = None) -> None:
+    """Make every outstanding password-reset link of the account unusable (but `keep_hash`). The caller commits."""
+    stmt = delete(PasswordResetToken).where(col(PasswordResetToken.user_id) == user_id)
+    if keep_hash is not None:
+        stmt = stmt.where(col(PasswordResetToken.token_hash) != keep_hash)
+    session.execute(stmt)
 
 
 def get_user(*, session: Session, user_id: uuid.UUID) -> User:

@@ -3,7 +3,8 @@
 import uuid
 from datetime import timedelta
 
-from sqlmodel import Session, select
+from sqlalchemy import delete
+from sqlmodel import Session, col, select
 
 from accounts.models import ApiToken, User, UserSession
 from accounts.tokens import aware, new_token, token_hash
@@ -15,10 +16,14 @@ _LAST_USED_RESOLUTION = timedelta(minutes=5)
 
 
 def start_session(*, session: Session, user_id: uuid.UUID) -> tuple[str, UserSession]:
-    """Create a session and return the raw cookie value (shown once) with the row."""
+    """Create a session and return the raw cookie value (shown once) with the row. The account's expired
+    sessions are dropped on the way, so their rows do not pile up."""
+    now = utcnow()
+    expired = col(UserSession.expires_at) <= now
+    session.execute(delete(UserSession).where(col(UserSession.user_id) == user_id, expired))
     raw = new_token()
     row = UserSession(
-        token_hash=token_hash(raw), user_id=user_id, csrf_token=new_token(), expires_at=utcnow() + SESSION_LIFETIME
+        token_hash=token_hash(raw), user_id=user_id, csrf_token=new_token(), expires_at=now + SESSION_LIFETIME
     )
     session.add(row)
     session.commit()

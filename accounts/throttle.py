@@ -31,8 +31,15 @@ class Limit:
     window: timedelta
 
 
-LOGIN_LIMIT = Limit(events=5, window=timedelta(minutes=15))
+# Failed sign-ins. One client address can be a whole office or clinic behind NAT or a proxy, so a handful of
+# failures locks only that account from that address; the account as a whole (whatever the address) and
+# the address as a whole (whatever the account: password spraying) have much higher ceilings.
+LOGIN_PER_ACCOUNT_AND_ADDRESS = Limit(events=5, window=timedelta(minutes=15))
+LOGIN_PER_ACCOUNT = Limit(events=20, window=timedelta(minutes=15))
+LOGIN_PER_ADDRESS = Limit(events=100, window=timedelta(minutes=15))
 SUGGESTION_LIMIT = Limit(events=5, window=timedelta(hours=1))
+
+Rule = tuple[str, Limit]  # a key and the limit that key is held to
 
 
 def key_for(secret: str, kind: str, value: str) -> str:
@@ -42,10 +49,14 @@ def key_for(secret: str, kind: str, value: str) -> str:
 
 def check(*, session: Session, keys: Sequence[str], limit: Limit, now: datetime, message: str) -> None:
     """Raise RateLimited when any key already used up its window; Retry-After is when its oldest event expires."""
-    since = now - limit.window
-    for key in keys:
+    check_rules(session=session, rules=[(key, limit) for key in keys], now=now, message=message)
+
+
+def check_rules(*, session: Session, rules: Sequence[Rule], now: datetime, message: str) -> None:
+    """Like `check`, with each key held to its own limit."""
+    for key, limit in rules:
         stmt = select(func.count(), func.min(LoginAttempt.at)).where(
-            LoginAttempt.key == key, col(LoginAttempt.at) > since
+            LoginAttempt.key == key, col(LoginAttempt.at) > now - limit.window
         )
         count, oldest = session.exec(stmt).one()
         if count >= limit.events and oldest is not None:
@@ -55,10 +66,14 @@ def check(*, session: Session, keys: Sequence[str], limit: Limit, now: datetime,
 
 def record(*, session: Session, keys: Sequence[str], limit: Limit, now: datetime) -> None:
     """Count one event per key and forget events older than the window. The caller commits."""
-    session.execute(
-        delete(LoginAttempt).where(col(LoginAttempt.key).in_(list(keys)), col(LoginAttempt.at) <= now - limit.window)
-    )
-    for key in keys:
+    record_rules(session=session, rules=[(key, limit) for key in keys], now=now)
+
+
+def record_rules(*, session: Session, rules: Sequence[Rule], now: datetime) -> None:
+    """Like `record`, with each key held to its own limit. The caller commits."""
+    for key, limit in rules:
+        expired = col(LoginAttempt.at) <= now - limit.window
+        session.execute(delete(LoginAttempt).where(col(LoginAttempt.key) == key, expired))
         session.add(LoginAttempt(key=key, at=now))
 
 

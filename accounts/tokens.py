@@ -5,6 +5,15 @@ import hmac
 import secrets
 from datetime import UTC, datetime
 
+from core.errors import DomainError
+
+
+class LinkNotValid(DomainError):
+    """An e-mailed link (password reset, invitation) that is unknown, used, replaced or expired. 410 Gone, so
+    the page says why (a 404 page would only say the address is wrong); all four cases look the same."""
+
+    status_code = 410
+
 
 def new_token() -> str:
     return secrets.token_urlsafe(32)

@@ -126,7 +126,12 @@ def reset(
         if password != password_again:
             raise ValidationFailed("The two passwords differ.", field="password_again")
         password_reset.reset_password(
-            session=session, secret=secret_key(settings), raw=token, new_password=password, now=utcnow()
+            session=session,
+            secret=secret_key(settings),
+            raw=token,
+            new_password=password,
+            now=utcnow(),
+            client_ip=client_ip(request),
         )
     except ValidationFailed as exc:
         return _anon_page(
@@ -138,7 +143,7 @@ def reset(
 def _account_page(request: Request, session: DbSession, user: User, *, status: int = 200, **extra: Any) -> Response:
     defaults: dict[str, Any] = {"errors": {}, "new_token": None, "done": request.query_params.get("done")}
     context = base_context(request, tokens=api_tokens.list_tokens(session=session, user=user), **{**defaults, **extra})
-    return no_store(render(request, "accounts/account.html", context, status_code=status))
+    return render(request, "accounts/account.html", context, status_code=status)
 
 
 @router.get("/account", response_class=HTMLResponse, name="account")
@@ -150,15 +155,18 @@ def account(request: Request, session: DbSession, user: CurrentUser) -> Response
 def account_password(
     request: Request,
     session: DbSession,
+    settings: AppSettings,
     user: CurrentUser,
     current_password: FormStr = "",
     new_password: FormStr = "",
 ) -> Response:
     try:
-        change_password(session=session, user=user, current=current_password, new=new_password)
+        raw, _ = change_password(session=session, user=user, current=current_password, new=new_password)
     except ValidationFailed as exc:
         return _account_page(request, session, user, status=422, password_errors=error_fields(exc))
-    return done(request, to(request, "account", {"done": "password"}))
+    response = done(request, to(request, "account", {"done": "password"}))
+    set_session_cookie(response, raw, settings)  # every other session of the account has just ended
+    return response
 
 
 @router.post("/account/tokens", name="api_token_create")

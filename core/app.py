@@ -12,11 +12,13 @@ from core import i18n
 from core.db import check_connection, ensure_data_dir, make_engine
 from core.domains import DOMAINS
 from core.logging import configure_logging, get_logger
+from core.request_context import RequestContextMiddleware
 from core.security import GZIP_MINIMUM_SIZE, HeadersMiddleware
 from core.settings import PROJECT_ROOT, Settings, get_settings
 from core.web import install_error_handlers, templates
 from core.workers import WorkerFactory
 from search.embedded import MeiliServer, connect
+from search.supervisor import supervise
 
 log = get_logger(__name__)
 
@@ -36,6 +38,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         check_connection(app.state.engine)
     if owns_meili:
         app.state.meili = connect(settings)
+        app.state.meili_supervisor = supervise(
+            app.state.meili, start_timeout=settings.meili_start_timeout, max_restarts=settings.meili_max_restarts
+        )
+    from accounts.devmail import announce as announce_dev_mailbox
+
+    announce_dev_mailbox(settings)
     workers = [factory(app) for factory in worker_factories()] if settings.embedded_workers else []
     app.state.workers = workers
     try:
@@ -47,7 +55,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if search_client is not None and hasattr(search_client, "close"):
             search_client.close()
         if owns_meili and app.state.meili is not None:
-            app.state.meili.stop()
+            app.state.meili.stop()  # marks it stopping first: the supervisor never restarts it after this
+            if app.state.meili_supervisor is not None:
+                app.state.meili_supervisor.stop()
 
 
 def create_app(
@@ -69,23 +79,26 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.meili = meili
+    app.state.meili_supervisor = None  # set in the lifespan when the app starts its own Meilisearch
     app.state.workers = []
     install_error_handlers(app)
     i18n.install(templates.env)  # real per-request translations in the shared template environment
     # The header middleware sits inside gzip, where the language middleware used to, so `Vary` keeps its order.
     app.add_middleware(HeadersMiddleware)
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_SIZE)
+    from accounts.caching import NoStoreForSessionsMiddleware
+
+    app.add_middleware(NoStoreForSessionsMiddleware)
+    app.add_middleware(RequestContextMiddleware)  # outermost: the request id covers every other layer
     app.mount("/static", StaticFiles(directory=str(PROJECT_ROOT / "static")), name="static")
     _include_routers(app)
     return app
 
 
 def _include_routers(app: FastAPI) -> None:
-    from core.devmail import router as devmail_router
     from core.health import router as health_router
 
     app.include_router(health_router)
     for domain in DOMAINS:
         for router in domain.routers():
             app.include_router(router)
-    app.include_router(devmail_router)

@@ -2,7 +2,7 @@
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from sqlalchemy import func
@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from core.commands import one_line_errors, open_engine
 from core.domains import DOMAINS
-from core.settings import PROJECT_ROOT, Settings, get_settings
+from core.settings import PROJECT_ROOT, Settings, get_settings, local_base_url, local_host
 
 app = typer.Typer(help="Community resource directory: run, migrate, seed and administer.", no_args_is_help=True)
 
@@ -24,6 +24,7 @@ def run_migrations(settings: Settings, revision: str = "head", downgrade: bool =
     cfg.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
+        cfg.attributes["settings"] = settings  # data migrations read keys from them (0002: the audit key)
         (command.downgrade if downgrade else command.upgrade)(cfg, revision)
     engine.dispose()
 
@@ -81,17 +82,41 @@ def serve(
     from core.app import create_app
     from search.embedded import connect
 
-    settings = get_settings()
+    settings = served_settings(host, port)
     engine = open_engine(settings)
     meili = connect(settings)
     try:
         application = create_app(settings, engine=engine, meili=meili)
-        bind_host, bind_port = host or settings.host, port or settings.port
-        typer.echo(f"serving on http://{bind_host}:{bind_port} (Ctrl-C to stop)")
-        uvicorn.run(application, host=bind_host, port=bind_port, log_config=None, access_log=False)
+        typer.echo(f"serving on http://{settings.host}:{settings.port} (Ctrl-C to stop)")
+        if settings.host != local_host(settings.host) and settings.base_url == local_base_url(
+            settings.host, settings.port
+        ):
+            typer.echo(f"links in e-mails point to {settings.base_url}; set BASE_URL to the address people use")
+        uvicorn.run(application, **uvicorn_options(settings))
     finally:
         meili.stop()
         engine.dispose()
+
+
+def served_settings(host: str | None, port: int | None) -> Settings:
+    """The settings with the command line's --host/--port applied; BASE_URL follows them unless it is set."""
+    overrides: dict[str, Any] = {k: v for k, v in (("host", host), ("port", port)) if v}
+    return Settings(**overrides) if overrides else get_settings()
+
+
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """How `serve` runs uvicorn. X-Forwarded-For/-Proto are believed only from FORWARDED_ALLOW_IPS (default:
+    nobody); uvicorn's own default would believe any local process, which could then pose as any client
+    address and dodge the per-address sign-in limits."""
+    trusted = [part.strip() for part in settings.forwarded_allow_ips.split(",") if part.strip()]
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "proxy_headers": bool(trusted),
+        "forwarded_allow_ips": trusted,
+        "log_config": None,
+        "access_log": False,
+    }
 
 
 for _domain in DOMAINS:  # create-admin, export-hsds, import-hsds, import-meeting-guide, freshness-reminders

@@ -20,7 +20,12 @@ _cache: dict[Path, str] = {}
 def secret_key(settings: Settings) -> str:
     if settings.secret_key:
         return settings.secret_key
-    path = (settings.data_dir / FILE_NAME).resolve()
+    return file_secret(settings.data_dir / FILE_NAME)
+
+
+def file_secret(path: Path) -> str:
+    """A secret generated once into `path` (mode 0600) and read back ever after (cached per path)."""
+    path = path.resolve()
     with _lock:
         if path not in _cache:
             _cache[path] = _read_or_create(path)

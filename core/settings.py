@@ -3,10 +3,11 @@
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+_WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::", "[::]"})
 
 
 class Settings(BaseSettings):
@@ -45,6 +46,12 @@ class Settings(BaseSettings):
     meili_start_timeout: float = Field(
         default=30.0, description="Seconds to wait for the embedded Meilisearch to report healthy."
     )
+    meili_max_restarts: int = Field(
+        default=5,
+        ge=1,
+        le=100,
+        description="Restarts in a row after which the app stops restarting a crashing embedded Meilisearch.",
+    )
     embedded_workers: bool = Field(
         default=True,
         description="Run the outbox sync and referral timers inside the web process. "
@@ -52,7 +59,16 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address `serve` binds to.")
     port: int = Field(default=8000, description="Port `serve` binds to.")
-    base_url: str = Field(default="http://127.0.0.1:8000", description="Public base URL, used in e-mails and feeds.")
+    base_url: str = Field(
+        default="",
+        description="Public base URL, used in e-mail links and feeds; https:// also marks the session cookie "
+        "Secure. Unset: http://HOST:PORT (127.0.0.1 when HOST is a wildcard such as 0.0.0.0).",
+    )
+    forwarded_allow_ips: str = Field(
+        default="",
+        description="Comma-separated addresses of reverse proxies whose X-Forwarded-For/-Proto headers are "
+        "believed (`*` for any). Unset: none, so the client address is always the connecting one.",
+    )
     secret_key: str | None = Field(
         default=None,
         description="Key that signs sessions and tokens. Unset: generated once and kept in the data directory.",
@@ -75,9 +91,9 @@ class Settings(BaseSettings):
     smtp_starttls: bool = Field(default=True, description="Use STARTTLS on the SMTP connection.")
     mail_from: str = Field(default="directory@localhost", description="From address of outgoing mail.")
     dev_mail_page: bool = Field(
-        default=True,
-        description="Show mail written to DATA_DIR/mail/ at /dev/mail (only when SMTP_HOST is unset). "
-        "Turn off in production.",
+        default=False,
+        description="Show mail written to DATA_DIR/mail/ at /dev/mail to signed-in network admins "
+        "(never when SMTP_HOST is set). `make run` turns it on for local development.",
     )
     seed_size: int = Field(default=2000, description="Generated listings loaded by `make run` into an empty database.")
     # Referral timers (referrals/timers.py). Business days are Monday to Friday in `referral_timezone`.
@@ -93,10 +109,28 @@ class Settings(BaseSettings):
     referral_retention_days: int = Field(
         default=180, ge=1, description="Purge a closed referral's personal details this many days after closing."
     )
+    referral_audit_key: str | None = Field(
+        default=None,
+        min_length=32,
+        description="HMAC key of the referral audit chain. Unset: generated once into DATA_DIR/referral_audit_key "
+        "(mode 0600). Set it (the same value everywhere) when web and worker processes run on several machines.",
+    )
     referral_timezone: str = Field(default="America/New_York", description="IANA zone that defines business days.")
     referral_timer_interval: float = Field(
         default=60.0, gt=0, description="Seconds between runs of the referral timer worker."
     )
+
+    @model_validator(mode="after")
+    def _derive_base_url(self) -> "Settings":
+        # Links in e-mails must follow the port actually served (PORT=8123), unless the operator says otherwise.
+        if not self.base_url:
+            self.base_url = local_base_url(self.host, self.port)
+        return self
+
+    @property
+    def dev_mail_enabled(self) -> bool:
+        """The development mailbox exists only when asked for and only while no real mail server is used."""
+        return self.dev_mail_page and not self.smtp_host
 
     @property
     def effective_database_url(self) -> str:
@@ -107,6 +141,19 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.effective_database_url.startswith("sqlite")
+
+
+def local_host(host: str) -> str:
+    """The address a browser on this machine uses for `serve` bound to `host` (a wildcard means loopback)."""
+    return "127.0.0.1" if host in _WILDCARD_HOSTS else host
+
+
+def local_base_url(host: str, port: int) -> str:
+    """BASE_URL when it is not set: `serve` as reached from this machine."""
+    name = local_host(host)
+    if ":" in name and not name.startswith("["):
+        name = f"[{name}]"  # an IPv6 literal
+    return f"http://{name}:{port}"
 
 
 @lru_cache

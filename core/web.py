@@ -1,5 +1,6 @@
-"""Templates, the "one route, two renderings" helper, the answers after a form POST, and the single error
-handler: the web helpers every domain's views share."""
+"""Templates, the "one route, two renderings" helper, the answers after a form POST, and the error
+handlers of expected errors (the unexpected ones end in `core.request_context`): the web helpers every
+domain's views share."""
 
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -10,19 +11,23 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 
 from core.errors import DomainError, ValidationFailed
 from core.i18n import path_with
-from core.logging import get_logger
 from core.mail import Mail, absolute, deliver
-from core.security import SECURITY_HEADERS
 from core.settings import PROJECT_ROOT, Settings
+from core.urls import tel_href, web_href
 
-log = get_logger(__name__)
+# Largest request body (forms, JSON) unless the route declares its own `max_body_size` (an upload).
+# Enforced by core.request_context as the body streams in: a bigger one is a 413, never read whole.
+MAX_BODY_BYTES = 1024 * 1024
 
 templates = Jinja2Templates(directory=str(PROJECT_ROOT / "templates"))
 templates.env.add_extension("jinja2.ext.i18n")
 templates.env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+# Stored links reach an href only through these (core/urls.py): a value breaking the rule renders no link.
+templates.env.filters.update(web_href=web_href, tel_href=tel_href)
 
 TITLES = {
     400: "Bad request",
@@ -154,6 +159,10 @@ def _describe_validation(exc: RequestValidationError) -> dict[str, str]:
     return errors
 
 
+def too_large_message(limit: int) -> str:
+    return f"The request is too large: this address accepts at most {limit / 1_048_576:g} MB."
+
+
 def login_url(request: Request) -> str | None:
     """Where a signed-out browser should go to sign in and come back to this page."""
     try:
@@ -180,15 +189,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        response = error_response(request, exc.status_code, str(exc.detail))
+        message = str(exc.detail)
+        limit = request.scope.get(MAX_BODY_SIZE_SCOPE_KEY)  # set by a route's own `max_body_size`
+        if exc.status_code == 413 and isinstance(limit, int):
+            message = too_large_message(limit)  # the framework's own text is just "Content Too Large"
+        response = error_response(request, exc.status_code, message)
         for key, value in (exc.headers or {}).items():
             response.headers[key] = value
-        return response
-
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error", path=request.url.path)
-        response = error_response(request, 500, "An unexpected error happened. It has been logged.")
-        # Starlette answers 500s outside the user middleware, so the hardening headers are set here.
-        response.headers.update(SECURITY_HEADERS)
         return response

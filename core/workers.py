@@ -1,4 +1,5 @@
-"""One base for the in-process background loops (search outbox sync, referral timers, freshness reminders).
+"""One base for the in-process background loops (search outbox sync, Meilisearch supervisor, referral timers,
+freshness reminders).
 
 A worker runs `step()` again and again until it is stopped; `step()` returns how long to wait before the
 next call. It runs in a daemon thread (`start()`, the embedded default inside the web process) or in the
@@ -44,6 +45,10 @@ class PeriodicWorker:
     @property
     def stopping(self) -> threading.Event:
         return self._stop
+
+    def finish(self) -> None:
+        """End the loop from inside a pass (the worker has nothing left to do); `stop()` still joins it."""
+        self._stop.set()
 
     def run(self) -> None:
         """Loop in the calling thread until `stop()`."""

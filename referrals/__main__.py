@@ -1,5 +1,6 @@
-"""`python -m referrals worker [--once] | verify-audit | purge`."""
+"""`python -m referrals worker [--once] | verify-audit [--head FILE] | audit-head --out FILE | purge`."""
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -36,16 +37,44 @@ def worker(
 
 @app.command("verify-audit")
 @one_line_errors
-def verify_audit() -> None:
-    """Recompute the referral audit hash chain; exit 1 and name the first broken event if it was altered."""
-    from referrals.audit import verify_chain
+def verify_audit(
+    head: Annotated[
+        Path | None,
+        typer.Option(
+            "--head", help="A head exported by `audit-head`: also fail if the chain was cut off or rewritten."
+        ),
+    ] = None,
+) -> None:
+    """Recompute the referral audit hash chain with its key; exit 1 and name the first broken event if it
+    was altered."""
+    from referrals.audit import audit_key, read_head, verify_chain
 
-    with Session(open_engine(get_settings())) as session:
-        result = verify_chain(session)
+    settings = get_settings()
+    anchor = read_head(head) if head is not None else None
+    with Session(open_engine(settings)) as session:
+        result = verify_chain(session, key=audit_key(settings), anchor=anchor)
     if not result.ok:
         typer.secho(result.describe(), fg="red", err=True)
         raise typer.Exit(1)
-    typer.echo(result.describe())
+    suffix = f"; it still holds the exported head (seq={anchor.seq})" if anchor is not None else ""
+    typer.echo(result.describe() + suffix)
+
+
+@app.command("audit-head")
+@one_line_errors
+def audit_head(
+    out: Annotated[Path, typer.Option("--out", help="File to write the head to; keep it away from the database.")],
+) -> None:
+    """Verify the audit chain and export its head (last seq and hash), for `verify-audit --head` later."""
+    from referrals.audit import audit_key, export_head
+
+    settings = get_settings()
+    with Session(open_engine(settings)) as session:
+        head, result = export_head(session, key=audit_key(settings), path=out)
+    if not result.ok:
+        typer.secho(f"not exported: {result.describe()}", fg="red", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"audit head seq={head.seq} hash={head.hash} written to {out}")
 
 
 @app.command()
@@ -58,7 +87,7 @@ def purge(
 
     settings = get_settings()
     with Session(open_engine(settings), expire_on_commit=False) as session:
-        count = run_purge(session=session, now=utcnow(), retention_days=days or settings.referral_retention_days)
+        count = run_purge(session=session, now=utcnow(), settings=settings, retention_days=days)
     typer.echo(f"purged personal details of {count} referrals")
 
 

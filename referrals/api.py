@@ -135,9 +135,9 @@ def read_notifications(session: DbSession, user: CurrentUser) -> Response:
 
 
 @router.get("/audit/verify", response_model=AuditVerificationPublic, responses=ERRORS)
-def verify_audit(session: DbSession, _admin: NetworkAdmin) -> AuditVerificationPublic:
+def verify_audit(session: DbSession, settings: AppSettings, _admin: NetworkAdmin) -> AuditVerificationPublic:
     """Network admins: recompute the audit hash chain and report the first broken link."""
-    result = audit.verify_chain(session)
+    result = audit.verify_chain(session, key=audit.audit_key(settings))
     return AuditVerificationPublic(
         ok=result.ok, checked=result.checked, broken_seq=result.broken_seq, message=result.describe()
     )
@@ -173,8 +173,12 @@ def act(
 
 
 @router.post("/{referral_id}/notes", response_model=NotePublic, status_code=201, responses=ERRORS)
-def add_note(referral_id: uuid.UUID, body: NoteIn, session: DbSession, user: CurrentUser) -> NotePublic:
-    note = records.add_note(session=session, referral_id=referral_id, actor=user, body=body.body, now=utcnow())
+def add_note(
+    referral_id: uuid.UUID, body: NoteIn, session: DbSession, settings: AppSettings, user: CurrentUser
+) -> NotePublic:
+    note = records.add_note(
+        session=session, referral_id=referral_id, actor=user, body=body.body, now=utcnow(), settings=settings
+    )
     return NotePublic(id=note.id, created_at=note.created_at, author_role=note.author_role)
 
 

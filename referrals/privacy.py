@@ -62,7 +62,7 @@ def revoke_consent(
         raise ValidationFailed("There is no active consent on this referral.", field="consent")
     chain = linked_referrals(session, referral)
     for item in chain:
-        _withdraw(session, item, actor, role, now)
+        _withdraw(session, item, actor, role, now, settings)
     session.commit()
     for item in chain:
         if item.status not in TERMINAL:
@@ -71,7 +71,7 @@ def revoke_consent(
     return referral
 
 
-def _withdraw(session: Session, referral: Referral, actor: User, role: Role, now: datetime) -> None:
+def _withdraw(session: Session, referral: Referral, actor: User, role: Role, now: datetime, settings: Settings) -> None:
     consent = current_consent(session, referral.id)
     if consent is not None and consent.revoked_at is None:
         consent.revoked_at, consent.revoked_by_id = now, actor.id
@@ -89,6 +89,7 @@ def _withdraw(session: Session, referral: Referral, actor: User, role: Role, now
             referral.status,
             referral.business_status,
         ),
+        settings=settings,
     )
 
 
@@ -104,9 +105,11 @@ def _cancel_with_retry(session: Session, referral_id: uuid.UUID, now: datetime, 
     raise Conflict("Consent was revoked, but the referral could not be cancelled yet; the timers will retry.")
 
 
-def purge(*, session: Session, now: datetime, retention_days: int = 180) -> int:
-    """Null the personal fields of referrals closed more than `retention_days` ago. Returns how many."""
-    cutoff = now - timedelta(days=retention_days)
+def purge(*, session: Session, now: datetime, settings: Settings, retention_days: int | None = None) -> int:
+    """Null the personal fields of referrals closed more than `retention_days` (default: the setting) ago.
+
+    Returns how many. The audit events are not touched (they hold no personal data): the purge appends one."""
+    cutoff = now - timedelta(days=retention_days or settings.referral_retention_days)
     ids = list(
         session.exec(
             select(Referral.id).where(
@@ -136,7 +139,9 @@ def purge(*, session: Session, now: datetime, retention_days: int = 180) -> int:
     statuses = dict(session.exec(select(Referral.id, Referral.status).where(col(Referral.id).in_(ids))).all())
     for referral_id in ids:
         status = statuses.get(referral_id, Status.cancelled)
-        audit.append(session, audit.EventIn(referral_id, now, None, Role.system, "purge", status, status))
+        audit.append(
+            session, audit.EventIn(referral_id, now, None, Role.system, "purge", status, status), settings=settings
+        )
     session.commit()
     return len(ids)
 

@@ -10,6 +10,7 @@ from accounts.models import OrgRole, User
 from accounts.permissions import require_org_role
 from core.errors import Forbidden, ValidationFailed
 from core.outbox import record_change
+from core.settings import Settings
 from directory.listings.models import Capacity, Service
 from referrals import access, audit
 from referrals.codes import Role, Status
@@ -18,7 +19,9 @@ from referrals.models import ReferralContactAttempt, ReferralNote
 MAX_NOTE = 2000
 
 
-def add_note(*, session: Session, referral_id: uuid.UUID, actor: User, body: str, now: datetime) -> ReferralNote:
+def add_note(
+    *, session: Session, referral_id: uuid.UUID, actor: User, body: str, now: datetime, settings: Settings
+) -> ReferralNote:
     """A note shared between the referring peer and the receiving organization."""
     referral, viewer = access.visible_referral(session, referral_id, actor, now=now)
     body = body.strip()
@@ -45,6 +48,7 @@ def add_note(*, session: Session, referral_id: uuid.UUID, actor: User, body: str
             referral.business_status,
             data={"note_id": str(note.id)},
         ),
+        settings=settings,
     )
     session.commit()
     return note

@@ -6,6 +6,7 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from core.inputs import Instant, TextInput
 from directory.listings.taxonomy import CATEGORY_CODES
 from referrals.codes import ConsentMethod, ConsentScope, ContactChannel, SharedField, Urgency
 from referrals.workflow import ActionInput
@@ -16,7 +17,7 @@ NO_CLINICAL_DETAILS = (
 )
 
 
-class _In(BaseModel):
+class _In(TextInput):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
@@ -30,7 +31,7 @@ class ConsentIn(_In):
     fields: list[SharedField] = Field(min_length=1, description="What the person agreed to share.")
     purpose: str = Field(min_length=3, max_length=300, description="Why the details are shared.")
     method: ConsentMethod
-    expires_at: datetime = Field(description="When the consent ends (ISO 8601, with a time zone).")
+    expires_at: Instant = Field(description="When the consent ends (ISO 8601, with a time zone).")
 
     @field_validator("expires_at")
     @classmethod
@@ -42,6 +43,8 @@ class ConsentIn(_In):
 
 class ReferralCreate(_In):
     """A new referral. With `send` (the default) it is sent at once and needs valid consent."""
+
+    MULTILINE = frozenset({"need_text", "note"})
 
     service_id: uuid.UUID | None = Field(default=None, description="The listing referred to (directed referral).")
     is_open: bool = Field(default=False, description="Offer to any organization offering the category nearby.")
@@ -87,13 +90,15 @@ class ReferralCreate(_In):
 class ActionIn(_In):
     """Everything an action may need; each action reads only its own fields (see the workflow table)."""
 
+    MULTILINE = frozenset({"reason_text"})
+
     version: int | None = Field(default=None, description="The version you saw; a different one gives 409.")
     reason_code: str | None = Field(default=None, max_length=40)
     reason_text: str | None = Field(default=None, max_length=500, description=NO_CLINICAL_DETAILS)
     outcome_code: str | None = Field(default=None, max_length=40)
     channel: ContactChannel | None = None
     result: str | None = Field(default=None, max_length=30)
-    appointment_at: datetime | None = None
+    appointment_at: Instant | None = None
     handoff_mode: str | None = Field(default=None, max_length=30)
     followup_kind: str | None = Field(default=None, max_length=20)
     organization_id: uuid.UUID | None = Field(default=None, description="Claim: which of your organizations.")
@@ -112,6 +117,7 @@ class ActionIn(_In):
 
 
 class NoteIn(_In):
+    MULTILINE = frozenset({"body"})
     body: str = Field(min_length=1, max_length=2000, description=NO_CLINICAL_DETAILS)
 
 

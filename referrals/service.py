@@ -70,7 +70,11 @@ def create_referral(
                     referral_id=referral.id, author_id=actor.id, author_role=Role.peer, body=data.note, created_at=now
                 )
             )
-        audit.append(session, audit.EventIn(referral.id, now, actor.id, Role.peer, "create", None, Status.draft))
+        audit.append(
+            session,
+            audit.EventIn(referral.id, now, actor.id, Role.peer, "create", None, Status.draft),
+            settings=settings,
+        )
         session.commit()
     except (IntegrityError, OperationalError) as exc:
         session.rollback()
@@ -191,7 +195,9 @@ def apply_action(
             session, referral, _values(referral, rule, action, data, now, claim_org), unclaimed=action == Action.claim
         )
         mails = effects.apply(session, referral, action, data, (actor, role), current, now, settings, from_status)
-        audit.append(session, _event(referral, action, data, (actor, role), from_status, now, claim_org))
+        audit.append(
+            session, _event(referral, action, data, (actor, role), from_status, now, claim_org), settings=settings
+        )
         session.commit()
     except (IntegrityError, OperationalError) as exc:
         session.rollback()

@@ -67,7 +67,7 @@ def run_timers(*, session: Session, settings: Settings, now: datetime) -> TimerS
     _org_reminders(session, settings, now, summary)
     _followup_reminders(session, settings, now, summary)
     _retry_revocations(session, settings, now, summary)
-    summary.purged = privacy.purge(session=session, now=now, retention_days=settings.referral_retention_days)
+    summary.purged = privacy.purge(session=session, now=now, settings=settings)
     return summary
 
 

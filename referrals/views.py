@@ -177,9 +177,11 @@ async def act(
 
 
 @router.post("/referrals/{referral_id}/notes", name="referral_note")
-async def note(request: Request, session: DbSession, user: CurrentUser, referral_id: uuid.UUID) -> Response:
+async def note(
+    request: Request, session: DbSession, settings: AppSettings, user: CurrentUser, referral_id: uuid.UUID
+) -> Response:
     body = str((await request.form()).get("body", ""))
-    records.add_note(session=session, referral_id=referral_id, actor=user, body=body, now=utcnow())
+    records.add_note(session=session, referral_id=referral_id, actor=user, body=body, now=utcnow(), settings=settings)
     return _back(request, referral_id)
 
 

@@ -42,7 +42,7 @@ class SearchHttp:
 
     def __init__(self, url: str, api_key: str | None, *, timeout: float) -> None:
         headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {api_key}"} if api_key else {})}
-        self.timeout = timeout
+        self.url, self.timeout = url, timeout
         no_reuse = httpx.Limits(max_keepalive_connections=0)
         self._http = httpx.Client(base_url=url, headers=headers, timeout=timeout, limits=no_reuse)
 
@@ -74,7 +74,11 @@ def make_client(url: str, api_key: str, *, timeout: int = HTTP_TIMEOUT) -> meili
 
 
 def client_for(server: MeiliServer, *, timeout: int = HTTP_TIMEOUT) -> meilisearch.Client:
-    return make_client(server.url, server.api_key, timeout=timeout)
+    """A client that follows the server if a restart has to move it to another port (it reads the URL
+    from its config on every request)."""
+    client = make_client(server.url, server.api_key, timeout=timeout)
+    server.followers.add(client.config)
+    return client
 
 
 def wait_succeeded(

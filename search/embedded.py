@@ -2,6 +2,8 @@
 
 Embedded default: a child process bound to 127.0.0.1 on a free port, with a master key generated once
 and kept (mode 0600) in the data directory. With MEILI_URL set, nothing is started; the URL is checked.
+The server keeps the command it was started with, so `search.supervisor` can start it again (same data
+directory and key, same port unless another process took it) after it died.
 """
 
 import contextlib
@@ -13,9 +15,12 @@ import signal
 import socket
 import stat
 import subprocess
+import threading
 import time
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -36,20 +41,84 @@ class MeiliServer:
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
     # Where the URL of a running embedded server is published for `python -m search` commands.
     url_file: Path | None = field(default=None, repr=False)
+    # How the embedded child is started again after it died (empty for an external MEILI_URL).
+    command: list[str] = field(default_factory=list, repr=False)
+    env: dict[str, str] = field(default_factory=dict, repr=False)
+    log_path: Path | None = field(default=None, repr=False)
+    # Set by stop(): from then on nothing starts the child again.
+    stopping: bool = field(default=False, repr=False)
+    # Configs of the clients made for this server (search.client.client_for), re-pointed when a restart
+    # had to move to another port. Weak: a client dropped by its owner is not kept alive here.
+    followers: "weakref.WeakSet[Any]" = field(default_factory=weakref.WeakSet, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
 
     def stop(self, timeout: float = 10.0) -> None:
-        proc = self.process
+        with self._lock:  # a restart in progress either finished its spawn (we stop it) or sees `stopping`
+            self.stopping = True
+            proc = self.process
         if self.url_file is not None and _read(self.url_file) == self.url:  # not a newer server's file
             self.url_file.unlink(missing_ok=True)
         if proc is None or proc.poll() is not None:
             return
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=timeout)
+        _terminate(proc, timeout)
         log.info("meilisearch stopped", pid=proc.pid)
+
+    def launch(self, timeout: float, port: int | None = None) -> None:
+        """Start the child with the stored command (on `port` when given) and wait until it is healthy."""
+        if port is not None and port != self.port:
+            self._move(port)
+        with self._lock:
+            if self.stopping:
+                raise ConfigurationError("Meilisearch is being stopped; not starting it again")
+            proc = _spawn(self.command, self.env, self.log_path)
+            self.process = proc
+        try:
+            wait_healthy(self.url, timeout, proc)
+        except ConfigurationError as exc:
+            _terminate(proc, 10.0)
+            raise ConfigurationError(f"{exc}; see {self.log_path}") from exc
+        if self.url_file is not None:
+            self.url_file.write_text(self.url)
+
+    def _move(self, port: int) -> None:
+        """Another process took our port while the child was down: use `port`, and re-point our clients."""
+        self.url = f"http://127.0.0.1:{port}"
+        self.command[self.command.index("--http-addr") + 1] = f"127.0.0.1:{port}"
+        for config in list(self.followers):
+            config.url = self.url
+
+
+def _spawn(command: list[str], env: dict[str, str], log_path: Path | None) -> subprocess.Popen[bytes]:
+    logfile = log_path.open("ab") if log_path is not None else None
+    try:
+        return subprocess.Popen(
+            command,
+            env=env,
+            stdout=logfile or subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,
+        )
+    except OSError as exc:
+        raise ConfigurationError(f"cannot start Meilisearch ({command[0]}): {exc.strerror}; {HINT}") from exc
+    finally:
+        if logfile is not None:
+            logfile.close()
+
+
+def _terminate(proc: subprocess.Popen[bytes], timeout: float) -> None:
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=timeout)
 
 
 def find_binary(settings: Settings) -> Path:
@@ -89,8 +158,23 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def port_is_free(port: int) -> bool:
+    """Could Meilisearch listen on this loopback port now? (SO_REUSEADDR, as its listener sets it, so the
+    TIME_WAIT connections a killed server leaves behind do not count as taken.)"""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
 def _die_with_parent() -> None:
-    """In the child: ask Linux to SIGTERM us when the parent dies, so no orphan survives a kill -9."""
+    """In the child: ask Linux to SIGTERM us when the parent dies, so no orphan survives a kill -9.
+
+    Linux sends the signal when the *thread* that started the child ends, which is why the supervisor
+    starts replacements from its own thread that lives as long as the app."""
     with contextlib.suppress(Exception):
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
         libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
@@ -123,7 +207,6 @@ def start_embedded(settings: Settings, data_dir: Path | None = None, port: int |
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "MEILI_MASTER_KEY": key, "MEILI_NO_ANALYTICS": "true"}
     env.pop("MEILI_URL", None)
-    logfile = (meili_dir / "meilisearch.log").open("ab")
     cmd = [
         str(binary),
         "--env",
@@ -139,28 +222,11 @@ def start_embedded(settings: Settings, data_dir: Path | None = None, port: int |
         "--log-level",
         "WARN",
     ]
-    try:
-        proc = subprocess.Popen(
-            cmd,
-            env=env,
-            stdout=logfile,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            preexec_fn=_die_with_parent,
-        )
-    except OSError as exc:
-        raise ConfigurationError(f"cannot start Meilisearch ({binary}): {exc.strerror}; {HINT}") from exc
-    finally:
-        logfile.close()
-    server = MeiliServer(url=url, api_key=key, process=proc)
-    try:
-        wait_healthy(url, settings.meili_start_timeout, proc)
-    except ConfigurationError as exc:
-        server.stop()
-        raise ConfigurationError(f"{exc}; see {meili_dir / 'meilisearch.log'}") from exc
-    server.url_file = meili_dir / "url"
-    server.url_file.write_text(url)
-    log.info("meilisearch started", url=url, pid=proc.pid)
+    server = MeiliServer(
+        url=url, api_key=key, command=cmd, env=env, log_path=meili_dir / "meilisearch.log", url_file=meili_dir / "url"
+    )
+    server.launch(settings.meili_start_timeout)
+    log.info("meilisearch started", url=url, pid=server.process.pid if server.process else None)
     return server
 
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, time
 from typing import Any, get_args
 
 from core.errors import ValidationFailed
+from core.inputs import check_instant
 from directory.listings.codes import ACCESSIBILITY_LABELS
 from directory.listings.models import Attendance, ServiceKind
 from directory.listings.schemas import CostKind
@@ -100,6 +101,10 @@ def parse_at(value: str | None) -> datetime | None:
         parsed = datetime.fromisoformat(text)
     except ValueError:
         raise _bad("at", "at must be an ISO 8601 date-time, e.g. 2026-03-08T19:30:00-06:00.") from None
+    try:
+        check_instant(parsed)
+    except ValueError as exc:
+        raise _bad("at", f"at: {exc}") from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 

@@ -25,7 +25,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
+
+from core.inputs import is_zone_name
 
 DAY = 1440
 WEEK = 7 * DAY
@@ -184,11 +186,7 @@ def zone(name: str) -> ZoneInfo:
 
 
 def is_zone(name: str) -> bool:
-    try:
-        zone(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
+    return is_zone_name(name)
 
 
 def minute_of_week(moment: datetime, zone_name: str) -> int:

@@ -66,11 +66,21 @@ class Mailbox:
         return [u for body in self.bodies() for u in re.findall(r"https?://\S+", body) if re.search(pattern, u)]
 
 
-def folder_links(settings: Settings, pattern: str) -> list[str]:
-    """Links matching `pattern` in the mail written to DATA_DIR/mail (no SMTP configured), oldest first."""
+def folder_messages(settings: Settings) -> list[EmailMessage]:
+    """The mail written to DATA_DIR/mail (no SMTP configured), oldest first: how tests read mail without
+    the /dev/mail page, which only a signed-in network admin may open."""
     found = []
-    for path in sorted((settings.data_dir / "mail").glob("*.eml")):
+    for path in sorted((settings.data_dir / "mail").glob("*.eml"), key=lambda p: (p.stat().st_mtime_ns, p.name)):
         message = message_from_bytes(path.read_bytes(), policy=policy.default)
+        assert isinstance(message, EmailMessage)
+        found.append(message)
+    return found
+
+
+def folder_links(settings: Settings, pattern: str) -> list[str]:
+    """Links matching `pattern` in the mail written to DATA_DIR/mail, oldest first."""
+    found = []
+    for message in folder_messages(settings):
         body = message.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
         found += [u for u in re.findall(r"https?://\S+", body) if re.search(pattern, u)]
     return found

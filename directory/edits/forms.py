@@ -7,9 +7,8 @@ message per field, keyed like the form fields (`rows-2-opens_at` for the third r
 """
 
 import re
-import zoneinfo
 from collections.abc import Mapping
-from datetime import date, time, timedelta
+from datetime import time, timedelta
 from typing import Any, ClassVar, Literal, TypeVar
 
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -19,6 +18,8 @@ from starlette.datastructures import FormData
 
 from core.clock import utcnow
 from core.errors import ValidationFailed
+from core.inputs import Day, TextInput, is_zone_name
+from core.urls import SecureUrl, WebUrl
 from directory.listings.meeting_types import CODES as MEETING_TYPE_CODES
 from directory.listings.models import (
     Attendance,
@@ -34,27 +35,23 @@ from directory.listings.models import (
     ServiceNameBase,
     ServiceStatus,
 )
+from directory.listings.schemas import SERVICE_TEXTS
 from directory.listings.taxonomy import CATEGORY_CODES, FELLOWSHIPS
 
 Weekday = Literal["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
 WEEKDAYS: tuple[Weekday, ...] = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
-WEB_URL = r"^https?://\S+$"
 ZIP = r"^\d{5}(-\d{4})?$"
 MAX_HOURS_ROWS = 21
 
 
 def check_zone(value: str) -> str:
-    try:
-        zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ValueError("Choose a time zone such as America/Chicago.") from None
-    if "/" not in value:
+    if not is_zone_name(value) or "/" not in value:
         raise ValueError("Choose a time zone such as America/Chicago.")
     return value
 
 
-class WorkspaceForm(SQLModel):
+class WorkspaceForm(SQLModel, TextInput):
     model_config = {"extra": "ignore", "str_strip_whitespace": True}
     LIST_FIELDS: ClassVar[frozenset[str]] = frozenset()
     MESSAGES: ClassVar[dict[str, str]] = {}
@@ -94,7 +91,8 @@ def _matching(value: str | None, pattern: str) -> str | None:
 
 
 class OrganizationForm(OrganizationBase, WorkspaceForm):
-    website: str | None = Field(default=None, max_length=2000, pattern=WEB_URL)
+    MULTILINE = frozenset({"description"})
+    website: WebUrl | None = Field(default=None, max_length=2000)
 
     _text = field_validator("description", mode="before")(_blank_text)
 
@@ -105,7 +103,8 @@ class OrganizationForm(OrganizationBase, WorkspaceForm):
 
 
 class ServiceDetailsForm(ServiceBase, WorkspaceForm):
-    url: str | None = Field(default=None, max_length=2000, pattern=WEB_URL)
+    MULTILINE = SERVICE_TEXTS
+    url: WebUrl | None = Field(default=None, max_length=2000)
 
     _text = field_validator("description", mode="before")(_blank_text)
 
@@ -117,7 +116,7 @@ class ServiceDetailsForm(ServiceBase, WorkspaceForm):
 
 class StatusForm(WorkspaceForm):
     status: ServiceStatus
-    reopening_date: date | None = None
+    reopening_date: Day | None = None
 
     def extra_errors(self) -> dict[str, str]:
         if self.reopening_date is None:
@@ -202,8 +201,8 @@ class MeetingForm(MeetingNotesBase, WorkspaceForm):
     fellowship: str
     types: list[str] = Field(default_factory=list)
     attendance_mode: Attendance
-    conference_url: str | None = Field(default=None, max_length=2000, pattern=r"^https://\S+$")
-    MESSAGES: ClassVar[dict[str, str]] = {"conference_url": "Give a secure link starting with https://"}
+    conference_url: SecureUrl | None = Field(default=None, max_length=2000)
+    MULTILINE = frozenset({"group_notes", "location_notes"})
 
     @field_validator("fellowship")
     @classmethod
@@ -229,6 +228,7 @@ class MeetingForm(MeetingNotesBase, WorkspaceForm):
 
 
 class LocationForm(LocationNameBase, SecondLineBase, WorkspaceForm):
+    MULTILINE = frozenset({"transportation"})
     address_1: str = Field(min_length=1, max_length=300)
     city: str = Field(min_length=1, max_length=100)
     state_province: str = Field(min_length=2, max_length=100)
@@ -237,13 +237,14 @@ class LocationForm(LocationNameBase, SecondLineBase, WorkspaceForm):
 
 
 class CreateServiceForm(ServiceNameBase, WorkspaceForm):
+    MULTILINE = frozenset({"description"})
     kind: ServiceKind = ServiceKind.service
     category: str
     timezone: str = Field(max_length=64)
     location_id: str | None = None
     fellowship: str | None = None
     attendance_mode: Attendance = Attendance.in_person
-    conference_url: str | None = Field(default=None, max_length=2000, pattern=r"^https://\S+$")
+    conference_url: SecureUrl | None = Field(default=None, max_length=2000)
 
     _text = field_validator("description", mode="before")(_blank_text)
 
@@ -295,8 +296,6 @@ def _message(form: type[WorkspaceForm], error: ErrorDetails, key: str) -> str:
         return str(error["msg"]).removeprefix("Value error, ")
     if key == "email" and error["type"] == "string_pattern_mismatch":
         return "Give an e-mail address like name@example.org."
-    if key in ("website", "url") and error["type"] == "string_pattern_mismatch":
-        return "Give a web address starting with http:// or https://"
     return _FRIENDLY.get(error["type"], str(error["msg"]))
 
 

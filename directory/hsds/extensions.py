@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from core.inputs import check_day, check_instant, has_control_characters
+from core.urls import web_href, web_url_problem
 from directory.hsds.timezones import is_zone
 from directory.hsds.values import BadValue, format_datetime
 from directory.listings.codes import ACCESSIBILITY_LABELS
@@ -42,7 +44,7 @@ class ExtField:
     entity: str  # the HSDS link_entity the attribute hangs on
     table: str  # our table holding the column ("meeting" for the meeting extension of a service)
     column: str
-    kind: str  # text | bool | datetime | date | zone | choice
+    kind: str  # text (one line) | note (may span lines) | link | bool | datetime | date | zone | choice
     description: str
     choices: tuple[str, ...] = ()
 
@@ -71,13 +73,13 @@ FIELDS: tuple[ExtField, ...] = (
     _choice("service", "meeting", "fellowship", "Fellowship or program of the meeting.", FELLOWSHIPS),
     _choice("service", "meeting", "attendance_mode", "In person, online, hybrid or inactive.",
             [a.value for a in Attendance]),
-    ExtField("service", "meeting", "conference_url", "text", "Link to join the meeting online."),
-    ExtField("service", "meeting", "conference_url_notes", "text", "Notes on joining online (meeting ID...)."),
+    ExtField("service", "meeting", "conference_url", "link", "Link to join the meeting online."),
+    ExtField("service", "meeting", "conference_url_notes", "note", "Notes on joining online (meeting ID...)."),
     ExtField("service", "meeting", "conference_phone", "text", "Phone number to join the meeting."),
-    ExtField("service", "meeting", "conference_phone_notes", "text", "Notes on joining by phone."),
+    ExtField("service", "meeting", "conference_phone_notes", "note", "Notes on joining by phone."),
     ExtField("service", "meeting", "group_name", "text", "Name of the group holding the meeting."),
-    ExtField("service", "meeting", "group_notes", "text", "Notes about the group."),
-    ExtField("service", "meeting", "location_notes", "text", "Notes about the meeting place (entrance...)."),
+    ExtField("service", "meeting", "group_notes", "note", "Notes about the group."),
+    ExtField("service", "meeting", "location_notes", "note", "Notes about the meeting place (entrance...)."),
     ExtField("location", "location", "timezone", "zone", "IANA time zone of the place."),
     ExtField("location", "location", "coordinates_approximate", "bool", "The point is approximate (ZIP/city)."),
     ExtField("location", "location", "is_confidential", "bool",
@@ -133,6 +135,8 @@ def encode(field: ExtField, value: Any) -> str | None:
         return format_datetime(value)
     if field.kind == "date" and isinstance(value, date):
         return value.isoformat()
+    if field.kind == "link":
+        return web_href(value)  # a link stored before the URL rule is never republished
     return str(value)
 
 
@@ -145,9 +149,15 @@ def decode(field: ExtField, text: str | None) -> Any:
             raise BadValue(f"{field.code} is true or false, got {text!r}")
         return text == "true"
     if field.kind == "datetime":
-        return _parse(datetime.fromisoformat, text, field, "a date and time")
+        return _parse(lambda t: check_instant(datetime.fromisoformat(t)), text, field, "a date and time")
     if field.kind == "date":
-        return _parse(date.fromisoformat, text, field, "a date")
+        return _parse(lambda t: check_day(date.fromisoformat(t)), text, field, "a date")
+    if field.kind == "link" and (problem := web_url_problem(text, secure=True)):
+        raise BadValue(f"{field.code}: {problem}")
+    if field.kind != "note" and has_control_characters(text):
+        raise BadValue(f"{field.code} has line breaks or control characters")
+    if has_control_characters(text, multiline=True):
+        raise BadValue(f"{field.code} has control characters")
     if field.kind == "zone" and not is_zone(text):
         raise BadValue(f"{text!r} is not an IANA time zone")
     if field.kind == "choice" and text not in field.choices:

@@ -10,15 +10,14 @@ import zoneinfo
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
+from core.inputs import is_zone_name
+
 UTC_ZONE = "Etc/UTC"
 MIN_OFFSET, MAX_OFFSET = -12.0, 14.0
 
 
 def _zone(name: str) -> zoneinfo.ZoneInfo | None:
-    try:
-        return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return None
+    return zoneinfo.ZoneInfo(name) if is_zone_name(name) else None
 
 
 @lru_cache(maxsize=1024)

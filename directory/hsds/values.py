@@ -9,11 +9,19 @@ from typing import Any
 
 from jsonschema import FormatChecker
 
+from core.inputs import check_year, has_control_characters
+from core.urls import web_href, web_url_problem
 from directory.hsds.spec import Field
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TIME = re.compile(r"^(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
 _CHECKER = FormatChecker()
+# Text fields that may span lines. Every other text field is one line: names, codes, addresses, links.
+MULTILINE = frozenset({
+    "description", "details", "transportation", "eligibility_description", "application_process",
+    "fees_description", "interpretation_services", "accreditations", "licenses", "alert", "notes", "note",
+    "amount_description", "attending_type", "wait_time", "fees", "value", "extent",
+})  # fmt: skip
 
 
 class BadValue(ValueError):
@@ -63,8 +71,13 @@ def _uuid(raw: str) -> uuid.UUID:
 def _string(field: Field, raw: str) -> Any:
     if field.format == "uuid":
         return _uuid(raw)
-    if field.format in ("email", "uri") and not conforms(raw, field.format):
-        raise BadValue(f"{raw!r} is not a valid {'e-mail address' if field.format == 'email' else 'URI'}")
+    if has_control_characters(raw, multiline=field.name in MULTILINE and not field.format and not field.enum):
+        where = "line breaks or control characters" if field.name not in MULTILINE else "control characters"
+        raise BadValue(f"{raw[:60]!r} has {where}")
+    if field.format == "uri" and (problem := web_url_problem(raw.strip())):
+        raise BadValue(f"{raw[:60]!r} is not a web link: {problem}")
+    if field.format == "email" and not conforms(raw, field.format):
+        raise BadValue(f"{raw!r} is not a valid e-mail address")
     if field.enum and raw not in field.enum:
         raise BadValue(f"{raw!r} is not one of {', '.join(field.enum)}")
     return raw
@@ -92,9 +105,18 @@ def _date(raw: str) -> date:
     try:
         if not _DATE.match(raw.strip()):
             raise ValueError
-        return date.fromisoformat(raw.strip())
+        value = date.fromisoformat(raw.strip())
     except ValueError:
         raise BadValue(f"{raw!r} is not a date (YYYY-MM-DD)") from None
+    return _in_range(value, raw)
+
+
+def _in_range(value: date, raw: str) -> Any:
+    try:
+        check_year(value)
+    except ValueError as exc:
+        raise BadValue(f"{raw!r}: {exc}") from None
+    return value
 
 
 def _datetime(raw: str) -> datetime:
@@ -102,6 +124,7 @@ def _datetime(raw: str) -> datetime:
         value = datetime.fromisoformat(raw.strip())
     except ValueError:
         raise BadValue(f"{raw!r} is not a date and time (ISO 8601, e.g. 2024-05-01T09:30:00Z)") from None
+    _in_range(value, raw)  # before converting: a far date plus an offset overflows
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
@@ -134,7 +157,9 @@ def to_hsds(field: Field, value: Any) -> Any:
     if field.type == "time":
         return value.strftime("%H:%M:%S") if isinstance(value, time) else str(value)
     text = str(value)
-    if field.format in ("email", "uri") and not conforms(text, field.format):
+    if field.format == "uri":
+        return web_href(text)  # never republish a link that breaks the one URL rule (core/urls.py)
+    if field.format == "email" and not conforms(text, field.format):
         return None  # never publish a value the standard would reject
     return text
 

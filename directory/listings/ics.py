@@ -2,6 +2,9 @@
 
 DTSTART carries the schedule's TZID and the calendar embeds the matching VTIMEZONE, so calendar apps keep
 the meeting at the same local wall-clock time across daylight-saving changes.
+
+Input is checked for control characters at the edge, but rows stored before that rule (or by a future
+path that forgets it) must not break the file: every text goes through `one_line`/`clean_text` here.
 """
 
 import uuid
@@ -11,6 +14,8 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar, Event, vRecur
 
 from core.clock import utcnow
+from core.inputs import clean_text, one_line
+from core.urls import web_href
 from directory.listings.models import Schedule
 from directory.listings.occurrences import duration, first_local_start
 from directory.listings.queries import ListingDetail
@@ -60,20 +65,20 @@ def schedule_event(detail: ListingDetail, schedule: Schedule, *, listing_url: st
     event = Event()
     event.add("uid", f"{schedule.id or uuid.uuid4()}@{UID_DOMAIN}")
     event.add("dtstamp", utcnow())
-    event.add("summary", detail.service.name)
+    event.add("summary", one_line(detail.service.name))
     event.add("dtstart", start)
     event.add("dtend", start + duration(schedule.opens_at, schedule.closes_at))
     event.add("rrule", recurrence(schedule, tz))
     meeting = detail.meeting
-    online = meeting.conference_url if meeting and meeting.attendance_mode in ("online", "hybrid") else None
+    online = web_href(meeting.conference_url) if meeting and meeting.attendance_mode in ("online", "hybrid") else None
     where = _location_text(detail) if not (meeting and meeting.attendance_mode == "online") else None
     if where or online:
-        event.add("location", where or online)
-    lines = [detail.organization.name, listing_url]
+        event.add("location", one_line(where or online or ""))
+    lines = [one_line(detail.organization.name), listing_url]
     if online:
         lines.append(online)
     if schedule.description:
-        lines.append(schedule.description)
+        lines.append(clean_text(schedule.description))
     event.add("description", "\n".join(lines))
     event.add("url", listing_url)
     return event
@@ -85,7 +90,7 @@ def listing_calendar(detail: ListingDetail, *, listing_url: str, today: date | N
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
-    calendar.add("x-wr-calname", detail.service.name)
+    calendar.add("x-wr-calname", one_line(detail.service.name))
     anchor = today or utcnow().date()
     for schedule in detail.schedules:
         event = schedule_event(detail, schedule, listing_url=listing_url, today=anchor)

@@ -6,14 +6,14 @@ same listing twice updates it instead of duplicating it.
 """
 
 import re
-import zoneinfo
-from datetime import date, datetime, time
-from functools import lru_cache
+from datetime import time
 from typing import Literal, Self
 
 from pydantic import Field, field_validator, model_validator
 from sqlmodel import SQLModel
 
+from core.inputs import Day, Instant, TextInput, is_zone_name
+from core.urls import SecureUrl, WebUrl
 from directory.listings.codes import ACCESSIBILITY_LABELS
 from directory.listings.details import CostOptionBase
 from directory.listings.models import (
@@ -39,17 +39,18 @@ KEY_PATTERN = r"^[a-z0-9][a-z0-9:._-]{0,150}$"
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,199}$"
 _BYDAY = re.compile(r"^(-?[1-5])?(MO|TU|WE|TH|FR|SA|SU)$")
 
+# A service's long texts: the fields that may span lines (forms show them as text areas).
+SERVICE_TEXTS = frozenset(
+    {"description", "eligibility_description", "application_process", "fees_description", "alert"}
+)
+
 CostKind = Literal["free", "sliding_scale", "medicaid", "medicare", "insurance", "self_pay"]
 PhoneType = Literal["voice", "text", "fax", "cell", "video", "pager", "textphone"]
 
 
-@lru_cache(maxsize=512)
 def is_timezone(name: str) -> bool:
-    try:
-        zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return False
-    return "/" in name
+    """A named IANA zone of a place (Area/Location; plain abbreviations such as EST are not places)."""
+    return is_zone_name(name) and "/" in name
 
 
 def _check_timezone(value: str | None) -> str | None:
@@ -58,15 +59,16 @@ def _check_timezone(value: str | None) -> str | None:
     return value
 
 
-class _In(SQLModel):
+class _In(SQLModel, TextInput):
     """The input rules of every import schema (the fields and their limits come from the `XBase` classes)."""
 
     model_config = {"extra": "forbid", "str_strip_whitespace": True}
 
 
 class OrganizationIn(OrganizationBase, _In):
+    MULTILINE = frozenset({"description"})
     key: str = Field(pattern=KEY_PATTERN)
-    website: str | None = Field(default=None, max_length=2000, pattern=r"^https?://")
+    website: WebUrl | None = Field(default=None, max_length=2000)
 
 
 class AddressIn(AddressBase, _In):
@@ -82,6 +84,7 @@ class ConfidentialAddressIn(SecondLineBase, PointBase, _In):
 
 
 class LocationIn(LocationBase, _In):
+    MULTILINE = frozenset({"description", "transportation"})
     key: str = Field(pattern=KEY_PATTERN)
     address: AddressIn | None = None
     confidential_address: ConfidentialAddressIn | None = None
@@ -121,12 +124,14 @@ class LocationIn(LocationBase, _In):
 class ScheduleIn(ScheduleBase, _In):
     """A weekly (or monthly, e.g. byday ["1SA"]) time. closes_at earlier than opens_at crosses midnight."""
 
+    MULTILINE = frozenset({"description"})
+
     freq: Literal["WEEKLY", "MONTHLY"] = "WEEKLY"
     byday: list[str] = Field(min_length=1)
     opens_at: time
     closes_at: time | None = None
-    valid_from: date | None = None
-    valid_to: date | None = None
+    valid_from: Day | None = None
+    valid_to: Day | None = None
 
     @field_validator("byday")
     @classmethod
@@ -146,11 +151,12 @@ class ScheduleIn(ScheduleBase, _In):
 
 
 class MeetingIn(MeetingBase, _In):
+    MULTILINE = frozenset({"conference_url_notes", "conference_phone_notes", "group_notes", "location_notes"})
     fellowship: str
     types: list[str] = Field(default_factory=list)
     attendance_mode: Attendance = Attendance.in_person
     slug: str | None = Field(default=None, pattern=SLUG_PATTERN)
-    conference_url: str | None = Field(default=None, max_length=2000, pattern=r"^https://")
+    conference_url: SecureUrl | None = Field(default=None, max_length=2000)
 
     @field_validator("fellowship")
     @classmethod
@@ -173,26 +179,30 @@ class MeetingIn(MeetingBase, _In):
 
 
 class CostOptionIn(CostOptionBase, _In):
+    MULTILINE = frozenset({"amount_description"})
     kind: CostKind
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
 
 
 class PhoneIn(PhoneBase, _In):
+    MULTILINE = frozenset({"description"})
     type: PhoneType = "voice"
 
 
 class ListingIn(ServiceBase, CapacityNoteBase, ServiceAgesBase, _In):
     """One service (a meeting is a service) with its organization, places, times and details."""
 
+    MULTILINE = SERVICE_TEXTS
+
     key: str = Field(pattern=KEY_PATTERN)
     organization: OrganizationIn
     kind: ServiceKind = ServiceKind.service
-    url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://")
+    url: WebUrl | None = Field(default=None, max_length=2000)
     status: ServiceStatus = ServiceStatus.active
-    reopening_date: date | None = None
+    reopening_date: Day | None = None
     capacity: Capacity = Capacity.accepting
-    capacity_updated_at: datetime | None = None
-    assured_date: date | None = None
+    capacity_updated_at: Instant | None = None
+    assured_date: Day | None = None
     timezone: str = Field(max_length=64)
     locations: list[LocationIn] = Field(default_factory=list)
     schedules: list[ScheduleIn] = Field(default_factory=list)

@@ -19,6 +19,7 @@ from fastapi.responses import StreamingResponse
 from sqlmodel import Session, col, select
 
 from core.deps import AppSettings
+from core.urls import web_href
 from directory.listings.meeting_types import CODES
 from directory.listings.models import Attendance, Meeting, Phone, Schedule, Service, ServiceKind, ServiceStatus
 from directory.listings.queries import ListingDetail, PlaceDetail, load_listings
@@ -134,10 +135,11 @@ def _common(detail: ListingDetail, listing_url: ListingUrl, entity_phone: str | 
         "name": service.name, "slug": meeting.slug, "types": [t for t in meeting.types if t in CODES],
         "notes": service.description or None, "location_notes": meeting.location_notes,
         "group": meeting.group_name, "group_notes": meeting.group_notes,
-        "conference_url": meeting.conference_url, "conference_url_notes": meeting.conference_url_notes,
+        "conference_url": web_href(meeting.conference_url), "conference_url_notes": meeting.conference_url_notes,
         "conference_phone": meeting.conference_phone, "conference_phone_notes": meeting.conference_phone_notes,
         "updated": _updated(service.last_modified), "url": listing_url(service.id),
-        "entity": org.name, "entity_email": org.email, "entity_phone": entity_phone, "entity_url": org.website,
+        "entity": org.name, "entity_email": org.email, "entity_phone": entity_phone,
+        "entity_url": web_href(org.website),
     }  # fmt: skip
     online_only = meeting.attendance_mode == Attendance.online or not detail.places
     entry.update({"approximate": "yes"} if online_only else _place(detail.places[0]))

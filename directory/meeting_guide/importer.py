@@ -219,9 +219,9 @@ def to_listing(entry: dict[str, Any], slug: str, fellowship: str, default_zone: 
     entity = (entry.get("entity") or "").strip() or f"{FELLOWSHIPS[fellowship].label} meetings"
     return ListingIn(
         key=_key("mg", slug), kind=ServiceKind.meeting, name=entry["name"].strip(),
-        description=entry.get("notes") or "", url=entry.get("url") if _http(entry.get("url")) else None, timezone=zone,
+        description=entry.get("notes") or "", url=(entry.get("url") or "").strip() or None, timezone=zone,
         organization=OrganizationIn(key=_key("mg-org", slugify(entity)), name=entity[:300],
-                                    website=entry.get("entity_url") if _http(entry.get("entity_url")) else None,
+                                    website=(entry.get("entity_url") or "").strip() or None,
                                     email=entry.get("entity_email") or None),
         locations=[place] if place is not None else [],
         schedules=_schedules(entry), categories=[FELLOWSHIPS[fellowship].category],
@@ -239,10 +239,6 @@ def to_listing(entry: dict[str, Any], slug: str, fellowship: str, default_zone: 
 def _key(prefix: str, text: str) -> str:
     key = f"{prefix}:{text}"
     return key if len(key) <= 150 else f"{prefix}:{hashlib.sha1(text.encode()).hexdigest()}"  # noqa: S324
-
-
-def _http(value: Any) -> bool:
-    return isinstance(value, str) and value.startswith(("http://", "https://"))
 
 
 def _schedules(entry: dict[str, Any]) -> list[ScheduleIn]:

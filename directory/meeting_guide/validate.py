@@ -4,12 +4,13 @@ Used by the importer before anything is mapped or written; `row` in each problem
 """
 
 import re
-import zoneinfo
 from typing import Any
-from urllib.parse import urlsplit
 
+from core.inputs import has_control_characters
+from core.urls import is_web_url
 from directory.hsds.report import Problem
 from directory.listings.meeting_types import CODES, LEGACY_CODES
+from directory.listings.schemas import is_timezone
 
 _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _UPDATED = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
@@ -18,6 +19,8 @@ _TEXT_FIELDS = (
     "location_notes", "group", "group_notes", "conference_url_notes", "conference_phone",
     "conference_phone_notes", "entity", "entity_email", "entity_phone", "entity_url", "url",
 )  # fmt: skip
+_NOTES = frozenset({"notes", "location_notes", "group_notes", "conference_url_notes", "conference_phone_notes"})
+_LINK_FIELDS = ("url", "conference_url", "entity_url")  # web links: the one URL rule (core/urls.py)
 
 
 def validate_feed(data: Any, file: str = "feed") -> list[Problem]:
@@ -49,22 +52,27 @@ def _entry_problems(entry: dict[str, Any]) -> list[tuple[str, str, str]]:
     for field in ("name", "slug"):
         if not isinstance(entry.get(field), str) or not entry[field].strip():
             bad(field, f"{field} is required (non-empty text)")
+        elif has_control_characters(entry[field]):
+            bad(field, f"{field} has line breaks or control characters")
     _check_day_time(entry, bad)
     zone = entry.get("timezone")
-    if zone is not None and not _is_zone(zone):
+    if zone is not None and not (isinstance(zone, str) and is_timezone(zone)):
         bad("timezone", f"{zone!r} is not an IANA time zone such as America/Chicago")
     _check_types(entry.get("types"), bad)
     _check_point(entry, bad)
     if entry.get("approximate") not in (None, "yes", "no"):
         bad("approximate", 'approximate is "yes" or "no"')
-    url = entry.get("conference_url")
-    if url is not None and not _is_http(url):
-        bad("conference_url", "conference_url must be an http(s) URL")
+    for field in _LINK_FIELDS:
+        url = entry.get(field)
+        if url not in (None, "") and not (isinstance(url, str) and is_web_url(url.strip())):
+            bad(field, f"{field} must be a full http(s) web address")
     if entry.get("updated") is not None and not _UPDATED.match(str(entry["updated"])):
         bad("updated", "updated is YYYY-MM-DD HH:MM:SS")
     for field in _TEXT_FIELDS:
         if entry.get(field) is not None and not isinstance(entry[field], str):
             bad(field, f"{field} is text")
+        elif isinstance(entry.get(field), str) and has_control_characters(entry[field], multiline=field in _NOTES):
+            bad(field, f"{field} has line breaks or control characters")
     return found
 
 
@@ -112,17 +120,3 @@ def _number(value: Any) -> float | None:
         return float(value) if value not in (None, "") else None
     except (TypeError, ValueError):
         return None
-
-
-def _is_zone(name: Any) -> bool:
-    try:
-        return isinstance(name, str) and "/" in name and zoneinfo.ZoneInfo(name) is not None
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return False
-
-
-def _is_http(url: Any) -> bool:
-    if not isinstance(url, str):
-        return False
-    parts = urlsplit(url)
-    return parts.scheme in ("http", "https") and bool(parts.netloc)

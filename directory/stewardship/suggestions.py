@@ -8,16 +8,17 @@ address, no longer meets -> inactive), applied with an audit row and an outbox r
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 from sqlmodel import Session, col, select
 
 from accounts import throttle
 from accounts.models import User
 from accounts.tokens import new_token, token_hash
 from core.errors import Forbidden, NotFound, ValidationFailed
+from core.inputs import Day, TextInput
 from directory.edits import audit
 from directory.edits.forms import ZIP, HoursForm, parse
 from directory.edits.models import ChangeRequest, ChangeVia, RequestStatus
@@ -30,12 +31,13 @@ from directory.stewardship.moderation import NOT_FOUND, clean_reason, decide, ma
 LIMITED = "Thank you — we have received several reports from your connection recently. Please try again later."
 
 
-class SuggestionIn(BaseModel):
+class SuggestionIn(TextInput):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+    MULTILINE = frozenset({"text"})
     kind: SuggestionKind
     text: str = Field(default="", max_length=2000)
     contact: str | None = Field(default=None, max_length=320)
-    reopening_date: date | None = None
+    reopening_date: Day | None = None
     address_1: str | None = Field(default=None, max_length=300)
     city: str | None = Field(default=None, max_length=100)
     state_province: str | None = Field(default=None, max_length=100)

@@ -35,7 +35,7 @@ from directory.workspace.pages import (
     organization_page,
     service_page,
 )
-from directory.workspace.uploads import Upload, import_uploads
+from directory.workspace.uploads import MAX_UPLOAD_BYTES, Upload, import_uploads
 
 router = APIRouter(tags=["workspace"])
 Section = Literal["details", "status", "capacity", "hours", "meeting", "verify"]
@@ -345,7 +345,13 @@ def import_page(request: Request, session: DbSession, user: CurrentUser, organiz
     )
 
 
-@router.post("/workspace/organizations/{organization_id}/import", name="workspace_import_submit")
+# The files may reach MAX_UPLOAD_BYTES; the form fields and multipart framing get a little room on top.
+# A larger body is refused with 413 while it streams in (see core.web.MAX_BODY_BYTES).
+@router.post(
+    "/workspace/organizations/{organization_id}/import",
+    name="workspace_import_submit",
+    max_body_size=MAX_UPLOAD_BYTES + 1024 * 1024,
+)
 async def import_submit(
     request: Request, session: DbSession, user: CurrentUser, organization_id: uuid.UUID
 ) -> Response:

@@ -80,13 +80,6 @@ def test_sign_in_is_throttled_after_five_failures_even_with_the_right_password(
     assert "sid" not in web.cookies
 
 
-def test_throttling_also_counts_per_client_address(web: TestClient, session: Session) -> None:
-    make_user(session, "ana@example.org")
-    for i in range(5):
-        assert _login(web, f"guess{i}@example.org", "guess").status_code == 422
-    assert _login(web, "ana@example.org", PASSWORD).status_code == 429
-
-
 @pytest.mark.parametrize("tamper", ["missing", "forged", "other-form", "cross-origin", "null-origin", "bad-referer"])
 def test_anonymous_forms_need_a_signed_token_and_a_same_site_origin(
     web: TestClient, session: Session, settings: Settings, engine: Engine, tamper: str
@@ -177,7 +170,7 @@ def test_password_reset_end_to_end_through_a_real_smtp_server(
     assert done.status_code == 303 and done.headers["location"].startswith("/login")
     assert _login(client, "ana@example.org", PASSWORD).status_code == 422
     assert _login(client, "ana@example.org", new_password).status_code == 303
-    assert client.get(path).status_code == 404  # single use
+    assert client.get(path).status_code == 410  # single use
 
 
 def test_password_reset_does_not_reveal_which_addresses_exist(
@@ -206,7 +199,7 @@ def test_password_reset_links_expire_after_an_hour(web: TestClient, session: Ses
     row.expires_at = utcnow() - timedelta(seconds=1)
     session.add(row)
     session.commit()
-    assert web.get(f"/password/reset/{raw}").status_code == 404
+    assert web.get(f"/password/reset/{raw}").status_code == 410
 
 
 def test_reset_form_rejects_a_short_password_and_keeps_the_old_one(

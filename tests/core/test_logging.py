@@ -4,7 +4,7 @@ import logging
 
 import pytest
 
-from core.logging import configure_logging
+from core.logging import configure_logging, flush_logs
 
 
 @pytest.mark.parametrize("level", ["INFO", "DEBUG"])
@@ -13,6 +13,7 @@ def test_outgoing_http_requests_are_not_logged_one_line_each(level: str, capsys:
     try:
         logging.getLogger("httpx").info('HTTP Request: POST http://127.0.0.1:7700/multi-search "HTTP/1.1 200 OK"')
         logging.getLogger("search.query").warning("search unavailable")
+        flush_logs()  # lines are written by a background thread
         logged = capsys.readouterr().err
         assert "search unavailable" in logged and "multi-search" not in logged
     finally:

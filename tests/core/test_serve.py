@@ -53,6 +53,8 @@ def _children(pid: int) -> list[int]:
 def test_migrate_seed_serve_browse_and_ctrl_c(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "MEILI_URL", "TEST_DATABASE_URL")}
     env["DATA_DIR"] = str(tmp_path)
+    env["DEV_MAIL_PAGE"] = "true"  # as `make run` sets it
+    env.pop("BASE_URL", None)
     _cli("migrate", env=env)
     seeded = _cli("seed", "--size", "50", env=env)
     assert "loaded" in seeded.stdout
@@ -80,9 +82,13 @@ def test_migrate_seed_serve_browse_and_ctrl_c(tmp_path: Path) -> None:
         service_link = re.search(r'href="[^"]*(/services/[0-9a-f-]{36})"', org_page.text)
         assert service_link
         assert httpx.get(url + service_link.group(1)).status_code == 200
+        assert httpx.get(f"{url}/dev/mail").status_code == 404  # on, but not for anonymous visitors
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=30)
+    said = proc.stderr.read() if proc.stderr else ""
+    # The start-up says plainly where the mailbox is (at the port served: BASE_URL follows --port) and who may read it.
+    assert f"{url}/dev/mail to signed-in network admins only" in said, said
     time.sleep(0.5)
     for pid in meili_pids:
         try:

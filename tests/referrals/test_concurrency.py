@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from accounts.models import User
 from core.errors import DomainError
 from core.settings import Settings
-from referrals.audit import verify_chain
+from referrals.audit import audit_key, verify_chain
 from referrals.codes import Status
 from referrals.models import Referral, ReferralEvent
 from referrals.service import apply_action
@@ -84,7 +84,7 @@ def test_concurrent_accepts_leave_exactly_one_winner(
     stored = session.get(Referral, referral.id)
     assert stored is not None and stored.status == Status.accepted and stored.version == v0 + 1
     assert _events(session, referral.id, "accept") == 1
-    assert verify_chain(session).ok
+    assert verify_chain(session, key=audit_key(settings)).ok
 
 
 def test_accept_decline_and_withdraw_at_once_one_wins(
@@ -104,7 +104,7 @@ def test_accept_decline_and_withdraw_at_once_one_wins(
     assert stored is not None and stored.status in (Status.accepted, Status.rejected, Status.cancelled)
     assert stored.version == v0 + 1
     assert sum(_events(session, referral.id, a) for a in ("accept", "decline", "cancel")) == 1
-    assert verify_chain(session).ok
+    assert verify_chain(session, key=audit_key(settings)).ok
 
 
 def test_open_referral_is_claimed_by_exactly_one_organization(
@@ -133,7 +133,7 @@ def test_open_referral_is_claimed_by_exactly_one_organization(
     winner = wins[0]
     assert isinstance(winner, Referral) and stored.recipient_organization_id == winner.recipient_organization_id
     assert _events(session, referral.id, "claim") == 1
-    assert verify_chain(session).ok
+    assert verify_chain(session, key=audit_key(settings)).ok
 
 
 def test_many_referrals_in_parallel_keep_one_unbroken_chain(
@@ -142,5 +142,5 @@ def test_many_referrals_in_parallel_keep_one_unbroken_chain(
     referrals = [make_referral(session, world, settings, Status.requested) for _ in range(6)]
     wins, losses = race(engine, [_attempt(r.id, world.member, Action.accept, settings) for r in referrals])
     assert len(wins) == 6 and not losses
-    result = verify_chain(session)
+    result = verify_chain(session, key=audit_key(settings))
     assert result.ok, result.describe()

@@ -10,7 +10,7 @@ from sqlmodel import Session, SQLModel, select
 from core.errors import DomainError
 from core.settings import Settings
 from referrals import access
-from referrals.audit import history, verify_chain
+from referrals.audit import audit_key, history, verify_chain
 from referrals.codes import Status
 from referrals.models import ReferralConsent, ReferralDisclosure, ReferralNotification
 from referrals.privacy import revoke_consent
@@ -112,7 +112,7 @@ def test_revoking_consent_cancels_and_hides_from_the_recipient(
     assert "consent-revoked" in list(kinds)
     actions = [e.action for e in history(session, referral.id)]
     assert actions[-2:] == ["consent-withdrawn", "consent-revoked"]
-    assert verify_chain(session).ok
+    assert verify_chain(session, key=audit_key(settings)).ok
 
 
 def test_revocation_hides_closed_referrals_and_reaches_linked_ones(

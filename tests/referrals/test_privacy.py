@@ -6,7 +6,7 @@ from sqlmodel import Session, select
 
 from core.settings import Settings
 from referrals import metrics
-from referrals.audit import verify_chain
+from referrals.audit import audit_key, verify_chain
 from referrals.codes import Status
 from referrals.models import Referral, ReferralNote, ReferralNotification
 from referrals.notifications import MESSAGES
@@ -25,12 +25,12 @@ def test_purge_nulls_personal_fields_after_retention_and_keeps_the_rest(
     session: Session, settings: Settings, world: World
 ) -> None:
     old = make_referral(session, world, settings, Status.completed)
-    add_note(session=session, referral_id=old.id, actor=world.peer, body=NOTE, now=NOW)
+    add_note(session=session, referral_id=old.id, actor=world.peer, body=NOTE, now=NOW, settings=settings)
     recent = make_referral(session, world, settings, Status.rejected, now=NOW + timedelta(days=5))
     live = make_referral(session, world, settings, Status.accepted)
     rows_before = metrics.collect(session)
-    assert purge(session=session, now=NOW + timedelta(days=180) - timedelta(minutes=1)) == 0
-    assert purge(session=session, now=NOW + timedelta(days=181)) == 1
+    assert purge(session=session, now=NOW + timedelta(days=180) - timedelta(minutes=1), settings=settings) == 0
+    assert purge(session=session, now=NOW + timedelta(days=181), settings=settings) == 1
     session.expire_all()
     gone = session.get(Referral, old.id)
     assert gone is not None and gone.purged_at is not None
@@ -45,13 +45,15 @@ def test_purge_nulls_personal_fields_after_retention_and_keeps_the_rest(
     for kept in (recent.id, live.id):
         assert session.get(Referral, kept).person_name == PERSON  # type: ignore[union-attr]
     assert metrics.summarize(metrics.collect(session)) == metrics.summarize(rows_before)
-    assert verify_chain(session).ok
-    assert purge(session=session, now=NOW + timedelta(days=400)) == 1  # the rejected one; the live one never
+    assert verify_chain(session, key=audit_key(settings)).ok
+    assert (
+        purge(session=session, now=NOW + timedelta(days=400), settings=settings) == 1
+    )  # the rejected one; the live one never
 
 
 def test_no_email_carries_personal_details(session: Session, settings: Settings, world: World) -> None:
     referral = make_referral(session, world, settings, Status.requested)
-    add_note(session=session, referral_id=referral.id, actor=world.peer, body=NOTE, now=NOW)
+    add_note(session=session, referral_id=referral.id, actor=world.peer, body=NOTE, now=NOW, settings=settings)
     run_timers(session=session, settings=settings, now=NOW + timedelta(days=2))  # org reminders
     apply_action(
         session=session, referral_id=referral.id, actor=world.member, action=Action.accept, now=NOW, settings=settings

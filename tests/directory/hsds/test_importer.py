@@ -110,6 +110,15 @@ BAD_CSV = [
     ("locations.csv", 1, {"location_type": "home"}, "location_type", "not one of"),
     ("addresses.csv", 1, {"country": "USA"}, "country", "longer than 2"),
     ("attributes.csv", 1, {"value": "maybe"}, "value", None),
+    # The one URL rule (core/urls.py): only http(s) web links, whatever the standard's "uri" format allows.
+    ("services.csv", 1, {"url": "javascript:alert(1)"}, "url", "not a web link"),
+    ("organizations.csv", 1, {"website": "vbscript:msgbox(1)"}, "website", "not a web link"),
+    ("locations.csv", 1, {"url": "data:text/html,<script>alert(1)</script>"}, "url", "not a web link"),
+    ("services.csv", 2, {"url": "/relative/path"}, "url", "not a web link"),
+    # Header-safe single-line text, and dates a calendar and datetime arithmetic can take.
+    ("services.csv", 1, {"name": "Pantry\r\nX-Injected: 1"}, "name", "line breaks"),
+    ("services.csv", 1, {"last_modified": "9999-12-31T23:59:59-14:00"}, "last_modified", "between the years"),
+    ("schedules.csv", 1, {"valid_to": "9999-12-31"}, "valid_to", "between the years"),
 ]
 
 

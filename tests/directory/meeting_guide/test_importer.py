@@ -134,6 +134,24 @@ def test_a_bad_feed_changes_nothing_and_reports_each_row(engine: Engine, session
     assert counts(engine) == before
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("url", "javascript:alert(1)"),
+        ("entity_url", "data:text/html,<script>alert(1)</script>"),
+        ("conference_url", "vbscript:msgbox(1)"),
+        ("url", "www.example.org/no-scheme"),
+        ("name", "Sunrise\r\nX-Injected: 1"),
+    ],
+)
+def test_links_and_names_follow_the_one_rule(engine: Engine, tmp_path: Path, field: str, value: str) -> None:
+    feed = [dict(FEED[1]), {**FEED[0], field: value}]
+    report = import_meeting_guide(engine=engine, source=_write(tmp_path / "f.json", feed))
+    assert not report.ok
+    assert {(p.row, p.field) for p in report.errors} == {(2, field)}
+    assert counts(engine)["service"] == 0
+
+
 def test_mapping_problems_are_reported_too(engine: Engine, tmp_path: Path) -> None:
     feed = [{**FEED[1], "conference_url": "http://insecure.example.org/j"},
             {"name": "Nowhere", "slug": "nowhere", "day": 1, "time": "09:00"}]  # fmt: skip

@@ -47,7 +47,7 @@ def test_an_invitation_by_email_creates_an_editor_account(
     member = session.exec(select(Membership).where(Membership.user_id == user.id)).one()
     assert (member.organization_id, member.role, member.trusted) == (service.organization_id, "editor", False)
     assert newcomer.get(joined.headers["location"]).status_code == 200
-    assert newcomer.get(path).status_code == 404  # used
+    assert newcomer.get(path).status_code == 410  # used
 
 
 def test_an_invitation_for_an_existing_account_needs_that_account_signed_in(
