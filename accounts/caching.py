@@ -7,13 +7,12 @@ API token, and every response that sets or clears the session cookie, is marked 
 pages (search) stay cacheable; static files stay cacheable for everyone.
 """
 
-from starlette.datastructures import MutableHeaders
 from starlette.requests import cookie_parser
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Scope
 
 from accounts.sessions import SESSION_COOKIE
 
-NO_STORE = "no-store"
+STATIC_PREFIX = "/static/"
 _SETS_SESSION_COOKIE = f"{SESSION_COOKIE}=".encode()
 
 
@@ -26,25 +25,12 @@ def carries_credentials(scope: Scope) -> bool:
     return False
 
 
-class NoStoreForSessionsMiddleware:
-    def __init__(self, app: ASGIApp, static_prefix: str = "/static/") -> None:
-        self.app = app
-        self.static_prefix = static_prefix
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(self.static_prefix):
-            await self.app(scope, receive, send)
-            return
-        private = carries_credentials(scope)
-
-        async def send_marked(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                sets_cookie = any(
-                    name == b"set-cookie" and value.startswith(_SETS_SESSION_COOKIE)
-                    for name, value in message.get("headers", [])
-                )
-                if private or sets_cookie:
-                    MutableHeaders(scope=message)["Cache-Control"] = NO_STORE
-            await send(message)
-
-        await self.app(scope, receive, send_marked)
+def needs_no_store(scope: Scope, message: Message) -> bool:
+    """The rule the app's header middleware (`core.security.HeadersMiddleware`) applies to each response:
+    no-store when the request carried credentials or the response sets or clears the session cookie."""
+    if scope["path"].startswith(STATIC_PREFIX):
+        return False
+    sets_cookie = any(
+        name == b"set-cookie" and value.startswith(_SETS_SESSION_COOKIE) for name, value in message.get("headers", [])
+    )
+    return sets_cookie or carries_credentials(scope)

@@ -84,11 +84,10 @@ def create_app(
     install_error_handlers(app)
     i18n.install(templates.env)  # real per-request translations in the shared template environment
     # The header middleware sits inside gzip, where the language middleware used to, so `Vary` keeps its order.
-    app.add_middleware(HeadersMiddleware)
-    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_SIZE)
-    from accounts.caching import NoStoreForSessionsMiddleware
+    from accounts.caching import needs_no_store
 
-    app.add_middleware(NoStoreForSessionsMiddleware)
+    app.add_middleware(HeadersMiddleware, no_store_when=needs_no_store)
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_SIZE)
     app.add_middleware(RequestContextMiddleware)  # outermost: the request id covers every other layer
     app.mount("/static", StaticFiles(directory=str(PROJECT_ROOT / "static")), name="static")
     _include_routers(app)

@@ -6,6 +6,7 @@ framing. Pages must therefore load htmx and app.js as files, and htmx is told (t
 not to inject its indicator <style>.
 """
 
+from collections.abc import Callable
 from urllib.parse import parse_qsl
 
 from starlette.datastructures import MutableHeaders
@@ -28,11 +29,14 @@ GZIP_MINIMUM_SIZE = 500
 
 
 class HeadersMiddleware:
-    """Picks the language of each HTTP request (kept on the request state for templates and links) and
-    gives every response `Vary: Accept-Language` and the hardening headers (a route may set its own)."""
+    """The one middleware that shapes response headers. It picks the language of each HTTP request (kept
+    on the request state for templates and links) and gives every response `Vary: Accept-Language`, the
+    hardening headers (a route may set its own) and, when `no_store_when(scope, message)` says so,
+    `Cache-Control: no-store` (the app passes the accounts rule: requests with credentials, session cookies)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, no_store_when: Callable[[Scope, Message], bool] | None = None) -> None:
         self.app = app
+        self.no_store_when = no_store_when
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -50,6 +54,8 @@ class HeadersMiddleware:
                 response_headers.add_vary_header("Accept-Language")
                 for name, value in SECURITY_HEADERS.items():
                     response_headers.setdefault(name, value)
+                if self.no_store_when is not None and self.no_store_when(scope, message):
+                    response_headers["Cache-Control"] = "no-store"
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
