@@ -20,7 +20,7 @@ from core.deps import AppSettings, DbSession
 from core.errors import ValidationFailed
 from core.secrets import secret_key
 from core.settings import Settings
-from core.web import client_ip, done, error_fields, link_maker, no_store, render, safe_next, send_later, to
+from core.web import client_ip, done, error_fields, link_maker, no_store, render, safe_next, send_later, submit_form, to
 
 router = APIRouter(tags=["accounts"])
 AuthDep = Annotated[Auth, Depends(get_auth)]
@@ -122,7 +122,8 @@ def reset(
     password: FormStr = "",
     password_again: FormStr = "",
 ) -> Response:
-    try:
+
+    def reset_it() -> None:
         if password != password_again:
             raise ValidationFailed("The two passwords differ.", field="password_again")
         password_reset.reset_password(
@@ -133,11 +134,15 @@ def reset(
             now=utcnow(),
             client_ip=client_ip(request),
         )
-    except ValidationFailed as exc:
-        return _anon_page(
+
+    return submit_form(
+        request,
+        reset_it,
+        invalid=lambda exc: _anon_page(
             request, settings, "accounts/reset.html", "reset", {"token": token, "errors": error_fields(exc)}, status=422
-        )
-    return done(request, to(request, "login", {"reset": True}))
+        ),
+        then=lambda _: to(request, "login", {"reset": True}),
+    )
 
 
 def _account_page(request: Request, session: DbSession, user: User, *, status: int = 200, **extra: Any) -> Response:
@@ -160,23 +165,28 @@ def account_password(
     current_password: FormStr = "",
     new_password: FormStr = "",
 ) -> Response:
-    try:
-        raw, _ = change_password(session=session, user=user, current=current_password, new=new_password)
-    except ValidationFailed as exc:
-        return _account_page(request, session, user, status=422, password_errors=error_fields(exc))
-    response = done(request, to(request, "account", {"done": "password"}))
-    set_session_cookie(response, raw, settings)  # every other session of the account has just ended
-    return response
+    def changed(result: tuple[str, Any]) -> Response:
+        response = done(request, to(request, "account", {"done": "password"}))
+        set_session_cookie(response, result[0], settings)  # every other session of the account has just ended
+        return response
+
+    return submit_form(
+        request,
+        lambda: change_password(session=session, user=user, current=current_password, new=new_password),
+        invalid=lambda exc: _account_page(request, session, user, status=422, password_errors=error_fields(exc)),
+        then=changed,
+    )
 
 
 @router.post("/account/tokens", name="api_token_create")
 def api_token_create(request: Request, session: DbSession, user: CurrentUser, name: FormStr = "") -> Response:
-    try:
-        raw, _row = api_tokens.create_token(session=session, user=user, name=name)
-    except ValidationFailed as exc:
-        return _account_page(request, session, user, status=422, token_errors=error_fields(exc))
-    # Shown once, so this answer is the page itself rather than a redirect (and is never cached).
-    return _account_page(request, session, user, new_token=raw)
+    # Shown once, so the answer is the page itself rather than a redirect (and is never cached).
+    return submit_form(
+        request,
+        lambda: api_tokens.create_token(session=session, user=user, name=name),
+        invalid=lambda exc: _account_page(request, session, user, status=422, token_errors=error_fields(exc)),
+        then=lambda created: _account_page(request, session, user, new_token=created[0]),
+    )
 
 
 @router.post("/account/tokens/{token_id}/revoke", name="api_token_revoke")
