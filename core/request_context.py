@@ -22,11 +22,11 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Match
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from core.logging import get_logger
 from core.redaction import project_frame
-from core.security import SECURITY_HEADERS
+from core.security import SECURITY_HEADERS, HttpMiddleware
 from core.web import MAX_BODY_BYTES, error_response, too_large_message
 
 log = get_logger(__name__)
@@ -66,14 +66,8 @@ def declared_length(scope: Scope) -> int | None:
     return int(value) if value.isdigit() else None
 
 
-class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+class RequestContextMiddleware(HttpMiddleware):
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         request_id = new_request_id()
         scope.setdefault("state", {})["request_id"] = request_id
         started = False

@@ -28,20 +28,33 @@ SECURITY_HEADERS: dict[str, str] = {
 GZIP_MINIMUM_SIZE = 500
 
 
-class HeadersMiddleware:
+class HttpMiddleware:
+    """Base of our ASGI middlewares: only HTTP requests reach `handle`; lifespan and websocket messages pass."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        await self.handle(scope, receive, send)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise NotImplementedError
+
+
+class HeadersMiddleware(HttpMiddleware):
     """The one middleware that shapes response headers. It picks the language of each HTTP request (kept
     on the request state for templates and links) and gives every response `Vary: Accept-Language`, the
     hardening headers (a route may set its own) and, when `no_store_when(scope, message)` says so,
     `Cache-Control: no-store` (the app passes the accounts rule: requests with credentials, session cookies)."""
 
     def __init__(self, app: ASGIApp, no_store_when: Callable[[Scope, Message], bool] | None = None) -> None:
-        self.app = app
+        super().__init__(app)
         self.no_store_when = no_store_when
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
         headers = dict((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers", []))
         lang, in_url = negotiate(query.get("lang"), headers.get("accept-language"))
