@@ -68,7 +68,10 @@ _SENSITIVE_STEMS = (
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _SCRUBS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\$(?:argon2(?:id|i|d)?|2[abxy]?|pbkdf2[\w-]*|scrypt|sha(?:256|512)-crypt)\$\S*"), "[hash]"),
-    (re.compile(r"(?i)\b(sid|session\w*|csrf\w*|\w*token|api_?key|key|password|secret)=[^;&\s\"',]*"), r"\1=[…]"),
+    (
+        re.compile(r"(?i)\b(sid|session\w*|csrf\w*|\w*token|api_?key|key|password|secret)=[^;&\s\"',]*"),
+        r"\1=" + REDACTED,
+    ),
     (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+"), r"\1 [redacted]"),
     (re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"), "[email]"),
     (re.compile(r"[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{16,}"), "[token]"),
