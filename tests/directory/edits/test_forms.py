@@ -29,7 +29,7 @@ def test_the_meeting_form_accepts_every_meeting_type_of_the_registry() -> None:
         ),
         pytest.param(
             {"name": "A", "website": "example.org"},
-            {"website": "Give a web address starting with http:// or https://"},
+            {"website": "Give a full web address starting with http:// or https://"},
             id="website-pattern",
         ),
         pytest.param({"name": "x" * 301}, {"name": "At most 300 characters."}, id="name-limit"),
