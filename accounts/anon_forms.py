@@ -15,6 +15,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from core.deps import AppSettings
 from core.errors import Forbidden
+from core.openapi import raises
 from core.secrets import secret_key
 from core.settings import Settings
 
@@ -66,6 +67,7 @@ def check_same_origin(request: Request, settings: Settings) -> None:
 def anon_form_guard(purpose: str) -> Callable[[Request, Settings], Awaitable[None]]:
     """A dependency checking the origin and the signed token of the anonymous form `purpose`."""
 
+    @raises(403)
     async def guard(request: Request, settings: AppSettings) -> None:
         check_same_origin(request, settings)
         form = await request.form()

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 
 from core.db import check_connection, ensure_data_dir, make_engine
 from core.logging import configure_logging, get_logger
+from core.openapi import install as install_openapi
 from core.security import install as install_web_security
 from core.settings import PROJECT_ROOT, Settings, get_settings
 from core.web import install_error_handlers
@@ -70,6 +71,7 @@ def create_app(
     install_web_security(app)
     app.mount("/static", StaticFiles(directory=str(PROJECT_ROOT / "static")), name="static")
     _include_routers(app)
+    install_openapi(app)  # the document describes the real errors and content types of every route
     return app
 
 

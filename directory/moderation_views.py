@@ -11,6 +11,7 @@ from accounts.web import base_context, done, error_fields, link_maker, send_late
 from core.clock import utcnow
 from core.deps import AppSettings, DbSession
 from core.errors import ValidationFailed
+from core.openapi import error_responses
 from core.web import render
 from directory import claims, freshness, moderation, suggestions
 from directory.listing import get_listing
@@ -116,7 +117,7 @@ def claim_form(request: Request, session: DbSession, user: CurrentUser, service_
     )
 
 
-@router.post("/services/{service_id}/claim", name="service_claim_submit")
+@router.post("/services/{service_id}/claim", name="service_claim_submit", responses=error_responses(409))
 def claim_submit(
     request: Request, session: DbSession, user: CurrentUser, service_id: uuid.UUID, message: Annotated[str, Form()] = ""
 ) -> Response:

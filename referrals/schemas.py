@@ -6,6 +6,7 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from core.clock import StoredTime
 from directory.taxonomy_tree import CATEGORY_CODES
 from referrals.codes import ConsentMethod, ConsentScope, ContactChannel, SharedField, Urgency
 from referrals.workflow import ActionInput
@@ -53,7 +54,11 @@ class ReferralCreate(_In):
     contact_detail: str | None = Field(default=None, max_length=200, description="Phone number or e-mail.")
     contact_time: str | None = Field(default=None, max_length=100, description="Best time to reach them.")
     language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}$", description="ISO 639 code, e.g. es.")
-    need_categories: list[str] = Field(default_factory=list, description="Category codes of what is needed.")
+    need_categories: list[str] = Field(
+        default_factory=list,
+        description="Category codes of what is needed.",
+        json_schema_extra={"items": {"type": "string", "enum": sorted(CATEGORY_CODES)}},
+    )
     need_text: str | None = Field(default=None, max_length=500, description=NO_CLINICAL_DETAILS)
     urgency: Urgency = Urgency.routine
     previous_referral_id: uuid.UUID | None = None
@@ -140,11 +145,11 @@ class ReferralPublic(BaseModel):
     service_id: uuid.UUID | None
     recipient_organization_id: uuid.UUID | None
     previous_referral_id: uuid.UUID | None
-    created_at: datetime
-    requested_at: datetime | None
-    accepted_at: datetime | None
-    handoff_at: datetime | None
-    closed_at: datetime | None
+    created_at: StoredTime
+    requested_at: StoredTime | None
+    accepted_at: StoredTime | None
+    handoff_at: StoredTime | None
+    closed_at: StoredTime | None
     your_role: str
     content_visible: bool
     person: PersonPublic | None
@@ -153,7 +158,7 @@ class ReferralPublic(BaseModel):
 
 class EventPublic(BaseModel):
     seq: int
-    at: datetime
+    at: StoredTime
     actor_role: str
     action: str
     from_status: str | None
@@ -169,7 +174,7 @@ class NotificationPublic(BaseModel):
     kind: str
     text: str
     referral_id: uuid.UUID | None
-    created_at: datetime
+    created_at: StoredTime
     read: bool
 
 

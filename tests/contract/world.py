@@ -1,0 +1,143 @@
+"""A seeded scratch directory served by a real `python -m core serve`, and the credentials of one user.
+
+The user is what reaches the most code: a network admin who is also a peer, a supervisor and the admin of
+one organization, with one referral already sent (so list responses carry ids that stateful tests follow).
+"""
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+import core.models_registry  # noqa: F401  (registers every table)
+from accounts.api_tokens import create_token
+from accounts.models import Membership, PeerProfile, User
+from accounts.passwords import hash_password
+from accounts.sessions import start_session
+from core.clock import utcnow
+from core.db import make_engine
+from core.settings import Settings
+from directory.listing import get_listing
+from directory.models import Service
+from referrals.schemas import ReferralCreate
+from referrals.service import create_referral
+from tests.core.test_serve import ROOT, _cli, _free_port, _wait_up
+
+SEED_SIZE = "30"
+EMAIL = "contract-admin@example.org"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    api_token: str  # `Authorization: Bearer ...` on /api/
+    session_cookie: str  # `sid` on pages, with the session's CSRF token in `X-CSRF-Token` (as htmx sends)
+    csrf_token: str
+    logout_cookie: str  # a second session, for `POST /logout` alone, so signing out ends no other request's session
+    logout_csrf_token: str
+
+
+def server_env(data_dir: Path) -> dict[str, str]:
+    """The developer's environment without anything pointing at their own database, index or data."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "MEILI_URL", "TEST_DATABASE_URL")}
+    env |= {"DATA_DIR": str(data_dir), "LOG_LEVEL": "WARNING"}
+    return env
+
+
+def prepare(data_dir: Path) -> Credentials:
+    env = server_env(data_dir)
+    _cli("migrate", env=env)
+    _cli("seed", "--size", SEED_SIZE, env=env)
+    settings = Settings(data_dir=data_dir, embedded_workers=False)
+    engine = make_engine(settings)
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            user = _the_user(session)
+            sid, row = start_session(session=session, user_id=user.id)
+            logout_sid, logout_row = start_session(session=session, user_id=user.id)
+            token, _ = create_token(session=session, user=user, name="schemathesis")
+            _send_referral(session, user, settings)
+    finally:
+        engine.dispose()
+    return Credentials(token, sid, row.csrf_token, logout_sid, logout_row.csrf_token)
+
+
+def _the_user(session: Session) -> User:
+    own = session.exec(select(Service).order_by(Service.name)).first()
+    assert own is not None, "the seed loaded no listing"
+    user = User(
+        email=EMAIL,
+        display_name="Contract Admin",
+        password_hash=hash_password("not-used-by-the-run"),
+        is_network_admin=True,
+        is_supervisor=True,
+    )
+    session.add(user)
+    session.commit()
+    session.add(PeerProfile(user_id=user.id, credential="CPRS"))
+    session.add(Membership(user_id=user.id, organization_id=own.organization_id, role="admin", trusted=True))
+    session.commit()
+    return user
+
+
+def _send_referral(session: Session, user: User, settings: Settings) -> None:
+    """One referral from the user (as a peer) to another organization's listing that has a category."""
+    membership = session.exec(select(Membership).where(Membership.user_id == user.id)).one()
+    for service in session.exec(select(Service).where(Service.organization_id != membership.organization_id)):
+        listing = get_listing(session, service.id)
+        codes = [t.code for t in listing.categories if t.code]
+        if codes:
+            break
+    else:
+        raise AssertionError("the seed has no listing with a category in another organization")
+    data = {
+        "service_id": service.id,
+        "person_name": "Contract",
+        "contact_channel": "phone",
+        "contact_detail": "312-555-0100",
+        "need_categories": codes[:1],
+        "consent": {
+            "scope": "organization",
+            "recipient_organization_id": service.organization_id,
+            "fields": ["first_name", "contact", "need"],
+            "purpose": "Connect with the listing",
+            "method": "verbal",
+            "expires_at": utcnow() + timedelta(days=30),
+        },
+    }
+    create_referral(
+        session=session, actor=user, data=ReferralCreate.model_validate(data), now=utcnow(), settings=settings
+    )
+
+
+@contextmanager
+def serving(data_dir: Path) -> Iterator[str]:
+    """`python -m core serve` on a free loopback port (embedded Meilisearch); stopped like Ctrl-C."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = (data_dir / "server.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "core", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=server_env(data_dir),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        _wait_up(url, proc)
+        yield url
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+        log.close()
