@@ -136,9 +136,9 @@ def install_error_handlers(app: FastAPI) -> None:
         response = error_response(request, exc.status_code, str(exc.detail))
         for key, value in (exc.headers or {}).items():
             response.headers[key] = value
-        if exc.status_code == 405:
+        if exc.status_code == 405 and (methods := allowed_methods(request)):
             # The router names only the first route matching the path; list every method the path accepts.
-            response.headers["Allow"] = ", ".join(sorted(allowed_methods(request)))
+            response.headers["Allow"] = ", ".join(sorted(methods))
         return response
 
     @app.exception_handler(Exception)

@@ -7,7 +7,6 @@ Bad parameters give a 422 naming the parameter, unknown ids a 404 (both JSON, fr
 import json
 import uuid
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -15,6 +14,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from sqlalchemy.sql import Select
 from sqlmodel import Session
 
+from core.clock import IsoDateTime
 from core.deps import AppSettings, DbSession
 from core.errors import NotFound
 from directory.hsds import query
@@ -47,7 +47,7 @@ def filters(
     taxonomy_term_id: Annotated[uuid.UUID | None, Query()] = None,
     taxonomy_id: Annotated[uuid.UUID | None, Query()] = None,
     organization_id: Annotated[uuid.UUID | None, Query()] = None,
-    modified_after: Annotated[datetime | None, Query(description="ISO 8601 date and time.")] = None,
+    modified_after: Annotated[IsoDateTime | None, Query(description="ISO 8601 date and time.")] = None,
     postcode: Annotated[str | None, Query(max_length=20)] = None,
     proximity: Annotated[float | None, Query(gt=0, le=500_000, description="Metres from the postcode.")] = None,
 ) -> Filters:
