@@ -13,6 +13,7 @@ from accounts.web import base_context, done, error_fields, link_maker, send_late
 from core.clock import utcnow
 from core.deps import AppSettings, DbSession
 from core.errors import DomainError, ValidationFailed
+from core.openapi import error_responses
 from core.web import render
 
 router = APIRouter(prefix="/admin/users", tags=["admin"])
@@ -106,7 +107,7 @@ def user_page(request: Request, session: DbSession, _admin: NetworkAdmin, user_i
     return _user_page(request, session, user_id)
 
 
-@router.post("/{user_id}/flags", name="admin_user_flags")
+@router.post("/{user_id}/flags", name="admin_user_flags", responses=error_responses(409))
 def user_flags(
     request: Request,
     session: DbSession,

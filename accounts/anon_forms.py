@@ -8,9 +8,10 @@ Two checks, both required:
 """
 
 from collections.abc import Awaitable, Callable
+from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import Request, Response
+from fastapi import Form, Request, Response
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from core.deps import AppSettings
@@ -21,7 +22,6 @@ from core.settings import Settings
 
 SALT = "anon-form-v1"
 MAX_AGE_SECONDS = 2 * 3600
-FIELD = "form_token"
 
 
 def _serializer(settings: Settings) -> URLSafeTimedSerializer:
@@ -68,11 +68,13 @@ def anon_form_guard(purpose: str) -> Callable[[Request, Settings], Awaitable[Non
     """A dependency checking the origin and the signed token of the anonymous form `purpose`."""
 
     @raises(403)
-    async def guard(request: Request, settings: AppSettings) -> None:
+    async def guard(
+        request: Request,
+        settings: AppSettings,
+        form_token: Annotated[str, Form(description="The token of the form page this form came from.")] = "",
+    ) -> None:
         check_same_origin(request, settings)
-        form = await request.form()
-        value = form.get(FIELD)
-        verify_form_token(settings, value if isinstance(value, str) else None, purpose)
+        verify_form_token(settings, form_token, purpose)
 
     return guard
 

@@ -9,6 +9,7 @@ pages and forms. The run is seeded and deterministic, so a failure here reproduc
 Run it alone: `.venv/bin/pytest tests/contract -q` (about three minutes).
 """
 
+import json
 import os
 import re
 import subprocess
@@ -20,6 +21,7 @@ import pytest
 from tests.contract.world import Credentials, prepare, serving
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
+KNOWN_ID_PROBABILITY = 0.5  # how often a real id or form token is sent instead of a generated value
 RUN_TIMEOUT = 900  # seconds; a run that hangs is a failure, not a stuck suite
 
 
@@ -36,6 +38,24 @@ def _env(credentials: Credentials) -> dict[str, str]:
     return env
 
 
+def _config(credentials: Credentials, folder: Path) -> Path:
+    """The committed settings plus this world's real ids and form tokens, as dictionaries schemathesis draws
+    values from half of the time (the other half it generates its own)."""
+    lines = [CONFIG.read_text(), "", "# Added by the test: ids of this run's seeded objects.", "[parameters]"]
+    for name in credentials.known_ids:
+        lines.append(f'"path.{name}" = {{ dictionary = "{name}", probability = {KNOWN_ID_PROBABILITY} }}')
+    for name, ids in credentials.known_ids.items():
+        lines += ["", f"[dictionaries.{name}]", f"values = {json.dumps(ids)}"]
+    for number, (operation, token) in enumerate(credentials.form_tokens.items()):
+        lines += ["", f"[dictionaries.form_token_{number}]", f"values = {json.dumps([token])}"]
+        lines += ["", "[[operations]]", f"include-name = {json.dumps(operation)}"]
+        binding = f'{{ dictionary = "form_token_{number}", probability = {KNOWN_ID_PROBABILITY} }}'
+        lines.append(f'parameters = {{ "body.form_token" = {binding} }}')
+    path = folder / CONFIG.name
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
 def _report(output: str, server_log: Path) -> str:
     """The failures section of schemathesis' output (one block per operation) and its summary."""
     start = output.find("=== FAILURES ===")
@@ -50,9 +70,10 @@ def _report(output: str, server_log: Path) -> str:
 @pytest.mark.timeout(RUN_TIMEOUT + 120)
 def test_openapi_document_matches_the_running_app(tmp_path: Path) -> None:
     credentials = prepare(tmp_path)
+    config = _config(credentials, tmp_path)
     with serving(tmp_path) as url:
         run = subprocess.run(
-            [sys.executable, "-m", "schemathesis.cli", "--config-file", str(CONFIG), "run", f"{url}/openapi.json"],
+            [sys.executable, "-m", "schemathesis.cli", "--config-file", str(config), "run", f"{url}/openapi.json"],
             cwd=tmp_path,  # reports and caches, if any, land in the scratch directory
             env=_env(credentials),
             capture_output=True,

@@ -8,15 +8,17 @@ import os
 import signal
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 import core.models_registry  # noqa: F401  (registers every table)
+from accounts.anon_forms import issue_form_token
 from accounts.api_tokens import create_token
 from accounts.models import Membership, PeerProfile, User
 from accounts.passwords import hash_password
@@ -25,13 +27,21 @@ from core.clock import utcnow
 from core.db import make_engine
 from core.settings import Settings
 from directory.listing import get_listing
-from directory.models import Service
+from directory.models import Service, ServiceAtLocation
 from referrals.schemas import ReferralCreate
 from referrals.service import create_referral
 from tests.core.test_serve import ROOT, _cli, _free_port, _wait_up
 
 SEED_SIZE = "30"
 EMAIL = "contract-admin@example.org"
+# Forms posted without a session, and the purpose their signed `form_token` names (accounts.anon_forms).
+ANONYMOUS_FORMS = {
+    "POST /login": "login",
+    "POST /password/forgot": "forgot",
+    "POST /password/reset/{token}": "reset",
+    "POST /invitations/{token}": "invite",
+    "POST /services/{service_id}/suggest": "suggest",
+}
 
 
 @dataclass(frozen=True)
@@ -41,6 +51,8 @@ class Credentials:
     csrf_token: str
     logout_cookie: str  # a second session, for `POST /logout` alone, so signing out ends no other request's session
     logout_csrf_token: str
+    known_ids: dict[str, list[str]]  # path parameter -> ids of real objects (the user's own and someone else's)
+    form_tokens: dict[str, str]  # operation -> a valid `form_token`, as its form page would give a browser
 
 
 def server_env(data_dir: Path) -> dict[str, str]:
@@ -62,10 +74,29 @@ def prepare(data_dir: Path) -> Credentials:
             sid, row = start_session(session=session, user_id=user.id)
             logout_sid, logout_row = start_session(session=session, user_id=user.id)
             token, _ = create_token(session=session, user=user, name="schemathesis")
-            _send_referral(session, user, settings)
+            referral_id = _send_referral(session, user, settings)
+            known = _known_ids(session, user, referral_id)
     finally:
         engine.dispose()
-    return Credentials(token, sid, row.csrf_token, logout_sid, logout_row.csrf_token)
+    tokens = {operation: issue_form_token(settings, purpose) for operation, purpose in ANONYMOUS_FORMS.items()}
+    return Credentials(token, sid, row.csrf_token, logout_sid, logout_row.csrf_token, known, tokens)
+
+
+def _known_ids(session: Session, user: User, referral_id: uuid.UUID) -> dict[str, list[str]]:
+    """Objects the run may name in paths, so that it reaches past the 404 of a random id."""
+    membership = session.exec(select(Membership).where(Membership.user_id == user.id)).one()
+    own = session.exec(select(Service).where(Service.organization_id == membership.organization_id)).all()
+    other = session.exec(select(Service).where(Service.organization_id != membership.organization_id)).first()
+    assert own and other is not None
+    places = session.exec(select(ServiceAtLocation).where(col(ServiceAtLocation.service_id).in_([s.id for s in own])))
+    ids = {
+        "organization_id": [membership.organization_id, other.organization_id],
+        "service_id": [own[0].id, other.id],
+        "referral_id": [referral_id],
+        "location_id": [place.location_id for place in places][:1],
+        "user_id": [user.id],
+    }
+    return {name: [str(value) for value in values] for name, values in ids.items() if values}
 
 
 def _the_user(session: Session) -> User:
@@ -86,7 +117,7 @@ def _the_user(session: Session) -> User:
     return user
 
 
-def _send_referral(session: Session, user: User, settings: Settings) -> None:
+def _send_referral(session: Session, user: User, settings: Settings) -> uuid.UUID:
     """One referral from the user (as a peer) to another organization's listing that has a category."""
     membership = session.exec(select(Membership).where(Membership.user_id == user.id)).one()
     for service in session.exec(select(Service).where(Service.organization_id != membership.organization_id)):
@@ -111,9 +142,10 @@ def _send_referral(session: Session, user: User, settings: Settings) -> None:
             "expires_at": utcnow() + timedelta(days=30),
         },
     }
-    create_referral(
+    referral = create_referral(
         session=session, actor=user, data=ReferralCreate.model_validate(data), now=utcnow(), settings=settings
     )
+    return referral.id
 
 
 @contextmanager
