@@ -41,6 +41,10 @@ class ConsentIn(_In):
         return value
 
 
+# The document lists the codes `_known` accepts, so clients (and schemathesis) know them.
+_CATEGORY_CODE_SCHEMA: dict[str, Any] = {"type": "string", "enum": sorted(CATEGORY_CODES)}
+
+
 class ReferralCreate(_In):
     """A new referral. With `send` (the default) it is sent at once and needs valid consent."""
 
@@ -57,7 +61,7 @@ class ReferralCreate(_In):
     need_categories: list[str] = Field(
         default_factory=list,
         description="Category codes of what is needed.",
-        json_schema_extra={"items": {"type": "string", "enum": sorted(CATEGORY_CODES)}},
+        json_schema_extra={"items": _CATEGORY_CODE_SCHEMA},
     )
     need_text: str | None = Field(default=None, max_length=500, description=NO_CLINICAL_DETAILS)
     urgency: Urgency = Urgency.routine

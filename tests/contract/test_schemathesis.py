@@ -21,7 +21,7 @@ import pytest
 from tests.contract.world import Credentials, prepare, serving
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
-KNOWN_ID_PROBABILITY = 0.5  # how often a real id or form token is sent instead of a generated value
+KNOWN_ID_PROBABILITY = 0.5  # how often a path parameter names a real object instead of a generated value
 RUN_TIMEOUT = 900  # seconds; a run that hangs is a failure, not a stuck suite
 
 
@@ -39,18 +39,16 @@ def _env(credentials: Credentials) -> dict[str, str]:
 
 
 def _config(credentials: Credentials, folder: Path) -> Path:
-    """The committed settings plus this world's real ids and form tokens, as dictionaries schemathesis draws
-    values from half of the time (the other half it generates its own)."""
+    """The committed settings plus this world's real ids (drawn half of the time, generated values otherwise)
+    and the form tokens a browser would get from each anonymous form's page."""
     lines = [CONFIG.read_text(), "", "# Added by the test: ids of this run's seeded objects.", "[parameters]"]
     for name in credentials.known_ids:
         lines.append(f'"path.{name}" = {{ dictionary = "{name}", probability = {KNOWN_ID_PROBABILITY} }}')
     for name, ids in credentials.known_ids.items():
         lines += ["", f"[dictionaries.{name}]", f"values = {json.dumps(ids)}"]
-    for number, (operation, token) in enumerate(credentials.form_tokens.items()):
-        lines += ["", f"[dictionaries.form_token_{number}]", f"values = {json.dumps([token])}"]
+    for operation, token in credentials.form_tokens.items():  # always valid: the 403 of a bad one is tested apart
         lines += ["", "[[operations]]", f"include-name = {json.dumps(operation)}"]
-        binding = f'{{ dictionary = "form_token_{number}", probability = {KNOWN_ID_PROBABILITY} }}'
-        lines.append(f'parameters = {{ "body.form_token" = {binding} }}')
+        lines.append(f'parameters = {{ "body.form_token" = {json.dumps(token)} }}')
     path = folder / CONFIG.name
     path.write_text("\n".join(lines) + "\n")
     return path

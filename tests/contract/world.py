@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from sqlalchemy import create_engine, make_url, text
 from sqlmodel import Session, col, select
 
 import core.models_registry  # noqa: F401  (registers every table)
@@ -59,14 +60,39 @@ def server_env(data_dir: Path) -> dict[str, str]:
     """The developer's environment without anything pointing at their own database, index or data."""
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "MEILI_URL", "TEST_DATABASE_URL")}
     env |= {"DATA_DIR": str(data_dir), "LOG_LEVEL": "WARNING"}
+    if url := _postgres_url():
+        env["DATABASE_URL"] = url
     return env
+
+
+def _postgres_url() -> str | None:
+    """Under `make test-postgres`, a database of the run's own beside the suite's (SQLite in DATA_DIR otherwise)."""
+    suite = os.environ.get("TEST_DATABASE_URL")
+    if not suite:
+        return None
+    url = make_url(suite)
+    return url.set(database=f"{url.database}_contract").render_as_string(hide_password=False)
+
+
+def _fresh_postgres_database() -> None:
+    if (url := _postgres_url()) is None:
+        return
+    name = make_url(url).database
+    admin = create_engine(os.environ["TEST_DATABASE_URL"], isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
 
 
 def prepare(data_dir: Path) -> Credentials:
     env = server_env(data_dir)
+    _fresh_postgres_database()
     _cli("migrate", env=env)
     _cli("seed", "--size", SEED_SIZE, env=env)
-    settings = Settings(data_dir=data_dir, embedded_workers=False)
+    settings = Settings(data_dir=data_dir, embedded_workers=False, database_url=env.get("DATABASE_URL"))
     engine = make_engine(settings)
     try:
         with Session(engine, expire_on_commit=False) as session:
