@@ -24,7 +24,7 @@ from search.query import search as run_search
 from search.results_page import ResultsPage, results_page
 from search.schemas import SearchParams
 
-router = APIRouter(tags=["search pages"], responses=error_responses(503, s503=UNAVAILABLE))
+router = APIRouter(tags=["search pages"])
 
 # Parameters that may repeat (the API takes them as lists); every other one keeps its last value.
 LIST_PARAMS = frozenset({"category", "fellowship", "type", "language", "accessibility", "cost", "day"})
@@ -83,7 +83,7 @@ def home(request: Request) -> HTMLResponse:
     "/search",
     response_class=HTMLResponse,
     name="search",
-    responses=error_responses(422),
+    responses=error_responses(422, 503, s503=UNAVAILABLE),
 )
 def search(request: Request) -> HTMLResponse:
     """Every parameter of `GET /api/v1/search` works here too; the page shows the same results."""
