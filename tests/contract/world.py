@@ -31,7 +31,7 @@ from directory.listing import get_listing
 from directory.models import Service, ServiceAtLocation
 from referrals.schemas import ReferralCreate
 from referrals.service import create_referral
-from tests.core.test_serve import ROOT, _cli, _free_port, _wait_up
+from tests.core.test_serve import _free_port, _wait_up
 
 SEED_SIZE = "30"
 EMAIL = "contract-admin@example.org"
@@ -57,7 +57,10 @@ class Credentials:
 
 
 def server_env(data_dir: Path) -> dict[str, str]:
-    """The developer's environment without anything pointing at their own database, index or data."""
+    """The developer's environment without anything pointing at their own database, index or data.
+
+    Commands also run in `data_dir`, so a `.env` in the project (read from the working directory) cannot
+    point them back at the developer's database or Meilisearch either."""
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "MEILI_URL", "TEST_DATABASE_URL")}
     env |= {"DATA_DIR": str(data_dir), "LOG_LEVEL": "WARNING"}
     if url := _postgres_url():
@@ -87,12 +90,28 @@ def _fresh_postgres_database() -> None:
         admin.dispose()
 
 
+def _cli(data_dir: Path, *args: str) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "core", *args],
+        cwd=data_dir,
+        env=server_env(data_dir),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+
+
 def prepare(data_dir: Path) -> Credentials:
-    env = server_env(data_dir)
     _fresh_postgres_database()
-    _cli("migrate", env=env)
-    _cli("seed", "--size", SEED_SIZE, env=env)
-    settings = Settings(data_dir=data_dir, embedded_workers=False, database_url=env.get("DATABASE_URL"))
+    _cli(data_dir, "migrate")
+    _cli(data_dir, "seed", "--size", SEED_SIZE)
+    settings = Settings(
+        _env_file=None,  # as the server sees it: no project .env
+        data_dir=data_dir,
+        embedded_workers=False,
+        database_url=_postgres_url(),
+    )
     engine = make_engine(settings)
     try:
         with Session(engine, expire_on_commit=False) as session:
@@ -182,7 +201,7 @@ def serving(data_dir: Path) -> Iterator[str]:
     log = (data_dir / "server.log").open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "core", "serve", "--port", str(port)],
-        cwd=ROOT,
+        cwd=data_dir,
         env=server_env(data_dir),
         stdout=log,
         stderr=subprocess.STDOUT,
