@@ -10,6 +10,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
@@ -116,3 +117,33 @@ def test_a_date_documented_as_iso_8601_takes_nothing_else(client: TestClient, va
     assert response.status_code == 422
     assert "ISO 8601" in response.json()["errors"]["modified_after"]
     assert client.get("/api/hsds/services", params={"modified_after": "2020-01-01T00:00:00Z"}).status_code == 200
+
+
+def test_a_route_added_later_is_described_without_edits_to_the_describer() -> None:
+    """What other packages rely on: depend on CurrentUser, name an object in the path, and the document says so."""
+    from fastapi import APIRouter
+
+    from accounts.deps import CurrentUser
+    from core.openapi import error_responses
+    from core.openapi import install as install_openapi
+
+    router = APIRouter(responses=error_responses(409))
+
+    @router.post("/api/v1/things/{thing_id}/archive")
+    def archive(thing_id: uuid.UUID, user: CurrentUser) -> dict[str, str]:
+        return {}
+
+    @router.post("/things/{thing_id}/archive")
+    def archive_page(thing_id: uuid.UUID, user: CurrentUser) -> dict[str, str]:
+        return {}
+
+    app = FastAPI()
+    app.include_router(router)
+    install_openapi(app)
+    paths = app.openapi()["paths"]
+    api = paths["/api/v1/things/{thing_id}/archive"]["post"]["responses"]
+    assert {"200", "400", "401", "403", "404", "409", "413", "422"} <= set(api)
+    assert set(api["401"]["content"]) == {"application/json"}
+    page = paths["/things/{thing_id}/archive"]["post"]["responses"]
+    assert {"303", "204"} <= set(page) and set(page["200"]["content"]) == {"text/html"}
+    assert set(page["403"]["content"]) == {"text/html", "application/json"}
