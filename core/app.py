@@ -12,6 +12,7 @@ from core import i18n
 from core.db import check_connection, ensure_data_dir, make_engine
 from core.domains import DOMAINS
 from core.logging import configure_logging, get_logger
+from core.openapi import install as install_openapi
 from core.request_context import RequestContextMiddleware
 from core.security import GZIP_MINIMUM_SIZE, HeadersMiddleware
 from core.settings import PROJECT_ROOT, Settings, get_settings
@@ -91,6 +92,7 @@ def create_app(
     app.add_middleware(RequestContextMiddleware)  # outermost: the request id covers every other layer
     app.mount("/static", StaticFiles(directory=str(PROJECT_ROOT / "static")), name="static")
     _include_routers(app)
+    install_openapi(app)  # the document describes the real errors and content types of every route
     return app
 
 

@@ -5,12 +5,25 @@ from typing import Any
 import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from sqlalchemy import text
 
 router = APIRouter()
 
 
-@router.get("/healthz", name="health", tags=["ops"])
+class Health(BaseModel):
+    database: str = Field(description="`ok` or `down`")
+    search: str = Field(description="`ok` or `down`")
+
+
+@router.get(
+    "/healthz",
+    name="health",
+    tags=["ops"],
+    response_class=JSONResponse,
+    response_model=Health,
+    responses={503: {"model": Health, "description": "The database is down"}},
+)
 def health(request: Request) -> JSONResponse:
     """Database and search reachability; 503 when the database is down.
 

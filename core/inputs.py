@@ -13,7 +13,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Annotated, Any, ClassVar
 
-from pydantic import AfterValidator, BaseModel, ValidationInfo, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ValidationInfo, field_validator
 
 # Years a date or instant may have. Wide enough for any real schedule, consent or appointment, and far
 # enough from datetime's limits (1..9999) that any UTC offset or a few years of arithmetic stays in range.
@@ -104,7 +104,16 @@ class TextInput(BaseModel):
 
 
 # pydantic field types: the same rules in input models.
-Instant = Annotated[datetime, AfterValidator(check_instant)]
+def _iso_text(value: Any) -> Any:
+    # Pydantic alone also reads a bare number as seconds since 1970; an API documenting ISO 8601 must not.
+    if isinstance(value, int | float) or (isinstance(value, str) and not _ISO_DATE.match(value)):
+        raise ValueError("Give an ISO 8601 date and time, e.g. 2026-01-31T18:00:00Z.")
+    return value
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# A date and time given by a client: ISO 8601 text only, in the supported years.
+Instant = Annotated[datetime, BeforeValidator(_iso_text), AfterValidator(check_instant)]
 Day = Annotated[date, AfterValidator(check_day)]
 ZoneName = Annotated[str, AfterValidator(check_zone)]
 Line = Annotated[str, AfterValidator(check_line)]

@@ -2,16 +2,19 @@
 handlers of expected errors (the unexpected ones end in `core.request_context`): the web helpers every
 domain's views share."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 from urllib.parse import urlencode, urlsplit
 
+import fastapi.routing
 from fastapi import BackgroundTasks, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
+from starlette.routing import BaseRoute
 
 from core.errors import DomainError, ValidationFailed
 from core.i18n import path_with
@@ -29,6 +32,7 @@ templates.env.install_null_translations(newstyle=True)  # type: ignore[attr-defi
 # Stored links reach an href only through these (core/urls.py): a value breaking the rule renders no link.
 templates.env.filters.update(web_href=web_href, tel_href=tel_href)
 
+API_PREFIX = "/api/"  # paths under it answer JSON only, errors included
 TITLES = {
     400: "Bad request",
     401: "Please sign in",
@@ -44,12 +48,22 @@ TITLES = {
 }
 
 
+class ErrorBody(BaseModel):
+    """The JSON body of every error; `/openapi.json` documents it as `Error` for each 4xx/5xx response."""
+
+    error: str = Field(description="Short title of the status, e.g. `Not found`.")
+    detail: str = Field(description="What went wrong, in words a person can act on.")
+    errors: dict[str, str] | None = Field(
+        default=None, description="A message per input field at fault (absent when no field was)."
+    )
+
+
 def is_htmx(request: Request) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
 def wants_json(request: Request) -> bool:
-    return request.url.path.startswith("/api/") or (
+    return request.url.path.startswith(API_PREFIX) or (
         "application/json" in request.headers.get("accept", "") and "text/html" not in request.headers.get("accept", "")
     )
 
@@ -138,10 +152,8 @@ def submit_form(
 
 def error_response(request: Request, status: int, message: str, errors: dict[str, str] | None = None) -> Response:
     if wants_json(request):
-        body: dict[str, Any] = {"error": TITLES.get(status, "Error"), "detail": message}
-        if errors:
-            body["errors"] = errors
-        return JSONResponse(body, status_code=status)
+        body = ErrorBody(error=TITLES.get(status, "Error"), detail=message, errors=errors or None)
+        return JSONResponse(body.model_dump(exclude_none=True), status_code=status)
     context = {"status": status, "title": TITLES.get(status, "Error"), "message": message, "errors": errors or {}}
     if status == 401:
         context["login_url"] = login_url(request)
@@ -175,6 +187,23 @@ def login_url(request: Request) -> str | None:
     return base + "?" + urlencode({"next": target})
 
 
+def allowed_methods(request: Request) -> set[str]:
+    """Every method some route accepts at this request's path (a path may be served by several routes)."""
+    path = request.scope["path"]
+    methods: set[str] = set()
+    for route in all_routes(request.app.routes):
+        regex = getattr(route, "path_regex", None)
+        if regex is not None and regex.match(path):
+            methods |= set(getattr(route, "methods", None) or ())
+    return methods
+
+
+def all_routes(routes: list[BaseRoute]) -> Iterator[Any]:
+    """Every route, also those of included routers (newer FastAPI keeps them nested in the app's list)."""
+    flatten = getattr(fastapi.routing, "iter_route_contexts", None)
+    return iter(flatten(routes) if flatten else routes)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
@@ -196,4 +225,7 @@ def install_error_handlers(app: FastAPI) -> None:
         response = error_response(request, exc.status_code, message)
         for key, value in (exc.headers or {}).items():
             response.headers[key] = value
+        if exc.status_code == 405 and (methods := allowed_methods(request)):
+            # The router names only the first route matching the path; list every method the path accepts.
+            response.headers["Allow"] = ", ".join(sorted(methods))
         return response

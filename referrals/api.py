@@ -7,7 +7,6 @@ action needs are listed on `ActionIn`. Errors are JSON `{"error", "detail", "err
 
 import json
 import uuid
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
@@ -15,7 +14,7 @@ from pydantic import BaseModel
 
 from accounts.deps import CurrentUser, NetworkAdmin
 from accounts.models import User
-from core.clock import utcnow
+from core.clock import StoredTime, utcnow
 from core.deps import AppSettings, DbSession
 from directory.listings.models import Organization
 from referrals import access, audit, fhir, metrics, notifications, privacy, queries, records, service
@@ -48,7 +47,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 class NotePublic(BaseModel):
     id: uuid.UUID
-    created_at: datetime
+    created_at: StoredTime
     author_role: str
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from accounts.models import User
-from core.errors import Conflict, Forbidden, ValidationFailed
+from core.errors import Conflict, Forbidden
 from core.settings import Settings
 from referrals import access, audit
 from referrals.codes import TERMINAL, Role, Status
@@ -59,7 +59,8 @@ def revoke_consent(
         raise Forbidden("Only the referring peer or a network administrator can record a withdrawal of consent.")
     consent = current_consent(session, referral.id)
     if consent is None or consent.revoked_at is not None:
-        raise ValidationFailed("There is no active consent on this referral.", field="consent")
+        # The referral's state, not the request, is at fault: a conflict, as for any other late action.
+        raise Conflict("There is no active consent on this referral.", field="consent")
     chain = linked_referrals(session, referral)
     for item in chain:
         _withdraw(session, item, actor, role, now, settings)

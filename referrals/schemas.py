@@ -6,6 +6,7 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from core.clock import StoredTime
 from core.inputs import Instant, TextInput
 from directory.listings.taxonomy import CATEGORY_CODES
 from referrals.codes import ConsentMethod, ConsentScope, ContactChannel, SharedField, Urgency
@@ -41,6 +42,10 @@ class ConsentIn(_In):
         return value
 
 
+# The document lists the codes `_known` accepts, so clients (and schemathesis) know them.
+_CATEGORY_CODE_SCHEMA: dict[str, Any] = {"type": "string", "enum": sorted(CATEGORY_CODES)}
+
+
 class ReferralCreate(_In):
     """A new referral. With `send` (the default) it is sent at once and needs valid consent."""
 
@@ -56,7 +61,11 @@ class ReferralCreate(_In):
     contact_detail: str | None = Field(default=None, max_length=200, description="Phone number or e-mail.")
     contact_time: str | None = Field(default=None, max_length=100, description="Best time to reach them.")
     language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}$", description="ISO 639 code, e.g. es.")
-    need_categories: list[str] = Field(default_factory=list, description="Category codes of what is needed.")
+    need_categories: list[str] = Field(
+        default_factory=list,
+        description="Category codes of what is needed.",
+        json_schema_extra={"items": _CATEGORY_CODE_SCHEMA},
+    )
     need_text: str | None = Field(default=None, max_length=500, description=NO_CLINICAL_DETAILS)
     urgency: Urgency = Urgency.routine
     previous_referral_id: uuid.UUID | None = None
@@ -146,11 +155,11 @@ class ReferralPublic(BaseModel):
     service_id: uuid.UUID | None
     recipient_organization_id: uuid.UUID | None
     previous_referral_id: uuid.UUID | None
-    created_at: datetime
-    requested_at: datetime | None
-    accepted_at: datetime | None
-    handoff_at: datetime | None
-    closed_at: datetime | None
+    created_at: StoredTime
+    requested_at: StoredTime | None
+    accepted_at: StoredTime | None
+    handoff_at: StoredTime | None
+    closed_at: StoredTime | None
     your_role: str
     content_visible: bool
     person: PersonPublic | None
@@ -159,7 +168,7 @@ class ReferralPublic(BaseModel):
 
 class EventPublic(BaseModel):
     seq: int
-    at: datetime
+    at: StoredTime
     actor_role: str
     action: str
     from_status: str | None
@@ -175,7 +184,7 @@ class NotificationPublic(BaseModel):
     kind: str
     text: str
     referral_id: uuid.UUID | None
-    created_at: datetime
+    created_at: StoredTime
     read: bool
 
 

@@ -8,10 +8,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 
 from core.clock import utcnow
+from core.openapi import error_responses
 from search import filters
 from search.client import SearchHttp
 from search.index_spec import index_name
-from search.query import ZoneCache, search
+from search.query import UNAVAILABLE, ZoneCache, search
 from search.schemas import (
     DEFAULT_PER_PAGE,
     DEFAULT_RADIUS_KM,
@@ -21,7 +22,7 @@ from search.schemas import (
     SearchResponse,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["search"])
+router = APIRouter(prefix="/api/v1", tags=["search"], responses=error_responses(503, s503=UNAVAILABLE))
 
 CLIENT_TIMEOUT_SECONDS = 5
 

@@ -15,9 +15,11 @@ from pydantic import ValidationError, validate_call
 from core.clock import utcnow
 from core.errors import ValidationFailed
 from core.i18n import N_, path_with
+from core.openapi import error_responses
 from core.web import is_htmx, render
 from search.api import search_client, search_params, zone_cache
 from search.index_spec import index_name
+from search.query import UNAVAILABLE
 from search.query import search as run_search
 from search.results_page import ResultsPage, results_page
 from search.schemas import SearchParams
@@ -77,7 +79,12 @@ def home(request: Request) -> HTMLResponse:
     return render(request, "search/home.html", context)
 
 
-@router.get("/search", response_class=HTMLResponse, name="search")
+@router.get(
+    "/search",
+    response_class=HTMLResponse,
+    name="search",
+    responses=error_responses(422, 503, s503=UNAVAILABLE),
+)
 def search(request: Request) -> HTMLResponse:
     """Every parameter of `GET /api/v1/search` works here too; the page shows the same results."""
     raw = submitted(request)

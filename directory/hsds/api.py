@@ -29,6 +29,10 @@ NDJSON = "application/x-ndjson"
 Format = Annotated[Literal["json", "ndjson"], Query(description="`ndjson` streams every result, unpaged.")]
 Search = Annotated[str | None, Query(max_length=200, description="Text to look for in names and descriptions.")]
 Flag = Annotated[bool, Query()]
+# The list routes answer JSON, or NDJSON with `format=ndjson`.
+STREAMABLE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {NDJSON: {"schema": {"type": "string", "description": "One JSON object per line"}}}}
+}
 
 
 def page_request(
@@ -86,7 +90,7 @@ def root(settings: AppSettings) -> dict[str, str]:
     }
 
 
-@router.get("/services", name="hsds_services")
+@router.get("/services", name="hsds_services", responses=STREAMABLE)
 def services(request: Request, session: DbSession, paging: Paging, where: ListFilters, format: Format = "json",
              minimal: Flag = False, full: Flag = False) -> Response:  # fmt: skip
     render = query.render_services(full=full and not minimal, minimal=minimal)
@@ -98,7 +102,7 @@ def service(session: DbSession, service_id: uuid.UUID) -> JSONResponse:
     return _found(query.one(session, query.render_services(full=True), service_id), "service")
 
 
-@router.get("/service_at_locations", name="hsds_service_at_locations")
+@router.get("/service_at_locations", name="hsds_service_at_locations", responses=STREAMABLE)
 def service_at_locations(request: Request, session: DbSession, paging: Paging, where: ListFilters,
                          format: Format = "json", full: Flag = False) -> Response:  # fmt: skip
     render = query.render_service_at_locations(full=full)
@@ -110,7 +114,7 @@ def service_at_location(session: DbSession, sal_id: uuid.UUID) -> JSONResponse:
     return _found(query.one(session, query.render_service_at_locations(full=True), sal_id), "service_at_location")
 
 
-@router.get("/organizations", name="hsds_organizations")
+@router.get("/organizations", name="hsds_organizations", responses=STREAMABLE)
 def organizations(request: Request, session: DbSession, paging: Paging, search: Search = None,
                   format: Format = "json", full: Flag = False, full_service: Flag = False) -> Response:  # fmt: skip
     render = query.render_organizations(full=full, full_service=full_service)
@@ -122,7 +126,7 @@ def organization(session: DbSession, organization_id: uuid.UUID, full_service: F
     return _found(query.organization_body(session, organization_id, full_service=full_service), "organization")
 
 
-@router.get("/taxonomies", name="hsds_taxonomies")
+@router.get("/taxonomies", name="hsds_taxonomies", responses=STREAMABLE)
 def taxonomies(session: DbSession, paging: Paging, search: Search = None, format: Format = "json") -> Response:
     return _paged_json(query.taxonomies_page(session, search, _unpaged(paging, format)), format)
 
@@ -132,7 +136,7 @@ def taxonomy(session: DbSession, taxonomy_id: uuid.UUID) -> JSONResponse:
     return _found(query.taxonomy_body(session, taxonomy_id), "taxonomy")
 
 
-@router.get("/taxonomy_terms", name="hsds_taxonomy_terms")
+@router.get("/taxonomy_terms", name="hsds_taxonomy_terms", responses=STREAMABLE)
 def taxonomy_terms(session: DbSession, paging: Paging, search: Search = None,
                    taxonomy_id: Annotated[uuid.UUID | None, Query()] = None,
                    parent_id: Annotated[uuid.UUID | None, Query()] = None, top_only: Flag = False,

@@ -71,7 +71,12 @@ def service(
     return render(request, "directory/listings/service.html", context)
 
 
-@router.get("/services/{service_id}/calendar.ics", name="service_calendar")
+@router.get(
+    "/services/{service_id}/calendar.ics",
+    name="service_calendar",
+    response_class=Response,
+    responses={200: {"description": "An iCalendar file", "content": {"text/calendar": {"schema": {"type": "string"}}}}},
+)
 def service_calendar(request: Request, session: DbSession, service_id: uuid.UUID) -> Response:
     detail = listing.get_listing(session, service_id)
     body = ics.listing_calendar(detail, listing_url=str(request.url_for("service", service_id=service_id)))

@@ -15,6 +15,7 @@ from accounts.throttle import RateLimited
 from core.clock import utcnow
 from core.deps import AppSettings, DbSession
 from core.errors import ValidationFailed
+from core.openapi import error_responses
 from core.secrets import secret_key
 from core.settings import Settings
 from core.web import client_ip, error_fields, no_store, render, see_other, to
@@ -64,7 +65,10 @@ def suggest_form(request: Request, session: DbSession, settings: AppSettings, se
 
 
 @router.post(
-    "/services/{service_id}/suggest", name="service_suggest_submit", dependencies=[Depends(anon_form_guard("suggest"))]
+    "/services/{service_id}/suggest",
+    name="service_suggest_submit",
+    dependencies=[Depends(anon_form_guard("suggest"))],
+    responses=error_responses(429),
 )
 async def suggest(request: Request, session: DbSession, settings: AppSettings, service_id: uuid.UUID) -> Response:
     form = await request.form()

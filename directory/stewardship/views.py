@@ -11,6 +11,7 @@ from accounts.web import base_context
 from core.clock import utcnow
 from core.deps import AppSettings, DbSession
 from core.errors import DomainError
+from core.openapi import error_responses
 from core.web import done, error_fields, link_maker, render, send_later, submit_form, to
 from directory.edits.service import OPERATIONS
 from directory.edits.values import CHOICES, submitted_values, with_blank_rows
@@ -140,7 +141,7 @@ def claim_form(request: Request, session: DbSession, user: CurrentUser, service_
     )
 
 
-@router.post("/services/{service_id}/claim", name="service_claim_submit")
+@router.post("/services/{service_id}/claim", name="service_claim_submit", responses=error_responses(409))
 def claim_submit(
     request: Request, session: DbSession, user: CurrentUser, service_id: uuid.UUID, message: Annotated[str, Form()] = ""
 ) -> Response:
