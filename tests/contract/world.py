@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from directory.listing import get_listing
-from directory.models import Service, ServiceAtLocation
 from sqlalchemy import create_engine, make_url, text
 from sqlmodel import Session, col, select
 
@@ -29,6 +27,8 @@ from accounts.sessions import start_session
 from core.clock import utcnow
 from core.db import make_engine
 from core.settings import Settings
+from directory.listings.models import Service, ServiceAtLocation
+from directory.listings.queries import get_listing
 from referrals.schemas import ReferralCreate
 from referrals.service import create_referral
 from tests.core.test_serve import _free_port, _wait_up

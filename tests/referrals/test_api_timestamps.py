@@ -11,7 +11,7 @@ import pytest
 
 from core.settings import Settings
 from referrals.codes import Status
-from tests.referrals.conftest import World, make_referral
+from tests.factories import World, make_referral
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
