@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 
+from core.cors import PublicReadCORSMiddleware
 from core.db import check_connection, ensure_data_dir, make_engine
 from core.logging import configure_logging, get_logger
 from core.security import install as install_web_security
@@ -20,6 +21,10 @@ log = get_logger(__name__)
 # Background workers (outbox sync, referral timers) register a factory here: app -> object with stop().
 WorkerFactory = Callable[[FastAPI], Any]
 WORKER_FACTORIES: list[WorkerFactory] = []
+
+# Public, read-only data other websites may fetch from a visitor's browser (core/cors.py); exact paths,
+# or prefixes ending in "/". Nothing that needs an account belongs here.
+PUBLIC_READ_PATHS = ("/api/meeting-guide.json", "/api/meeting-guide/", "/api/hsds/", "/api/v1/search")
 
 
 @asynccontextmanager
@@ -67,6 +72,7 @@ def create_app(
     app.state.meili = meili
     app.state.workers = []
     install_error_handlers(app)
+    app.add_middleware(PublicReadCORSMiddleware, paths=PUBLIC_READ_PATHS)  # inside the security headers
     install_web_security(app)
     app.mount("/static", StaticFiles(directory=str(PROJECT_ROOT / "static")), name="static")
     _include_routers(app)
