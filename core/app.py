@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 
+from core.conditional import VersionedCache
 from core.cors import PublicReadCORSMiddleware
 from core.db import check_connection, ensure_data_dir, make_engine
 from core.logging import configure_logging, get_logger
@@ -71,6 +72,7 @@ def create_app(
     app.state.engine = engine
     app.state.meili = meili
     app.state.workers = []
+    app.state.static_cache = VersionedCache()  # built feeds and API pages, by data version
     install_error_handlers(app)
     app.add_middleware(PublicReadCORSMiddleware, paths=PUBLIC_READ_PATHS)  # inside the security headers
     install_web_security(app)
@@ -81,8 +83,8 @@ def create_app(
 
 def _include_routers(app: FastAPI) -> None:
     from core.health import router as health_router
+    from directory.feeds.views import router as meeting_guide_router
     from directory.hsds.api import router as hsds_router
-    from directory.meeting_guide import router as meeting_guide_router
     from directory.views import router as directory_router
     from search.api import router as search_api_router
     from search.runtime import register_workers

@@ -6,6 +6,7 @@ public and read-only, so `Access-Control-Allow-Origin: *` is safe there: with `*
 cookies, so a signed-in visitor's session cannot be used by another site. Every other route (staff,
 accounts, referrals) gets no CORS header at all, so browsers refuse cross-origin reads of them, and an
 `OPTIONS` preflight there is answered by the app as usual (405), which browsers treat as a refusal.
+Public paths also answer `HEAD` (a GET without the body), which link checkers and feed readers use.
 """
 
 from collections.abc import Sequence
@@ -45,14 +46,19 @@ class PublicReadCORSMiddleware:
             await _preflight(scope, send)
             return
 
+        head = scope["method"] == "HEAD"
+
         async def send_with_cors(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 headers["Access-Control-Allow-Origin"] = "*"
                 headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
+            elif head and message["type"] == "http.response.body":
+                message = {**message, "body": b""}
             await send(message)
 
-        await self.app(scope, receive, send_with_cors)
+        # The routes declare GET only; HEAD is the same answer without its body (headers and length kept).
+        await self.app({**scope, "method": "GET"} if head else scope, receive, send_with_cors)
 
 
 async def _preflight(scope: Scope, send: Send) -> None:

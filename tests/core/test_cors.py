@@ -41,8 +41,9 @@ def test_public_data_is_readable_from_any_site(client: TestClient, path: str) ->
     assert response.headers["access-control-allow-origin"] == "*"
     assert "access-control-allow-credentials" not in response.headers
     assert "ETag" in response.headers["access-control-expose-headers"]
-    head = client.head(path, headers={"Origin": OTHER_SITE})
-    assert head.headers["access-control-allow-origin"] == "*"
+    head = client.head(path, headers={"Origin": OTHER_SITE, "Accept-Encoding": "identity"})
+    assert head.status_code == 200 and head.content == b"" and head.headers["access-control-allow-origin"] == "*"
+    assert head.headers["content-type"] == response.headers["content-type"]
 
 
 @pytest.mark.parametrize("path", PUBLIC)

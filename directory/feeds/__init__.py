@@ -1,0 +1,1 @@
+"""Feeds we publish for other sites and apps: the Meeting Guide feeds (per fellowship and all together)."""

@@ -1,0 +1,99 @@
+"""Where a meeting is, as feeds say it: `regions` from general to specific, and an online meeting's area.
+
+TSML UI groups meetings by `regions` (falling back to the city, which merges every Springfield into one),
+and both TSML UI and the Meeting Guide app drop a meeting that has no geographic information. The format
+asks an online-only meeting for the approximate area it serves ("Chicago, IL, USA"), flagged
+`approximate: "yes"`. That area comes from, in order: the meeting's own service area, a place of the
+organization that holds it, else the city its time zone is named after.
+"""
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from core.errors import DomainError
+from directory.geocoding import resolve_place, state_name
+from directory.models import Address, Location
+from directory.models_details import ServiceArea
+
+# The city each US time zone is named after: the last resort for an online meeting with no other place.
+ZONE_CITIES = {
+    "America/New_York": "New York, NY", "America/Detroit": "Detroit, MI", "America/Chicago": "Chicago, IL",
+    "America/Indiana/Indianapolis": "Indianapolis, IN", "America/Denver": "Denver, CO",
+    "America/Boise": "Boise, ID", "America/Phoenix": "Phoenix, AZ", "America/Los_Angeles": "Los Angeles, CA",
+    "America/Anchorage": "Anchorage, AK", "Pacific/Honolulu": "Honolulu, HI", "America/Puerto_Rico": "San Juan, PR",
+}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Area:
+    city: str
+    state: str
+    region: str | None = None  # a neighbourhood, when known
+
+    def fields(self) -> dict[str, Any]:
+        """The feed fields of an approximate area: city and state, no street and no point."""
+        return {
+            "city": self.city, "state": self.state, "country": "US", "approximate": "yes",
+            "formatted_address": f"{self.city}, {self.state}, USA",
+            "regions": regions(self.state, self.city, self.region),
+        }  # fmt: skip
+
+
+def regions(state: str | None, city: str | None, neighbourhood: str | None = None) -> list[str]:
+    """General to specific: the state's full name, the city, the neighbourhood (each only when known).
+
+    The state is kept even where it shares the city's name (New York, New York): it is a different level.
+    """
+    state, city, neighbourhood = (
+        (state_name(state or "") or state or "").strip(),
+        (city or "").strip(),
+        (neighbourhood or "").strip(),
+    )
+    return [name for name in (state, city, "" if neighbourhood == city else neighbourhood) if name]
+
+
+@lru_cache(maxsize=4096)
+def area_named(text: str) -> Area | None:
+    """A "City, ST" or ZIP as an area, through the offline gazetteer; None when it names no place."""
+    try:
+        place = resolve_place(text)
+    except DomainError:
+        return None
+    return Area(place.city, place.state) if place.city and place.state else None
+
+
+def service_areas(session: Session, service_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Area]:
+    """The first service area of each listing that names a place we can find."""
+    ids = list(service_ids)
+    stmt = select(ServiceArea.service_id, ServiceArea.name).where(col(ServiceArea.service_id).in_(ids))
+    found: dict[uuid.UUID, Area] = {}
+    for service_id, name in session.exec(stmt.order_by(col(ServiceArea.id))):
+        area = area_named(name) if name else None
+        if area is not None and service_id is not None:
+            found.setdefault(service_id, area)
+    return found
+
+
+def organization_areas(session: Session, organization_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Area]:
+    """Each organization's first public place with a city and state (an online group's home base)."""
+    ids = list(organization_ids)
+    stmt = (
+        select(Location.organization_id, Address.city, Address.state_province, Address.region)
+        .join(Address, col(Address.location_id) == Location.id)
+        .where(col(Location.organization_id).in_(ids), Address.city != "", Address.state_province != "")
+        .order_by(col(Location.id))
+    )
+    found: dict[uuid.UUID, Area] = {}
+    for org_id, city, state, region in session.exec(stmt):
+        if org_id is not None:
+            found.setdefault(org_id, Area(city, state, region))
+    return found
+
+
+def zone_area(zone: str | None) -> Area | None:
+    return area_named(ZONE_CITIES[zone]) if zone in ZONE_CITIES else None
