@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from sqlmodel import Session, col, select
 
-from directory.feeds.places import Area, organization_areas, regions, service_areas, zone_area
+from directory.feeds.places import Area, area_near, organization_areas, regions, service_areas, zone_area
 from directory.hsds.report import Problem
 from directory.listing import ListingDetail, PlaceDetail, load_listings
 from directory.meeting_guide_types import CODES, LEGACY_CODES
@@ -221,7 +221,7 @@ def feed_entries(
     base = _common(detail, listing_url, entity_phone, area)
     slots = _slots(detail.schedules)
     if not slots:  # by appointment: no day or time, still a time zone
-        zone = _place_zone(detail)
+        zone = _place_zone(detail) or (area.timezone if area is not None else None)
         return [base | ({"timezone": zone} if zone else {})]
     entries = []
     for slug, day, (opens, closes, zone) in _slugged(meeting.slug, slots):
@@ -298,6 +298,9 @@ def _place(place: PlaceDetail) -> dict[str, Any]:
         "location": None if secret else loc.name, "latitude": lat, "longitude": lng,
         "approximate": "yes" if secret or loc.coordinates_approximate else "no",
     }  # fmt: skip
+    if addr is None and lat is not None and lng is not None and (near := area_near(round(lat, 3), round(lng, 3))):
+        # No address (an import gave only a point): its town, so clients still have somewhere to list it.
+        found.update({k: v for k, v in near.fields().items() if k != "approximate"})
     if addr is not None:
         street = None if secret else ", ".join(p for p in (addr.address_1, addr.address_2) if p) or None
         state_zip = f"{addr.state_province} {addr.postal_code}".strip()

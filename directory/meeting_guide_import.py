@@ -221,6 +221,7 @@ def to_listing(entry: dict[str, Any], slug: str, fellowship: str, default_zone: 
                                     email=entry.get("entity_email") or None),
         locations=[place] if place is not None else [],
         schedules=_schedules(entry), categories=[FELLOWSHIPS[fellowship].category],
+        service_area=_online_area(entry) if place is None else None,
         languages=[_LANGUAGES[t] for t in types if t in _LANGUAGES] or ["en"],
         meeting=MeetingIn(fellowship=fellowship, types=types, attendance_mode=mode, slug=slug,
                           conference_url=entry.get("conference_url") or None,
@@ -230,6 +231,13 @@ def to_listing(entry: dict[str, Any], slug: str, fellowship: str, default_zone: 
                           group_name=entry.get("group") or None, group_notes=entry.get("group_notes") or None,
                           location_notes=entry.get("location_notes") or None),
     )  # fmt: skip
+
+
+def _online_area(entry: dict[str, Any]) -> str | None:
+    """An online meeting's approximate area ("Chicago, IL, USA"), kept so our own feed can give it again."""
+    parts = _address_parts(entry)
+    text = ", ".join(p for p in (parts.get("city"), parts.get("state"), parts.get("postal_code")) if p)
+    return text[:300] if len(text) >= 2 else None
 
 
 def _key(prefix: str, text: str) -> str:

@@ -7,6 +7,7 @@ in directory/feeds/views.py only look the version up and answer, mostly with a 3
 
 import json
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -83,8 +84,25 @@ class FeedSite:
 
 
 def feed_bytes(session: Session, listing_url: ListingUrl, fellowship: str | None) -> bytes:
-    parts = [_dumps(entry) for batch in feed_batches(session, listing_url, fellowship=fellowship) for entry in batch]
-    return b"[" + b",".join(parts) + b"]"
+    entries = [entry for batch in feed_batches(session, listing_url, fellowship=fellowship) for entry in batch]
+    return b"[" + b",".join(_dumps(entry) for entry in finish(entries)) + b"]"
+
+
+def finish(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What depends on the whole feed: regions every meeting shares, and a zone for a meeting without one."""
+    placed = [e for e in entries if e.get("regions")]
+    # The format asks to leave out a region all meetings share (a one-state feed starts at the city).
+    while placed and all(len(e["regions"]) > 1 for e in placed) and len({e["regions"][0] for e in placed}) == 1:
+        for entry in placed:
+            entry["regions"] = entry["regions"][1:]
+    # TSML UI refuses a whole feed when one entry has no zone ("time zone is not set"): give such an
+    # entry (an online meeting by appointment with no place at all) the zone most of the feed uses.
+    zones = Counter(e["timezone"] for e in entries if e.get("timezone"))
+    if zones:
+        common = zones.most_common(1)[0][0]
+        for entry in entries:
+            entry.setdefault("timezone", common)
+    return entries
 
 
 def meetings_by_fellowship(session: Session) -> dict[str, int]:

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from core.errors import DomainError
-from directory.geocoding import resolve_place, state_name
+from directory.geocoding import OfflineGeocoder, resolve_place, state_name
 from directory.models import Address, Location
 from directory.models_details import ServiceArea
 
@@ -34,6 +35,7 @@ class Area:
     city: str
     state: str
     region: str | None = None  # a neighbourhood, when known
+    timezone: str | None = None  # for a meeting with no schedule: the format's clients need a zone
 
     def fields(self) -> dict[str, Any]:
         """The feed fields of an approximate area: city and state, no street and no point."""
@@ -64,7 +66,7 @@ def area_named(text: str) -> Area | None:
         place = resolve_place(text)
     except DomainError:
         return None
-    return Area(place.city, place.state) if place.city and place.state else None
+    return Area(place.city, place.state, timezone=place.timezone) if place.city and place.state else None
 
 
 def service_areas(session: Session, service_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Area]:
@@ -83,16 +85,31 @@ def organization_areas(session: Session, organization_ids: Iterable[uuid.UUID]) 
     """Each organization's first public place with a city and state (an online group's home base)."""
     ids = list(organization_ids)
     stmt = (
-        select(Location.organization_id, Address.city, Address.state_province, Address.region)
+        sa_select(
+            col(Location.organization_id),
+            col(Address.city),
+            col(Address.state_province),
+            col(Address.region),
+            col(Location.timezone),
+        )
         .join(Address, col(Address.location_id) == Location.id)
-        .where(col(Location.organization_id).in_(ids), Address.city != "", Address.state_province != "")
+        .where(col(Location.organization_id).in_(ids), col(Address.city) != "", col(Address.state_province) != "")
         .order_by(col(Location.id))
     )
     found: dict[uuid.UUID, Area] = {}
-    for org_id, city, state, region in session.exec(stmt):
+    for org_id, city, state, region, zone in session.execute(stmt):
         if org_id is not None:
-            found.setdefault(org_id, Area(city, state, region))
+            found.setdefault(org_id, Area(city, state, region, zone))
     return found
+
+
+@lru_cache(maxsize=4096)
+def area_near(latitude: float, longitude: float) -> Area | None:
+    """The town of the nearest ZIP centre: for a place that has a point but no address (some imports)."""
+    found = OfflineGeocoder().reverse((latitude, longitude))
+    raw = getattr(found, "raw", None) or {}
+    city, state = str(raw.get("city") or ""), str(raw.get("state") or "")
+    return Area(city, state, timezone=raw.get("timezone") or None) if city and state else None
 
 
 def zone_area(zone: str | None) -> Area | None:
