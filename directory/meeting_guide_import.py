@@ -235,8 +235,8 @@ def to_listing(entry: dict[str, Any], slug: str, fellowship: str, default_zone: 
 
 def _online_area(entry: dict[str, Any]) -> str | None:
     """An online meeting's approximate area ("Chicago, IL, USA"), kept so our own feed can give it again."""
-    parts = _address_parts(entry)
-    text = ", ".join(p for p in (parts.get("city"), parts.get("state"), parts.get("postal_code")) if p)
+    parts = [str(entry.get(k) or "").strip() for k in ("city", "state", "postal_code")]
+    text = str(entry.get("formatted_address") or "").strip() or ", ".join(p for p in parts if p)
     return text[:300] if len(text) >= 2 else None
 
 

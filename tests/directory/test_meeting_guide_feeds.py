@@ -1,7 +1,9 @@
 """The served Meeting Guide feeds: one per fellowship with an index, online areas, and static-file serving."""
 
 import gzip
+import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +14,7 @@ from sqlmodel import Session, update
 from core.app import create_app
 from core.settings import Settings
 from directory.meeting_guide import validate_feed
+from directory.meeting_guide_import import import_meeting_guide
 from directory.models import Location, Service
 from directory.schemas import OrganizationIn
 from directory.service import upsert_listing
@@ -119,3 +122,15 @@ def test_a_schedule_change_moves_only_that_meetings_updated(client: TestClient, 
     assert after["mtg-hybrid"]["day"] == 5 and "mtg-hybrid-we" not in after
     assert after["mtg-hybrid"]["updated"] > "2020-01-01 00:00:00"
     assert after["sunrise-group"]["updated"] == "2020-01-01 00:00:00"
+
+
+def test_an_imported_online_meeting_keeps_its_area(client: TestClient, engine: Engine, tmp_path: Path) -> None:
+    online = {"name": "Zoom Serenity", "slug": "zoom-serenity", "day": 2, "time": "19:00", "approximate": "yes",
+              "timezone": "America/Chicago", "formatted_address": "Springfield, MO, USA",
+              "conference_url": "https://zoom.us/j/5550100"}  # fmt: skip
+    source = tmp_path / "feed.json"
+    source.write_text(json.dumps([online]))
+    assert import_meeting_guide(engine=engine, source=source).ok
+    entry = _entries(client, "/api/meeting-guide/aa.json")["zoom-serenity"]
+    assert (entry["city"], entry["state"], entry["approximate"]) == ("Springfield", "MO", "yes")
+    assert entry["formatted_address"] == "Springfield, MO, USA" and "address" not in entry

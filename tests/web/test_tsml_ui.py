@@ -29,11 +29,21 @@ from search.embedded import MeiliServer
 from seed_data.load import load_curated, load_generated
 from tests.web.browser import CHROMIUM_ARGS, require_chromium, serve
 from tests.web.conftest import parse
-from tests.web.tsml_ui import TSML_UI, WEEKDAYS, add_test_page, meeting_when, minutes, other_site, read_finder
+from tests.web.tsml_ui import (
+    TSML_UI,
+    WEEKDAYS,
+    Finder,
+    add_test_page,
+    meeting_when,
+    minutes,
+    other_site,
+    read_finders,
+)
 
 FIXTURE_FEEDS = sorted((TSML_UI.parents[2] / "fixtures" / "meeting-guide-feeds").glob("*.json"))
 GENERATED = 300  # with the curated listings: every fellowship, meetings in many states and time zones
 US_STATES = STATE_NAMES
+PARALLEL_PAGES = 3  # TSML UI pages loading side by side (each in its own renderer process)
 PRIVATE = ("/api/v1/referrals", "/api/v1/workspace/organizations", "/referrals/inbox")
 
 
@@ -68,9 +78,7 @@ def _hermetic(page: Page) -> list[str]:
     return outside
 
 
-def _check_feed(page: Page, page_url: str, feed_url: str, feed: list[dict[str, Any]], *, us: bool) -> None:
-    finder = read_finder(page, f"{page_url}?src={quote(feed_url, safe='')}")
-    label = f"{feed_url} from {page_url}"
+def _check_feed(finder: Finder, label: str, feed: list[dict[str, Any]], *, us: bool) -> None:
     assert finder.listed == len(feed), f"{label}: TSML UI lists {finder.region or finder.rows} of {len(feed)}"
     assert sum(finder.weekday.values()) in (0, sum(1 for e in feed if "day" in e)), label
     if finder.region or len({e["regions"][0] for e in feed}) > 1:
@@ -84,17 +92,21 @@ def _check_feed(page: Page, page_url: str, feed_url: str, feed: list[dict[str, A
 
 
 def _check_every_feed(browser: Browser, base: str, client: TestClient, *, us: bool) -> dict[str, list[Any]]:
+    """Every fellowship feed, from our origin and from another; the other may not read private data."""
     index = client.get("/api/meeting-guide/").json()
     feeds = {f["fellowship"]: client.get(urlsplit(f["url"]).path).json() for f in index["feeds"]}
     assert feeds, "no fellowship feed to check"
-    page = browser.new_page()
-    outside = _hermetic(page)
+    pages = [browser.new_page() for _ in range(PARALLEL_PAGES)]
+    refused = [_hermetic(page) for page in pages]
     with other_site() as elsewhere:
-        for origin_page in (f"{base}/_test/tsml/page.html", elsewhere):
-            for code, feed in feeds.items():
-                _check_feed(page, origin_page, f"{base}/api/meeting-guide/{code}.json", feed, us=us)
-        _check_private_refused(page, elsewhere, base)
-    page.close()
+        jobs = [(origin, code) for origin in (f"{base}/_test/tsml/page.html", elsewhere) for code in feeds]
+        urls = [f"{origin}?src={quote(f'{base}/api/meeting-guide/{code}.json', safe='')}" for origin, code in jobs]
+        for (origin, code), finder in zip(jobs, read_finders(pages, urls), strict=True):
+            _check_feed(finder, f"{code} from {origin}", feeds[code], us=us)
+        _check_private_refused(pages[0], elsewhere, base)
+    for page in pages:
+        page.close()
+    outside = [url for urls in refused for url in urls]
     assert outside == [], f"TSML UI needed outside requests: {outside[:3]}"
     return feeds
 
@@ -143,12 +155,15 @@ def _check_five_meetings(browser: Browser, base: str, client: TestClient, feeds:
             if "day" in entry and entry["timezone"] not in picked:
                 picked[entry["timezone"]] = entry | {"fellowship": code}
     assert len(picked) >= 5, f"the sample has meetings in only {sorted(picked)}"
-    for zone, entry in sorted(picked.items())[:5]:
-        context = browser.new_context(timezone_id=zone, locale="en-US")
-        page = context.new_page()
+    chosen = sorted(picked.items())[:5]
+    contexts = [browser.new_context(timezone_id=zone, locale="en-US") for zone, _ in chosen]
+    pages = [context.new_page() for context in contexts]
+    for page, (_, entry) in zip(pages, chosen, strict=True):  # all five load side by side
         _hermetic(page)
         feed_url = quote(f"{base}/api/meeting-guide/{entry['fellowship']}.json", safe="")
-        theirs = meeting_when(page, f"{base}/_test/tsml/page.html?src={feed_url}#/{entry['slug']}")
+        page.goto(f"{base}/_test/tsml/page.html?src={feed_url}#/{entry['slug']}", wait_until="commit")
+    for page, context, (zone, entry) in zip(pages, contexts, chosen, strict=True):
+        theirs = meeting_when(page)
         context.close()
         days, start, abbr, our_zone = _our_when(client, entry["url"])
         assert our_zone == zone and theirs[0] in days and theirs[1] == start, (entry["slug"], theirs, days, start)

@@ -8,7 +8,7 @@ added to the app under test, and once from another origin through a tiny static 
 import http.server
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from html import escape
@@ -111,25 +111,43 @@ class Finder:
 
 # Listed, or TSML UI's own "Loading error: ..." message.
 _READY_JS = "() => document.querySelector('#weekday') || /error/i.test(document.querySelector('#tsml-ui')?.innerText)"
-_OPTIONS_JS = """menu => [...menu.querySelectorAll(':scope > .tsml-dropdown__item > .tsml-dropdown__button')]
-  .map(b => [...b.querySelectorAll('span')].map(s => s.innerText.trim())).filter(s => s.length === 2)"""
+# Open each filter (a missing one: TSML UI offers none for a single choice) and read its top-level options.
+_OPTIONS_JS = """async () => {
+  const found = {}, pause = () => new Promise(done => setTimeout(done, 20));
+  for (const name of ['weekday', 'region', 'type']) {
+    found[name] = [];
+    const button = document.getElementById(name);
+    if (!button) continue;
+    button.click();
+    const menu = () => document.querySelector(`[aria-labelledby="${name}"]`);
+    for (let i = 0; i < 250 && !menu()?.querySelector('.tsml-dropdown__button span'); i++) await pause();
+    found[name] = [...menu().querySelectorAll(':scope > .tsml-dropdown__item > .tsml-dropdown__button')]
+      .map(b => [...b.querySelectorAll('span')].map(s => s.innerText.trim())).filter(s => s.length === 2);
+    button.click();
+    await pause();
+  }
+  return found;
+}"""
 
 
-def read_finder(page: Page, url: str) -> Finder:
-    """Open the page and read TSML UI's filters; fails with TSML UI's own message when it could not load."""
-    page.goto(url)
+def read_finders(pages: Sequence[Page], urls: Sequence[str]) -> list[Finder]:
+    """Open the URLs a few at a time (one per page, loading side by side) and read TSML UI's filters."""
+    found: list[Finder] = []
+    for start in range(0, len(urls), len(pages)):
+        batch = list(zip(pages, urls[start : start + len(pages)], strict=False))
+        for page, url in batch:
+            page.goto(url, wait_until="commit")
+        found += [_read(page, url) for page, url in batch]
+    return found
+
+
+def _read(page: Page, url: str) -> Finder:
+    """Fails with TSML UI's own message when it could not list the feed."""
     page.wait_for_function(_READY_JS, timeout=30_000)
     if page.locator("#weekday").count() == 0:
-        raise AssertionError(f"TSML UI did not list meetings: {page.inner_text('#tsml-ui')[:300]}")
-    found: dict[str, dict[str, int]] = {}
-    for name in ("weekday", "region", "type"):
-        found[name] = {}
-        if page.locator(f"#{name}").count() == 0:  # TSML UI offers no filter with a single choice
-            continue
-        page.click(f"#{name}")
-        menu = page.locator(f'[aria-labelledby="{name}"]')
-        found[name] = {label: int(count) for label, count in menu.evaluate(_OPTIONS_JS)}
-        page.click(f"#{name}")
+        raise AssertionError(f"TSML UI did not list {url}: {page.inner_text('#tsml-ui')[:300]}")
+    options = page.evaluate(_OPTIONS_JS)
+    found = {name: {label: int(count) for label, count in pairs} for name, pairs in options.items()}
     return Finder(**found, rows=_rows(page) if not found["region"] else None)
 
 
@@ -145,9 +163,8 @@ def _rows(page: Page) -> int:
 _WHEN = re.compile(r"\b(" + "|".join(WEEKDAYS) + r")\s+(\d{1,2}:\d{2}\s*[AP]M)\b(?:[^\n]*?)\b([A-Z]{3,5})\b")
 
 
-def meeting_when(page: Page, url: str) -> tuple[str, int, str]:
-    """TSML UI's meeting page: weekday, start in minutes after midnight and the zone abbreviation."""
-    page.goto(url)
+def meeting_when(page: Page) -> tuple[str, int, str]:
+    """TSML UI's meeting page (already opening): weekday, start in minutes after midnight and zone abbreviation."""
     page.wait_for_selector("#tsml-ui h1", timeout=30_000)
     match = _WHEN.search(page.inner_text("#tsml-ui"))
     assert match, page.inner_text("#tsml-ui")[:500]
