@@ -67,6 +67,20 @@ def static_response(request: Request, body: StaticBody, *, max_age: int) -> Resp
     return Response(body.body, media_type=body.media_type, headers=headers)
 
 
+def cached_response(
+    request: Request, *, key: Hashable, version: Hashable, last_modified: datetime, build: Callable[[], bytes],
+    media_type: str = "application/json", max_age: int,
+) -> Response:  # fmt: skip
+    """The document under `key` for this data version (built only when the version is new), answered as
+    `static_response` does. The app keeps one `VersionedCache` as `app.state.static_cache`."""
+    cache: VersionedCache = request.app.state.static_cache
+
+    def make() -> StaticBody:
+        return StaticBody.of(build(), media_type=media_type, last_modified=last_modified)
+
+    return static_response(request, cache.get(key, version, make), max_age=max_age)
+
+
 class VersionedCache:
     """Built values by key, each kept with the data version it was built from (least recently used dropped).
 
@@ -74,8 +88,8 @@ class VersionedCache:
     of all building it; documents under other keys are served meanwhile.
     """
 
-    def __init__(self, max_items: int = 256) -> None:
-        self.max_items = max_items
+    def __init__(self, max_items: int = 256, max_bytes: int = 256 * 1024 * 1024) -> None:
+        self.max_items, self.max_bytes = max_items, max_bytes
         self._items: OrderedDict[Hashable, tuple[Hashable, StaticBody]] = OrderedDict()
         self._locks: dict[Hashable, threading.Lock] = {}
         self._guard = threading.Lock()
@@ -93,10 +107,15 @@ class VersionedCache:
                 with self._guard:
                     self._items[key] = (version, found)
                     self._items.move_to_end(key)
-                    while len(self._items) > self.max_items:
+                    while len(self._items) > self.max_items or (
+                        len(self._items) > 1 and self._bytes() > self.max_bytes
+                    ):
                         old, _ = self._items.popitem(last=False)
                         self._locks.pop(old, None)
             return found
+
+    def _bytes(self) -> int:
+        return sum(len(body.body) + len(body.gzipped) for _, body in self._items.values())
 
     def _fresh(self, key: Hashable, version: Hashable) -> StaticBody | None:
         with self._guard:
