@@ -85,7 +85,9 @@ class VersionedCache:
     """Built values by key, each kept with the data version it was built from (least recently used dropped).
 
     One lock per key: concurrent requests for a document that is being built wait for that build instead
-    of all building it; documents under other keys are served meanwhile.
+    of all building it; documents under other keys are served meanwhile. While a new version is being
+    built, the other readers get the previous version at once (a feed build takes seconds on a busy
+    server, and a reader is better served by the feed as it was a moment ago than by waiting).
     """
 
     def __init__(self, max_items: int = 256, max_bytes: int = 256 * 1024 * 1024) -> None:
@@ -100,19 +102,28 @@ class VersionedCache:
             return found
         with self._guard:
             lock = self._locks.setdefault(key, threading.Lock())
-        with lock:
+        if not lock.acquire(blocking=False):
+            with self._guard:
+                stale = self._items.get(key)
+            if stale is not None:  # another request is building the new version: serve the previous one
+                return stale[1]
+            lock.acquire()
+        try:
             found = self._fresh(key, version)  # built by the request we waited for
             if found is None:
                 found = build()
-                with self._guard:
-                    self._items[key] = (version, found)
-                    self._items.move_to_end(key)
-                    while len(self._items) > self.max_items or (
-                        len(self._items) > 1 and self._bytes() > self.max_bytes
-                    ):
-                        old, _ = self._items.popitem(last=False)
-                        self._locks.pop(old, None)
+                self._keep(key, version, found)
             return found
+        finally:
+            lock.release()
+
+    def _keep(self, key: Hashable, version: Hashable, body: StaticBody) -> None:
+        with self._guard:
+            self._items[key] = (version, body)
+            self._items.move_to_end(key)
+            while len(self._items) > self.max_items or (len(self._items) > 1 and self._bytes() > self.max_bytes):
+                old, _ = self._items.popitem(last=False)
+                self._locks.pop(old, None)
 
     def _bytes(self) -> int:
         return sum(len(body.body) + len(body.gzipped) for _, body in self._items.values())

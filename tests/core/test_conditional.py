@@ -78,6 +78,27 @@ def test_concurrent_requests_for_a_new_version_build_it_once() -> None:
     assert len(built) == 2
 
 
+def test_while_a_new_version_builds_other_readers_get_the_previous_one() -> None:
+    cache = VersionedCache()
+    old = StaticBody.of(b"[1]", media_type="application/json", last_modified=WHEN)
+    new = StaticBody.of(b"[1,2]", media_type="application/json", last_modified=WHEN)
+    cache.get("feed", 1, lambda: old)
+    building = threading.Event()
+
+    def slow() -> StaticBody:
+        building.set()
+        time.sleep(0.3)
+        return new
+
+    builder = threading.Thread(target=cache.get, args=("feed", 2, slow))
+    builder.start()
+    building.wait(5)
+    started = time.monotonic()
+    assert cache.get("feed", 2, slow) is old and time.monotonic() - started < 0.2  # not kept waiting
+    builder.join()
+    assert cache.get("feed", 2, slow) is new
+
+
 def test_the_cache_drops_the_least_recently_used_beyond_its_budget() -> None:
     cache = VersionedCache(max_items=2)
     body = StaticBody.of(b"[1]", media_type="application/json", last_modified=WHEN)
