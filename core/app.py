@@ -9,6 +9,8 @@ from sqlalchemy.engine import Engine
 from starlette.middleware.gzip import GZipMiddleware
 
 from core import i18n
+from core.conditional import VersionedCache
+from core.cors import PublicReadCORSMiddleware
 from core.db import check_connection, ensure_data_dir, make_engine
 from core.domains import DOMAINS
 from core.logging import configure_logging, get_logger
@@ -27,6 +29,11 @@ log = get_logger(__name__)
 def worker_factories() -> list[WorkerFactory]:
     """Every domain's background workers (outbox sync, freshness reminders, referral timers)."""
     return [factory for domain in DOMAINS for factory in domain.workers()]
+
+
+# Public, read-only data other websites may fetch from a visitor's browser (core/cors.py); exact paths,
+# or prefixes ending in "/". Nothing that needs an account belongs here.
+PUBLIC_READ_PATHS = ("/api/meeting-guide.json", "/api/meeting-guide/", "/api/hsds/", "/api/v1/search")
 
 
 @asynccontextmanager
@@ -82,7 +89,9 @@ def create_app(
     app.state.meili = meili
     app.state.meili_supervisor = None  # set in the lifespan when the app starts its own Meilisearch
     app.state.workers = []
+    app.state.static_cache = VersionedCache()  # built feeds and API pages, by data version
     install_error_handlers(app)
+    app.add_middleware(PublicReadCORSMiddleware, paths=PUBLIC_READ_PATHS)  # inside the security headers
     i18n.install(templates.env)  # real per-request translations in the shared template environment
     # The header middleware sits inside gzip, where the language middleware used to, so `Vary` keeps its order.
     from accounts.caching import needs_no_store

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import Column, DateTime, Index
-from sqlmodel import Field, Session, SQLModel
+from sqlmodel import Field, Session, SQLModel, col, select
 
 from core.clock import utcnow
 
@@ -32,3 +32,11 @@ def record_change(session: Session, service_ids: Iterable[uuid.UUID], entity: st
     """Add one outbox row per changed service; the caller commits with its own write."""
     for service_id in dict.fromkeys(service_ids):
         session.add(OutboxEvent(entity=entity, entity_id=service_id))
+
+
+def data_version(session: Session) -> tuple[int, datetime | None]:
+    """The newest outbox row's id and time: it changes with every listing write, so built feeds key on it."""
+    row = session.exec(
+        select(OutboxEvent.id, OutboxEvent.created_at).order_by(col(OutboxEvent.id).desc()).limit(1)
+    ).first()
+    return (int(row[0] or 0), row[1]) if row is not None else (0, None)

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 def routers() -> "list[APIRouter]":
     from directory.hsds.api import router as hsds_router
     from directory.listings.views import router as listings_router
-    from directory.meeting_guide.feed import router as meeting_guide_router
+    from directory.meeting_guide.views import router as meeting_guide_router
     from directory.stewardship.public_views import router as suggestions_router
     from directory.stewardship.views import router as moderation_router
     from directory.workspace.api import router as workspace_api_router

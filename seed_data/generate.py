@@ -317,6 +317,7 @@ def _meeting(site: Site, j: int, org: dict[str, Any], location: dict[str, Any] |
     if mode != "in_person":
         meeting["conference_url"] = f"https://meet.example.org/j/{rng.randrange(10**9, 10**10)}"
     schedule = _schedule(site, days, start, 90 if site.chance(0.3) else 60)
+    area = None if location else f"{site.city}, {site.zip['state']}"  # where an online group comes from
     return _listing(
         site,
         j,
@@ -328,6 +329,7 @@ def _meeting(site: Site, j: int, org: dict[str, Any], location: dict[str, Any] |
         schedules=[schedule],
         categories=[FELLOWSHIPS[fellowship].category],
         languages=["es"] if spanish else ["en"],
+        service_area=area,
     )
 
 

@@ -7,6 +7,7 @@ Bad parameters give a 422 naming the parameter, unknown ids a 404 (both JSON, fr
 import json
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -14,15 +15,19 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from sqlalchemy.sql import Select
 from sqlmodel import Session
 
+from core.conditional import cached_response
 from core.deps import AppSettings, DbSession
 from core.errors import NotFound
 from core.inputs import Instant
+from core.outbox import data_version
 from directory.hsds import query
 from directory.hsds.query import Filters, PageRequest, Renderer, TermFilters
 from directory.hsds.spec import HSDS_VERSION
 
 router = APIRouter(prefix="/api/hsds", tags=["hsds"])
 
+MAX_AGE = 60  # seconds a reader may reuse a list page before it revalidates (a 304 when unchanged)
+UNCHANGED = datetime(2000, 1, 1, tzinfo=UTC)  # Last-Modified of a directory that has never changed
 PROFILE_URL = "https://github.com/openreferral/specification/tree/3.0"
 NDJSON = "application/x-ndjson"
 
@@ -64,8 +69,17 @@ def _listing(request: Request, session: Session, stmt: Select, render: Renderer,
              fmt: str) -> Response:  # fmt: skip
     if fmt == "ndjson":
         return StreamingResponse(_stream(request, stmt, render), media_type=NDJSON)
-    ids, total = query.page_ids(session, stmt, paging)
-    return JSONResponse(query.page_body(render(session, ids), total, paging))
+    # A page is the same bytes until a listing changes: built once per data version, 304 when unchanged.
+    version, changed = data_version(session)
+
+    def build() -> bytes:
+        ids, total = query.page_ids(session, stmt, paging)
+        body = query.page_body(render(session, ids), total, paging)
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+    key = ("hsds", request.url.path, request.url.query)
+    return cached_response(request, key=key, version=version, last_modified=changed or UNCHANGED, build=build,
+                           max_age=MAX_AGE)  # fmt: skip
 
 
 def _stream(request: Request, stmt: Select, render: Renderer) -> Iterator[str]:

@@ -371,3 +371,11 @@ def approximate_point(*, postal_code: str | None, city: str | None, state: str |
     state_code = _STATE_CODES.get("".join(_tokens(state or "")))
     found = _find_city(_tokens(city), state_code)
     return _place(_location(found[0])) if len(found) == 1 else None
+
+
+STATE_NAMES = frozenset(_STATE_NAMES.values())
+
+
+def state_name(code: str) -> str | None:
+    """The full name of a US state or territory from its postal code ("IL" -> "Illinois")."""
+    return _STATE_NAMES.get(code.strip().upper())

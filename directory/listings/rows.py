@@ -37,6 +37,7 @@ SERVICE_TABLES: dict[str, str] = {
     "language": "service_id",
     "cost_option": "service_id",
     "attribute": "link_id",
+    "service_area": "service_id",
 }
 
 
@@ -146,6 +147,9 @@ def listing_rows(listing: ListingIn) -> ListingRows:
             }
             for code in listing.categories
         ],
+        "service_area": []
+        if listing.service_area is None
+        else [{"id": uuid.uuid5(sid, "service_area"), "service_id": sid, "name": listing.service_area}],
     }
     return ListingRows(service_id=sid, organization=organization, locations=locations, tables=tables)
 

@@ -211,6 +211,9 @@ class ListingIn(ServiceBase, CapacityNoteBase, ServiceAgesBase, _In):
     languages: list[str] = Field(default_factory=lambda: ["en"])
     cost_options: list[CostOptionIn] = Field(default_factory=list)
     phones: list[PhoneIn] = Field(default_factory=list)
+    # The area a listing serves, as a place name ("Springfield, IL" or a ZIP): for an online-only meeting it
+    # is the approximate place the Meeting Guide feed gives, since the format needs one for every meeting.
+    service_area: str | None = Field(default=None, min_length=2, max_length=300)
 
     @field_validator("timezone")
     @classmethod

@@ -16,7 +16,15 @@ from sqlmodel import Session, SQLModel, col, select
 from core.clock import utcnow
 from core.errors import Conflict
 from core.outbox import record_change
-from directory.listings.details import Accessibility, Attribute, CostOption, Language, Taxonomy, TaxonomyTerm
+from directory.listings.details import (
+    Accessibility,
+    Attribute,
+    CostOption,
+    Language,
+    ServiceArea,
+    Taxonomy,
+    TaxonomyTerm,
+)
 from directory.listings.models import (
     Address,
     ConfidentialAddress,
@@ -52,6 +60,7 @@ MODELS: dict[str, type[SQLModel]] = {
     "language": Language,
     "cost_option": CostOption,
     "attribute": Attribute,
+    "service_area": ServiceArea,
 }
 _PRIMARY_KEY: dict[str, str] = {"confidential_address": "location_id"}
 _NEVER_UPDATED = frozenset({"created_at"})
@@ -146,7 +155,15 @@ def _write_listing(session: Session, rows: ListingRows) -> set[uuid.UUID]:
     _check_slug(session, sid, rows.tables["meeting"])
     if _write_group(session, sid, rows.tables, SERVICE_TABLES):
         changed.add(sid)
+        _touch(session, sid)
     return changed
+
+
+def _touch(session: Session, sid: uuid.UUID) -> None:
+    # A changed schedule, meeting or phone row is a change of the listing: feeds publish it as `updated`.
+    service = session.get(Service, sid)
+    if service is not None:
+        service.last_modified = utcnow()
 
 
 def _write_group(session: Session, owner_id: uuid.UUID, tables: dict[str, list[Row]], owners: dict[str, str]) -> bool:

@@ -1,85 +1,65 @@
-"""Meeting Guide: the feed `GET /api/meeting-guide.json` (its validator is `directory.meeting_guide.validate`).
+"""Meeting Guide: the entries of our feeds (served by `directory.meeting_guide.views`; the format's
+validator is `directory.meeting_guide.validate`).
 
-The feed lists every active meeting (inactive ones and inactive services are left out), in batches with a
-fixed number of queries each. An online-only meeting is `approximate: "yes"` with no address; a meeting at
-a confidential place shows only its city, state, ZIP and a coarse point. A meeting whose schedules start at
-different times becomes one entry per start time (the format has one time per entry); the earliest keeps
-the slug, the others get `-HHMM` added.
+A feed lists active meetings (inactive ones and inactive services are left out), in batches with a fixed
+number of queries each. Every entry carries geographic information: an online-only meeting the approximate
+area it serves (`approximate: "yes"`, no street), a meeting at a confidential place only its city, state,
+ZIP and a coarse point. Each entry has one weekday and one start time (the format allows a list of days,
+but TSML UI, the client everybody embeds, mishandles feeds that use it), a time zone and `regions`.
 """
 
-import json
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import StreamingResponse
 from sqlmodel import Session, col, select
 
-from core.deps import AppSettings
 from core.urls import web_href
 from directory.listings.meeting_types import CODES
 from directory.listings.models import Attendance, Meeting, Phone, Schedule, Service, ServiceKind, ServiceStatus
 from directory.listings.queries import ListingDetail, PlaceDetail, load_listings
+from directory.meeting_guide.places import Area, area_near, organization_areas, regions, service_areas, zone_area
 
-router = APIRouter(tags=["meeting-guide"])
-
-FEED = "meeting-guide.json"
 BATCH = 500
 DAYS = ("SU", "MO", "TU", "WE", "TH", "FR", "SA")  # Meeting Guide day 0 is Sunday
 CONFIDENTIAL_DECIMALS = 2
 
 
-@router.get("/api/meeting-guide.json", name="meeting_guide_feed")
-def meeting_guide_feed(request: Request, settings: AppSettings) -> StreamingResponse:
-    """Every active meeting in the Meeting Guide format (a JSON array, streamed)."""
-    base = settings.base_url.rstrip("/")
-
-    def listing_url(service_id: uuid.UUID) -> str:
-        return base + request.app.url_path_for("service", service_id=str(service_id))
-
-    return StreamingResponse(_stream(request, listing_url), media_type="application/json")
-
-
 ListingUrl = Callable[[uuid.UUID], str]
 
 
-def _stream(request: Request, listing_url: ListingUrl) -> Iterator[str]:
-    with Session(request.app.state.engine) as session:
-        first = True
-        yield "["
-        for entries in feed_batches(session, listing_url):
-            for entry in entries:
-                yield ("" if first else ",") + _dumps(entry)
-                first = False
-        yield "]"
-
-
-def _dumps(entry: dict[str, Any]) -> str:
-    return json.dumps(entry, ensure_ascii=False)
-
-
-def active_meetings(session: Session, after: uuid.UUID | None, limit: int) -> list[uuid.UUID]:
+def active_meetings(
+    session: Session, after: uuid.UUID | None, limit: int, fellowship: str | None = None
+) -> list[uuid.UUID]:
     stmt = (
         select(Service.id)
         .join(Meeting, col(Meeting.service_id) == Service.id)
         .where(Service.kind == ServiceKind.meeting, Service.status == ServiceStatus.active,
                Meeting.attendance_mode != Attendance.inactive)
     )  # fmt: skip
+    if fellowship is not None:
+        stmt = stmt.where(Meeting.fellowship == fellowship)
     if after is not None:
         stmt = stmt.where(col(Service.id) > after)
     return list(session.exec(stmt.order_by(col(Service.id)).limit(limit)).all())
 
 
-def feed_batches(session: Session, listing_url: ListingUrl, batch: int = BATCH) -> Iterator[list[dict[str, Any]]]:
-    """Feed entries, a batch of meetings at a time, in service id order."""
+def feed_batches(
+    session: Session, listing_url: ListingUrl, batch: int = BATCH, fellowship: str | None = None
+) -> Iterator[list[dict[str, Any]]]:
+    """Feed entries, a batch of meetings at a time, in service id order (one fellowship's, or all)."""
     last = None
-    while ids := active_meetings(session, last, batch):
+    while ids := active_meetings(session, last, batch, fellowship):
         listings = load_listings(session, ids)
         phones = _organization_phones(session, {d.organization.id for d in listings})
-        yield [entry for d in listings for entry in feed_entries(d, listing_url, phones.get(d.organization.id))]
+        areas = _online_areas(session, [d for d in listings if _online_only(d)])
+        yield [
+            entry
+            for d in listings
+            for entry in feed_entries(d, listing_url, phones.get(d.organization.id), areas.get(d.service.id))
+        ]
         session.expunge_all()
         last = ids[-1]
 
@@ -92,32 +72,49 @@ def _organization_phones(session: Session, org_ids: set[uuid.UUID]) -> dict[uuid
     return found
 
 
+def _online_only(detail: ListingDetail) -> bool:
+    return detail.meeting is not None and (detail.meeting.attendance_mode == Attendance.online or not detail.places)
+
+
+def _online_areas(session: Session, online: list[ListingDetail]) -> dict[uuid.UUID, Area]:
+    """The approximate area of each online-only meeting (see directory/meeting_guide/places.py for the order)."""
+    own = service_areas(session, [d.service.id for d in online])
+    homes = organization_areas(session, {d.organization.id for d in online if d.service.id not in own})
+    found: dict[uuid.UUID, Area] = {}
+    for d in online:
+        zone = d.schedules[0].timezone if d.schedules else None
+        area = own.get(d.service.id) or homes.get(d.organization.id) or zone_area(zone)
+        if area is not None:
+            found[d.service.id] = area
+    return found
+
+
 def feed_entries(
-    detail: ListingDetail, listing_url: ListingUrl, entity_phone: str | None = None
+    detail: ListingDetail, listing_url: ListingUrl, entity_phone: str | None = None, area: Area | None = None
 ) -> list[dict[str, Any]]:
+    """One entry per weekday and start time: TSML UI mishandles feeds with several `day` arrays."""
     meeting = detail.meeting
     if meeting is None:
         return []
-    base = _common(detail, listing_url, entity_phone)
-    groups = _time_groups(detail.schedules)
-    if not groups:
-        return [base]
+    base = _common(detail, listing_url, entity_phone, area)
+    slots = _slots(detail.schedules)
+    if not slots:  # by appointment: no day or time, still a time zone
+        zone = _place_zone(detail) or (area.timezone if area is not None else None)
+        return [base | ({"timezone": zone} if zone else {})]
     entries = []
-    for index, ((opens, closes, zone), days) in enumerate(sorted(groups.items())):
-        entry = dict(base)
-        if index:
-            entry["slug"] = f"{meeting.slug}-{opens.replace(':', '')}"
-        entry["day"] = days[0] if len(days) == 1 else days
-        entry["time"] = opens
+    for slug, day, (opens, closes, zone) in _slugged(meeting.slug, slots):
+        entry = base | {"slug": slug, "day": day, "time": opens, "timezone": zone}
         if closes:
             entry["end_time"] = closes
-        entry["timezone"] = zone
         entries.append(entry)
     return entries
 
 
-def _time_groups(schedules: Sequence[Schedule]) -> dict[tuple[str, str, str], list[int]]:
-    groups: dict[tuple[str, str, str], list[int]] = defaultdict(list)
+Slot = tuple[str, str, str]  # opens, closes, zone
+
+
+def _slots(schedules: Sequence[Schedule]) -> dict[Slot, list[int]]:
+    groups: dict[Slot, list[int]] = defaultdict(list)
     for s in schedules:
         if s.opens_at is None:
             continue
@@ -128,7 +125,28 @@ def _time_groups(schedules: Sequence[Schedule]) -> dict[tuple[str, str, str], li
     return {key: sorted(set(days)) for key, days in groups.items() if days}
 
 
-def _common(detail: ListingDetail, listing_url: ListingUrl, entity_phone: str | None) -> dict[str, Any]:
+def _slugged(slug: str, slots: dict[Slot, list[int]]) -> Iterator[tuple[str, int, Slot]]:
+    """Stable slugs: the earliest start keeps the meeting's slug, a later one adds `-HHMM`; within a start
+    time the first weekday keeps it and each other day adds its code (`sunrise-sa`)."""
+    used: set[str] = set()
+    for index, (slot, days) in enumerate(sorted(slots.items())):
+        group = slug if index == 0 else f"{slug}-{slot[0].replace(':', '')}"
+        if group in used:  # the same start with another end time or zone
+            group = f"{group}-{index}"
+        for n, day in enumerate(days):
+            name = group if n == 0 else f"{group}-{DAYS[day].lower()}"
+            used.add(name)
+            yield name, day, slot
+
+
+def _place_zone(detail: ListingDetail) -> str | None:
+    zones = [s.timezone for s in detail.schedules] + [p.location.timezone for p in detail.places]
+    return next((z for z in zones if z), None)
+
+
+def _common(
+    detail: ListingDetail, listing_url: ListingUrl, entity_phone: str | None, area: Area | None
+) -> dict[str, Any]:
     service, meeting, org = detail.service, detail.meeting, detail.organization
     assert meeting is not None
     entry: dict[str, Any] = {
@@ -137,13 +155,15 @@ def _common(detail: ListingDetail, listing_url: ListingUrl, entity_phone: str | 
         "group": meeting.group_name, "group_notes": meeting.group_notes,
         "conference_url": web_href(meeting.conference_url), "conference_url_notes": meeting.conference_url_notes,
         "conference_phone": meeting.conference_phone, "conference_phone_notes": meeting.conference_phone_notes,
-        "updated": _updated(service.last_modified), "url": listing_url(service.id),
-        "entity": org.name, "entity_email": org.email, "entity_phone": entity_phone,
-        "entity_url": web_href(org.website),
+        "updated": _updated(max([service.last_modified] + [p.location.last_modified for p in detail.places])),
+        "url": listing_url(service.id), "entity": org.name, "entity_email": org.email,
+        "entity_phone": entity_phone, "entity_url": web_href(org.website),
     }  # fmt: skip
-    online_only = meeting.attendance_mode == Attendance.online or not detail.places
-    entry.update({"approximate": "yes"} if online_only else _place(detail.places[0]))
-    return {k: v for k, v in entry.items() if v not in (None, "")}
+    if _online_only(detail):
+        entry.update(area.fields() if area is not None else {"approximate": "yes"})
+    else:
+        entry.update(_place(detail.places[0]))
+    return {k: v for k, v in entry.items() if v not in (None, "", [])}
 
 
 def _place(place: PlaceDetail) -> dict[str, Any]:
@@ -156,12 +176,15 @@ def _place(place: PlaceDetail) -> dict[str, Any]:
         "location": None if secret else loc.name, "latitude": lat, "longitude": lng,
         "approximate": "yes" if secret or loc.coordinates_approximate else "no",
     }  # fmt: skip
+    if addr is None and lat is not None and lng is not None and (near := area_near(round(lat, 3), round(lng, 3))):
+        # No address (an import gave only a point): its town, so clients still have somewhere to list it.
+        found.update({k: v for k, v in near.fields().items() if k != "approximate"})
     if addr is not None:
         street = None if secret else ", ".join(p for p in (addr.address_1, addr.address_2) if p) or None
         state_zip = f"{addr.state_province} {addr.postal_code}".strip()
         found.update({
             "address": street, "city": addr.city, "state": addr.state_province, "postal_code": addr.postal_code,
-            "country": addr.country, "region": addr.region,
+            "country": addr.country, "regions": regions(addr.state_province, addr.city, addr.region),
             "formatted_address": ", ".join(p for p in (street, addr.city, state_zip, addr.country) if p),
         })  # fmt: skip
     return found

@@ -225,6 +225,7 @@ def to_listing(entry: dict[str, Any], slug: str, fellowship: str, default_zone: 
                                     email=entry.get("entity_email") or None),
         locations=[place] if place is not None else [],
         schedules=_schedules(entry), categories=[FELLOWSHIPS[fellowship].category],
+        service_area=_online_area(entry) if place is None else None,
         languages=[TYPE_LANGUAGES[t] for t in types if t in TYPE_LANGUAGES] or ["en"],
         meeting=MeetingIn(fellowship=fellowship, types=types, attendance_mode=mode, slug=slug,
                           conference_url=entry.get("conference_url") or None,
@@ -234,6 +235,13 @@ def to_listing(entry: dict[str, Any], slug: str, fellowship: str, default_zone: 
                           group_name=entry.get("group") or None, group_notes=entry.get("group_notes") or None,
                           location_notes=entry.get("location_notes") or None),
     )  # fmt: skip
+
+
+def _online_area(entry: dict[str, Any]) -> str | None:
+    """An online meeting's approximate area ("Chicago, IL, USA"), kept so our own feed can give it again."""
+    parts = [str(entry.get(k) or "").strip() for k in ("city", "state", "postal_code")]
+    text = str(entry.get("formatted_address") or "").strip() or ", ".join(p for p in parts if p)
+    return text[:300] if len(text) >= 2 else None
 
 
 def _key(prefix: str, text: str) -> str:

@@ -47,13 +47,17 @@ def test_feed_has_every_active_meeting_and_passes_the_validator(client: TestClie
     gone = _meeting("mtg:gone", status=ServiceStatus.inactive, meeting=MeetingIn(fellowship="aa", slug="gone-group"))
     upsert_listing(session=session, listing=gone)
     feed = _feed(client)
-    assert set(feed) == {"sunrise-group", "mtg-online-step", "mtg-hybrid"}  # not inactive, not services
+    # not inactive, not services; one entry per weekday
+    assert set(feed) == {"sunrise-group", "sunrise-group-sa", "mtg-online-step", "mtg-hybrid", "mtg-hybrid-we"}
     assert validate_feed(list(feed.values())) == []
 
 
 def test_in_person_entry(client: TestClient, sample: list[uuid.UUID]) -> None:
     sunrise = _feed(client)["sunrise-group"]
-    assert sunrise["day"] == [0, 6] and sunrise["time"] == "07:00" and sunrise["end_time"] == "08:00"
+    assert sunrise["day"] == 0 and sunrise["time"] == "07:00" and sunrise["end_time"] == "08:00"
+    saturday = _feed(client)["sunrise-group-sa"]
+    assert (saturday["day"], saturday["time"], saturday["name"]) == (6, "07:00", sunrise["name"])
+    assert sunrise["regions"] == ["Chicago"]  # every sample meeting is in Illinois: the format leaves it out
     assert sunrise["timezone"] == "America/Chicago"
     assert sunrise["types"] == ["O", "D", "X"]
     assert sunrise["location"] == "St. Mark's Church"
@@ -68,10 +72,13 @@ def test_in_person_entry(client: TestClient, sample: list[uuid.UUID]) -> None:
     assert sunrise["entity_email"] == "info@central.example.org"
 
 
-def test_online_entry_is_approximate_without_an_address(client: TestClient) -> None:
+def test_online_entry_is_approximate_without_a_street(client: TestClient) -> None:
     online = _feed(client)["mtg-online-step"]
     assert online["approximate"] == "yes"
-    assert not {"address", "formatted_address", "latitude", "longitude", "location"} & set(online)
+    assert not {"address", "latitude", "longitude", "location"} & set(online)
+    # No area of its own: the city of its organization's place (Central Office, Chicago) stands in.
+    assert (online["city"], online["state"], online["formatted_address"]) == ("Chicago", "IL", "Chicago, IL, USA")
+    assert online["regions"] == ["Chicago"]
     assert online["day"] == 2 and online["timezone"] == "America/New_York"
     assert online["conference_url"] == "https://zoom.us/j/123456789"
     assert online["conference_url_notes"] == "Password: hope" and online["conference_phone"].startswith("+1646")
