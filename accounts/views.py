@@ -113,13 +113,21 @@ def forgot(
     return _anon_page(request, settings, "accounts/forgot.html", "forgot", {"sent": True, "email": ""})
 
 
-@router.get("/password/reset/{token}", response_class=HTMLResponse, name="password_reset")
+_GONE = error_responses(410, s410="The link is unknown, used, replaced by a newer one or expired")
+
+
+@router.get("/password/reset/{token}", response_class=HTMLResponse, name="password_reset", responses=_GONE)
 def reset_form(request: Request, session: DbSession, settings: AppSettings, token: str) -> Response:
     password_reset.valid_token(session=session, raw=token, now=utcnow())
     return _anon_page(request, settings, "accounts/reset.html", "reset", {"token": token})
 
 
-@router.post("/password/reset/{token}", name="password_reset_submit", dependencies=[Depends(anon_form_guard("reset"))])
+@router.post(
+    "/password/reset/{token}",
+    name="password_reset_submit",
+    dependencies=[Depends(anon_form_guard("reset"))],
+    responses=_GONE,
+)
 def reset(
     request: Request,
     session: DbSession,
@@ -201,7 +209,7 @@ def api_token_revoke(request: Request, session: DbSession, user: CurrentUser, to
     return done(request, to(request, "account", {"done": "revoked"}))
 
 
-@router.get("/invitations/{token}", response_class=HTMLResponse, name="invitation")
+@router.get("/invitations/{token}", response_class=HTMLResponse, name="invitation", responses=_GONE)
 def invitation(request: Request, session: DbSession, settings: AppSettings, token: str, user: MaybeUser) -> Response:
     row = invitations.pending_invitation(session=session, raw=token, now=utcnow())
     org = find_organization(session, row.organization_id)
@@ -214,7 +222,12 @@ def invitation(request: Request, session: DbSession, settings: AppSettings, toke
     return _anon_page(request, settings, "accounts/invitation.html", "invite", context)
 
 
-@router.post("/invitations/{token}", name="invitation_accept", dependencies=[Depends(anon_form_guard("invite"))])
+@router.post(
+    "/invitations/{token}",
+    name="invitation_accept",
+    dependencies=[Depends(anon_form_guard("invite"))],
+    responses=_GONE,
+)
 def invitation_accept(
     request: Request,
     session: DbSession,

@@ -13,7 +13,8 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Annotated, Any, ClassVar
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ValidationInfo, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, GetJsonSchemaHandler, ValidationInfo, field_validator
+from pydantic.json_schema import JsonSchemaValue
 
 # Years a date or instant may have. Wide enough for any real schedule, consent or appointment, and far
 # enough from datetime's limits (1..9999) that any UTC offset or a few years of arithmetic stays in range.
@@ -24,6 +25,9 @@ _ZONE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$")
 # C0 controls, DEL, C1 controls and the Unicode line/paragraph separators. Multi-line text keeps \n and \t.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _CONTROL_EXCEPT_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
+# The same two rules as JSON Schema patterns (ECMA-262 syntax), for the OpenAPI document.
+LINE_PATTERN = r"^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$"
+MULTILINE_PATTERN = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029]*$"
 
 
 def check_year(value: date) -> None:
@@ -94,6 +98,17 @@ class TextInput(BaseModel):
     field takes other control characters. A new field is thereby single-line unless said otherwise."""
 
     MULTILINE: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        # Document the rule too, so API clients (and the contract test's generated requests) know it.
+        schema = handler.resolve_ref_schema(handler(core_schema))
+        for name, prop in schema.get("properties", {}).items():
+            pattern = MULTILINE_PATTERN if name in cls.MULTILINE else LINE_PATTERN
+            for option in prop.get("anyOf", [prop]):
+                if option.get("type") == "string" and "pattern" not in option and "format" not in option:
+                    option["pattern"] = pattern
+        return schema
 
     @field_validator("*", mode="after")
     @classmethod
