@@ -19,7 +19,7 @@ from pydantic.json_schema import JsonSchemaValue
 # Years a date or instant may have. Wide enough for any real schedule, consent or appointment, and far
 # enough from datetime's limits (1..9999) that any UTC offset or a few years of arithmetic stays in range.
 FIRST_YEAR = 1900
-LAST_YEAR = 2199
+LAST_YEAR = 2999
 MAX_ZONE_NAME = 64  # the longest IANA name is about 30 characters
 _ZONE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$")
 # C0 controls, DEL, C1 controls and the Unicode line/paragraph separators. Multi-line text keeps \n and \t.
