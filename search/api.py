@@ -28,13 +28,13 @@ CLIENT_TIMEOUT_SECONDS = 5
 
 
 def search_client(request: Request) -> SearchHttp:
-    """One search client per app (search-scoped key when configured), with a short timeout; a new one
-    when the supervisor restarted Meilisearch on another port."""
+    """One search client per app (search-scoped key when configured), with a short timeout."""
     state = request.app.state
     client: SearchHttp | None = getattr(state, "search_client", None)
-    if client is None or client.url != state.meili.url:
+    if client is None:
         key = state.settings.meili_search_key or state.meili.api_key
         client = SearchHttp(state.meili.url, key, timeout=CLIENT_TIMEOUT_SECONDS)
+        state.meili.followers.add(client)  # re-pointed if a restart moves Meilisearch to another port
         state.search_client = client
     return client
 

@@ -42,9 +42,17 @@ class SearchHttp:
 
     def __init__(self, url: str, api_key: str | None, *, timeout: float) -> None:
         headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {api_key}"} if api_key else {})}
-        self.url, self.timeout = url, timeout
+        self.timeout = timeout
         no_reuse = httpx.Limits(max_keepalive_connections=0)
         self._http = httpx.Client(base_url=url, headers=headers, timeout=timeout, limits=no_reuse)
+
+    @property
+    def url(self) -> str:
+        return str(self._http.base_url).rstrip("/")
+
+    @url.setter
+    def url(self, value: str) -> None:  # MeiliServer re-points its followers after a restart on another port
+        self._http.base_url = httpx.URL(value)
 
     def multi_search(self, queries: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         resp = self._http.post("/multi-search", content=orjson.dumps({"queries": list(queries)}))

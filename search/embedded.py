@@ -47,8 +47,9 @@ class MeiliServer:
     log_path: Path | None = field(default=None, repr=False)
     # Set by stop(): from then on nothing starts the child again.
     stopping: bool = field(default=False, repr=False)
-    # Configs of the clients made for this server (search.client.client_for), re-pointed when a restart
-    # had to move to another port. Weak: a client dropped by its owner is not kept alive here.
+    # Objects with a settable `url` (the configs of clients made by search.client.client_for, the search
+    # API's client) re-pointed when a restart had to move to another port. Weak: a client dropped by its
+    # owner is not kept alive here.
     followers: "weakref.WeakSet[Any]" = field(default_factory=weakref.WeakSet, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 

@@ -23,7 +23,7 @@ from core.settings import Settings
 from directory.listings.schemas import AddressIn, ListingIn, LocationIn, OrganizationIn
 from directory.listings.service import upsert_listing
 from search.client import client_for, iter_documents
-from search.embedded import MeiliServer, find_binary, start_embedded
+from search.embedded import MeiliServer, find_binary
 from search.index_spec import index_name
 from search.supervisor import MeiliSupervisor
 from tests.search.test_sync import all_processed, wait_until
@@ -190,26 +190,37 @@ def test_stopping_the_app_stops_meilisearch_without_a_restart(engine: Engine, se
         os.kill(first, 0)
 
 
-def test_a_restart_moves_to_a_free_port_when_its_own_was_taken(tmp_path: Path, index_prefix: str) -> None:
-    server = start_embedded(Settings(data_dir=tmp_path))
-    client = client_for(server, timeout=5)  # made before the move: it must follow
-    assert server.process is not None
-    old_port = server.port
-    server.process.kill()
-    server.process.wait(5)
-    squatter = socket.socket()
-    squatter.bind(("127.0.0.1", old_port))
-    squatter.listen()
-    supervisor = MeiliSupervisor(server, start_timeout=30).start()
-    try:
-        wait_until(lambda: supervisor.restarts == 1, timeout=15, what="the restart")
-        assert server.port != old_port
-        assert (tmp_path / "meilisearch" / "url").read_text() == server.url
-        assert client.health() == {"status": "available"}
-    finally:
-        server.stop()
-        supervisor.stop()
-        squatter.close()
+def test_search_and_sync_follow_a_restart_onto_another_port_when_theirs_was_taken(
+    engine: Engine, settings: Settings
+) -> None:
+    def found(client: TestClient, words: str) -> list[str]:
+        response = client.get("/api/v1/search", params={"q": words})
+        assert response.status_code == 200, response.text
+        return [hit["name"] for hit in response.json()["hits"]]
+
+    with app_with_own_meili(settings, engine, embedded_workers=True) as (app, client):
+        with Session(engine) as session:
+            upsert_listing(session=session, listing=listing(1, "Harbor Pantry"))
+        wait_until(lambda: all_processed(engine), timeout=60, what="the first edit")
+        assert found(client, "harbor") == ["Harbor Pantry"]  # the search API's client now exists
+        server: MeiliServer = app.state.meili
+        app.state.meili_supervisor.stop()  # take over: the port must be taken before the restart
+        old_port, old = server.port, server.process
+        assert old is not None
+        old.kill()
+        old.wait(5)
+        with socket.socket() as squatter:
+            squatter.bind(("127.0.0.1", old_port))
+            squatter.listen()
+            app.state.meili_supervisor = MeiliSupervisor(server, start_timeout=30).start()
+            wait_until(lambda: health(client)["search"] == "ok", timeout=15, what="the restart")
+            assert server.port != old_port
+            assert (settings.data_dir / "meilisearch" / "url").read_text() == server.url
+            assert found(client, "harbor") == ["Harbor Pantry"]
+            with Session(engine) as session:
+                upsert_listing(session=session, listing=listing(2, "Lighthouse Pantry"))
+            wait_until(lambda: all_processed(engine), timeout=60, what="an edit after the move")
+            assert found(client, "lighthouse") == ["Lighthouse Pantry"]
 
 
 CHILD = """
