@@ -4,5 +4,6 @@ import accounts.models  # noqa: F401
 import core.outbox  # noqa: F401
 import directory.models
 import directory.models_admin
-import directory.models_details  # noqa: F401
+import directory.models_details
+import directory.sources.models  # noqa: F401
 import referrals.models  # noqa: F401

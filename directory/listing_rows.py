@@ -280,5 +280,8 @@ def _meeting_rows(listing: ListingIn, sid: uuid.UUID) -> list[Row]:
             "group_name": m.group_name,
             "group_notes": m.group_notes,
             "location_notes": m.location_notes,
+            "source_id": m.source_id,
+            "source_slug": m.source_slug,
+            "source_updated": m.source_updated,
         }
     ]

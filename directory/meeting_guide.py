@@ -10,22 +10,20 @@ the slug, the others get `-HHMM` added.
 import json
 import re
 import uuid
-import zoneinfo
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from sqlmodel import Session, col, select
 
 from core.deps import AppSettings
-from directory.hsds.report import Problem
 from directory.listing import ListingDetail, PlaceDetail, load_listings
-from directory.meeting_guide_types import CODES, LEGACY_CODES
+from directory.meeting_guide_types import CODES
 from directory.models import Attendance, Meeting, Phone, Schedule, Service, ServiceKind, ServiceStatus
+from directory.sources import feed_reader
 
 router = APIRouter(tags=["meeting-guide"])
 
@@ -42,115 +40,9 @@ _TEXT_FIELDS = (
 )  # fmt: skip
 
 
-# --- validation ----------------------------------------------------------------------------------------
+# --- validation: directory.sources.feed_reader reads feeds the way the format's prose does ---------------
 
-
-def validate_feed(data: Any, file: str = "feed") -> list[Problem]:
-    """Every problem of a Meeting Guide feed; `row` is the meeting's position (1 = first)."""
-    if not isinstance(data, list):
-        return [Problem(file, None, None, "a Meeting Guide feed is a JSON array of meetings")]
-    problems: list[Problem] = []
-    seen: dict[str, int] = {}
-    for row, entry in enumerate(data, start=1):
-        if not isinstance(entry, dict):
-            problems.append(Problem(file, row, None, "each meeting is a JSON object"))
-            continue
-        found = _entry_problems(entry)
-        slug = entry.get("slug")
-        if isinstance(slug, str) and slug.strip():
-            if slug in seen:
-                found.append(("slug", f"slug {slug!r} is also used by meeting {seen[slug]}", "error"))
-            seen.setdefault(slug, row)
-        problems += [Problem(file, row, field, message, severity) for field, message, severity in found]  # type: ignore[arg-type]
-    return problems
-
-
-def _entry_problems(entry: dict[str, Any]) -> list[tuple[str, str, str]]:
-    found: list[tuple[str, str, str]] = []
-
-    def bad(field: str, message: str, severity: str = "error") -> None:
-        found.append((field, message, severity))
-
-    for field in ("name", "slug"):
-        if not isinstance(entry.get(field), str) or not entry[field].strip():
-            bad(field, f"{field} is required (non-empty text)")
-    _check_day_time(entry, bad)
-    zone = entry.get("timezone")
-    if zone is not None and not _is_zone(zone):
-        bad("timezone", f"{zone!r} is not an IANA time zone such as America/Chicago")
-    _check_types(entry.get("types"), bad)
-    _check_point(entry, bad)
-    if entry.get("approximate") not in (None, "yes", "no"):
-        bad("approximate", 'approximate is "yes" or "no"')
-    url = entry.get("conference_url")
-    if url is not None and not _is_http(url):
-        bad("conference_url", "conference_url must be an http(s) URL")
-    if entry.get("updated") is not None and not _UPDATED.match(str(entry["updated"])):
-        bad("updated", "updated is YYYY-MM-DD HH:MM:SS")
-    for field in _TEXT_FIELDS:
-        if entry.get(field) is not None and not isinstance(entry[field], str):
-            bad(field, f"{field} is text")
-    return found
-
-
-def _check_day_time(entry: dict[str, Any], bad: Any) -> None:
-    day = entry.get("day")
-    days = day if isinstance(day, list) else [day]
-    if day is not None and (not days or any(type(d) is not int or not 0 <= d <= 6 for d in days)):
-        bad("day", "day is 0 (Sunday) to 6 (Saturday), or a list of them")
-    for field in ("time", "end_time"):
-        value = entry.get(field)
-        if value is not None and (not isinstance(value, str) or not _TIME.match(value)):
-            bad(field, f"{field} is HH:MM on a 24-hour clock")
-    if day is not None and entry.get("time") is None:
-        bad("time", "a meeting with a day needs a time")
-    if entry.get("time") is not None and day is None:
-        bad("day", "a meeting with a time needs a day")
-
-
-def _check_types(types: Any, bad: Any) -> None:
-    if types is None:
-        return
-    if not isinstance(types, list) or not all(isinstance(t, str) for t in types):
-        bad("types", "types is a list of type codes")
-        return
-    for code in types:
-        if code in LEGACY_CODES:
-            bad("types", f"type {code!r} is no longer in the list; attendance comes from conference_url", "warning")
-        elif code not in CODES:
-            bad("types", f"unknown meeting type {code!r}")
-
-
-def _check_point(entry: dict[str, Any], bad: Any) -> None:
-    lat, lng = _number(entry.get("latitude")), _number(entry.get("longitude"))
-    for field, value, limit in (("latitude", lat, 90), ("longitude", lng, 180)):
-        if entry.get(field) not in (None, "") and (value is None or not -limit <= value <= limit):
-            bad(field, f"{field} is a number from -{limit} to {limit}")
-    if (entry.get("latitude") in (None, "")) != (entry.get("longitude") in (None, "")):
-        bad("latitude", "latitude and longitude come together")
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    try:
-        return float(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
-
-
-def _is_zone(name: Any) -> bool:
-    try:
-        return isinstance(name, str) and "/" in name and zoneinfo.ZoneInfo(name) is not None
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return False
-
-
-def _is_http(url: Any) -> bool:
-    if not isinstance(url, str):
-        return False
-    parts = urlsplit(url)
-    return parts.scheme in ("http", "https") and bool(parts.netloc)
+validate_feed = feed_reader.validate_feed
 
 
 # --- the feed ------------------------------------------------------------------------------------------

@@ -116,3 +116,18 @@ def label(code: str, language: str = "en") -> str:
     if entry is None:
         return code
     return entry.es if language == "es" else entry.en
+
+
+# Meeting types that only name the meeting's language, with that language's ISO 639 code.
+TYPE_LANGUAGES: Mapping[str, str] = MappingProxyType({
+    "AF": "af", "AM": "am", "AR": "ar", "ASL": "asl", "BG": "bg", "DA": "da", "DE": "de", "EL": "el", "EN": "en",
+    "FA": "fa", "FI": "fi", "FR": "fr", "HE": "he", "HI": "hi", "HR": "hr", "HU": "hu", "IS": "is", "ITA": "it",
+    "JA": "ja", "KA": "ka", "KOR": "ko", "LT": "lt", "ML": "ml", "MT": "mt", "NE": "ne", "NL": "nl", "NO": "no",
+    "POL": "pl", "POR": "pt", "PUN": "pa", "RUS": "ru", "S": "es", "SK": "sk", "SL": "sl", "SV": "sv", "TH": "th",
+    "TL": "tl", "TUR": "tr", "UK": "uk",
+})  # fmt: skip
+
+
+def language_codes(types: list[str]) -> list[str]:
+    """The ISO codes of the languages a meeting's type codes name, in their order."""
+    return list(dict.fromkeys(TYPE_LANGUAGES[t] for t in types if t in TYPE_LANGUAGES))

@@ -6,6 +6,7 @@ same listing twice updates it instead of duplicating it.
 """
 
 import re
+import uuid
 import zoneinfo
 from datetime import date, datetime, time
 from functools import lru_cache
@@ -171,13 +172,18 @@ class MeetingIn(_In):
     types: list[str] = Field(default_factory=list)
     attendance_mode: Attendance = Attendance.in_person
     slug: str | None = Field(default=None, pattern=SLUG_PATTERN)
-    conference_url: str | None = Field(default=None, max_length=2000, pattern=r"^https://")
+    # http:// links are real (older conference services); importers keep them and flag them.
+    conference_url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://")
     conference_url_notes: str | None = Field(default=None, max_length=1000)
     conference_phone: str | None = Field(default=None, max_length=100)
     conference_phone_notes: str | None = Field(default=None, max_length=1000)
     group_name: str | None = Field(default=None, max_length=300)
     group_notes: str | None = Field(default=None, max_length=2000)
     location_notes: str | None = Field(default=None, max_length=2000)
+    # Set only for meetings read from a feed source (see directory.sources): identity and the feed's own time.
+    source_id: uuid.UUID | None = None
+    source_slug: str | None = Field(default=None, max_length=200)
+    source_updated: datetime | None = None
 
     @field_validator("fellowship")
     @classmethod
@@ -287,5 +293,6 @@ def _check_attendance(meeting: MeetingIn, locations: list[LocationIn]) -> None:
         raise ValueError(f"an {mode.value} meeting needs a conference_url or conference_phone")
     if mode in (Attendance.in_person, Attendance.hybrid) and not locations:
         raise ValueError(f"an {mode.value} meeting needs a location")
-    if mode == Attendance.online and locations:
-        raise ValueError("an online-only meeting has no physical location")
+    if mode == Attendance.online and any(not loc.coordinates_approximate for loc in locations):
+        # An online meeting may keep the approximate place it is rooted in (a city), never a street.
+        raise ValueError("an online-only meeting has no physical location, only an approximate one")

@@ -3,7 +3,8 @@
 from dataclasses import dataclass, field
 from typing import Literal
 
-Severity = Literal["error", "warning"]
+# "skipped": the row was left out and the rest went in (a lenient feed import); it does not fail the import.
+Severity = Literal["error", "warning", "skipped"]
 MAX_PROBLEMS = 1000
 
 
@@ -31,6 +32,7 @@ class Counts:
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
+    retired: int = 0
 
 
 @dataclass
@@ -54,6 +56,10 @@ class ImportReport:
         return [p for p in self.problems if p.severity == "warning"]
 
     @property
+    def skipped_rows(self) -> list[int]:
+        return sorted({p.row for p in self.problems if p.severity == "skipped" and p.row is not None})
+
+    @property
     def ok(self) -> bool:
         return not self.errors and not self.more_problems_are_errors
 
@@ -72,6 +78,9 @@ class ImportReport:
         if not self.ok:
             extra = f" (and {self.more_problems} more problems)" if self.more_problems else ""
             return f"rejected: {len(self.errors)} errors{extra}; nothing was changed"
-        parts = [f"{name}: +{c.inserted} ~{c.updated} ={c.unchanged}" for name, c in self.counts.items()]
+        parts = [f"{name}: +{c.inserted} ~{c.updated} ={c.unchanged}" + (f" -{c.retired} retired" if c.retired else "")
+                 for name, c in self.counts.items()]  # fmt: skip
         counts = ", ".join(parts) or "nothing"
-        return f"imported {self.rows_read} rows ({counts}); {self.services_changed} services given an outbox row"
+        skipped = f"; {len(self.skipped_rows)} rows skipped" if self.skipped_rows else ""
+        return (f"imported {self.rows_read} rows ({counts}){skipped}; "
+                f"{self.services_changed} services given an outbox row")  # fmt: skip
