@@ -84,7 +84,7 @@ class ListingRows:
 
 def listing_rows(listing: ListingIn) -> ListingRows:
     org = listing.organization
-    org_id = organization_id(org.key)
+    org_id = org.id or organization_id(org.key)
     organization = {
         "id": org_id,
         "name": org.name,

@@ -81,6 +81,8 @@ def _run(session: Session, source: str | Path, fellowship: str, timezone: str | 
     feed = feed or source_for_location(session=session, location=str(source), fellowship=default, timezone=timezone)
     apply_feed(session=session, feed=feed, data=data, name=name, report=report, strict=strict or feed.strict,
                fellowship=default, timezone=timezone or feed.timezone, progress=progress)  # fmt: skip
+    if not report.ok:
+        session.rollback()  # nothing was written; nor is a source registered only for this import
     log.info("meeting guide import", actor=actor, ok=report.ok, source=feed.code, meetings=report.rows_read)
     return report
 
@@ -231,7 +233,8 @@ def _location(entry: dict[str, Any], code: str, *, approximate_only: bool) -> Lo
     lat, lng = entry.get("latitude"), entry.get("longitude")
     approximate = approximate_only
     if lat is None or lng is None:
-        near = approximate_point(postal_code=parts.get("postal_code"), city=parts.get("city"), state=parts.get("state"))
+        near = approximate_point(postal_code=parts.get("postal_code"), city=parts.get("city"), state=parts.get("state"),
+                                 timezone=entry.get("timezone"))  # fmt: skip
         if near is None:
             raise ValueError("an in-person meeting needs coordinates or an address we can place")
         lat, lng, approximate = near.latitude, near.longitude, True

@@ -234,7 +234,7 @@ class Meeting(SQLModel, table=True):
     both have a "big-book-study"; `source_updated` is that feed's own last-change time for the meeting.
     """
 
-    __table_args__ = (UniqueConstraint("source_id", "source_slug"),)
+    __table_args__ = (UniqueConstraint("source_id", "source_slug", name="uq_meeting_source_slug"),)
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     service_id: uuid.UUID = Field(foreign_key="service.id", unique=True, ondelete="CASCADE")
     slug: str = Field(max_length=200, unique=True, regex=r"^[a-z0-9][a-z0-9-]*$")

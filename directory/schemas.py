@@ -70,6 +70,8 @@ class _In(BaseModel):
 
 class OrganizationIn(_In):
     key: str = Field(pattern=KEY_PATTERN)
+    # An organization that already exists under its own id (made in the workspace, not from a key).
+    id: uuid.UUID | None = None
     name: str = Field(min_length=1, max_length=300)
     alternate_name: str | None = Field(default=None, max_length=300)
     description: str = Field(default="", max_length=10_000)

@@ -92,7 +92,7 @@ def import_upload(
         raise Forbidden("Only the organization's admins make bulk updates.")
     marker = session.exec(select(func.max(OutboxEvent.id))).one() or 0
     with _HeldSession(engine, expire_on_commit=False) as held:
-        report = _run_importer(held, kind, files, fellowship, user.email)
+        report = _run_importer(held, kind, files, fellowship, user.email, organization_id)
         if not report.ok:
             held.rollback()
             return report
@@ -140,16 +140,22 @@ def _audit_import(
         )
 
 
-def _run_importer(held: Session, kind: Kind, files: list[Path], fellowship: str, actor: str) -> ImportReport:
+def _run_importer(
+    held: Session, kind: Kind, files: list[Path], fellowship: str, actor: str, organization_id: uuid.UUID
+) -> ImportReport:
     if kind == "hsds":
         from directory.hsds.importer import import_hsds
 
         return import_hsds(session=held, path_or_files=files, actor=actor)
     from directory.meeting_guide_import import import_meeting_guide
+    from directory.sources.service import fellowship_code, source_for_organization
 
     if len(files) != 1:
         raise ValidationFailed("A Meeting Guide feed is one JSON file.", field="files")
-    return import_meeting_guide(session=held, source=files[0], fellowship=fellowship, actor=actor)
+    # The organization's own feed source: re-uploading updates and retires its meetings, never another's.
+    code = fellowship_code(fellowship) or "aa"
+    feed = source_for_organization(session=held, organization_id=organization_id, fellowship=code)
+    return import_meeting_guide(session=held, source=files[0], fellowship=fellowship, actor=actor, feed=feed)
 
 
 def _changed_services(held: Session, marker: int) -> list[uuid.UUID]:

@@ -12,20 +12,19 @@ from typing import Any
 
 from pydantic import ValidationError
 from rich.progress import Progress
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from core.errors import DomainError
-from core.outbox import OutboxEvent
 from directory.hsds.report import ImportReport, Problem
 from directory.listing_rows import organization_id, service_id, slugify
 from directory.meeting_guide_import import to_listing
 from directory.models import Organization, Service
 from directory.schemas import ListingIn, LocationIn, OrganizationIn
-from directory.service import ensure_taxonomy, upsert_listings
+from directory.service import ensure_taxonomy
 from directory.sources.feed_reader import FeedRow, read_feed
 from directory.sources.models import FeedSource
 from directory.sources.service import retire_missing, served_slugs
+from directory.sources.writer import write_listings
 
 
 def apply_feed(
@@ -45,8 +44,9 @@ def apply_feed(
     task = progress.add_task(f"read {name}", total=len(read.rows)) if progress else None
     for row in read.rows:
         served = own.get(row.entry["slug"]) or _new_slug(row.entry["slug"], feed.code, taken, used)
+        entry = row.entry if feed.organization_id is None else {**row.entry, "entity": None}
         try:
-            listings.append(to_listing(row.entry, feed=feed, served_slug=served, fellowship=fellowship,
+            listings.append(to_listing(entry, feed=feed, served_slug=served, fellowship=fellowship,
                                        default_zone=timezone, owner=owner))  # fmt: skip
         except (ValidationError, ValueError) as exc:
             for problem in _mapping_problems(name, row, exc):
@@ -83,11 +83,12 @@ def _new_slug(slug: str, code: str, taken: set[str], used: set[str]) -> str:
 
 def _owner(session: Session, feed: FeedSource) -> OrganizationIn:
     """The service body as it is now, so that writing its meetings never rewrites its own details."""
-    org = session.get(Organization, organization_id(feed.organization_key))
+    org = session.get(Organization, feed.organization_id or organization_id(feed.organization_key))
     if org is None:
         return OrganizationIn(key=feed.organization_key, name=feed.organization_name)
-    return OrganizationIn(key=feed.organization_key, name=org.name, alternate_name=org.alternate_name,
-                          description=org.description, website=org.website, email=org.email)  # fmt: skip
+    return OrganizationIn(key=feed.organization_key, id=feed.organization_id, name=org.name,
+                          alternate_name=org.alternate_name, description=org.description, website=org.website,
+                          email=org.email)  # fmt: skip
 
 
 def _shared(listings: list[ListingIn]) -> list[ListingIn]:
@@ -114,25 +115,21 @@ def _write(session: Session, feed: FeedSource, listings: list[ListingIn], named:
            name: str) -> None:  # fmt: skip
     ids = [service_id(listing.key) for listing in listings]
     existing = _existing(session, ids)
-    before = session.exec(select(func.max(OutboxEvent.id))).one() or 0
     try:
         ensure_taxonomy(session=session)
         retired = retire_missing(session=session, source_id=feed.id, keep=named)
-        upsert_listings(session=session, listings=listings)  # commits the retirements with the meetings
+        changed = write_listings(session=session, listings=listings)  # commits the retirements too
     except DomainError as exc:
         session.rollback()
         report.add(Problem(name, None, exc.field, f"nothing was changed: {exc.message}"))
         return
-    changed = session.exec(
-        select(func.count(func.distinct(OutboxEvent.entity_id))).where(col(OutboxEvent.id) > before)
-    ).one()
     counts = report.count("meeting")
     counts.inserted = len(set(ids) - existing)
     counts.retired = len(retired)
-    counts.updated = max(0, int(changed) - counts.inserted - counts.retired)
+    counts.updated = len(set(changed) & existing)
     counts.unchanged = len(ids) - counts.inserted - counts.updated
     report.rows_read = len(listings)
-    report.services_changed = int(changed)
+    report.services_changed = len(set(changed) | set(retired))
 
 
 def _existing(session: Session, ids: list[uuid.UUID]) -> set[uuid.UUID]:

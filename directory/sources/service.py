@@ -14,7 +14,7 @@ from core.clock import utcnow
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.outbox import record_change
 from directory.listing_rows import slugify
-from directory.models import Meeting, Service, ServiceStatus
+from directory.models import Meeting, Organization, Service, ServiceStatus
 from directory.schemas import is_timezone
 from directory.sources.models import FeedSource
 from directory.taxonomy_tree import FELLOWSHIPS
@@ -51,6 +51,16 @@ def add_source(
     timezone: str | None = None, code: str | None = None, strict: bool = False, interval_hours: int = 24,
 ) -> FeedSource:  # fmt: skip
     """Register a feed; `organization` (default: the source's name) is the service body that owns it."""
+    source = _new_source(session, name=name, location=location, organization=organization, fellowship=fellowship,
+                         timezone=timezone, code=code, strict=strict, interval_hours=interval_hours)  # fmt: skip
+    session.commit()
+    return source
+
+
+def _new_source(
+    session: Session, *, name: str, location: str, organization: str | None, fellowship: str,
+    timezone: str | None, code: str | None, strict: bool, interval_hours: int,
+) -> FeedSource:  # fmt: skip
     fellow = fellowship_code(fellowship)
     if fellow is None:
         raise ValidationFailed(f"unknown fellowship {fellowship!r}", field="fellowship")
@@ -69,12 +79,13 @@ def add_source(
                         organization_name=(organization or name or code).strip()[:300], timezone=timezone,
                         strict=strict, interval_hours=interval_hours)  # fmt: skip
     session.add(source)
-    session.commit()
+    session.flush()
     return source
 
 
 def source_for_location(*, session: Session, location: str, fellowship: str, timezone: str | None) -> FeedSource:
-    """The source registered for this feed location, registered now (named after it) when there is none."""
+    """The source registered for this feed location, else a new one named after it (added to the session,
+    not committed: it is saved with the import's own write, and not at all when nothing is written)."""
     found = session.exec(select(FeedSource).where(FeedSource.location == location)).first()
     if found is not None:
         return found
@@ -83,8 +94,24 @@ def source_for_location(*, session: Session, location: str, fellowship: str, tim
     while session.exec(select(FeedSource.id).where(FeedSource.code == code)).first() is not None:
         n += 1
         code = f"{base[:36]}-{n}"
-    return add_source(session=session, name=code, location=location, fellowship=fellowship, timezone=timezone,
-                      code=code)  # fmt: skip
+    return _new_source(session, name=code, location=location, organization=None, fellowship=fellowship,
+                       timezone=timezone, code=code, strict=False, interval_hours=24)  # fmt: skip
+
+
+def source_for_organization(*, session: Session, organization_id: uuid.UUID, fellowship: str) -> FeedSource:
+    """The feed an organization uploads in the workspace: one source per organization, all its own meetings."""
+    location = f"upload:{organization_id}"
+    found = session.exec(select(FeedSource).where(FeedSource.location == location)).first()
+    if found is not None:
+        return found
+    org = session.get(Organization, organization_id)
+    if org is None:
+        raise NotFound("no such organization", field="organization")
+    source = _new_source(session, name=org.name, location=location, organization=org.name,
+                         fellowship=fellowship, timezone=None, code=f"upload-{organization_id.hex[:12]}",
+                         strict=False, interval_hours=24 * 30)  # fmt: skip
+    source.organization_id = organization_id
+    return source
 
 
 def get_source(*, session: Session, code: str) -> FeedSource:
