@@ -1,103 +1,26 @@
 """Visitor-facing labels for codes stored on listings, in English and Spanish.
 
-Meeting type codes follow the Meeting Guide vocabulary (the codes are the standard's; the wording here
-is ours). Other labels are English message ids marked with `N_` and translated through the gettext
-catalog, so `pybabel extract` picks them up.
+Meeting type codes and their labels come from the one registry, `directory.meeting_guide_types`. Other
+labels are English message ids marked with `N_` and translated through the gettext catalog, so
+`pybabel extract` picks them up.
 """
 
 from collections.abc import Mapping
 from types import MappingProxyType
 
 from core.i18n import N_, gettext
+from directory.meeting_guide_types import TYPE_LANGUAGES as REGISTRY_TYPE_LANGUAGES
+from directory.meeting_guide_types import TYPES, by_label
+from directory.meeting_guide_types import label as type_label
 from directory.schemas import ACCESSIBILITY_LABELS, LANGUAGE_NAMES
 from directory.taxonomy_tree import FELLOWSHIPS, term
 
-# code: (English, Spanish)
+# code: (English, Spanish), in the order of the English labels; read from the one registry of types.
 MEETING_TYPES: Mapping[str, tuple[str, str]] = MappingProxyType(
-    {
-        "O": ("Open", "Abierta"),
-        "C": ("Closed", "Cerrada"),
-        "D": ("Discussion", "Discusión"),
-        "SP": ("Speaker", "Oradores"),
-        "BE": ("Newcomer", "Para recién llegados"),
-        "B": ("Big Book", "Libro Grande"),
-        "ST": ("Step study", "Estudio de los pasos"),
-        "TR": ("Tradition study", "Estudio de las tradiciones"),
-        "12x12": ("12 Steps & 12 Traditions", "Doce Pasos y Doce Tradiciones"),
-        "LIT": ("Literature", "Literatura"),
-        "DR": ("Daily Reflections", "Reflexiones diarias"),
-        "ABSI": ("As Bill Sees It", "Como lo ve Bill"),
-        "LS": ("Living Sober", "Viviendo sobrio"),
-        "GR": ("Grapevine", "La Viña"),
-        "11": ("11th step meditation", "Meditación del paso 11"),
-        "MED": ("Meditation", "Meditación"),
-        "CAN": ("Candlelight", "A la luz de las velas"),
-        "BRK": ("Breakfast", "Desayuno"),
-        "H": ("Birthday", "Cumpleaños"),
-        "A": ("Secular", "Laica"),
-        "W": ("Women", "Mujeres"),
-        "M": ("Men", "Hombres"),
-        "Y": ("Young people", "Jóvenes"),
-        "SEN": ("Seniors", "Personas mayores"),
-        "LGBTQ": ("LGBTQ", "LGBTQ"),
-        "G": ("Gay", "Gay"),
-        "L": ("Lesbian", "Lesbianas"),
-        "T": ("Transgender", "Personas trans"),
-        "NB": ("Non-binary", "Personas no binarias"),
-        "BI": ("Bisexual", "Bisexual"),
-        "POC": ("People of color", "Personas de color"),
-        "N": ("Native American", "Nativos americanos"),
-        "NDG": ("Indigenous", "Indígena"),
-        "P": ("Professionals", "Profesionales"),
-        "DD": ("Dual diagnosis", "Diagnóstico dual"),
-        "AL": ("Alongside Alateen", "A la par de Alateen"),
-        "AL-AN": ("Alongside Al-Anon", "A la par de Al-Anon"),
-        "BA": ("Babysitting available", "Cuidado de niños disponible"),
-        "CF": ("Children welcome", "Se admiten niños"),
-        "X": ("Wheelchair access", "Acceso para silla de ruedas"),
-        "XB": ("Wheelchair-accessible restroom", "Baño accesible para silla de ruedas"),
-        "ASL": ("American Sign Language", "Lengua de señas americana"),
-        "FF": ("Fragrance free", "Sin fragancias"),
-        "SM": ("Smoking allowed", "Se permite fumar"),
-        "XT": ("Cross talk allowed", "Se permiten comentarios cruzados"),
-        "POA": ("Proof of attendance", "Comprobante de asistencia"),
-        "OUT": ("Outdoors", "Al aire libre"),
-        "TC": ("Location temporarily closed", "Lugar cerrado temporalmente"),
-        "EN": ("English", "Inglés"),
-        "S": ("Spanish", "Español"),
-        "FR": ("French", "Francés"),
-        "POL": ("Polish", "Polaco"),
-        "RUS": ("Russian", "Ruso"),
-        "KOR": ("Korean", "Coreano"),
-        "POR": ("Portuguese", "Portugués"),
-        "ITA": ("Italian", "Italiano"),
-        "DE": ("German", "Alemán"),
-        "JA": ("Japanese", "Japonés"),
-        "TL": ("Tagalog", "Tagalo"),
-        "AR": ("Arabic", "Árabe"),
-        "UK": ("Ukrainian", "Ucraniano"),
-    }
+    {code: (TYPES[code].en, TYPES[code].es) for code, _ in by_label("en")}
 )
-
 # Meeting types that only name the meeting's language, with that language's ISO code.
-TYPE_LANGUAGES: Mapping[str, str] = MappingProxyType(
-    {
-        "EN": "en",
-        "S": "es",
-        "FR": "fr",
-        "POL": "pl",
-        "RUS": "ru",
-        "KOR": "ko",
-        "POR": "pt",
-        "ITA": "it",
-        "DE": "de",
-        "JA": "ja",
-        "TL": "tl",
-        "AR": "ar",
-        "UK": "uk",
-        "ASL": "asl",
-    }
-)
+TYPE_LANGUAGES: Mapping[str, str] = REGISTRY_TYPE_LANGUAGES
 
 ATTENDANCE: Mapping[str, str] = MappingProxyType(
     {
@@ -176,12 +99,7 @@ _FELLOWSHIP_MSGIDS = (
 
 
 def meeting_type(code: str | None, lang: str) -> str:
-    if not code:
-        return ""
-    labels = MEETING_TYPES.get(code)
-    if labels is None:
-        return code
-    return labels[1] if lang == "es" else labels[0]
+    return type_label(code, lang) if code else ""
 
 
 def _translated(table: Mapping[str, str], code: str | None, lang: str) -> str:

@@ -1,109 +1,27 @@
-"""Meeting Guide meeting type codes we understand, with English and Spanish labels.
+"""The one registry of Meeting Guide meeting types: every code of the standard, with every label it
+publishes (`meeting_guide_type_labels`), the codes that name a language, and the legacy codes feeds still
+send. The importer, the served feed, the workspace form, the pages and search all read it from here.
 
-Our own registry, written from the published list of codes (code4recovery spec). The app never reads the
-standard's files at run time; tests check that every code here exists in the standard's `types.json` and
-that the registry covers all of them.
+A code that is not in the list (a feed's own "LGBTQIA") is kept on the meeting and shown as the code.
 """
 
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import NamedTuple
 
+from directory.meeting_guide_type_labels import LABELS, LANGUAGES
+
 
 class MeetingType(NamedTuple):
     en: str
     es: str
+    labels: Mapping[str, str]  # language -> label, for every language in LANGUAGES
 
 
-TYPES: Mapping[str, MeetingType] = MappingProxyType({
-    "11": MeetingType("11th Step Meditation", "Meditación del Paso 11"),
-    "12x12": MeetingType("12 Steps & 12 Traditions", "12 Pasos y 12 Tradiciones"),
-    "A": MeetingType("Secular", "Secular"),
-    "ABSI": MeetingType("As Bill Sees It", "Como lo ve Bill"),
-    "AF": MeetingType("Afrikaans", "Afrikáans"),
-    "AL": MeetingType("Concurrent with Alateen", "Al mismo tiempo que Alateen"),
-    "AL-AN": MeetingType("Concurrent with Al-Anon", "Al mismo tiempo que Al-Anon"),
-    "AM": MeetingType("Amharic", "Amárico"),
-    "AR": MeetingType("Arabic", "Árabe"),
-    "ASL": MeetingType("American Sign Language", "Lengua de señas americana"),
-    "B": MeetingType("Big Book", "Libro Grande"),
-    "BA": MeetingType("Babysitting Available", "Cuidado de niños disponible"),
-    "BE": MeetingType("Newcomer", "Principiantes"),
-    "BG": MeetingType("Bulgarian", "Búlgaro"),
-    "BI": MeetingType("Bisexual", "Bisexual"),
-    "BRK": MeetingType("Breakfast", "Desayuno"),
-    "C": MeetingType("Closed", "Cerrada"),
-    "CAN": MeetingType("Candlelight", "A la luz de las velas"),
-    "CF": MeetingType("Child-Friendly", "Se admiten niños"),
-    "D": MeetingType("Discussion", "Discusión"),
-    "DA": MeetingType("Danish", "Danés"),
-    "DB": MeetingType("Digital Basket", "Canasta digital"),
-    "DD": MeetingType("Dual Diagnosis", "Diagnóstico dual"),
-    "DE": MeetingType("German", "Alemán"),
-    "DR": MeetingType("Daily Reflections", "Reflexiones diarias"),
-    "EL": MeetingType("Greek", "Griego"),
-    "EN": MeetingType("English", "Inglés"),
-    "FA": MeetingType("Persian", "Persa"),
-    "FF": MeetingType("Fragrance Free", "Sin fragancias"),
-    "FI": MeetingType("Finnish", "Finlandés"),
-    "FR": MeetingType("French", "Francés"),
-    "G": MeetingType("Gay", "Gay"),
-    "GR": MeetingType("Grapevine", "La Viña"),
-    "H": MeetingType("Birthday", "Cumpleaños"),
-    "HE": MeetingType("Hebrew", "Hebreo"),
-    "HI": MeetingType("Hindi", "Hindi"),
-    "HR": MeetingType("Croatian", "Croata"),
-    "HU": MeetingType("Hungarian", "Húngaro"),
-    "IS": MeetingType("Icelandic", "Islandés"),
-    "ITA": MeetingType("Italian", "Italiano"),
-    "JA": MeetingType("Japanese", "Japonés"),
-    "KA": MeetingType("Georgian", "Georgiano"),
-    "KOR": MeetingType("Korean", "Coreano"),
-    "L": MeetingType("Lesbian", "Lesbiana"),
-    "LGBTQ": MeetingType("LGBTQ", "LGBTQ"),
-    "LIT": MeetingType("Literature", "Literatura"),
-    "LS": MeetingType("Living Sober", "Viviendo sobrio"),
-    "LT": MeetingType("Lithuanian", "Lituano"),
-    "M": MeetingType("Men", "Hombres"),
-    "MED": MeetingType("Meditation", "Meditación"),
-    "ML": MeetingType("Malayalam", "Malayalam"),
-    "MT": MeetingType("Maltese", "Maltés"),
-    "N": MeetingType("Native American", "Nativo americano"),
-    "NB": MeetingType("Non-Binary", "No binario"),
-    "NDG": MeetingType("Indigenous", "Indígena"),
-    "NE": MeetingType("Nepali", "Nepalí"),
-    "NL": MeetingType("Dutch", "Neerlandés"),
-    "NO": MeetingType("Norwegian", "Noruego"),
-    "O": MeetingType("Open", "Abierta"),
-    "OUT": MeetingType("Outdoor", "Al aire libre"),
-    "P": MeetingType("Professionals", "Profesionales"),
-    "POA": MeetingType("Proof of Attendance", "Constancia de asistencia"),
-    "POC": MeetingType("People of Color", "Personas de color"),
-    "POL": MeetingType("Polish", "Polaco"),
-    "POR": MeetingType("Portuguese", "Portugués"),
-    "PUN": MeetingType("Punjabi", "Panyabí"),
-    "RUS": MeetingType("Russian", "Ruso"),
-    "S": MeetingType("Spanish", "Español"),
-    "SEN": MeetingType("Seniors", "Personas mayores"),
-    "SK": MeetingType("Slovak", "Eslovaco"),
-    "SL": MeetingType("Slovenian", "Esloveno"),
-    "SM": MeetingType("Smoking Permitted", "Se permite fumar"),
-    "SP": MeetingType("Speaker", "Orador"),
-    "ST": MeetingType("Step Study", "Estudio de los pasos"),
-    "SV": MeetingType("Swedish", "Sueco"),
-    "T": MeetingType("Transgender", "Transgénero"),
-    "TC": MeetingType("Location Temporarily Closed", "Lugar cerrado temporalmente"),
-    "TH": MeetingType("Thai", "Tailandés"),
-    "TL": MeetingType("Tagalog", "Tagalo"),
-    "TR": MeetingType("Tradition Study", "Estudio de las tradiciones"),
-    "TUR": MeetingType("Turkish", "Turco"),
-    "UK": MeetingType("Ukrainian", "Ucraniano"),
-    "W": MeetingType("Women", "Mujeres"),
-    "X": MeetingType("Wheelchair Access", "Acceso para silla de ruedas"),
-    "XB": MeetingType("Wheelchair-Accessible Bathroom", "Baño accesible para silla de ruedas"),
-    "XT": MeetingType("Cross Talk Permitted", "Se permite la conversación cruzada"),
-    "Y": MeetingType("Young People", "Gente joven"),
-})  # fmt: skip
+TYPES: Mapping[str, MeetingType] = MappingProxyType(
+    {code: MeetingType(names["en"], names["es"], MappingProxyType(dict(names))) for code, names in LABELS.items()}
+)
+LABEL_LANGUAGES: tuple[str, ...] = LANGUAGES
 
 CODES: frozenset[str] = frozenset(TYPES)
 TEMPORARILY_CLOSED = "TC"
@@ -112,10 +30,16 @@ LEGACY_CODES: Mapping[str, str] = MappingProxyType({"ONL": "Online (attendance n
 
 
 def label(code: str, language: str = "en") -> str:
+    """The code's label in `language` (English when the standard has none in it); an unknown code as is."""
     entry = TYPES.get(code)
     if entry is None:
         return code
-    return entry.es if language == "es" else entry.en
+    return entry.labels.get(language) or entry.en
+
+
+def by_label(language: str = "en") -> list[tuple[str, str]]:
+    """(code, label) for every type, in the order of their labels: how a form lists them."""
+    return sorted(((code, label(code, language)) for code in TYPES), key=lambda pair: pair[1].casefold())
 
 
 # Meeting types that only name the meeting's language, with that language's ISO 639 code.

@@ -18,6 +18,7 @@ from core.clock import utcnow
 from core.errors import ValidationFailed
 from directory.labels import MEETING_TYPES
 from directory.models import Attendance, Capacity, ServiceKind, ServiceStatus
+from directory.sources.feed_reader import TYPE_CODE
 from directory.taxonomy_tree import CATEGORY_CODES, FELLOWSHIPS
 
 Weekday = Literal["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
@@ -200,10 +201,12 @@ class MeetingForm(WorkspaceForm):
     @field_validator("types", mode="before")
     @classmethod
     def _types(cls, value: Any) -> Any:
+        # Every registry code, and a code a feed gave the meeting that is not in the list: the form shows
+        # those too (as the code), so a save keeps them. Anything else is not a type code at all.
         codes = [] if value is None else value
-        unknown = [c for c in codes if c not in MEETING_TYPES]
-        if unknown:
-            raise ValueError(f"Unknown meeting types: {', '.join(map(str, unknown))}.")
+        malformed = [c for c in codes if c not in MEETING_TYPES and not TYPE_CODE.fullmatch(str(c))]
+        if malformed:
+            raise ValueError(f"Unknown meeting types: {', '.join(map(str, malformed))}.")
         return list(dict.fromkeys(codes))
 
     def extra_errors(self) -> dict[str, str]:

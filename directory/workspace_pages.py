@@ -28,6 +28,7 @@ from directory.models import (
 )
 from directory.models_admin import ChangeRequest, RequestStatus, Suggestion, SuggestionStatus
 from directory.moderation import my_pending_changes
+from directory.sources.service import feed_of
 from directory.taxonomy_tree import FELLOWSHIPS, TERMS
 from directory.workspace import Access, organization_for, organization_services, service_for
 from directory.workspace_forms import WEEKDAYS, WorkspaceForm
@@ -143,6 +144,7 @@ def service_page(
         "pending": my_pending_changes(session=session, user=user, service_id=service.id),
         "locations": _location_forms(session, detail, location_id, raw, errors),
         "choices": CHOICES,
+        "feed": feed_of(session=session, meeting=detail.meeting),
     }
 
 

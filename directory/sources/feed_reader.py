@@ -30,6 +30,7 @@ _CLOCK = re.compile(r"^(\d{1,2})(?::([0-5]\d))?(?::([0-5]\d))?\s*(?:([ap])\.?\s*
 _UPDATED_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d", "%m/%d/%Y", "%m/%d/%Y %H:%M:%S")
 
 _BY_LOWER = {code.lower(): code for code in TYPES}
+TYPE_CODE = re.compile(r"[A-Za-z0-9-]{1,10}")  # the shape of a type code, known or a feed's own
 Found = list[tuple[str, str, str]]  # (field, message, severity)
 Bad = Callable[..., None]
 
@@ -225,7 +226,7 @@ def _types(types: Any, bad: Bad) -> list[str]:
         return []
     kept: list[str] = []
     for code in types:
-        if not isinstance(code, str) or not re.fullmatch(r"[A-Za-z0-9-]{1,10}", code.strip()):
+        if not isinstance(code, str) or not TYPE_CODE.fullmatch(code.strip()):
             bad("types", f"{code!r} is not a type code; ignored", "warning")
         elif code.strip().upper() in LEGACY_CODES:
             bad("types", f"type {code!r} is no longer in the list; attendance comes from conference_url", "warning")

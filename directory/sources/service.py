@@ -114,6 +114,13 @@ def source_for_organization(*, session: Session, organization_id: uuid.UUID, fel
     return source
 
 
+def feed_of(*, session: Session, meeting: Meeting | None) -> FeedSource | None:
+    """The feed a meeting comes from, if any: its editor is told that each sync brings the feed's version."""
+    if meeting is None or meeting.source_id is None:
+        return None
+    return session.get(FeedSource, meeting.source_id)
+
+
 def get_source(*, session: Session, code: str) -> FeedSource:
     found = session.exec(select(FeedSource).where(FeedSource.code == code)).first()
     if found is None:

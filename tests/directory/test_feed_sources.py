@@ -167,3 +167,15 @@ def test_slips_are_read_and_broken_rows_skipped(
     assert report.ok
     assert [(p.row, p.field, p.severity) for p in report.problems] == [(2, field, severity)]
     assert table_counts(engine)["meeting"] == (1 if severity == "skipped" else 2)
+
+
+def test_the_feed_wins_over_a_workspace_edit(engine: Engine, session: Session) -> None:
+    assert import_meeting_guide(engine=engine, source=FEEDS / "atlanta.json").ok
+    edited, _ = meeting(session, "atlanta", "early-sunday-morning")
+    edited.group_notes = "Edited in the workspace"
+    session.add(edited)
+    session.commit()
+    report = import_meeting_guide(engine=engine, source=FEEDS / "atlanta.json")
+    assert report.ok and report.counts["meeting"].updated == 1
+    session.expire_all()
+    assert meeting(session, "atlanta", "early-sunday-morning")[0].group_notes is None
