@@ -99,7 +99,8 @@ def import_upload(
         written = _changed_services(held, marker)
         before, after = _committed_state(engine, written), _current_state(held, written)
         changed = [sid for sid in written if before.get(sid) != after.get(sid)]
-        touched = [before.get(sid) or {} for sid in changed] + [after.get(sid) or {} for sid in changed]
+        # A new listing has no state before, a removed one none after: only real states name an owner.
+        touched = [state for sid in changed for state in (before.get(sid), after.get(sid)) if state]
         foreign = sorted({str(t.get("organization_id")) for t in touched} - {str(organization_id)})
         if foreign:
             held.rollback()

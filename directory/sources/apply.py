@@ -44,7 +44,9 @@ def apply_feed(
     task = progress.add_task(f"read {name}", total=len(read.rows)) if progress else None
     for row in read.rows:
         served = own.get(row.entry["slug"]) or _new_slug(row.entry["slug"], feed.code, taken, used)
-        entry = row.entry if feed.organization_id is None else {**row.entry, "entity": None}
+        entry = row.entry
+        if str(entry.get("entity") or "").casefold() == owner.name.casefold():
+            entry = {**entry, "entity": None}  # the service body names itself: its meetings are the owner's
         try:
             listings.append(to_listing(entry, feed=feed, served_slug=served, fellowship=fellowship,
                                        default_zone=timezone, owner=owner))  # fmt: skip

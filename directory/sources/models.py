@@ -33,7 +33,7 @@ class FeedSource(SQLModel, table=True):
     # The service body: meetings without an `entity` of their own belong to this organization.
     organization_key: str = Field(max_length=150)
     organization_name: str = Field(min_length=1, max_length=300)
-    # Set when the owner is an existing organization (a workspace upload): then every meeting is its own.
+    # Set when the owner is an existing organization (a workspace upload) rather than one made from a key.
     organization_id: uuid.UUID | None = Field(default=None, foreign_key="organization.id", ondelete="CASCADE")
     fellowship: str = Field(default="aa", max_length=40)
     timezone: str | None = Field(default=None, max_length=64)
