@@ -179,9 +179,10 @@ class HoursForm(WorkspaceForm):
 
 
 class MeetingForm(WorkspaceForm):
-    LIST_FIELDS: ClassVar[frozenset[str]] = frozenset({"types"})
+    LIST_FIELDS: ClassVar[frozenset[str]] = frozenset({"types", "kept_types"})
     fellowship: str
     types: list[str] = Field(default_factory=list)
+    kept_types: list[str] = Field(default_factory=list)
     attendance_mode: Attendance
     conference_url: str | None = Field(default=None, max_length=2000, pattern=r"^https://\S+$")
     conference_url_notes: str | None = Field(default=None, max_length=1000)
@@ -201,12 +202,20 @@ class MeetingForm(WorkspaceForm):
     @field_validator("types", mode="before")
     @classmethod
     def _types(cls, value: Any) -> Any:
-        # Every registry code, and a code a feed gave the meeting that is not in the list: the form shows
-        # those too (as the code), so a save keeps them. Anything else is not a type code at all.
         codes = [] if value is None else value
-        malformed = [c for c in codes if c not in MEETING_TYPES and not TYPE_CODE.fullmatch(str(c))]
-        if malformed:
-            raise ValueError(f"Unknown meeting types: {', '.join(map(str, malformed))}.")
+        unknown = [c for c in codes if c not in MEETING_TYPES]
+        if unknown:
+            raise ValueError(f"Unknown meeting types: {', '.join(map(str, unknown))}.")
+        return list(dict.fromkeys(codes))
+
+    @field_validator("kept_types", mode="before")
+    @classmethod
+    def _kept_types(cls, value: Any) -> Any:
+        # Codes a feed gave the meeting that are not in the registry: the form shows them (as the code) so
+        # that a save keeps them; the operation checks that the meeting really has them.
+        codes = [] if value is None else value
+        if any(not TYPE_CODE.fullmatch(str(c)) for c in codes):
+            raise ValueError("Meeting type codes are short codes such as O, C, D, BE.")
         return list(dict.fromkeys(codes))
 
     def extra_errors(self) -> dict[str, str]:
