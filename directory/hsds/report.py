@@ -46,6 +46,7 @@ class ImportReport:
     actor: str | None = None
     more_problems: int = 0
     more_problems_are_errors: bool = False
+    source_format: str | None = None  # what was read, e.g. "HSDS 1.1 (upgraded to 3.0)"
 
     @property
     def errors(self) -> list[Problem]:
@@ -77,10 +78,12 @@ class ImportReport:
     def summary(self) -> str:
         if not self.ok:
             extra = f" (and {self.more_problems} more problems)" if self.more_problems else ""
-            return f"rejected: {len(self.errors)} errors{extra}; nothing was changed"
+            read = f" (read {self.source_format})" if self.source_format else ""
+            return f"rejected{read}: {len(self.errors)} errors{extra}; nothing was changed"
         parts = [f"{name}: +{c.inserted} ~{c.updated} ={c.unchanged}" + (f" -{c.retired} retired" if c.retired else "")
                  for name, c in self.counts.items()]  # fmt: skip
         counts = ", ".join(parts) or "nothing"
         skipped = f"; {len(self.skipped_rows)} rows skipped" if self.skipped_rows else ""
-        return (f"imported {self.rows_read} rows ({counts}){skipped}; "
+        read = f"read {self.source_format}; " if self.source_format else ""
+        return (f"{read}imported {self.rows_read} rows ({counts}){skipped}; "
                 f"{self.services_changed} services given an outbox row")  # fmt: skip

@@ -348,15 +348,18 @@ def _meeting_table() -> Table:
 
 
 def _keep_stored(resource: str, row: Row, old: Any) -> None:
-    """What our own export writes in place of a stored value counts as that value, not as a change: the
-    name standing in for an empty description, and a confidential place's withheld name, description and
-    exact point (exported without them, or rounded)."""
+    """What an import gives in place of a stored value counts as that value, not as a change: the name
+    standing in for an empty description, no point for a place we gave an approximate one, and a
+    confidential place's withheld name, description and exact point (exported without them, or rounded)."""
     if (
         resource in DESCRIBED
         and not (old["description"] or "")
         and row.get("description") == row.get("name", old["name"])
     ):
         row["description"] = old["description"]
+    if resource == "location" and old["coordinates_approximate"] and row.get("latitude") is None:
+        row.pop("latitude", None)  # still no point given: the approximate one we placed it at stays
+        row.pop("longitude", None)
     if resource != "location" or not old["is_confidential"]:
         return
     for name in ("name", "description", "alternate_name", "transportation"):
