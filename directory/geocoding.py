@@ -372,6 +372,8 @@ def approximate_point(
     if not city:
         return None
     state_code = _STATE_CODES.get("".join(_tokens(state or "")))
+    if state and state_code is None:
+        return None  # "Edmonton, AB" is not Edmonton, KY: a province we do not know is no US state
     found = _find_city(_tokens(city), state_code)
     if len(found) > 1 and state_code is None and timezone:
         found = _largest([f for f in found if f.timezone == timezone], _city_key(_tokens(city)))

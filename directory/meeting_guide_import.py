@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from pydantic import ValidationError
 from rich.progress import Progress
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -32,6 +33,7 @@ from directory.models import Attendance
 from directory.schemas import AddressIn, ListingIn, LocationIn, MeetingIn, OrganizationIn, ScheduleIn, is_timezone
 from directory.sources.models import FeedSource
 from directory.sources.service import fellowship_code, source_for_location
+from directory.sources.world import WorldPlace, country_code, find_place, is_abroad, split_place
 from directory.taxonomy_tree import FELLOWSHIPS
 
 log = get_logger(__name__)
@@ -211,6 +213,8 @@ def _zone(entry: dict[str, Any], place: LocationIn | None, default: str | None) 
     if lat is not None and lng is not None and (found := timezone_for(lat, lng)):
         return found
     parts = _address_parts(entry)
+    if (abroad := _abroad(parts)) is not None:
+        return abroad.timezone
     near = approximate_point(postal_code=parts.get("postal_code"), city=parts.get("city"), state=parts.get("state"))
     if near is not None and near.timezone:
         return near.timezone
@@ -233,12 +237,9 @@ def _location(entry: dict[str, Any], code: str, *, approximate_only: bool) -> Lo
     lat, lng = entry.get("latitude"), entry.get("longitude")
     approximate = approximate_only
     if lat is None or lng is None:
-        near = approximate_point(postal_code=parts.get("postal_code"), city=parts.get("city"), state=parts.get("state"),
-                                 timezone=entry.get("timezone"))  # fmt: skip
-        if near is None:
-            raise ValueError("an in-person meeting needs coordinates or an address we can place")
-        lat, lng, approximate = near.latitude, near.longitude, True
-    elif not parts.get("postal_code") and not approximate_only:
+        lat, lng = _approximate_point(entry, parts)
+        approximate = True
+    elif not parts.get("postal_code") and not approximate_only and parts.get("country", "US") == "US":
         parts = {**_reverse(lat, lng), **{k: v for k, v in parts.items() if v}}
     address = _address(parts)
     if approximate_only and address is not None:
@@ -273,7 +274,34 @@ def _address_parts(entry: dict[str, Any]) -> dict[str, str]:
     elif len(pieces) >= 2 and re.fullmatch(r"[A-Z]{2}", pieces[-1]):  # "San Jose, CA": a city, no street
         parts["state"] = parts["state"] or pieces[-1]
         parts["city"] = parts["city"] or pieces[-2]
+    elif formatted and not parts["city"]:  # "Edmonton, AB, Canada", "Dublin, Ireland", "... London, UK"
+        place = split_place(formatted)
+        parts["country"] = parts["country"] or place["country"] or ""
+        parts["state"] = parts["state"] or place["region"] or ""
+        parts["city"] = parts["city"] or place["city"] or ""
+    if parts["country"] and (code := country_code(parts["country"])):
+        parts["country"] = code
     return parts
+
+
+def _abroad(parts: dict[str, str]) -> WorldPlace | None:
+    if not is_abroad(region=parts.get("state"), country=parts.get("country")):
+        return None
+    return find_place(city=parts.get("city"), region=parts.get("state"), country=parts.get("country"))
+
+
+def _approximate_point(entry: dict[str, Any], parts: dict[str, str]) -> tuple[float, float]:
+    """A point for a place given without one: the city (or ZIP) centre, abroad from the world gazetteer."""
+    if is_abroad(region=parts.get("state"), country=parts.get("country")):
+        found = _abroad(parts)
+        if found is None:
+            raise ValueError(f"{parts.get('city')!r} is not in the world gazetteer (towns of 5,000 or more)")
+        return found.latitude, found.longitude
+    near = approximate_point(postal_code=parts.get("postal_code"), city=parts.get("city"), state=parts.get("state"),
+                             timezone=entry.get("timezone"))  # fmt: skip
+    if near is None:
+        raise ValueError("an in-person meeting needs coordinates or an address we can place")
+    return near.latitude, near.longitude
 
 
 def _reverse(lat: float, lng: float) -> dict[str, str]:
@@ -284,11 +312,13 @@ def _reverse(lat: float, lng: float) -> dict[str, str]:
 
 
 def _address(parts: dict[str, str]) -> AddressIn | None:
-    postal = _ZIP.search(parts.get("postal_code") or "")
     country = (parts.get("country") or "US").upper()
-    if country in ("USA", "UNITED STATES"):
-        country = "US"
-    if not (postal and parts.get("city") and len(parts.get("state") or "") >= 2 and len(country) == 2):
+    postal = _ZIP.search(parts.get("postal_code") or "") if country == "US" else None
+    code = postal[0] if postal else (parts.get("postal_code") or "").strip() if country != "US" else ""
+    if not (code and parts.get("city") and len(parts.get("state") or "") >= 2 and len(country) == 2):
         return None
-    return AddressIn(address_1=parts.get("address") or "", city=parts["city"], state_province=parts["state"],
-                     postal_code=postal[0], country=country)  # fmt: skip
+    try:
+        return AddressIn(address_1=parts.get("address") or "", city=parts["city"], state_province=parts["state"],
+                         postal_code=code, country=country)  # fmt: skip
+    except ValidationError:
+        return None  # an address we cannot keep as fields stays whole in the description

@@ -84,8 +84,17 @@ class AddressIn(_In):
     address_2: str | None = Field(default=None, max_length=300)
     city: str = Field(min_length=1, max_length=100)
     state_province: str = Field(min_length=2, max_length=100)
-    postal_code: str = Field(pattern=r"^\d{5}(-\d{4})?$")
+    postal_code: str = Field(min_length=1, max_length=20)
     country: str = Field(default="US", min_length=2, max_length=2)
+
+    @model_validator(mode="after")
+    def _postal_code_of_its_country(self) -> Self:
+        # A US address has a ZIP code; elsewhere postal codes take many shapes ("T5J 2Z2", "EC4Y 1AA").
+        if self.country == "US" and not re.fullmatch(r"\d{5}(-\d{4})?", self.postal_code):
+            raise ValueError("a US postal code is a 5-digit ZIP code (or ZIP+4)")
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9 -]*", self.postal_code):
+            raise ValueError("a postal code has letters, digits, spaces and dashes only")
+        return self
 
 
 class ConfidentialAddressIn(_In):

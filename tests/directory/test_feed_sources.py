@@ -15,7 +15,7 @@ from sqlmodel import Session, SQLModel, col
 from core.app import create_app
 from core.settings import Settings
 from directory.meeting_guide_import import import_meeting_guide
-from directory.models import Attendance, Location, Meeting, Service, ServiceAtLocation
+from directory.models import Address, Attendance, Location, Meeting, Service, ServiceAtLocation
 from directory.sources.models import FeedSource
 from tests.conftest import STANDARDS
 
@@ -179,3 +179,39 @@ def test_the_feed_wins_over_a_workspace_edit(engine: Engine, session: Session) -
     assert report.ok and report.counts["meeting"].updated == 1
     session.expire_all()
     assert meeting(session, "atlanta", "early-sunday-morning")[0].group_notes is None
+
+
+ABROAD = [
+    {"name": "Edmonton Online", "slug": "e1", "day": 1, "time": "19:00", "formatted_address": "Edmonton, AB, Canada",
+     "conference_url": "https://zoom.us/j/1"},
+    {"name": "Edmonton Downtown", "slug": "e2", "day": 2, "time": "19:00", "address": "10025 102A Ave NW",
+     "city": "Edmonton", "state": "AB", "postal_code": "T5J 2Z2", "country": "CA"},
+    {"name": "Dublin Online", "slug": "d1", "day": 3, "time": "20:00", "formatted_address": "Dublin, Ireland",
+     "conference_url": "https://zoom.us/j/2"},
+    {"name": "Fleet Street", "slug": "l1", "day": 4, "time": "12:30", "latitude": 51.5142, "longitude": -0.1076,
+     "formatted_address": "10 Fleet St, London EC4Y 1AA, UK"},
+]  # fmt: skip
+
+
+def test_places_beyond_the_us_keep_their_country_and_zone(engine: Engine, session: Session, tmp_path: Path) -> None:
+    path = tmp_path / "abroad.json"
+    path.write_text(json.dumps(ABROAD))
+    report = import_meeting_guide(engine=engine, source=path)
+    assert report.ok and report.skipped_rows == [], [str(p) for p in report.problems]
+    zones = {}
+    for slug in ("e1", "e2", "d1", "l1"):
+        found, service = meeting(session, "abroad", slug)
+        place = session.execute(
+            select(Location).join(ServiceAtLocation, col(ServiceAtLocation.location_id) == col(Location.id))
+            .where(col(ServiceAtLocation.service_id) == service.id)
+        ).scalar_one()  # fmt: skip
+        zones[slug] = (place.timezone, round(place.latitude or 0), found.attendance_mode)
+    assert zones == {
+        "e1": ("America/Edmonton", 54, Attendance.online),  # never Edmonton, KY (America/Chicago)
+        "e2": ("America/Edmonton", 54, Attendance.in_person),
+        "d1": ("Europe/Dublin", 53, Attendance.online),
+        "l1": ("Europe/London", 52, Attendance.in_person),
+    }
+    with engine.connect() as conn:
+        address = conn.execute(select(Address).where(col(Address.postal_code) == "T5J 2Z2")).one()
+    assert (address.city, address.state_province, address.country) == ("Edmonton", "AB", "CA")
