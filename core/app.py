@@ -106,6 +106,11 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(suggestions_router)
     app.include_router(devmail_router)
     register_freshness_worker()  # daily freshness reminders when settings.embedded_workers
+    from directory.sources.sync import register_worker as register_feed_sync_worker
+    from directory.sources.views import router as feed_sources_router
+
+    app.include_router(feed_sources_router)
+    register_feed_sync_worker()  # Meeting Guide feeds, each synced when due, when settings.embedded_workers
     from referrals.views import install as install_referrals
 
     install_referrals(app)  # referral pages, /api/v1/referrals and the referral timer worker

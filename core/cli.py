@@ -15,9 +15,11 @@ from sqlmodel import Session, select
 from core.errors import ConfigurationError, DomainError
 from core.settings import PROJECT_ROOT, Settings, get_settings
 from directory.hsds.cli import app as data_exchange_app
+from directory.sources.cli import app as feeds_app
 
 app = typer.Typer(help="Community resource directory: run, migrate, seed and administer.", no_args_is_help=True)
 app.add_typer(data_exchange_app)  # export-hsds, import-hsds, import-meeting-guide
+app.add_typer(feeds_app, name="feeds")  # feeds add|list|sync|remove
 F = TypeVar("F", bound=Callable[..., Any])
 
 
