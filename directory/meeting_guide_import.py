@@ -184,7 +184,7 @@ def slug_key(slug: str) -> str:
 
 
 def _updated(value: str | None) -> datetime | None:
-    return datetime.strptime(value, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC) if value else None
+    return datetime.fromisoformat(value).replace(tzinfo=UTC) if value else None
 
 
 def _key(prefix: str, text: str) -> str:

@@ -27,6 +27,7 @@ TEXT_FIELDS = (
 )  # fmt: skip
 _HH_MM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 _CLOCK = re.compile(r"^(\d{1,2})(?::([0-5]\d))?(?::([0-5]\d))?\s*(?:([ap])\.?\s*m\.?)?$", re.IGNORECASE)
+_UPDATED = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
 _UPDATED_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d", "%m/%d/%Y", "%m/%d/%Y %H:%M:%S")
 
 _BY_LOWER = {code.lower(): code for code in TYPES}
@@ -193,6 +194,8 @@ def read_updated(value: Any) -> str | None:
     """`YYYY-MM-DD HH:MM:SS` from the spellings feeds use (e.g. `8/28/2021`)."""
     if not isinstance(value, str):
         return None
+    if _UPDATED.match(value):
+        return value  # the format's own spelling, the common case (strptime is slow)
     for fmt in _UPDATED_FORMATS:
         try:
             return datetime.strptime(value, fmt).strftime("%Y-%m-%d %H:%M:%S")
