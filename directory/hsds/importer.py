@@ -42,7 +42,7 @@ from directory.hsds.sources import (
     unknown_keys,
 )
 from directory.hsds.spec import WRITE_ORDER
-from directory.hsds.upgrade import detect_version, upgrade
+from directory.hsds.upgrade import detect_version, not_hsds, upgrade
 from directory.hsds.validate import check_row
 from directory.hsds.writer import Writer
 
@@ -78,6 +78,10 @@ def _run(session: Session, paths: list[Path], actor: str | None, progress: Progr
     with TemporaryDirectory(prefix="hsds-import-") as tmp:
         paths = _upgraded(paths, Path(tmp) / "upgraded", report)
         inputs = discover(paths, Path(tmp) / "unpacked")
+        for path in inputs.json:
+            if (other := not_hsds(path)) is not None:
+                report.add(Problem(path.name, None, None, other))
+                return report
         for note in inputs.notes:
             report.add(note)
         if not inputs.csv and not inputs.json:

@@ -11,6 +11,7 @@ dropped silently.
 """
 
 import csv
+import json
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from directory.hsds.report import Problem
+from directory.hsds.spec import BY_NAME
 from directory.schemas import LANGUAGE_NAMES
 
 Row = dict[str, str]
@@ -32,6 +34,7 @@ _WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")  # HSDS 1.x weekday 1 = M
 _DAY_NAMES = {name: code for code, name in zip(_WEEKDAYS, ("monday", "tuesday", "wednesday", "thursday",
                                                            "friday", "saturday", "sunday"), strict=True)}  # fmt: skip
 _LANGUAGE_CODES = {name.lower(): code for code, name in LANGUAGE_NAMES.items()}
+_CURRENT_FILES = frozenset({spec.path for spec in BY_NAME.values()} | {f"{name}.csv" for name in BY_NAME})
 _REFERENCES = {
     "organization_id": "organization", "service_id": "service", "location_id": "location", "program_id": "program",
     "contact_id": "contact", "service_at_location_id": "service_at_location", "taxonomy_id": "taxonomy_term",
@@ -48,8 +51,23 @@ def detect_version(folder: Path) -> str | None:
     older = names & OLDER_FILES or "url" in _header(folder / "organizations.csv")
     older = older or ("locations.csv" in names and "location_type" not in _header(folder / "locations.csv"))
     if not older:
-        return "3.0"
+        return "3.0" if names & _CURRENT_FILES else None
     return "2.0" if names & V2_FILES else "1.1"
+
+
+def not_hsds(path: Path) -> str | None:
+    """One sentence for a file that is some other format altogether (instead of an error per row)."""
+    if path.suffix.lower() != ".json" or not path.is_file() or path.stat().st_size > 50 * 1024 * 1024:
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (ValueError, UnicodeDecodeError):
+        return None
+    first = data[0] if isinstance(data, list) and data and isinstance(data[0], dict) else {}
+    if "slug" in first and ({"day", "time", "formatted_address", "conference_url"} & set(first)):
+        return ("this is a Meeting Guide feed, not HSDS: import it with `import-meeting-guide` "
+                "or register it with `feeds add`")  # fmt: skip
+    return None
 
 
 def _header(path: Path) -> list[str]:

@@ -79,3 +79,16 @@ def test_versions_are_told_apart(engine: Engine, tmp_path: Path) -> None:
     assert ours.source_format == "HSDS 3.0" and ours.services_changed == 0  # our own export: a no-op
     (tmp_path / "empty").mkdir()
     assert detect_version(tmp_path / "empty") is None
+
+
+def test_another_format_gets_one_clear_sentence(engine: Engine, tmp_path: Path) -> None:
+    feed = STANDARDS.parent / "fixtures" / "meeting-guide-feeds" / "oc.json"  # 1,967 meetings, not HSDS
+    report = import_hsds(engine=engine, path_or_files=feed)
+    assert not report.ok and len(report.problems) == 1
+    assert "this is a Meeting Guide feed, not HSDS" in report.problems[0].message
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "stuff.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    assert detect_version(tmp_path / "other") is None
+    unknown = import_hsds(engine=engine, path_or_files=tmp_path / "other")
+    assert not unknown.ok and [p.message for p in unknown.errors] == ["no HSDS files found"]
+    assert unknown.source_format is None and table_counts(engine)["service"] == 0
