@@ -8,7 +8,6 @@ the slug, the others get `-HHMM` added.
 """
 
 import json
-import re
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
@@ -31,13 +30,6 @@ FEED = "meeting-guide.json"
 BATCH = 500
 DAYS = ("SU", "MO", "TU", "WE", "TH", "FR", "SA")  # Meeting Guide day 0 is Sunday
 CONFIDENTIAL_DECIMALS = 2
-_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
-_UPDATED = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
-_TEXT_FIELDS = (
-    "location", "formatted_address", "address", "city", "state", "postal_code", "country", "region", "notes",
-    "location_notes", "group", "group_notes", "conference_url_notes", "conference_phone",
-    "conference_phone_notes", "entity", "entity_email", "entity_phone", "entity_url", "url",
-)  # fmt: skip
 
 
 # --- validation: directory.sources.feed_reader reads feeds the way the format's prose does ---------------
