@@ -121,8 +121,9 @@ def _complete(name: str, row: Row, now: Any, defaults: dict[str, Row]) -> Row:
         obj = model(**row)
         defaults[name] = {c.name: getattr(obj, c.name) for c in model.__table__.columns}  # type: ignore[attr-defined]
     full = {**defaults[name], **row}
-    if name in _STAMPED:
-        full["created_at"] = full["last_modified"] = now
+    for stamp in ("created_at", "last_modified"):
+        if stamp in full:  # a location has no created_at
+            full[stamp] = now
     return full
 
 
