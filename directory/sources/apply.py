@@ -88,9 +88,10 @@ def _owner(session: Session, feed: FeedSource) -> OrganizationIn:
     org = session.get(Organization, feed.organization_id or organization_id(feed.organization_key))
     if org is None:
         return OrganizationIn(key=feed.organization_key, name=feed.organization_name)
-    return OrganizationIn(key=feed.organization_key, id=feed.organization_id, name=org.name,
-                          alternate_name=org.alternate_name, description=org.description, website=org.website,
-                          email=org.email)  # fmt: skip
+    # Built without validation: the stored values are the organization's own, and are written back unchanged.
+    return OrganizationIn.model_construct(key=feed.organization_key, id=feed.organization_id, name=org.name,
+                                          alternate_name=org.alternate_name, description=org.description,
+                                          website=org.website, email=org.email)  # fmt: skip
 
 
 def _shared(listings: list[ListingIn]) -> list[ListingIn]:
