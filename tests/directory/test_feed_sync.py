@@ -107,6 +107,7 @@ def test_the_admin_page_of_a_source_in_english_and_spanish(web: TestClient, sess
     signed_in_as(web, session, "root@example.org")
     listing = web.get("/admin/feeds")
     assert listing.status_code == 200 and "Santa Clara County AA" in listing.text and "imported" in listing.text
+    assert 'href="/admin/feeds"' in web.get("/admin/users").text  # reachable from the admin menu
     page = web.get("/admin/feeds/aasanjose")
     assert page.status_code == 200
     assert "New: 692" in page.text and "Rows skipped: 1" in page.text
