@@ -5,5 +5,6 @@ import core.outbox  # noqa: F401
 import directory.edits.models
 import directory.listings.details
 import directory.listings.models
+import directory.sources.models
 import directory.stewardship.models  # noqa: F401
 import referrals.models  # noqa: F401

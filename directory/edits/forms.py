@@ -21,6 +21,7 @@ from core.errors import ValidationFailed
 from core.inputs import Day, TextInput, is_zone_name
 from core.urls import SecureUrl, WebUrl
 from directory.listings.meeting_types import CODES as MEETING_TYPE_CODES
+from directory.listings.meeting_types import TYPE_CODE
 from directory.listings.models import (
     Attendance,
     Capacity,
@@ -197,9 +198,10 @@ class HoursForm(WorkspaceForm):
 
 
 class MeetingForm(MeetingNotesBase, WorkspaceForm):
-    LIST_FIELDS: ClassVar[frozenset[str]] = frozenset({"types"})
+    LIST_FIELDS: ClassVar[frozenset[str]] = frozenset({"types", "kept_types"})
     fellowship: str
     types: list[str] = Field(default_factory=list)
+    kept_types: list[str] = Field(default_factory=list)
     attendance_mode: Attendance
     conference_url: SecureUrl | None = Field(default=None, max_length=2000)
     MULTILINE = frozenset({"group_notes", "location_notes"})
@@ -218,6 +220,16 @@ class MeetingForm(MeetingNotesBase, WorkspaceForm):
         unknown = [c for c in codes if c not in MEETING_TYPE_CODES]
         if unknown:
             raise ValueError(f"Unknown meeting types: {', '.join(map(str, unknown))}.")
+        return list(dict.fromkeys(codes))
+
+    @field_validator("kept_types", mode="before")
+    @classmethod
+    def _kept_types(cls, value: Any) -> Any:
+        # Codes a feed gave the meeting that are not in the registry: the form shows them (as the code) so
+        # that a save keeps them; the operation checks that the meeting really has them.
+        codes = [] if value is None else value
+        if any(not TYPE_CODE.fullmatch(str(c)) for c in codes):
+            raise ValueError("Meeting type codes are short codes such as O, C, D, BE.")
         return list(dict.fromkeys(codes))
 
     def extra_errors(self) -> dict[str, str]:

@@ -27,6 +27,7 @@ from directory.edits.forms import (
     VerifyForm,
     WorkspaceForm,
 )
+from directory.listings.meeting_types import TYPES
 from directory.listings.models import (
     Location,
     Meeting,
@@ -202,10 +203,19 @@ class MeetingUpdate(FieldsOperation):
     def row(self, session: Session, target: Target) -> Any:
         return _meeting(session, target)
 
+    def values(self, data: WorkspaceForm, ctx: Context | None) -> dict[str, Any]:
+        assert isinstance(data, MeetingForm)
+        return {**super().values(data, ctx), "types": list(dict.fromkeys([*data.types, *data.kept_types]))}
+
     def check(self, session: Session, target: Target, data: WorkspaceForm) -> dict[str, str]:
         assert isinstance(data, MeetingForm) and target.service is not None
-        if _meeting(session, target) is None:
+        meeting = _meeting(session, target)
+        if meeting is None:
             return {"form": "This listing is not a meeting."}
+        # A code outside the registry is kept only when the meeting already has it (from its feed).
+        unknown = [c for c in data.kept_types if c not in meeting.types or c in TYPES]
+        if unknown:
+            return {"types": f"Unknown meeting types: {', '.join(unknown)}."}
         needs_place = data.attendance_mode.value in ("in_person", "hybrid")
         if needs_place and not location_ids(session, target.service.id):
             return {"attendance_mode": "An in-person or hybrid meeting needs a location; add one first."}

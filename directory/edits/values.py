@@ -60,7 +60,7 @@ def current_values(session: Session, service: Service, section: str) -> dict[str
         meeting = session.exec(select(Meeting).where(Meeting.service_id == service.id)).first()
         fields = OPERATIONS["meeting.update"].form.model_fields
         return (
-            {k: form_value(getattr(meeting, k)) if k != "types" else list(meeting.types) for k in fields}
+            {k: list(meeting.types) if k == "types" else form_value(getattr(meeting, k, None)) for k in fields}
             if meeting
             else {}
         )

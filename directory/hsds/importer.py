@@ -42,6 +42,7 @@ from directory.hsds.sources import (
     unknown_keys,
 )
 from directory.hsds.spec import WRITE_ORDER
+from directory.hsds.upgrade import detect_version, not_hsds, upgrade
 from directory.hsds.validate import check_row
 from directory.hsds.writer import Writer
 
@@ -75,7 +76,12 @@ def import_hsds(
 def _run(session: Session, paths: list[Path], actor: str | None, progress: Progress | None) -> ImportReport:
     report = ImportReport(actor=actor)
     with TemporaryDirectory(prefix="hsds-import-") as tmp:
+        paths = _upgraded(paths, Path(tmp) / "upgraded", report)
         inputs = discover(paths, Path(tmp) / "unpacked")
+        for path in inputs.json:
+            if (other := not_hsds(path)) is not None:
+                report.add(Problem(path.name, None, None, other))
+                return report
         for note in inputs.notes:
             report.add(note)
         if not inputs.csv and not inputs.json:
@@ -91,6 +97,24 @@ def _run(session: Session, paths: list[Path], actor: str | None, progress: Progr
     log.info("hsds import", actor=actor, ok=report.ok, rows=report.rows_read, services=report.services_changed,
              errors=len(report.errors))  # fmt: skip
     return report
+
+
+def _upgraded(paths: list[Path], folder: Path, report: ImportReport) -> list[Path]:
+    """Each folder of an older HSDS package replaced by its 3.0 upgrade; the report names the version read."""
+    found: list[Path] = []
+    for index, path in enumerate(paths):
+        version = detect_version(path) if path.is_dir() else None
+        if version in (None, "3.0"):
+            report.source_format = report.source_format or ("HSDS 3.0" if version else None)
+            found.append(path)
+            continue
+        assert version is not None
+        done = upgrade(path, folder / f"{index}-{path.name}", version=version, source=path.name)
+        report.source_format = f"HSDS {version} (upgraded to 3.0)"
+        for note in done.notes:
+            report.add(note)
+        found.append(folder / f"{index}-{path.name}")
+    return found
 
 
 # --- pass 1: validate ----------------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 from dataclasses import dataclass, field
 from typing import Literal
 
-Severity = Literal["error", "warning"]
+# "skipped": the row was left out and the rest went in (a lenient feed import); it does not fail the import.
+Severity = Literal["error", "warning", "skipped"]
 MAX_PROBLEMS = 1000
 
 
@@ -31,6 +32,7 @@ class Counts:
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
+    retired: int = 0
 
 
 @dataclass
@@ -44,6 +46,7 @@ class ImportReport:
     actor: str | None = None
     more_problems: int = 0
     more_problems_are_errors: bool = False
+    source_format: str | None = None  # what was read, e.g. "HSDS 1.1 (upgraded to 3.0)"
 
     @property
     def errors(self) -> list[Problem]:
@@ -52,6 +55,10 @@ class ImportReport:
     @property
     def warnings(self) -> list[Problem]:
         return [p for p in self.problems if p.severity == "warning"]
+
+    @property
+    def skipped_rows(self) -> list[int]:
+        return sorted({p.row for p in self.problems if p.severity == "skipped" and p.row is not None})
 
     @property
     def ok(self) -> bool:
@@ -71,7 +78,12 @@ class ImportReport:
     def summary(self) -> str:
         if not self.ok:
             extra = f" (and {self.more_problems} more problems)" if self.more_problems else ""
-            return f"rejected: {len(self.errors)} errors{extra}; nothing was changed"
-        parts = [f"{name}: +{c.inserted} ~{c.updated} ={c.unchanged}" for name, c in self.counts.items()]
+            read = f" (read {self.source_format})" if self.source_format else ""
+            return f"rejected{read}: {len(self.errors)} errors{extra}; nothing was changed"
+        parts = [f"{name}: +{c.inserted} ~{c.updated} ={c.unchanged}" + (f" -{c.retired} retired" if c.retired else "")
+                 for name, c in self.counts.items()]  # fmt: skip
         counts = ", ".join(parts) or "nothing"
-        return f"imported {self.rows_read} rows ({counts}); {self.services_changed} services given an outbox row"
+        skipped = f"; {len(self.skipped_rows)} rows skipped" if self.skipped_rows else ""
+        read = f"read {self.source_format}; " if self.source_format else ""
+        return (f"{read}imported {self.rows_read} rows ({counts}){skipped}; "
+                f"{self.services_changed} services given an outbox row")  # fmt: skip

@@ -28,6 +28,10 @@ from directory.listings.models import Meeting
 
 Row = dict[str, Any]
 SELF_REFERENCES = {"organization": "parent_organization_id", "taxonomy_term": "parent_id"}
+# Our export fills a required but empty description with the name; reading it back changes nothing.
+DESCRIBED = frozenset({"organization", "program", "taxonomy", "taxonomy_term"})
+CONFIDENTIAL_DECIMALS = 2  # the rounding of a confidential place's public point in our export
+_OWNERS = (("service", "service_id"), ("location", "location_id"), ("organization", "organization_id"))
 _STAMPED = ("created_at", "last_modified")
 
 
@@ -68,6 +72,9 @@ class Writer:
         self.now = datetime.now(UTC)
         self.need_point: set[uuid.UUID] = set()
         self.deferred: dict[str, list[Row]] = defaultdict(list)
+        # Owners (service, location, organization) of rows that were inserted or really changed: only their
+        # services get an outbox row, so re-importing an unchanged export queues nothing.
+        self.changed: dict[str, set[Any]] = defaultdict(set)
 
     # -- rows -----------------------------------------------------------------------------------------
     def write(self, resource: str, rows: list[Row]) -> None:
@@ -121,13 +128,16 @@ class Writer:
                 self._place_zone(row, old)
             if old is None:
                 inserts.append(self._complete(resource, row))
+                self._note(resource, row)
                 continue
+            _keep_stored(resource, row, old)
             changes = {k: self._value(resource, k, v) for k, v in row.items() if k != "id"}
             changes = {k: v for k, v in changes.items() if not _same(old[k], v)}
             if changes and "last_modified" in table.c and "last_modified" not in row:
                 changes["last_modified"] = self.now
             if changes:
                 updates.append({"b_id": row["id"], **changes})
+                self._note(resource, row)
         counts = self.report.count(resource)
         counts.inserted += len(inserts)
         counts.updated += len(updates)
@@ -135,6 +145,15 @@ class Writer:
         if inserts:
             self.session.execute(insert(table), inserts)
         self._update(table, updates)
+
+    def _note(self, resource: str, row: Row) -> None:
+        if resource in ("service", "location", "organization"):
+            self.changed[resource].add(row["id"])
+        elif resource == "attribute" and row.get("link_entity") in ("service", "location", "organization"):
+            self.changed[row["link_entity"]].add(row["link_id"])
+        for owner, column in _OWNERS:
+            if row.get(column) is not None:
+                self.changed[owner].add(row[column])
 
     def _value(self, resource: str, name: str, value: Any) -> Any:
         column = columns(resource).get(name)
@@ -224,6 +243,7 @@ class Writer:
                         "coordinates_approximate": True, "timezone": place.timezone or None,
                     }  # fmt: skip
             self._update(loc, list(fixes.values()))
+            self.changed["location"] |= set(fixes)
         self.need_point.clear()
 
     # -- extensions and meetings ----------------------------------------------------------------------
@@ -240,8 +260,32 @@ class Writer:
                 continue  # meeting details are written from the ledger
             changes[ext.table].append({"b_id": row["link_id"], ext.column: extensions.decode(ext, row.get("value"))})
         for table, updates in changes.items():
+            updates = self._differing(table, updates)
+            self._note_owners(table, [u["b_id"] for u in updates])
             self._update(_table(table), updates)
         return stored
+
+    def _note_owners(self, table_name: str, ids: list[Any]) -> None:
+        """Note the service, place or organization owning these rows (the meeting extension is its service's)."""
+        if table_name in ("service", "meeting", "location", "organization"):
+            self.changed["service" if table_name == "meeting" else table_name] |= set(ids)
+            return
+        table = _table(table_name)
+        owners = [(owner, table.c[column]) for owner, column in _OWNERS if column in table.c]
+        for chunk in _chunks(ids):
+            for row in self.session.execute(select(*(c for _, c in owners)).where(table.c.id.in_(chunk))):
+                for (owner, _), value in zip(owners, row, strict=True):
+                    if value is not None:
+                        self.changed[owner].add(value)
+
+    def _differing(self, table_name: str, updates: list[Row]) -> list[Row]:
+        """The extension updates that change a stored value (the rest would write the same value again)."""
+        table = _table(table_name)
+        stored: dict[Any, Any] = {}
+        for chunk in _chunks({u["b_id"] for u in updates}):
+            stored.update((r.id, r._mapping) for r in self.session.execute(select(table).where(table.c.id.in_(chunk))))
+        return [u for u in updates if u["b_id"] not in stored
+                or any(not _same(stored[u["b_id"]][k], v) for k, v in u.items() if k != "b_id")]  # fmt: skip
 
     def write_meetings(self) -> None:
         meetings = {uuid.UUID(int=sid): values for sid, values in self.ledger.meetings.items()}
@@ -261,6 +305,9 @@ class Writer:
             if inserts:
                 self.session.execute(insert(_meeting_table()), inserts)
             self._update(_meeting_table(), updates)
+            self.changed["service"] |= {i["service_id"] for i in inserts}
+            self.changed["service"] |= {sid for sid in chunk if sid in known and any(
+                u["b_id"] == known[sid].id for u in updates)}  # fmt: skip
             self._update(_table("service"), [{"b_id": sid, "kind": "meeting"} for sid in chunk])
             counts = self.report.count("meeting")
             counts.inserted += len(inserts)
@@ -268,11 +315,12 @@ class Writer:
             counts.unchanged += len(chunk) - len(inserts) - len(updates)
 
     def record_changes(self) -> None:
-        """An outbox row for every service the import touched, in the import's transaction."""
-        touched = set(self.ledger.services) | set(self.ledger.ext_targets.get("service", {}))
+        """An outbox row for every service whose data the import changed, in the import's transaction."""
+        touched = {sid.int for sid in self.changed["service"]}
         sal, service = _table("service_at_location"), _table("service")
-        touched |= self._services(select(sal.c.service_id), sal.c.location_id, self.ledger.ids.get("location", set()))
-        of_organizations = self.ledger.ids.get("organization", set())
+        places = {lid.int for lid in self.changed["location"]}
+        touched |= self._services(select(sal.c.service_id), sal.c.location_id, places)
+        of_organizations = {oid.int for oid in self.changed["organization"]}
         touched |= self._services(select(service.c.id), service.c.organization_id, of_organizations)
         outbox = table_of(OutboxEvent)
         # The rows `core.outbox.record_change` adds, written in bulk: one ORM object per service would cost
@@ -297,3 +345,26 @@ _MEETING_DEFAULTS: dict[str, Any] = {
 
 def _meeting_table() -> Table:
     return table_of(Meeting)
+
+
+def _keep_stored(resource: str, row: Row, old: Any) -> None:
+    """What an import gives in place of a stored value counts as that value, not as a change: the name
+    standing in for an empty description, no point for a place we gave an approximate one, and a
+    confidential place's withheld name, description and exact point (exported without them, or rounded)."""
+    if (
+        resource in DESCRIBED
+        and not (old["description"] or "")
+        and row.get("description") == row.get("name", old["name"])
+    ):
+        row["description"] = old["description"]
+    if resource == "location" and old["coordinates_approximate"] and row.get("latitude") is None:
+        row.pop("latitude", None)  # still no point given: the approximate one we placed it at stays
+        row.pop("longitude", None)
+    if resource != "location" or not old["is_confidential"]:
+        return
+    for name in ("name", "description", "alternate_name", "transportation"):
+        if name in row and row[name] is None:
+            row[name] = old[name]
+    for name in ("latitude", "longitude"):
+        if row.get(name) is not None and old[name] is not None and round(old[name], CONFIDENTIAL_DECIMALS) == row[name]:
+            row[name] = old[name]

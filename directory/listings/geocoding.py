@@ -362,14 +362,21 @@ def resolve_place(query: str, *, geocoder: Geocoder | None = None) -> Place:
     return _place(location)
 
 
-def approximate_point(*, postal_code: str | None, city: str | None, state: str | None) -> Place | None:
-    """Where to pin a listing that has no coordinates: its ZIP centre, else its city centre."""
+def approximate_point(
+    *, postal_code: str | None, city: str | None, state: str | None, timezone: str | None = None
+) -> Place | None:
+    """Where to pin a listing that has no coordinates: its ZIP centre, else its city centre. A bare city
+    name that several states share counts only with the listing's own time zone, as the largest such place."""
     if postal_code and (match := _ZIP_RE.search(postal_code)) and (entry := _gazetteer().zips.get(match[1])):
         return _place(_location(entry))
     if not city:
         return None
     state_code = _STATE_CODES.get("".join(_tokens(state or "")))
+    if state and state_code is None:
+        return None  # "Edmonton, AB" is not Edmonton, KY: a province we do not know is no US state
     found = _find_city(_tokens(city), state_code)
+    if len(found) > 1 and state_code is None and timezone:
+        found = _largest([f for f in found if f.timezone == timezone], _city_key(_tokens(city)))
     return _place(_location(found[0])) if len(found) == 1 else None
 
 
@@ -379,3 +386,8 @@ STATE_NAMES = frozenset(_STATE_NAMES.values())
 def state_name(code: str) -> str | None:
     """The full name of a US state or territory from its postal code ("IL" -> "Illinois")."""
     return _STATE_NAMES.get(code.strip().upper())
+
+
+def _largest(found: list[_Entry], key: str) -> list[_Entry]:
+    # Philadelphia, PA has dozens of ZIP codes, Philadelphia, NY one: the ZIP count stands in for size.
+    return sorted(found, key=lambda f: -len(_gazetteer().cities[(key, f.state)]))[:1]

@@ -276,11 +276,20 @@ class MeetingBase(MeetingNotesBase):
 
 
 class Meeting(MeetingBase, table=True):
-    """Support-group extension of a service (Meeting Guide semantics)."""
+    """Support-group extension of a service (Meeting Guide semantics).
 
+    `slug` is unique in our own served feed. A meeting read from a feed source is identified by
+    (`source_id`, `source_slug`), the slug exactly as that service body publishes it, so two bodies may
+    both have a "big-book-study"; `source_updated` is that feed's own last-change time for the meeting.
+    """
+
+    __table_args__ = (UniqueConstraint("source_id", "source_slug", name="uq_meeting_source_slug"),)
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     service_id: uuid.UUID = Field(foreign_key="service.id", unique=True, ondelete="CASCADE")
     slug: str = Field(max_length=200, unique=True, regex=r"^[a-z0-9][a-z0-9-]*$")
+    source_id: uuid.UUID | None = Field(default=None, foreign_key="feed_source.id", index=True, ondelete="SET NULL")
+    source_slug: str | None = Field(default=None, max_length=200)
+    source_updated: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     fellowship: str = Field(max_length=40, index=True)
     types: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     attendance_mode: str = Field(default=Attendance.in_person, max_length=20)

@@ -86,7 +86,7 @@ class ListingRows:
 
 def listing_rows(listing: ListingIn) -> ListingRows:
     org = listing.organization
-    org_id = organization_id(org.key)
+    org_id = org.id or organization_id(org.key)
     organization = {
         "id": org_id,
         "name": org.name,
@@ -285,5 +285,8 @@ def _meeting_rows(listing: ListingIn, sid: uuid.UUID) -> list[Row]:
             "group_name": m.group_name,
             "group_notes": m.group_notes,
             "location_notes": m.location_notes,
+            "source_id": m.source_id,
+            "source_slug": m.source_slug,
+            "source_updated": m.source_updated,
         }
     ]

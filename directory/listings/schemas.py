@@ -6,14 +6,15 @@ same listing twice updates it instead of duplicating it.
 """
 
 import re
-from datetime import time
+import uuid
+from datetime import datetime, time
 from typing import Literal, Self
 
 from pydantic import Field, field_validator, model_validator
 from sqlmodel import SQLModel
 
 from core.inputs import Day, Instant, TextInput, is_zone_name
-from core.urls import SecureUrl, WebUrl
+from core.urls import WebUrl
 from directory.listings.codes import ACCESSIBILITY_LABELS
 from directory.listings.details import CostOptionBase
 from directory.listings.models import (
@@ -68,13 +69,25 @@ class _In(SQLModel, TextInput):
 class OrganizationIn(OrganizationBase, _In):
     MULTILINE = frozenset({"description"})
     key: str = Field(pattern=KEY_PATTERN)
+    # An organization that already exists under its own id (made in the workspace, not from a key).
+    id: uuid.UUID | None = None
     website: WebUrl | None = Field(default=None, max_length=2000)
 
 
 class AddressIn(AddressBase, _In):
     city: str = Field(min_length=1, max_length=100)
     state_province: str = Field(min_length=2, max_length=100)
-    postal_code: str = Field(pattern=r"^\d{5}(-\d{4})?$")
+    postal_code: str = Field(min_length=1, max_length=20)
+    country: str = Field(default="US", min_length=2, max_length=2)
+
+    @model_validator(mode="after")
+    def _postal_code_of_its_country(self) -> Self:
+        # A US address has a ZIP code; elsewhere postal codes take many shapes ("T5J 2Z2", "EC4Y 1AA").
+        if self.country == "US" and not re.fullmatch(r"\d{5}(-\d{4})?", self.postal_code):
+            raise ValueError("a US postal code is a 5-digit ZIP code (or ZIP+4)")
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9 -]*", self.postal_code):
+            raise ValueError("a postal code has letters, digits, spaces and dashes only")
+        return self
 
 
 class ConfidentialAddressIn(SecondLineBase, PointBase, _In):
@@ -156,7 +169,12 @@ class MeetingIn(MeetingBase, _In):
     types: list[str] = Field(default_factory=list)
     attendance_mode: Attendance = Attendance.in_person
     slug: str | None = Field(default=None, pattern=SLUG_PATTERN)
-    conference_url: SecureUrl | None = Field(default=None, max_length=2000)
+    # http:// links are real (older conference services); importers keep them and flag them.
+    conference_url: WebUrl | None = Field(default=None, max_length=2000)
+    # Set only for meetings read from a feed source (see directory.sources): identity and the feed's own time.
+    source_id: uuid.UUID | None = None
+    source_slug: str | None = Field(default=None, max_length=200)
+    source_updated: datetime | None = None
 
     @field_validator("fellowship")
     @classmethod
@@ -255,5 +273,6 @@ def _check_attendance(meeting: MeetingIn, locations: list[LocationIn]) -> None:
         raise ValueError(f"an {mode.value} meeting needs a conference_url or conference_phone")
     if mode in (Attendance.in_person, Attendance.hybrid) and not locations:
         raise ValueError(f"an {mode.value} meeting needs a location")
-    if mode == Attendance.online and locations:
-        raise ValueError("an online-only meeting has no physical location")
+    if mode == Attendance.online and any(not loc.coordinates_approximate for loc in locations):
+        # An online meeting may keep the approximate place it is rooted in (a city), never a street.
+        raise ValueError("an online-only meeting has no physical location, only an approximate one")

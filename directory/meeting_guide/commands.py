@@ -19,12 +19,13 @@ def import_meeting_guide(
     timezone: Annotated[str | None, typer.Option(help="IANA zone for meetings that give none and no place.")] = None,
     actor: Annotated[str | None, typer.Option(help="Who is importing (kept in the log).")] = None,
     report_file: Annotated[Path | None, typer.Option("--report", help="Write the full report as JSON.")] = None,
+    strict: Annotated[bool, typer.Option(help="All or nothing: one bad row leaves the whole feed out.")] = False,
 ) -> None:
-    """Validate a Meeting Guide feed and upsert its meetings by slug (all or nothing)."""
+    """Import a Meeting Guide feed as its source's meetings (a bad row is skipped and named; see --strict)."""
     from directory.meeting_guide.importer import import_meeting_guide as run
 
     engine = configured_engine()
     with progress_bars() as progress:
         report = run(engine=engine, source=source, fellowship=fellowship, timezone=timezone, actor=actor,
-                     progress=progress)  # fmt: skip
+                     progress=progress, strict=strict)  # fmt: skip
     finish(report, report_file)

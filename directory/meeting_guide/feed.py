@@ -1,5 +1,5 @@
 """Meeting Guide: the entries of our feeds (served by `directory.meeting_guide.views`; the format's
-validator is `directory.meeting_guide.validate`).
+validator is `directory.meeting_guide.reader`).
 
 A feed lists active meetings (inactive ones and inactive services are left out), in batches with a fixed
 number of queries each. Every entry carries geographic information: an online-only meeting the approximate

@@ -23,6 +23,7 @@ from directory.listings.models import (
     Service,
 )
 from directory.listings.queries import ListingDetail, get_listing
+from directory.sources.service import feed_of
 from directory.stewardship.models import Suggestion, SuggestionStatus
 from directory.stewardship.moderation import my_pending_changes
 
@@ -62,6 +63,7 @@ def service_page(
         "pending": my_pending_changes(session=session, user=user, service_id=service.id),
         "locations": _location_forms(session, detail, location_id, raw, errors),
         "choices": CHOICES,
+        "feed": feed_of(session=session, meeting=detail.meeting),
     }
 
 

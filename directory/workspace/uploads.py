@@ -92,14 +92,15 @@ def import_upload(
         raise Forbidden("Only the organization's admins make bulk updates.")
     marker = session.exec(select(func.max(OutboxEvent.id))).one() or 0
     with _HeldSession(engine, expire_on_commit=False) as held:
-        report = _run_importer(held, kind, files, fellowship, user.email)
+        report = _run_importer(held, kind, files, fellowship, user.email, organization_id)
         if not report.ok:
             held.rollback()
             return report
         written = _changed_services(held, marker)
         before, after = _committed_state(engine, written), _current_state(held, written)
         changed = [sid for sid in written if before.get(sid) != after.get(sid)]
-        touched = [before.get(sid) or {} for sid in changed] + [after.get(sid) or {} for sid in changed]
+        # A new listing has no state before, a removed one none after: only real states name an owner.
+        touched = [state for sid in changed for state in (before.get(sid), after.get(sid)) if state]
         foreign = sorted({str(t.get("organization_id")) for t in touched} - {str(organization_id)})
         if foreign:
             held.rollback()
@@ -140,16 +141,22 @@ def _audit_import(
         )
 
 
-def _run_importer(held: Session, kind: Kind, files: list[Path], fellowship: str, actor: str) -> ImportReport:
+def _run_importer(
+    held: Session, kind: Kind, files: list[Path], fellowship: str, actor: str, organization_id: uuid.UUID
+) -> ImportReport:
     if kind == "hsds":
         from directory.hsds.importer import import_hsds
 
         return import_hsds(session=held, path_or_files=files, actor=actor)
     from directory.meeting_guide.importer import import_meeting_guide
+    from directory.sources.service import fellowship_code, source_for_organization
 
     if len(files) != 1:
         raise ValidationFailed("A Meeting Guide feed is one JSON file.", field="files")
-    return import_meeting_guide(session=held, source=files[0], fellowship=fellowship, actor=actor)
+    # The organization's own feed source: re-uploading updates and retires its meetings, never another's.
+    code = fellowship_code(fellowship) or "aa"
+    feed = source_for_organization(session=held, organization_id=organization_id, fellowship=code)
+    return import_meeting_guide(session=held, source=files[0], fellowship=fellowship, actor=actor, feed=feed)
 
 
 def _changed_services(held: Session, marker: int) -> list[uuid.UUID]:

@@ -61,4 +61,4 @@ def test_compiled_catalog_matches_the_po_file() -> None:
 
 def test_meeting_type_labels_exist_in_both_languages() -> None:
     assert {"O", "C", "D", "BE", "SP", "ST", "S", "W", "M", "Y", "X", "LGBTQ"} <= set(MEETING_TYPES)
-    assert all(english and spanish for english, spanish in MEETING_TYPES.values())
+    assert all(t.en and t.es for t in MEETING_TYPES.values())

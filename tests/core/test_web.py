@@ -110,7 +110,7 @@ def test_language_from_accept_language_or_the_url(client: TestClient, data: Dire
 def test_spanish_listing_labels_meeting_types_and_days_in_spanish(client: TestClient, data: Directory) -> None:
     page = parse(client.get(f"/services/{data.loop_aa.id}?lang=es").text)
     facts = page.text_of("dl", class_="facts")
-    assert "Abierta" in facts and "Discusión" in facts and "Acceso para silla de ruedas" in facts
+    assert "Abierta" in facts and "Discusión" in facts and "Acceso en silla de ruedas" in facts  # types.json's X
     assert "Alcohólicos Anónimos" in facts
     rows = [" ".join(tr.text.split()) for tr in page.find_all("tr")][1:]
     assert rows[0].startswith("De lunes a viernes 12:00") and rows[1].startswith("Primer sábado del mes 10:00")

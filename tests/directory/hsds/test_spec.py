@@ -8,6 +8,7 @@ from directory.hsds import extensions
 from directory.hsds.schema import body_schema
 from directory.hsds.spec import RESOURCES, UNSTORED, Field, descriptor
 from directory.hsds.timezones import fixed_zone, standard_offset, zone_for_offset
+from directory.listings import labels
 from directory.listings.meeting_types import CODES, TYPES, label
 from tests.directory.hsds.support import MEETING_GUIDE, standard_json, standards_dir
 
@@ -75,6 +76,11 @@ def test_every_registry_code_is_a_meeting_guide_type_and_all_are_covered() -> No
     assert set(official) - set(CODES) == set(), "codes of the standard missing from our registry"
     assert label("O") == "Open" and label("C", "es") == "Cerrada"
     assert all(t.en and t.es for t in TYPES.values())
+    # One registry, every label the standard publishes, word for word; the pages' labels are the same.
+    assert {code: dict(t.labels) for code, t in TYPES.items()} == official
+    assert all(labels.meeting_type(code, "es") == names["es"] for code, names in official.items())
+    assert TYPES.keys() == official.keys() and label("TH", "ja") == official["TH"]["ja"]
+    assert label("LGBTQIA", "es") == "LGBTQIA"  # a feed's own code is shown as it is
 
 
 def test_extension_terms_are_constant_and_distinct() -> None:

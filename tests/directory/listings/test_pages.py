@@ -34,7 +34,7 @@ def test_listing_page_shows_everything_a_visitor_needs(client: TestClient, data:
     assert page.find("a", href=f"/services/{service.id}/calendar.ics")
     assert page.find("a", href=f"/services/{service.id}/suggest")
     facts = page.text_of("dl", class_="facts")
-    assert "Open" in facts and "Discussion" in facts and "Wheelchair access" in facts
+    assert "Open" in facts and "Discussion" in facts and "Wheelchair Access" in facts  # the label types.json gives X
     assert "Last verified Jan 1, 2026" in facts
     assert "Wheelchair accessible entrance" in page.text_of("section", class_="place")
     assert page.find("link", rel="stylesheet").attrs["href"] == "/static/css/site.css"

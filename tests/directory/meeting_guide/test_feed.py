@@ -15,7 +15,7 @@ from core.settings import Settings
 from directory.listings.models import ServiceStatus
 from directory.listings.schemas import AddressIn, ConfidentialAddressIn, ListingIn, LocationIn, MeetingIn, ScheduleIn
 from directory.listings.service import upsert_listing
-from directory.meeting_guide.validate import validate_feed
+from directory.meeting_guide.reader import validate_feed
 from tests.directory.hsds.support import load_sample, sample_listings
 
 BASE = "https://directory.example.org"
@@ -112,15 +112,23 @@ def test_a_confidential_place_shows_no_street(client: TestClient, session: Sessi
 
 
 VALID = {"name": "Sunrise", "slug": "sunrise", "day": 1, "time": "07:00", "timezone": "America/Chicago"}
+# A row that cannot be a meeting: an error (the importer skips that row, or refuses the feed when strict).
 INVALID = [
     ({"name": ""}, "name"),
     ({"slug": None}, "slug"),
+    ({"slug": True}, "slug"),
     ({"day": 7}, "day"),
+    ({"day": [1, "x"]}, "day"),
+    ({"time": "24:00"}, "time"),
+    ({"time": "lunchtime"}, "time"),
+    ({"time": None}, "time"),
+]
+# Read as the prose and real feeds have it, with a warning: the slip is read, or the one field ignored.
+READ_WITH_WARNING = [
     ({"day": [1, "2"]}, "day"),
     ({"time": "7:00"}, "time"),
-    ({"time": "24:00"}, "time"),
+    ({"time": "7:00 PM"}, "time"),
     ({"end_time": "8pm"}, "end_time"),
-    ({"time": None}, "time"),
     ({"timezone": "Central"}, "timezone"),
     ({"types": ["O", "ZZ"]}, "types"),
     ({"types": "O"}, "types"),
@@ -130,9 +138,13 @@ INVALID = [
     ({"approximate": "maybe"}, "approximate"),
     ({"conference_url": "zoom.us/j/1"}, "conference_url"),
     ({"conference_url": "ftp://x.org"}, "conference_url"),
-    ({"updated": "2024-01-01"}, "updated"),
-    ({"notes": 5}, "notes"),
+    ({"conference_url": "http://x.org/j/1"}, "conference_url"),
+    ({"updated": "yesterday"}, "updated"),
+    ({"notes": ["a", "list"]}, "notes"),
 ]
+# Fine as the prose allows: integer slugs, empty strings as absent, numbers in text fields.
+ALLOWED = [{"slug": 254}, {"conference_url": ""}, {"postal_code": 64113}, {"day": [1, 3]},
+           {"updated": "8/28/2021"}, {"types": ["o", "D"]}]  # fmt: skip
 
 
 @pytest.mark.parametrize(("change", "field"), INVALID, ids=[f"{f}:{c}" for c, f in INVALID])
@@ -140,6 +152,17 @@ def test_validator_names_the_row_and_field(change: dict[str, Any], field: str) -
     assert validate_feed([VALID]) == []
     problems = validate_feed([VALID, {**VALID, "slug": "other", **change}])
     assert [(p.row, p.field) for p in problems if p.severity == "error"] == [(2, field)]
+
+
+@pytest.mark.parametrize(("change", "field"), READ_WITH_WARNING, ids=[f"{f}:{c}" for c, f in READ_WITH_WARNING])
+def test_validator_reads_slips_with_a_warning(change: dict[str, Any], field: str) -> None:
+    problems = validate_feed([VALID, {**VALID, "slug": "other", **change}])
+    assert [(p.row, p.field, p.severity) for p in problems] == [(2, field, "warning")]
+
+
+@pytest.mark.parametrize("change", ALLOWED, ids=[str(c) for c in ALLOWED])
+def test_validator_allows_what_the_prose_allows(change: dict[str, Any]) -> None:
+    assert validate_feed([VALID, {**VALID, "slug": "other", **change}]) == []
 
 
 def test_validator_checks_the_feed_as_a_whole() -> None:

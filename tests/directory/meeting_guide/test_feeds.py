@@ -17,7 +17,7 @@ from directory.listings.models import Location, Service
 from directory.listings.schemas import OrganizationIn
 from directory.listings.service import upsert_listing
 from directory.meeting_guide.importer import import_meeting_guide
-from directory.meeting_guide.validate import validate_feed
+from directory.meeting_guide.reader import validate_feed
 from tests.directory.hsds.support import load_sample, sample_listings
 
 BASE = "https://directory.example.org"

@@ -103,8 +103,11 @@ def test_import_from_a_url(engine: Engine, server: str) -> None:
     ("entry", "mode"),
     [
         ({}, Attendance.in_person),
-        ({"conference_url": "https://x.org/j"}, Attendance.hybrid),
-        ({"conference_phone": "+1555"}, Attendance.hybrid),
+        ({"conference_url": "https://x.org/j", "address": "1 Main St"}, Attendance.hybrid),
+        ({"conference_phone": "+1555", "formatted_address": "1 Main St, Evanston, IL 60201, USA"}, Attendance.hybrid),
+        # A link and only a city: the city is where an online meeting is rooted (the spec's prose).
+        ({"conference_url": "https://x.org/j", "city": "San Francisco"}, Attendance.online),
+        ({"conference_url": "https://x.org/j", "formatted_address": "San Jose, CA, USA"}, Attendance.online),
         ({"conference_url": "https://x.org/j", "approximate": "yes"}, Attendance.online),
         ({"conference_url": "https://x.org/j", "types": ["TC"]}, Attendance.online),
         ({"types": ["TC"]}, Attendance.inactive),
@@ -124,13 +127,15 @@ def test_fellowship_from_the_option_or_the_entry(engine: Engine, tmp_path: Path)
     assert not unknown.ok and unknown.errors[0].field == "fellowship"
 
 
-def test_a_bad_feed_changes_nothing_and_reports_each_row(engine: Engine, session: Session, tmp_path: Path) -> None:
+def test_a_strict_import_of_a_bad_feed_changes_nothing(engine: Engine, session: Session, tmp_path: Path) -> None:
     load_sample(session)
     feed = [dict(FEED[0]), {**FEED[1], "day": 9}, {**FEED[2], "slug": "sunrise"}, {**FEED[3], "types": ["ZZ"]}]
     before = counts(engine)
-    report = import_meeting_guide(engine=engine, source=_write(tmp_path / "bad.json", feed))
+    report = import_meeting_guide(engine=engine, source=_write(tmp_path / "bad.json", feed), strict=True)
     assert not report.ok
-    assert {(p.row, p.field) for p in report.errors} == {(2, "day"), (3, "slug"), (4, "types")}
+    assert {(p.row, p.field) for p in report.errors} == {(2, "day"), (3, "slug")}
+    # The legacy ONL (row 2) and an unknown code (row 4) are warnings: kept or read as a hint, never fatal.
+    assert [(p.row, p.field) for p in report.warnings] == [(2, "types"), (4, "types")]
     assert counts(engine) == before
 
 
@@ -146,28 +151,36 @@ def test_a_bad_feed_changes_nothing_and_reports_each_row(engine: Engine, session
 )
 def test_links_and_names_follow_the_one_rule(engine: Engine, tmp_path: Path, field: str, value: str) -> None:
     feed = [dict(FEED[1]), {**FEED[0], field: value}]
-    report = import_meeting_guide(engine=engine, source=_write(tmp_path / "f.json", feed))
+    report = import_meeting_guide(engine=engine, source=_write(tmp_path / "f.json", feed), strict=True)
     assert not report.ok
     assert {(p.row, p.field) for p in report.errors} == {(2, field)}
     assert counts(engine)["service"] == 0
+
+
+def test_a_lenient_import_skips_the_broken_rows_only(engine: Engine, tmp_path: Path) -> None:
+    feed = [dict(FEED[0]), {**FEED[1], "day": 9}, {**FEED[2], "slug": "sunrise"}, {**FEED[3], "types": ["ZZ"]}]
+    report = import_meeting_guide(engine=engine, source=_write(tmp_path / "bad.json", feed))
+    assert report.ok and report.skipped_rows == [2, 3]
+    assert set(meetings(engine)) == {"sunrise", "closed-for-now"}
+    assert meetings(engine)["closed-for-now"].types == ["ZZ"]
 
 
 def test_mapping_problems_are_reported_too(engine: Engine, tmp_path: Path) -> None:
     feed = [{**FEED[1], "conference_url": "http://insecure.example.org/j"},
             {"name": "Nowhere", "slug": "nowhere", "day": 1, "time": "09:00"}]  # fmt: skip
     report = import_meeting_guide(engine=engine, source=_write(tmp_path / "f.json", feed))
-    assert not report.ok
-    rows = {p.row: p for p in report.errors}
-    assert "conference_url" in (rows[1].field or "")
-    assert "in-person meeting needs coordinates or an address" in rows[2].message
-    assert counts(engine)["service"] == 0
+    assert report.ok and report.skipped_rows == [2]
+    assert sorted(p.field or "" for p in report.warnings) == ["conference_url", "types"]  # http kept; legacy ONL
+    assert "in-person meeting needs coordinates or an address" in report.problems[-1].message
+    assert meetings(engine)["online-step"].conference_url == "http://insecure.example.org/j"
+    assert counts(engine)["service"] == 1
 
 
 def test_time_zone_option_for_meetings_without_any(engine: Engine, tmp_path: Path) -> None:
     feed = [{k: v for k, v in FEED[1].items() if k != "timezone"}]
     source = _write(tmp_path / "f.json", feed)
-    assert not import_meeting_guide(engine=engine, source=source).ok
-    assert import_meeting_guide(engine=engine, source=source, timezone="America/Denver").ok
+    assert import_meeting_guide(engine=engine, source=source).skipped_rows == [1]
+    assert import_meeting_guide(engine=engine, source=source, timezone="America/Denver").skipped_rows == []
     with Session(engine) as session:
         assert session.execute(select(col(Schedule.timezone))).scalar_one() == "America/Denver"
 

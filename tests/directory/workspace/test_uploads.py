@@ -2,6 +2,7 @@
 
 import csv
 import json
+import uuid
 from pathlib import Path
 
 import httpx
@@ -60,6 +61,33 @@ def test_a_bulk_upload_updates_the_organizations_own_listings_with_audit(
     assert (change.service_id, change.via, change.actor_email) == (mine.id, "import", "boss@example.org")
     assert change.before is not None and change.after is not None
     assert (change.before["name"], change.after["name"]) == ("A Pantry", "A Pantry and Kitchen")
+
+
+def test_a_bulk_upload_creates_new_listings_for_the_uploaders_organization(
+    web: TestClient, session: Session, engine: Engine, tmp_path: Path
+) -> None:
+    mine = make_listing(session, "org-a", name="A Pantry")
+    add_member(session, make_user(session, "boss@example.org"), mine.organization_id, OrgRole.admin)
+    folder = _export(engine, tmp_path / "export")
+    path = folder / "services.csv"
+    rows = list(csv.DictReader(path.open(encoding="utf-8")))
+    new_id = str(uuid.uuid4())
+    new = {"id": new_id, "organization_id": str(mine.organization_id), "name": "A Pantry Mobile Van",
+           "description": "Groceries at your door.", "status": "active"}  # fmt: skip
+    rows.append({**{k: "" for k in rows[0]}, **new})
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    csrf = signed_in_as(web, session, "boss@example.org")
+    response = _upload(web, mine.organization_id, csrf, folder)
+    assert response.status_code == 200, response.text[-2000:]
+    assert elements(response, "section", data_report="ok")
+    session.expire_all()
+    created = session.get(Service, uuid.UUID(new_id))
+    assert created is not None and created.organization_id == mine.organization_id
+    (change,) = session.exec(select(ListingChange).where(ListingChange.service_id == created.id)).all()
+    assert change.before is None and change.after is not None and change.after["name"] == "A Pantry Mobile Van"
 
 
 def test_a_bulk_upload_touching_another_organization_changes_nothing(

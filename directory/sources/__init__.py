@@ -1,0 +1,1 @@
+"""Feed sources: Meeting Guide feeds of service bodies, read leniently, synced per source."""
