@@ -251,3 +251,7 @@ class Meeting(SQLModel, table=True):
     group_name: str | None = Field(default=None, max_length=300)
     group_notes: str | None = Field(default=None, max_length=2000)
     location_notes: str | None = Field(default=None, max_length=2000)
+
+
+# `meeting.source_id` points at the feed source table: whoever loads the meetings must know it too.
+from directory.sources.models import FeedSource  # noqa: E402, F401
