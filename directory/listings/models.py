@@ -294,3 +294,7 @@ class Meeting(MeetingBase, table=True):
     types: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     attendance_mode: str = Field(default=Attendance.in_person, max_length=20)
     conference_url: str | None = Field(default=None, max_length=2000)
+
+
+# `meeting.source_id` points at the feed source table: whoever loads the meetings must know it too.
+from directory.sources.models import FeedSource  # noqa: E402, F401
