@@ -26,8 +26,16 @@ _ZONE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _CONTROL_EXCEPT_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
 # The same two rules as JSON Schema patterns (ECMA-262 syntax), for the OpenAPI document.
-LINE_PATTERN = r"^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$"
-MULTILINE_PATTERN = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029]*$"
+_LINE_CHARS = r"[^\u0000-\u001f\u007f-\u009f\u2028\u2029]"
+_TEXT_CHARS = r"[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029]"
+_VISIBLE = r"[^\s\u0000-\u001f\u007f-\u009f\u2028\u2029]"
+# (multi-line?, required?) -> pattern; a required value has a visible character after any leading blanks.
+_PATTERNS = {
+    (False, False): rf"^{_LINE_CHARS}*$",
+    (True, False): rf"^{_TEXT_CHARS}*$",
+    (False, True): rf"^ *{_VISIBLE}{_LINE_CHARS}*$",
+    (True, True): rf"^[\t\n\r ]*{_VISIBLE}{_TEXT_CHARS}*$",
+}
 
 
 def check_year(value: date) -> None:
@@ -104,10 +112,11 @@ class TextInput(BaseModel):
         # Document the rule too, so API clients (and the contract test's generated requests) know it.
         schema = handler.resolve_ref_schema(handler(core_schema))
         for name, prop in schema.get("properties", {}).items():
-            pattern = MULTILINE_PATTERN if name in cls.MULTILINE else LINE_PATTERN
             for option in prop.get("anyOf", [prop]):
                 if option.get("type") == "string" and "pattern" not in option and "format" not in option:
-                    option["pattern"] = pattern
+                    # Input is stripped of surrounding white space, so a required text needs a visible character.
+                    required = option.get("minLength", 0) > 0
+                    option["pattern"] = _PATTERNS[name in cls.MULTILINE, required]
         return schema
 
     @field_validator("*", mode="after")
