@@ -16,8 +16,7 @@ from core.clock import utcnow
 from core.errors import ValidationFailed
 from core.i18n import N_, path_with
 from core.web import is_htmx, render
-from search.api import search_client, search_params, zone_cache
-from search.index_spec import index_name
+from search.api import search_params, search_target, zone_cache
 from search.query import search as run_search
 from search.results_page import ResultsPage, results_page
 from search.schemas import SearchParams
@@ -88,8 +87,7 @@ def search(request: Request) -> HTMLResponse:
     try:
         params = parse(raw)
         result = run_search(
-            client=search_client(request),
-            index_uid=index_name(request.app.state.settings.meili_index_prefix),
+            target=search_target(request),
             params=params,
             timezones=zone_cache(request).get(),
             now=now,

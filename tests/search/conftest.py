@@ -30,8 +30,17 @@ from directory.taxonomy_tree import term_id
 from search.documents import documents_for
 from search.embedded import MeiliServer
 from search.filters import parse_params
-from search.index_spec import PRIMARY_KEY, apply_settings, index_name, wait_for_success
+from search.index_spec import (
+    INDEX_SETTINGS,
+    PRIMARY_KEY,
+    index_name,
+    settings_without_geo,
+    wait_for_success,
+)
+from search.layout import LAYOUT_SETTINGS, Indexes, SearchTarget, layout_document, layout_name, shard_name
 from search.query import SearchResult, search
+from search.shards import ShardMap, partition
+from search.sync import push_services
 
 _counter = itertools.count(1)
 
@@ -168,27 +177,73 @@ def taxonomy(session: Session) -> None:
     ensure_taxonomy(session=session)
 
 
+def chicago_map(prefix: str) -> ShardMap:
+    """Two regional shards split at latitude 41.9, between the Loop and Lincoln Park, so most place
+    searches of these tests touch both shards and their results are merged."""
+    return partition(
+        [41.89, 41.90],
+        [CHICAGO[1], CHICAGO[1]],
+        max_documents=1,
+        groups=1,
+        uid=lambda n: shard_name(prefix, "test", n),
+        generation="test",
+    )
+
+
+def install_layout(indexes: Indexes, shard_map: ShardMap) -> None:
+    """Empty live indexes (flat, shards, layout) for this map, as a reindex of an empty directory leaves them."""
+    client = indexes.home
+    wanted = [(client, indexes.flat, settings_without_geo() if shard_map.sharded else INDEX_SETTINGS)]
+    wanted += [(indexes.server(shard.group), shard.uid, INDEX_SETTINGS) for shard in shard_map.shards]
+    wanted.append((client, indexes.layout, LAYOUT_SETTINGS))
+    tasks = []  # all sent first, then awaited: one wait instead of one per index
+    for server, uid, settings in wanted:
+        tasks.append((server, server.create_index(uid, {"primaryKey": PRIMARY_KEY}).task_uid))
+        tasks.append((server, server.index(uid).update_settings(settings).task_uid))
+    tasks.append(
+        (client, client.index(indexes.layout).add_documents([layout_document(shard_map)], PRIMARY_KEY).task_uid)
+    )
+    for server, task_uid in tasks:
+        wait_for_success(server, task_uid)
+
+
+def drop_layout(client: meilisearch.Client, prefix: str) -> None:
+    """Delete every index of this prefix (flat, layout, shards of any generation)."""
+    for index in client.get_indexes({"limit": 1000})["results"]:
+        if index.uid.startswith(f"{prefix}_"):
+            client.delete_index(index.uid)
+
+
+def prefix_of(uid: str) -> str:
+    return uid.removesuffix("_listings")
+
+
 @pytest.fixture
-def search_index(meili_client: meilisearch.Client, index_prefix: str) -> Iterator[str]:
-    """An empty listings index with the real settings; deleted afterwards."""
-    uid = index_name(index_prefix)
-    apply_settings(meili_client, uid)
-    yield uid
-    meili_client.delete_index(uid)
+def search_indexes(meili_client: meilisearch.Client, index_prefix: str) -> Iterator[Indexes]:
+    """The writers' view of this test's indexes (one server); every index of the prefix is deleted afterwards."""
+    yield Indexes(prefix=index_prefix, home=meili_client)
+    drop_layout(meili_client, index_prefix)
+
+
+@pytest.fixture
+def search_index(search_indexes: Indexes) -> str:
+    """Empty live indexes with the real settings and four shards meeting in Chicago; the flat index's uid."""
+    install_layout(search_indexes, chicago_map(search_indexes.prefix))
+    return search_indexes.flat
 
 
 def push(client: meilisearch.Client, uid: str, session: Session, services: Sequence[Service]) -> list[dict[str, Any]]:
-    """Index these services' documents and wait until Meilisearch has them."""
-    docs, _ = documents_for(session, [s.id for s in services])
-    if docs:
-        wait_for_success(client, client.index(uid).add_documents(docs, primary_key=PRIMARY_KEY).task_uid)
-    return docs
+    """Index these services' documents (flat index and shards, through the sync path) and wait until done."""
+    indexes = Indexes(prefix=prefix_of(uid), home=client)
+    push_services(session=session, indexes=indexes, service_ids=[s.id for s in services])
+    return documents_for(session, [s.id for s in services])[0]
 
 
 @pytest.fixture
 def api(settings: Settings, engine: Engine, meili_server: MeiliServer, search_index: str) -> Iterator[TestClient]:
     """The real app (its index is `search_index`), searched through HTTP."""
     assert search_index == index_name(settings.meili_index_prefix)
+    assert layout_name(settings.meili_index_prefix) == f"{prefix_of(search_index)}_layout"
     with TestClient(create_app(settings, engine=engine, meili=meili_server)) as client:
         yield client
 
@@ -197,15 +252,22 @@ def zones_in(session: Session) -> list[str]:
     return sorted({z for z in session.exec(select(Schedule.timezone).distinct()) if z})
 
 
-def run_search(client: meilisearch.Client, uid: str, session: Session, *, now: Any = None, **raw: Any) -> SearchResult:
+def run_search(
+    client: meilisearch.Client,
+    uid: str,
+    session: Session,
+    *,
+    now: Any = None,
+    target: SearchTarget | None = None,
+    **raw: Any,
+) -> SearchResult:
     """parse_params + search, with the time zones currently in the database (`at` is the raw string)."""
     for key in ("category", "fellowship", "type", "language", "accessibility", "cost", "day"):
         if isinstance(raw.get(key), str):
             raw[key] = [raw[key]]
     params = parse_params(raw)
     return search(
-        client=client,
-        index_uid=uid,
+        target=target or SearchTarget(prefix=prefix_of(uid), home=client),
         params=params,
         timezones=zones_in(session),
         now=now or datetime(2026, 3, 9, 17, 0, tzinfo=UTC),
