@@ -7,6 +7,7 @@ typo, proximity, attribute, exactness, then the custom rules `verified_day:desc`
 rule makes the order total, so no tie is left to the internal document order of one index.
 """
 
+import math
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -17,6 +18,9 @@ from search.index_spec import MAX_FACET_VALUES, MAX_TOTAL_HITS
 from search.layout import MultiSearch
 
 DETAILS = "_rankingScoreDetails"
+GEO_RULE = "_geoPoint("
+GEO_MARGIN_M = 1.0  # Meilisearch's geo sort ranks distances this close as equal
+EARTH_RADIUS_M = 6_371_000.0
 
 
 @dataclass(frozen=True)
@@ -46,13 +50,18 @@ class _Reversed:
         return hash(self.value)
 
 
-def rank_key(hit: Mapping[str, Any]) -> tuple[Any, ...]:
-    """Smaller ranks first: one entry per ranking rule that decided something, in the rules' order."""
+def rank_key(hit: Mapping[str, Any], point: tuple[float, float] | None = None) -> tuple[Any, ...]:
+    """Smaller ranks first: one entry per ranking rule that decided something, in the rules' order.
+
+    For a geo sort the entry is the hit's own distance from `point` (a shard reports the distance of the
+    first listing of the group it ranked the hit in, see `merge_hits`).
+    """
     parts: list[tuple[int, Any]] = []
     details = hit.get(DETAILS) or {}
     for name, rule in sorted(details.items(), key=lambda item: item[1].get("order", 0)):
-        if "distance" in rule:  # a geo sort (always ascending here)
-            parts.append((0, rule["distance"]))
+        if name.startswith(GEO_RULE):  # always ascending here
+            geo = hit.get("_geo")
+            parts.append((0, metres(point, geo) if point and geo else rule.get("distance", math.inf)))
         elif "score" in rule:
             parts.append((0, -rule["score"]))
         elif rule.get("value") is not None:
@@ -65,11 +74,51 @@ def rank_key(hit: Mapping[str, Any]) -> tuple[Any, ...]:
     return tuple(parts)
 
 
-def merge_hits(results: Sequence[Mapping[str, Any]], limit: int) -> list[tuple[int, dict[str, Any]]]:
-    """The first `limit` hits of all results in rank order, each with the position of the result it came from."""
-    tagged = [(rank_key(hit), n, hit) for n, result in enumerate(results) for hit in result.get("hits", [])]
+def merge_hits(
+    results: Sequence[Mapping[str, Any]], limit: int, point: tuple[float, float] | None = None
+) -> list[tuple[int, dict[str, Any]]]:
+    """The first `limit` hits of all results in rank order, each with the position of the result it came from.
+
+    With a geo sort (`point`), Meilisearch ranks listings less than a metre apart in distance as equals and
+    lets the next rules order them; their distances are compared the same way here, since such listings
+    may sit in different shards (two listings at mirror positions around the searched point).
+    """
+    tagged = [(rank_key(hit, point), n, hit) for n, result in enumerate(results) for hit in result.get("hits", [])]
     tagged.sort(key=lambda entry: entry[0])
+    if point is not None and tagged:
+        tagged = _within_a_metre(tagged, _geo_position(tagged[0][2]))
     return [(n, hit) for _, n, hit in tagged[:limit]]
+
+
+def _geo_position(hit: Mapping[str, Any]) -> int:
+    rules = sorted((rule.get("order", 0), name) for name, rule in (hit.get(DETAILS) or {}).items())
+    return next(n for n, (_, name) in enumerate(rules) if name.startswith(GEO_RULE))
+
+
+def _within_a_metre(tagged: list[Any], at: int) -> list[Any]:
+    """Re-sort each run of hits whose distance is within `GEO_MARGIN_M` of the run's first by the later rules."""
+    regrouped: list[Any] = []
+    start = 0
+    while start < len(tagged):
+        head = tagged[start][0]
+        end = start + 1
+        while (
+            end < len(tagged)
+            and tagged[end][0][:at] == head[:at]
+            and tagged[end][0][at][1] - head[at][1] <= GEO_MARGIN_M
+        ):
+            end += 1
+        regrouped += sorted(tagged[start:end], key=lambda entry: entry[0][at + 1 :])
+        start = end
+    return regrouped
+
+
+def metres(point: tuple[float, float], geo: Mapping[str, Any]) -> float:
+    """Haversine distance on a sphere of 6,371 km, as Meilisearch measures for `_geoPoint` sorts."""
+    lat1, lat2 = math.radians(point[0]), math.radians(float(geo["lat"]))
+    half = (1 - math.cos(lat2 - lat1)) / 2
+    half += math.cos(lat1) * math.cos(lat2) * (1 - math.cos(math.radians(float(geo["lng"]) - point[1]))) / 2
+    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(half))
 
 
 def total_hits(results: Sequence[Mapping[str, Any]]) -> int:

@@ -255,7 +255,7 @@ def _ranked(plan: _Plan, p: SearchParams) -> tuple[list, int, dict, list]:
     if not plan.merged:
         first = found[0] if found else {}
         return first.get("hits", []), int(first.get("totalHits", 0)), first.get("facetDistribution") or {}, online
-    ranked = [doc for _, doc in fanout.merge_hits(found, need)]
+    ranked = [doc for _, doc in fanout.merge_hits(found, need, plan.point if sort else None)]
     return ranked[(p.page - 1) * p.per_page :], fanout.total_hits(found), fanout.facet_counts(found), online
 
 

@@ -7,9 +7,9 @@ swap on the home server exchanges the live flat and layout indexes with the new 
 map from then on find the new shards, all at once. Old shards stay a few seconds longer for readers
 holding the previous map (`GRACE_SECONDS`), then are deleted.
 
-Every new index is loaded with every setting but `_geo`, which is declared after the load: Meilisearch
-rewrites its geo R-tree whole on every batch, so declaring it last builds each tree once. The flat index
-of the sharded layout never gets `_geo`.
+The flat index is loaded with every setting but `_geo`: Meilisearch rewrites its geo R-tree whole on every
+batch, so in the one-index layout `_geo` is declared after the load (one tree build); with shards the flat
+index never gets it, and each shard, small, has it from the start.
 
 Search keeps answering from the live indexes throughout. No index is ever emptied and refilled.
 
@@ -43,7 +43,7 @@ from core.clock import utcnow
 from core.logging import get_logger
 from core.outbox import OutboxEvent
 from directory.models import Service
-from search.client import create_index, wait_succeeded
+from search.client import create_index, index_exists, wait_succeeded
 from search.index_spec import INDEX_SETTINGS, PRIMARY_KEY, settings_without_geo
 from search.layout import LAYOUT_SETTINGS, MAP_TTL_SECONDS, Indexes, layout_document, shard_name, shard_prefix
 from search.loading import LOAD_TASK_TIMEOUT_S, Loader, ReindexCancelled, Tick, listing_points, load
@@ -62,6 +62,7 @@ REPLAY_BATCH = 2000  # services per sync batch while replaying: fewer, larger Me
 # deleted shard reads the map again and retries, so this only spares it that retry.)
 GRACE_SECONDS = MAP_TTL_SECONDS
 _ID_CHUNK = 1000
+_LONG: dict[str, Any] = {"timeout_s": LOAD_TASK_TIMEOUT_S, "interval_ms": 50}
 
 __all__ = ["BATCH_SIZE", "ReindexCancelled", "ReindexResult", "reindex", "replay"]
 
@@ -97,13 +98,14 @@ def reindex(
     temp = f"{indexes.flat}_{generation}"
     log.info("reindex started", index=indexes.flat, building=temp, shards=len(new_map.shards))
     try:
-        _apply(indexes, new_map, temp, settings_without_geo(), create=True)
+        _create(indexes, new_map, temp)
         with _progress(_count_services(engine), show=progress) as tick:
             loader = Loader(indexes, temp, new_map)
             services, documents, building = load(
                 engine, loader, new_map, batch_size=batch_size, workers=workers, tick=tick, stop=stop
             )
-        _apply(indexes, new_map, temp, INDEX_SETTINGS, create=False)  # `_geo` now: one R-tree build per index
+        if not new_map.sharded:  # `_geo` now: one R-tree build
+            wait_succeeded(indexes.home, indexes.home.index(temp).update_settings(INDEX_SETTINGS).task_uid, **_LONG)
         _swap(indexes, temp, new_map)
     except BaseException:
         _delete_quietly([(indexes.server(s.group), s.uid) for s in new_map.shards])  # never went live
@@ -143,29 +145,28 @@ def new_shard_map(engine: Engine, indexes: Indexes, generation: str) -> ShardMap
     )
 
 
-def _apply(indexes: Indexes, shard_map: ShardMap, flat: str, settings: dict[str, Any], *, create: bool) -> None:
-    """Settings for the new flat index and every new shard (created first when `create`), all sent before
-    any is awaited so servers work in parallel. The flat index gets `_geo` only without shards."""
-    flat_settings = settings if not shard_map.sharded else settings_without_geo()
-    targets = [(indexes.home, flat, flat_settings)]
-    targets += [(indexes.server(s.group), s.uid, settings) for s in shard_map.shards]
-    tasks: list[tuple[meilisearch.Client, int]] = []
-    for client, uid, wanted in targets:
-        if create:
-            tasks.append((client, client.create_index(uid, {"primaryKey": PRIMARY_KEY}).task_uid))
-        tasks.append((client, client.index(uid).update_settings(wanted).task_uid))
+def _create(indexes: Indexes, shard_map: ShardMap, flat: str) -> None:
+    """The new flat index and shards, with their settings (a settings update creates a missing index): all
+    sent before any is awaited, so servers work in parallel.
+
+    The flat index gets `_geo` only after the load, and only without shards. Shards have it from the start:
+    their R-trees are small, so rewriting one per batch costs little, and it spares a settings task per shard.
+    """
+    targets = [(indexes.home, flat, settings_without_geo())]
+    targets += [(indexes.server(s.group), s.uid, INDEX_SETTINGS) for s in shard_map.shards]
+    tasks = [(client, client.index(uid).update_settings(wanted).task_uid) for client, uid, wanted in targets]
     for client, task_uid in tasks:
-        wait_succeeded(client, task_uid, timeout_s=LOAD_TASK_TIMEOUT_S, interval_ms=50)
+        wait_succeeded(client, task_uid, **_LONG)
 
 
 def _swap(indexes: Indexes, temp: str, shard_map: ShardMap) -> None:
     """Write the new map beside the live one, then swap flat and layout indexes in one atomic task."""
     home, temp_layout = indexes.home, f"{indexes.layout}_{shard_map.generation}"
-    create_index(home, temp_layout)
     wait_succeeded(home, home.index(temp_layout).update_settings(LAYOUT_SETTINGS).task_uid)
     wait_succeeded(home, home.index(temp_layout).add_documents([layout_document(shard_map)], PRIMARY_KEY).task_uid)
-    create_index(home, indexes.flat)
-    create_index(home, indexes.layout)
+    for uid in (indexes.flat, indexes.layout):  # a swap needs both sides; the first reindex has no live ones
+        if not index_exists(home, uid):
+            create_index(home, uid)
     pairs: list[Mapping[str, list[str] | bool]] = [
         {"indexes": [indexes.flat, temp]},
         {"indexes": [indexes.layout, temp_layout]},
