@@ -258,7 +258,7 @@ def run_search(
     session: Session,
     *,
     now: Any = None,
-    target: SearchTarget | None = None,
+    target: Any = None,
     **raw: Any,
 ) -> SearchResult:
     """parse_params + search, with the time zones currently in the database (`at` is the raw string)."""

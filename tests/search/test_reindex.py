@@ -91,7 +91,7 @@ def test_searches_keep_answering_during_reindex(
     small = Indexes(prefix=index_prefix, home=meili_client, max_documents=10)
     reindex(engine=engine, indexes=small, batch_size=20)
     target = SearchTarget(prefix=index_prefix, home=meili_client)  # as the app: the map cached for a second
-    stop, outcomes = threading.Event(), []
+    stop, outcomes = threading.Event(), list[int | str]()
     place_search = {"lat": 41.8, "lng": -87.6, "radius_km": 100, "per_page": 100}  # spans several shards
 
     def search_continuously() -> None:
