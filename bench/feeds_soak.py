@@ -33,11 +33,12 @@ from bench.measure import percentile
 from bench.procs import start_app, stop_app
 from bench.queries import as_http_params, build_queries
 from bench.report import RESULTS
-from bench.run import PREFIX, _wait_ready
+from bench.run import DEFAULT_SHARD_SIZE, _wait_ready
 from core.clock import utcnow
 from core.outbox import record_change
 from directory.listings.models import Service
 
+PREFIX = "bench"  # the app under test keeps its own index prefix in the bench data directory
 SIZE = 2000
 FEEDS = ("/api/meeting-guide/aa.json", "/api/meeting-guide.json")
 # (kind, weight): search dominates, as on the public site; the feed is about one request in eight.
@@ -164,9 +165,9 @@ def main(
     engine = dataset.engine()
     with Session(engine) as session:
         ids = [str(i) for i in session.exec(select(Service.id).order_by(col(Service.id)).limit(500))]
-    app = start_app(dataset.data_dir, port, PREFIX)
+    app = start_app(dataset.data_dir, port, PREFIX, DEFAULT_SHARD_SIZE)
     try:
-        _wait_ready(app, engine, timeout=600)
+        _wait_ready(app, engine, PREFIX, DEFAULT_SHARD_SIZE, timeout=600)
         requests = _requests(build_queries(engine), ids)
         load_start = [round(x, 2) for x in os.getloadavg()]
         _phase(app.base_url, requests, ["search", "pages", "hsds", "feed"], clients, 5)  # warm-up

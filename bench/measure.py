@@ -17,7 +17,9 @@ from sqlmodel import Session, col, select
 
 from bench.queries import Query, as_http_params
 from core.outbox import record_change
-from directory.listings.models import Service
+from directory.listings.models import Location, Service, ServiceAtLocation
+
+IN_PERSON = ("in_person", "hybrid")  # meetings with a place document
 
 
 def percentile(values: Sequence[float], pct: float) -> float:
@@ -137,16 +139,27 @@ def throughput(base_url: str, queries: Sequence[Query], clients: int = 8, second
     }
 
 
-def edit_delays(engine: Engine, base_url: str, edits: int = 20, seed: int = 11, timeout: float = 30.0) -> list[float]:
-    """Rename a service (DB write + outbox row, one commit), then poll the API until the new name is found."""
+def edit_delays(engine: Engine, base_url: str, edits: int = 20, seed: int = 11, timeout: float = 60.0) -> list[float]:
+    """Rename a listing with a place (DB write + outbox row, one commit), then poll the API until the new name
+    is found both by words alone (the index every listing is in) and around the listing's point (where place
+    searches look: its shard, or the one index)."""
     rng = random.Random(seed)
     with Session(engine) as session:
-        ids = session.exec(
-            select(Service.id).where(Service.status == "active").order_by(col(Service.id)).limit(5000)
+        rows = session.exec(
+            select(Service.id, Location.latitude, Location.longitude)
+            .join(ServiceAtLocation, col(ServiceAtLocation.service_id) == col(Service.id))
+            .join(Location, col(Location.id) == col(ServiceAtLocation.location_id))
+            .where(
+                Service.status == "active",
+                col(Location.latitude).is_not(None),
+                col(Location.is_confidential).is_(False),
+            )
+            .order_by(col(Service.id))
+            .limit(5000)
         ).all()
     delays: list[float] = []
     with httpx.Client(base_url=base_url, timeout=30) as http:
-        for service_id in rng.sample(list(ids), edits):
+        for service_id, lat, lng in rng.sample(list(rows), edits):
             token = "Zebu" + uuid.uuid4().hex[:10]
             with Session(engine) as session:
                 service = session.get(Service, service_id)
@@ -156,7 +169,12 @@ def edit_delays(engine: Engine, base_url: str, edits: int = 20, seed: int = 11, 
                 record_change(session, [service_id])
                 session.commit()
             started = time.perf_counter()
-            while not _found(http, token, str(service_id)):
+            near = {"lat": round(float(lat or 0), 6), "lng": round(float(lng or 0), 6), "radius_km": 5}
+            waiting = [{}, near]  # both must find it
+            while waiting:
+                if _found(http, token, str(service_id), waiting[0]):
+                    waiting.pop(0)
+                    continue
                 if time.perf_counter() - started > timeout:
                     raise RuntimeError(f"edit of {service_id} not searchable after {timeout:.0f}s")
                 time.sleep(0.01)
@@ -165,10 +183,16 @@ def edit_delays(engine: Engine, base_url: str, edits: int = 20, seed: int = 11, 
     return delays
 
 
-def meili_update_ms(meili_url: str, api_key: str, index_uid: str, count: int) -> list[float]:
-    """How long Meilisearch itself took for the last `count` single-document updates of the index."""
+def meili_update_ms(meili_url: str, api_key: str, uids: Sequence[str], count: int) -> list[float]:
+    """How long Meilisearch itself took for the last `count` single-document updates of these indexes."""
+    if not uids:
+        return []
     headers = {"Authorization": f"Bearer {api_key}"}
-    params: dict[str, str | int] = {"indexUids": index_uid, "types": "documentAdditionOrUpdate", "limit": 4 * count}
+    params: dict[str, str | int] = {
+        "indexUids": ",".join(uids),
+        "types": "documentAdditionOrUpdate",
+        "limit": 4 * count,
+    }
     tasks = httpx.get(f"{meili_url}/tasks", params=params, headers=headers, timeout=30).json()["results"]
     single = [t for t in tasks if (t.get("details") or {}).get("receivedDocuments") == 1 and t.get("duration")]
     return [_iso_seconds(t["duration"]) * 1000 for t in single[:count]]
@@ -182,16 +206,17 @@ def _iso_seconds(duration: str) -> float:
     return hours * 3600 + minutes * 60 + seconds
 
 
-def _found(http: httpx.Client, token: str, service_id: str) -> bool:
-    hits = api_search(http, {"q": token, "per_page": 5})["hits"]
+def _found(http: httpx.Client, token: str, service_id: str, where: Query) -> bool:
+    hits = api_search(http, {"q": token, "per_page": 5, **where})["hits"]
     return any(h["service_id"] == service_id for h in hits)
 
 
 class SearchProbe:
-    """Searches in a loop through the app (e.g. during a reindex) and counts failures and empty results."""
+    """Searches in a loop through the app (e.g. during a reindex), taking the queries in turn, and counts
+    failures and empty results."""
 
-    def __init__(self, base_url: str, query: Query) -> None:
-        self.base_url, self.query = base_url, query
+    def __init__(self, base_url: str, queries: Sequence[Query]) -> None:
+        self.base_url, self.queries = base_url, list(queries)
         self.ok = self.failed = self.empty = 0
         self.totals: set[int] = set()
         self._stop = threading.Event()
@@ -207,9 +232,12 @@ class SearchProbe:
 
     def _run(self) -> None:
         with httpx.Client(base_url=self.base_url, timeout=30) as http:
+            n = 0
             while not self._stop.is_set():
+                query = self.queries[n % len(self.queries)]
+                n += 1
                 try:
-                    total = int(api_search(http, self.query)["total"])
+                    total = int(api_search(http, query)["total"])
                 except httpx.HTTPError:
                     self.failed += 1
                     continue

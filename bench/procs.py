@@ -43,7 +43,7 @@ def children(pid: int) -> list[int]:
 class RssSampler:
     """Samples a process's resident memory every 100 ms in a thread; `peak` is the highest sample."""
 
-    def __init__(self, pid: int, interval: float = 0.1) -> None:
+    def __init__(self, pid: int | None, interval: float = 0.1) -> None:
         self.pid, self.interval, self.peak = pid, interval, 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -57,7 +57,7 @@ class RssSampler:
         self._thread.join()
 
     def _run(self) -> None:
-        while not self._stop.is_set():
+        while self.pid is not None and not self._stop.is_set():
             self.peak = max(self.peak, rss_mb(self.pid))
             self._stop.wait(self.interval)
 
@@ -68,6 +68,7 @@ class App:
     base_url: str
     data_dir: Path
     log_path: Path
+    shard_size: int | None = None
     started: float = field(default_factory=time.monotonic)
 
     @property
@@ -84,8 +85,10 @@ class App:
         return url, (self.data_dir / "meili_master_key").read_text().strip()
 
 
-def app_env(data_dir: Path, prefix: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "MEILI_URL", "MEILI_MASTER_KEY")}
+def app_env(data_dir: Path, prefix: str, shard_size: int | None = None) -> dict[str, str]:
+    """The app's environment: this data directory and index prefix; `shard_size` 0 = the one-index layout."""
+    unset = ("DATABASE_URL", "MEILI_URL", "MEILI_MASTER_KEY", "MEILI_SHARD_URLS", "SEARCH_SHARD_MAX_DOCUMENTS")
+    env = {k: v for k, v in os.environ.items() if k not in unset}
     env.update(
         DATA_DIR=str(data_dir),
         EMBEDDED_WORKERS="true",
@@ -93,21 +96,25 @@ def app_env(data_dir: Path, prefix: str) -> dict[str, str]:
         LOG_LEVEL="INFO",
         PYTHONUNBUFFERED="1",
     )
+    if shard_size is not None:
+        env["SEARCH_SHARD_MAX_DOCUMENTS"] = str(shard_size)
     return env
 
 
-def start_app(data_dir: Path, port: int, prefix: str, timeout: float = 120.0) -> App:
+def start_app(data_dir: Path, port: int, prefix: str, shard_size: int | None = None, timeout: float = 120.0) -> App:
     log_path = data_dir / "app.log"
     with log_path.open("ab") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "core", "serve", "--host", "127.0.0.1", "--port", str(port)],
             cwd=PROJECT_ROOT,
-            env=app_env(data_dir, prefix),
+            env=app_env(data_dir, prefix, shard_size),
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
         )
-    app = App(proc=proc, base_url=f"http://127.0.0.1:{port}", data_dir=data_dir, log_path=log_path)
+    app = App(
+        proc=proc, base_url=f"http://127.0.0.1:{port}", data_dir=data_dir, log_path=log_path, shard_size=shard_size
+    )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:

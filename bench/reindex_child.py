@@ -11,7 +11,8 @@ import sys
 from core.db import make_engine
 from core.settings import get_settings
 from search.__main__ import default_workers
-from search.client import client_for, meili_for_command
+from search.client import meili_for_command
+from search.layout import indexes_for, shard_servers
 from search.reindex import BATCH_SIZE, reindex
 
 
@@ -22,8 +23,7 @@ def main() -> None:
     with meili_for_command(settings) as server:
         result = reindex(
             engine=engine,
-            client=client_for(server),
-            prefix=settings.meili_index_prefix,
+            indexes=indexes_for(settings, server, shard_servers(settings)),
             batch_size=int(sys.argv[1]) if len(sys.argv) > 1 else BATCH_SIZE,
             workers=workers,
         )
@@ -37,6 +37,7 @@ def main() -> None:
                 "documents": result.documents,
                 "services": result.services,
                 "replayed": result.replayed,
+                "shards": result.shards,
                 "peak_rss_mb": round(peak_kb / 1024, 1),
                 # the largest document-building process, when workers > 1
                 "builder_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),

@@ -1,7 +1,8 @@
 """`python -m bench.run [--sizes 100000,1000000]`: the search benchmark, results in bench/results/.
 
-Per size: generate (or reuse) the listings, start the app (`python -m core serve`, embedded Meilisearch and
-workers; a missing index is built by the app at startup), then measure on one fixed query set: (a) end-to-end
+Per size and per layout (one index as before shards, then regional shards; same data, same query set): generate
+(or reuse) the listings, start the app (`python -m core serve`, embedded Meilisearch and workers; missing
+indexes are built by the app at startup), then measure on one fixed query set: (a) end-to-end
 `GET /api/v1/search` latency, (b) the same Meilisearch requests sent directly, (e) throughput with concurrent
 clients, (d) edit-to-searchable delay through the outbox, (c) a full reindex in its own process (app RSS
 sampled, searches probed meanwhile) versus a raw batched ingest of the same documents.
@@ -13,6 +14,8 @@ import platform
 import statistics
 import sys
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -25,91 +28,112 @@ from sqlmodel import Session, col, select
 from bench import dataset, ingest, measure, queries, report
 from bench.procs import App, peak_rss_mb, rss_mb, start_app, stop_app
 from core.outbox import OutboxEvent
+from core.settings import Settings
 from search.client import make_client
 from search.embedded import free_port
-from search.index_spec import index_name, settings_outdated
+from search.layout import Indexes
 from search.reindex import BATCH_SIZE
+from search.runtime import rebuild_reason
 
-PREFIX = "bench"
+PROBE_ZIP = "60601"  # searches during a reindex: words alone, and a place (downtown Chicago, 25 km)
+
+LAYOUTS = ("single", "sharded")
+DEFAULT_SHARD_SIZE = int(Settings.model_fields["search_shard_max_documents"].default)
 cli = typer.Typer(add_completion=False)
 
 
-def _wait_ready(app: App, engine: Engine, timeout: float) -> None:
-    """The live index exists with current settings, no reindex is half-way and the outbox is drained."""
-    live = index_name(PREFIX)
+@dataclass(frozen=True)
+class Options:
+    n_queries: int
+    rounds: int
+    clients: int
+    seconds: float
+    edits: int
+    batch_size: int
+    workers: int
+    only_reindex: bool = False
+
+
+def _indexes(app: App, prefix: str, shard_size: int) -> Indexes:
+    url, key = app.meili()
+    return Indexes(prefix=prefix, home=make_client(url, key), max_documents=shard_size)
+
+
+def _wait_ready(app: App, engine: Engine, prefix: str, shard_size: int, timeout: float) -> None:
+    """The live indexes are laid out as configured, no reindex is half-way and the outbox is drained."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if app.proc.poll() is not None:
             raise RuntimeError(f"the app exited; see {app.log_path}")
         try:
-            url, key = app.meili()
-            client = make_client(url, key)
-            uids = [i.uid for i in client.get_indexes({"limit": 1000})["results"]]
-            if live in uids and settings_outdated(client, live):  # the app is about to rebuild it
-                uids.remove(live)
+            indexes = _indexes(app, prefix, shard_size)
+            uids = [i.uid for i in indexes.home.get_indexes({"limit": 1000})["results"]]
+            ready = rebuild_reason(indexes) is None and not any(u.startswith(indexes.flat + "_") for u in uids)
         except Exception:  # the app's Meilisearch is still starting
-            uids = []
+            ready = False
         with Session(engine) as session:
             pending = session.exec(
                 select(func.count()).select_from(OutboxEvent).where(col(OutboxEvent.processed_at).is_(None))
             ).one()
-        if live in uids and not any(u.startswith(live + "_") for u in uids) and not pending:
+        if ready and not pending:
             return
         time.sleep(1)
     raise RuntimeError(f"the index was not ready within {timeout:.0f}s; see {app.log_path}")
 
 
-def bench_size(
-    size: int,
-    *,
-    n_queries: int,
-    rounds: int,
-    clients: int,
-    seconds: float,
-    edits: int,
-    batch_size: int,
-    workers: int,
-    only_reindex: bool = False,
-) -> dict[str, Any]:
-    """Every measure for one size; `only_reindex` runs just (c), the reindex against the raw ingest."""
+def bench_size(size: int, layouts: Sequence[str], shard_size: int, options: Options) -> dict[str, Any]:
+    """Every measure for one size, for each layout in turn on the same data and query set."""
     ds = dataset.prepare(size)
+    typer.echo(f"[{size:,}] {ds.listings:,} listings in {ds.data_dir}", err=True)
+    result: dict[str, Any] = {"listings": ds.listings, "data_load_seconds": ds.load_seconds, "layouts": {}}
+    for layout in layouts:
+        result["layouts"][layout] = bench_layout(ds, layout, shard_size if layout == "sharded" else 0, options)
+    return result
+
+
+def bench_layout(ds: dataset.Dataset, layout: str, shard_size: int, options: Options) -> dict[str, Any]:
+    prefix = f"bench_{layout}"
     stamp = {
         "measured_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "load_average": [round(x, 2) for x in os.getloadavg()],
     }
     engine = ds.engine()
-    typer.echo(f"[{size:,}] {ds.listings:,} listings in {ds.data_dir}", err=True)
-    log_offset = ds.data_dir.joinpath("app.log").stat().st_size if ds.data_dir.joinpath("app.log").exists() else 0
-    app = start_app(ds.data_dir, free_port(), PREFIX)
+    tag = f"[{ds.size:,} {layout}]"
+    log_path = ds.data_dir.joinpath("app.log")
+    log_offset = log_path.stat().st_size if log_path.exists() else 0
+    app = start_app(ds.data_dir, free_port(), prefix, shard_size)
     try:
-        _wait_ready(app, engine, timeout=300 + size / 100)
+        _wait_ready(app, engine, prefix, shard_size, timeout=300 + ds.size / 50)
         ready_seconds = round(time.monotonic() - app.started, 1)
-        built = "search index missing" in ds.data_dir.joinpath("app.log").read_text(errors="replace")[log_offset:]
-        url, key = app.meili()
-        client = make_client(url, key)
-        documents = client.index(index_name(PREFIX)).get_stats().number_of_documents
-        typer.echo(f"[{size:,}] app ready in {ready_seconds}s ({documents:,} documents)", err=True)
-        searching = (
-            {} if only_reindex else _search_measures(size, app, engine, n_queries, rounds, clients, seconds, edits)
-        )
-        reindexing = _reindex_measures(size, app, ds.data_dir, batch_size, workers)
+        built = "search index missing" in log_path.read_text(errors="replace")[log_offset:]
+        indexes = _indexes(app, prefix, shard_size)
+        shard_map = indexes.current_map()
+        documents = indexes.home.index(indexes.flat).get_stats().number_of_documents
+        shards = len(shard_map.shards) if shard_map else 0
+        typer.echo(f"{tag} app ready in {ready_seconds}s ({documents:,} documents, {shards} shards)", err=True)
+        searching = {} if options.only_reindex else _search_measures(tag, app, engine, prefix, indexes, options)
+        reindexing = _reindex_measures(tag, app, ds.data_dir, prefix, shard_size, indexes, options)
         meili_pid = app.meili_pid()
         return {
             **searching,
             **reindexing,
             "reindex_measured_at": stamp["measured_at"],
-            **({} if only_reindex else stamp),
-            "listings": ds.listings,
+            **({} if options.only_reindex else stamp),
+            "shard_size": shard_size,
+            "shards": shards,
             "documents": documents,
-            "data_load_seconds": ds.load_seconds,
-            **({} if only_reindex else {"initial_build_seconds": ready_seconds if built else None}),
+            **({} if options.only_reindex else {"initial_build_seconds": ready_seconds if built else None}),
             "app_rss_mb": {
                 "peak_during_reindex": reindexing["reindex"]["app_peak_rss_mb"],
                 "now": round(rss_mb(app.pid), 1),
                 "high_water_mark": round(peak_rss_mb(app.pid), 1),
             },
-            "meilisearch_rss_mb": round(rss_mb(meili_pid), 1) if meili_pid else None,
-            "meilisearch": client.get_version().get("pkgVersion", "?"),
+            "meilisearch_rss_mb": {
+                "peak_during_reindex": reindexing["reindex"]["meilisearch_peak_rss_mb"],
+                "now": round(rss_mb(meili_pid), 1) if meili_pid else None,
+                "high_water_mark": round(peak_rss_mb(meili_pid), 1) if meili_pid else None,
+            },
+            "meilisearch": indexes.home.get_version().get("pkgVersion", "?"),
         }
     finally:
         stop_app(app)
@@ -117,52 +141,71 @@ def bench_size(
 
 
 def _search_measures(
-    size: int, app: App, engine: Engine, n_queries: int, rounds: int, clients: int, seconds: float, edits: int
+    tag: str, app: App, engine: Engine, prefix: str, indexes: Indexes, options: Options
 ) -> dict[str, Any]:
     """(a) and (b) latency, (e) throughput, (d) edit-to-searchable delay."""
     url, key = app.meili()
-    query_set = queries.build_queries(engine, n_queries)
-    raw = queries.raw_requests(query_set, engine=engine, meili_url=url, api_key=key, prefix=PREFIX)
-    lat = measure.latencies(app.base_url, url, key, query_set, raw, rounds=rounds)
-    typer.echo(f"[{size:,}] latency e2e {measure.summary(lat.e2e_ms)} raw {measure.summary(lat.raw_ms)}", err=True)
-    thr = measure.throughput(app.base_url, query_set, clients=clients, seconds=seconds)
-    typer.echo(f"[{size:,}] throughput {thr['rps']} req/s", err=True)
-    delays = measure.edit_delays(engine, app.base_url, edits=edits)
-    meili_update = measure.meili_update_ms(url, key, index_name(PREFIX), len(delays))
+    query_set = queries.build_queries(engine, options.n_queries)
+    raw = queries.raw_requests(query_set, engine=engine, meili_url=url, api_key=key, prefix=prefix)
+    lat = measure.latencies(app.base_url, url, key, query_set, raw, rounds=options.rounds)
+    typer.echo(f"{tag} latency e2e {measure.summary(lat.e2e_ms)} raw {measure.summary(lat.raw_ms)}", err=True)
+    thr = measure.throughput(app.base_url, query_set, clients=options.clients, seconds=options.seconds)
+    typer.echo(f"{tag} throughput {thr['rps']} req/s", err=True)
+    delays = measure.edit_delays(engine, app.base_url, edits=options.edits)
+    shard_map = indexes.current_map()
+    shard_uids = [s.uid for s in shard_map.shards] if shard_map else []
+    flat_task = measure.meili_update_ms(url, key, [indexes.flat], len(delays))
+    shard_task = measure.meili_update_ms(url, key, shard_uids, len(delays))
     typer.echo(
-        f"[{size:,}] edit visible {measure.summary(delays)}; Meilisearch alone {measure.summary(meili_update)}",
+        f"{tag} edit visible {measure.summary(delays)}; Meilisearch alone: flat {measure.summary(flat_task)}, "
+        f"shard {measure.summary(shard_task)}",
         err=True,
     )
     return {
         "queries": len(query_set),
-        "rounds": rounds,
+        "rounds": options.rounds,
         "e2e_ms": measure.summary(lat.e2e_ms),
         "raw_ms": measure.summary(lat.raw_ms),
         "throughput": thr,
         "edit_visible_ms": measure.summary(delays),
-        "edit_meilisearch_task_ms": measure.summary(meili_update),
+        "edit_meilisearch_task_ms": measure.summary(flat_task),
+        "edit_shard_task_ms": measure.summary(shard_task) if shard_task else None,
         "per_query_ms": lat.per_query(query_set),
         "app_overhead_p50_ms": _overheads(lat.per_query(query_set)),
     }
 
 
-def _reindex_measures(size: int, app: App, data_dir: Path, batch_size: int, workers: int) -> dict[str, Any]:
-    """(c) a full reindex while searches run, then a raw batched ingest of the same documents."""
+def _reindex_measures(
+    tag: str, app: App, data_dir: Path, prefix: str, shard_size: int, indexes: Indexes, options: Options
+) -> dict[str, Any]:
+    """(c) a full reindex while searches (with and without a place) run, then a raw batched ingest of the
+    same documents into scratch indexes laid out the same way."""
     url, key = app.meili()
-    with measure.SearchProbe(app.base_url, {"q": "pantry"}) as probe:
-        reindex = ingest.run_reindex(data_dir, PREFIX, app.pid, batch_size=batch_size, workers=workers)
+    probes: list[dict[str, Any]] = [{"q": "pantry"}, {"near": PROBE_ZIP, "radius_km": 25}]
+    with measure.SearchProbe(app.base_url, probes) as probe:
+        reindex = ingest.run_reindex(
+            data_dir,
+            prefix,
+            app.pid,
+            batch_size=options.batch_size,
+            workers=options.workers,
+            shard_size=shard_size,
+            meili_pid=app.meili_pid(),
+        )
     reindex["probe"] = {
         "ok": probe.ok,
         "failed": probe.failed,
         "empty": probe.empty,
         "distinct_totals": sorted(probe.totals)[:5],
     }
-    typer.echo(f"[{size:,}] reindex {reindex}", err=True)
+    typer.echo(f"{tag} reindex {reindex}", err=True)
     export = data_dir / "documents.ndjson"
-    exported = ingest.export_documents(url, key, index_name(PREFIX), export)
-    ingest_seconds = ingest.raw_ingest(url, key, export, f"{PREFIX}_scratch_{int(time.time())}", batch_size=batch_size)
+    exported = ingest.export_documents(url, key, indexes.flat, export)
+    ingest_seconds = ingest.raw_ingest(
+        url, key, export, f"{prefix}_raw_{int(time.time())}", options.batch_size, indexes.current_map()
+    )
     export.unlink()
-    typer.echo(f"[{size:,}] raw ingest of {exported:,} documents {ingest_seconds}s", err=True)
+    typer.echo(f"{tag} raw ingest of {exported:,} documents {ingest_seconds}s", err=True)
     return {"reindex": reindex, "raw_ingest_seconds": ingest_seconds, "raw_ingest_documents": exported}
 
 
@@ -181,13 +224,20 @@ def _environment(results: dict[str, Any]) -> dict[str, Any]:
         "memory_gb": round(pages / 2**30, 1),
         "python": platform.python_version(),
         "platform": platform.platform(),
-        "meilisearch": next((r["meilisearch"] for r in results["sizes"].values()), "?"),
+        "meilisearch": next(
+            (layout["meilisearch"] for r in results["sizes"].values() for layout in r.get("layouts", {}).values()),
+            "?",
+        ),
     }
 
 
 @cli.command()
 def main(
     sizes: Annotated[str, typer.Option(help="Comma-separated listing counts.")] = "100000",
+    layouts: Annotated[str, typer.Option(help="Comma-separated layouts: single (one index), sharded.")] = ",".join(
+        LAYOUTS
+    ),
+    shard_size: Annotated[int, typer.Option(help="Most documents per shard (sharded layout).")] = DEFAULT_SHARD_SIZE,
     n_queries: Annotated[int, typer.Option("--queries", help="Queries in the fixed set.")] = 50,
     rounds: Annotated[int, typer.Option(help="Timed passes over the query set (after one warm-up).")] = 5,
     clients: Annotated[int, typer.Option(help="Concurrent clients for the throughput run.")] = 8,
@@ -201,6 +251,10 @@ def main(
     ] = False,
 ) -> None:
     """Run the search benchmark and write bench/results/latest.json and latest.md."""
+    chosen = [name.strip() for name in layouts.split(",") if name.strip()]
+    if unknown := set(chosen) - set(LAYOUTS):
+        raise typer.BadParameter(f"unknown layouts {sorted(unknown)}; choose from {', '.join(LAYOUTS)}")
+    options = Options(n_queries, rounds, clients, seconds, edits, batch_size, workers, only_reindex)
     previous = report.RESULTS / "latest.json"
     results: dict[str, Any] = {
         "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -208,21 +262,15 @@ def main(
         "sizes": json.loads(previous.read_text())["sizes"] if (merge or only_reindex) and previous.is_file() else {},
     }
     for size in [int(s.replace("_", "")) for s in sizes.split(",") if s.strip()]:
-        measured = bench_size(
-            size,
-            n_queries=n_queries,
-            rounds=rounds,
-            clients=clients,
-            seconds=seconds,
-            edits=edits,
-            batch_size=batch_size,
-            workers=workers,
-            only_reindex=only_reindex,
-        )
-        earlier = results["sizes"].get(str(size), {}) if only_reindex else {}
-        if earlier.get("app_rss_mb"):  # keep the earlier run's high-water mark (its start-up index build)
-            mark = max(earlier["app_rss_mb"]["high_water_mark"], measured["app_rss_mb"]["high_water_mark"])
-            measured["app_rss_mb"]["high_water_mark"] = mark
+        measured = bench_size(size, chosen, shard_size, options)
+        earlier = results["sizes"].get(str(size), {})
+        if "layouts" not in earlier:  # a result of the one-layout benchmark before shards: replaced
+            earlier = {}
+        for layout, figures in measured["layouts"].items():
+            before = earlier.get("layouts", {}).get(layout, {}) if only_reindex else {}
+            measured["layouts"][layout] = {**before, **figures}
+        if merge or only_reindex:
+            measured["layouts"] = {**earlier.get("layouts", {}), **measured["layouts"]}
         results["sizes"][str(size)] = {**earlier, **measured}
     results["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     results["environment"] = _environment(results)

@@ -31,8 +31,8 @@ from bench import dataset
 from bench.queries import as_http_params, build_queries
 from core.app import create_app
 from core.settings import PROJECT_ROOT, Settings
-from search.client import client_for
 from search.embedded import free_port, start_embedded
+from search.layout import indexes_for
 from search.reindex import reindex
 
 PREFIX = "uibudget"
@@ -91,7 +91,7 @@ def running_app(size: int) -> Iterator[tuple[str, int]]:
     meili = start_embedded(settings)
     engine = data.engine()
     try:
-        reindex(engine=engine, client=client_for(meili), prefix=PREFIX)
+        reindex(engine=engine, indexes=indexes_for(settings, meili))
         app = create_app(settings, engine=engine, meili=meili)
         server = uvicorn.Server(
             uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning", access_log=False)

@@ -43,6 +43,35 @@ class Settings(BaseSettings):
     meili_index_prefix: str = Field(
         default="directory", description="Prefix of the Meilisearch index names (tests use unique ones)."
     )
+    search_shard_max_documents: int = Field(
+        default=50_000,
+        ge=0,
+        description="Most listings with a place per regional search index (shard); a full reindex splits the "
+        "map where listings are dense so no shard holds more. 0: one index for everything (no shards).",
+    )
+    meili_shard_urls: list[str] = Field(
+        default=[],
+        description="Meilisearch servers for the regional shards, as a JSON list of URLs; "
+        "each holds a group of neighbouring regions. Empty: the shards live on the main server (MEILI_URL or "
+        "the embedded one). Changing it rebuilds the index at the next start.",
+    )
+    meili_shard_keys: list[str] = Field(
+        default=[],
+        description="Keys of MEILI_SHARD_URLS, in the same order (default: MEILI_MASTER_KEY). The web tier "
+        "only needs search keys; sync and reindex need admin keys.",
+    )
+    meili_max_indexing_memory_mb: int = Field(
+        default=256,
+        ge=0,
+        description="Embedded Meilisearch: most memory one indexing batch may use, in MiB (0: Meilisearch's "
+        "default, two thirds of the machine's RAM).",
+    )
+    meili_max_indexing_threads: int = Field(
+        default=0,
+        ge=0,
+        description="Embedded Meilisearch: threads for indexing (0: Meilisearch's default, at most half the "
+        "CPUs, so searches keep answering while it indexes).",
+    )
     meili_start_timeout: float = Field(
         default=30.0, description="Seconds to wait for the embedded Meilisearch to report healthy."
     )

@@ -12,7 +12,6 @@ from contextlib import contextmanager
 from functools import wraps
 from typing import Annotated, Any, TypeVar
 
-import meilisearch
 import typer
 from meilisearch.errors import MeilisearchError
 from sqlalchemy.engine import Engine
@@ -21,8 +20,9 @@ from core.commands import one_line_errors
 from core.db import check_connection, ensure_data_dir, make_engine
 from core.logging import configure_logging
 from core.settings import Settings, get_settings
-from search.client import TaskFailed, client_for, meili_for_command
-from search.index_spec import IndexTaskFailed, index_name
+from search.client import TaskFailed, meili_for_command
+from search.index_spec import IndexTaskFailed
+from search.layout import Indexes, indexes_for, shard_servers
 from search.reindex import BATCH_SIZE
 
 app = typer.Typer(help="Search index: outbox sync worker, zero-downtime reindex, drift check.", no_args_is_help=True)
@@ -44,7 +44,7 @@ def search_errors(fn: F) -> F:
 
 
 @contextmanager
-def _resources() -> Iterator[tuple[Settings, Engine, meilisearch.Client]]:
+def _resources() -> Iterator[tuple[Settings, Engine, Indexes]]:
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json)
     ensure_data_dir(settings.data_dir)
@@ -52,7 +52,7 @@ def _resources() -> Iterator[tuple[Settings, Engine, meilisearch.Client]]:
     try:
         check_connection(engine)
         with meili_for_command(settings) as server:
-            yield settings, engine, client_for(server)
+            yield settings, engine, indexes_for(settings, server, shard_servers(settings))
     finally:
         engine.dispose()
 
@@ -67,17 +67,11 @@ def sync(
     """Run the outbox sync worker until SIGTERM or Ctrl-C (for EMBEDDED_WORKERS=false deployments)."""
     from search.sync import SyncWorker
 
-    with _resources() as (settings, engine, client):
-        worker = SyncWorker(
-            engine=engine,
-            client=client,
-            index_uid=index_name(settings.meili_index_prefix),
-            batch_size=batch_size,
-            poll_interval=poll,
-        )
+    with _resources() as (_, engine, indexes):
+        worker = SyncWorker(engine=engine, indexes=indexes, batch_size=batch_size, poll_interval=poll)
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: worker.stop(timeout=0))
-        typer.echo(f"syncing the outbox into {worker.index_uid} (Ctrl-C to stop)", err=True)
+        typer.echo(f"syncing the outbox into {indexes.flat} and its shards (Ctrl-C to stop)", err=True)
         worker.run()
         typer.echo(f"stopped after {worker.processed} outbox rows", err=True)
 
@@ -95,18 +89,18 @@ def reindex(
     """Rebuild the index from the database into a new index and swap it in (search keeps answering)."""
     from search.reindex import reindex as run_reindex
 
-    with _resources() as (settings, engine, client):
+    with _resources() as (_, engine, indexes):
         result = run_reindex(
             engine=engine,
-            client=client,
-            prefix=settings.meili_index_prefix,
+            indexes=indexes,
             batch_size=batch_size,
             workers=workers or default_workers(),
             progress=sys.stderr.isatty(),
         )
     typer.echo(
         f"reindexed {result.documents} documents from {result.services} listings into {result.index_uid} "
-        f"in {result.seconds:.1f}s ({result.replayed} changes made meanwhile replayed)"
+        f"and {result.shards} regional shards in {result.seconds:.1f}s "
+        f"({result.replayed} changes made meanwhile replayed)"
     )
 
 
@@ -124,21 +118,23 @@ def check(
     from search.check import check as run_check
     from search.sync import drain
 
-    with _resources() as (settings, engine, client):
-        uid = index_name(settings.meili_index_prefix)
-        report = run_check(engine=engine, client=client, index_uid=uid, examples=examples)
+    with _resources() as (_, engine, indexes):
+        report = run_check(engine=engine, indexes=indexes, examples=examples)
         typer.echo(
-            f"{uid}: {report.db_documents} documents expected, {report.index_documents} indexed; "
+            f"{indexes.flat}: {report.db_documents} documents expected, {report.index_documents} indexed; "
+            f"{report.shards} shards: {report.db_shard_documents} expected, {report.shard_documents} indexed; "
             f"missing {report.missing}, extra {report.extra}, differing {report.differing}; "
             f"{report.pending_services} listings with pending changes"
         )
         for kind in KINDS:
             if report.examples[kind]:
                 typer.echo(f"  {kind}: {', '.join(report.examples[kind])}")
+        for uid, count in sorted(report.by_index.items()):
+            typer.echo(f"  {uid}: {count} drifted documents")
         if report.drift and fix:
             queued = enqueue_fix(engine=engine, report=report)
-            synced = drain(engine=engine, client=client, index_uid=uid)
-            report = run_check(engine=engine, client=client, index_uid=uid, examples=examples)
+            synced = drain(engine=engine, indexes=indexes)
+            report = run_check(engine=engine, indexes=indexes, examples=examples)
             typer.echo(f"fix: queued {queued} listings, synced {synced} outbox rows; drift now {report.drift}")
     if report.drift:
         raise typer.Exit(1)

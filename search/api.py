@@ -11,7 +11,7 @@ from core.clock import utcnow
 from core.openapi import error_responses
 from search import filters
 from search.client import SearchHttp
-from search.index_spec import index_name
+from search.layout import SearchTarget, shard_servers
 from search.query import UNAVAILABLE, ZoneCache, search
 from search.schemas import (
     DEFAULT_PER_PAGE,
@@ -37,6 +37,21 @@ def search_client(request: Request) -> SearchHttp:
         state.meili.followers.add(client)  # re-pointed if a restart moves Meilisearch to another port
         state.search_client = client
     return client
+
+
+def search_target(request: Request) -> SearchTarget:
+    """The app's search target: the search client, one per shard server, and the cached shard map."""
+    state = request.app.state
+    home = search_client(request)
+    target: SearchTarget | None = getattr(state, "search_target", None)
+    if target is None or target.home is not home:
+        settings = state.settings
+        groups = [
+            SearchHttp(s.url, s.api_key, timeout=CLIENT_TIMEOUT_SECONDS) for s in shard_servers(settings, check=False)
+        ]
+        target = SearchTarget(prefix=settings.meili_index_prefix, home=home, groups=groups)
+        state.search_target = target
+    return target
 
 
 def zone_cache(request: Request) -> ZoneCache:
@@ -118,8 +133,7 @@ def api_search(request: Request, params: Annotated[SearchParams, Depends(search_
     values, sorts and malformed times are 422s naming the parameter. Meilisearch unreachable: 503.
     """
     result = search(
-        client=search_client(request),
-        index_uid=index_name(request.app.state.settings.meili_index_prefix),
+        target=search_target(request),
         params=params,
         timezones=zone_cache(request).get(),
         now=utcnow(),

@@ -198,6 +198,17 @@ def wait_healthy(url: str, timeout: float, proc: subprocess.Popen[bytes] | None 
     raise ConfigurationError(f"Meilisearch at {url} did not become healthy in {timeout:.0f}s ({last})")
 
 
+def indexing_limits(settings: Settings) -> list[str]:
+    """Bounds on indexing memory and threads: left alone, Meilisearch sizes its indexing buffers from the
+    machine's RAM (two thirds of it), far beyond what an intergroup's small server can spare."""
+    flags = []
+    if settings.meili_max_indexing_memory_mb:
+        flags += ["--max-indexing-memory", str(settings.meili_max_indexing_memory_mb * 2**20)]
+    if settings.meili_max_indexing_threads:
+        flags += ["--max-indexing-threads", str(settings.meili_max_indexing_threads)]
+    return flags
+
+
 def start_embedded(settings: Settings, data_dir: Path | None = None, port: int | None = None) -> MeiliServer:
     base = data_dir or settings.data_dir
     meili_dir = base / "meilisearch"
@@ -222,6 +233,7 @@ def start_embedded(settings: Settings, data_dir: Path | None = None, port: int |
         str(meili_dir / "snapshots"),
         "--log-level",
         "WARN",
+        *indexing_limits(settings),
     ]
     server = MeiliServer(
         url=url, api_key=key, command=cmd, env=env, log_path=meili_dir / "meilisearch.log", url_file=meili_dir / "url"

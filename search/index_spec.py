@@ -97,6 +97,7 @@ def filterable_names(setting: list[Any] | None = None) -> set[str]:
     return names
 
 
+MAX_FACET_VALUES = 200
 FACETS = ["categories", "fellowship", "types", "attendance", "languages", "accessibility", "cost", "days"]
 MAX_TOTAL_HITS = 10_000
 
@@ -105,12 +106,14 @@ INDEX_SETTINGS: dict[str, Any] = {
     "filterableAttributes": _filterable_setting(),
     "sortableAttributes": ["_geo", "first_start", "name"],
     # `sort` right after `words`: with sort=distance, every listing matching the words is ordered by distance.
-    "rankingRules": ["words", "sort", "typo", "proximity", "attribute", "exactness", "verified_day:desc"],
+    # `id:asc` last makes the order total: results merged from several shards come in the order one index
+    # would give them, and paging stays stable across a reindex (`id` is filterable already: no new data).
+    "rankingRules": ["words", "sort", "typo", "proximity", "attribute", "exactness", "verified_day:desc", "id:asc"],
     "synonyms": synonyms(),
     # Filler words people type ("AA meeting near me"); every other word must match (matchingStrategy last).
     "stopWords": ["a", "an", "the", "of", "for", "and", "near", "me"],
     "typoTolerance": {"enabled": True, "minWordSizeForTypos": {"oneTypo": 5, "twoTypos": 9}},
-    "faceting": {"maxValuesPerFacet": 200},
+    "faceting": {"maxValuesPerFacet": MAX_FACET_VALUES},
     "pagination": {"maxTotalHits": MAX_TOTAL_HITS},
 }
 
@@ -123,10 +126,16 @@ def wait_for_success(client: meilisearch.Client, task_uid: int, *, timeout_ms: i
     return task
 
 
-def settings_outdated(client: meilisearch.Client, uid: str) -> bool:
-    """The index's filterable fields differ from ours: an older version built it, its documents lack fields."""
+def settings_outdated(client: meilisearch.Client, uid: str, expected: dict[str, Any] | None = None) -> bool:
+    """The index's filterable or sortable fields or ranking rules differ from ours: an older version built
+    it (its documents may lack fields)."""
+    wanted = INDEX_SETTINGS if expected is None else expected
     live = client.index(uid).get_settings()
-    return bool(live.get("filterableAttributes") != INDEX_SETTINGS["filterableAttributes"])
+    return (
+        live.get("filterableAttributes") != wanted["filterableAttributes"]
+        or set(live.get("sortableAttributes") or []) != set(wanted["sortableAttributes"])
+        or live.get("rankingRules") != wanted["rankingRules"]
+    )
 
 
 def settings_without_geo() -> dict[str, Any]:

@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 import requests
@@ -36,9 +36,11 @@ from core.errors import NotFound, ServiceUnavailable, ValidationFailed
 from core.logging import get_logger
 from directory.listings.geocoding import resolve_place
 from directory.listings.models import Schedule
-from search import filters
+from search import fanout, filters
 from search.client import SearchRequestFailed
-from search.index_spec import FACETS
+from search.fanout import Target
+from search.index_spec import FACETS, MAX_TOTAL_HITS
+from search.layout import MultiSearch, SearchTarget, is_missing_index
 from search.schemas import SearchParams
 from search.timeslots import Slot, group_zones, occurrence_status, zone
 
@@ -71,12 +73,6 @@ WGS84 = Geodesic.WGS84
 _MEILI_ERRORS = (MeilisearchError, requests.exceptions.RequestException, httpx.HTTPError, SearchRequestFailed)
 
 
-class MultiSearch(Protocol):
-    """What search needs of a client: `SearchHttp` in the app, a `meilisearch.Client` works too."""
-
-    def multi_search(self, queries: list[dict[str, Any]]) -> Any: ...
-
-
 @dataclass
 class SearchResult:
     total: int
@@ -90,7 +86,8 @@ class SearchResult:
 
 @dataclass(frozen=True)
 class _Plan:
-    uid: str
+    flat: Target  # every document (the online list, and searches without a place)
+    main: tuple[Target, ...]  # where the main results come from: the flat index or the shards the circle touches
     q: str
     main_filter: str | None
     online_filter: str | None  # None: no separate online list
@@ -99,18 +96,24 @@ class _Plan:
     at: datetime
     groups: dict[int, list[str]]
 
+    @property
+    def merged(self) -> bool:
+        """Several indexes answer the main search: ask for ranking details and merge."""
+        return len(self.main) > 1
 
-def search(
-    *, client: MultiSearch, index_uid: str, params: SearchParams, timezones: Sequence[str], now: datetime
-) -> SearchResult:
+
+def search(*, target: SearchTarget, params: SearchParams, timezones: Sequence[str], now: datetime) -> SearchResult:
     """Run one search. Raises ValidationFailed (bad input) or ServiceUnavailable (Meilisearch down)."""
     filters.check_ranges(params)
-    plan = _plan(index_uid, params, timezones, now)
+    point = resolve_point(params)
     try:
-        if plan.sort == "soonest":
-            docs, total, facets, online = _soonest(client, plan, params)
-        else:
-            docs, total, facets, online = _ranked(client, plan, params)
+        try:
+            docs, total, facets, online, sort, at = _run(target, params, point, timezones, now, refresh=False)
+        except _MEILI_ERRORS as exc:
+            if not is_missing_index(exc):
+                raise
+            # A reindex replaced the shards since this process read the map: read it again, once.
+            docs, total, facets, online, sort, at = _run(target, params, point, timezones, now, refresh=True)
     except _MEILI_ERRORS as exc:
         code = getattr(exc, "code", None)
         log.warning("search unavailable", error=type(exc).__name__, code=code, detail=str(exc)[:300])
@@ -119,11 +122,28 @@ def search(
         total=total,
         page=params.page,
         per_page=params.per_page,
-        sort=plan.sort,
-        hits=[hit(d, plan.at, plan.point) for d in docs],
-        online=[hit(d, plan.at, plan.point, viewer_tz=params.tz) for d in online],
+        sort=sort,
+        hits=[hit(d, at, point) for d in docs],
+        online=[hit(d, at, point, viewer_tz=params.tz) for d in online],
         facets={FACET_NAMES[f]: dict(facets.get(f, {})) for f in FACETS},
     )
+
+
+def _run(
+    target: SearchTarget,
+    params: SearchParams,
+    point: tuple[float, float] | None,
+    timezones: Sequence[str],
+    now: datetime,
+    *,
+    refresh: bool,
+) -> tuple[list, int, dict, list, str, datetime]:
+    plan = _plan(target, params, point, timezones, now, refresh=refresh)
+    if plan.sort == "soonest":
+        docs, total, facets, online = _soonest(plan, params)
+    else:
+        docs, total, facets, online = _ranked(plan, params)
+    return docs, total, facets, online, plan.sort, plan.at
 
 
 def resolve_point(params: SearchParams) -> tuple[float, float] | None:
@@ -138,9 +158,16 @@ def resolve_point(params: SearchParams) -> tuple[float, float] | None:
     return (found.latitude, found.longitude)
 
 
-def _plan(uid: str, p: SearchParams, timezones: Sequence[str], now: datetime) -> _Plan:
+def _plan(
+    target: SearchTarget,
+    p: SearchParams,
+    point: tuple[float, float] | None,
+    timezones: Sequence[str],
+    now: datetime,
+    *,
+    refresh: bool,
+) -> _Plan:
     at = p.at or now
-    point = resolve_point(p)
     sort = p.sort or ("distance" if point else "relevance")
     base = filters.combine(
         [
@@ -151,8 +178,10 @@ def _plan(uid: str, p: SearchParams, timezones: Sequence[str], now: datetime) ->
     )
     geo = filters.geo_clause(point[0], point[1], p.radius_km) if point else None
     wants_online = point is not None and p.attendance in (None, "online") and p.page == 1
+    flat = Target(target.home, target.flat)
     return _Plan(
-        uid=uid,
+        flat=flat,
+        main=_main_targets(target, flat, point, p.radius_km, refresh=refresh),
         q=p.q,
         main_filter=filters.combine([c for c in (base, geo) if c]),
         online_filter=filters.combine([c for c in (base, 'attendance = "online"') if c]) if wants_online else None,
@@ -163,79 +192,123 @@ def _plan(uid: str, p: SearchParams, timezones: Sequence[str], now: datetime) ->
     )
 
 
-def _query(plan: _Plan, filter_: str | None, **extra: Any) -> dict[str, Any]:
-    query: dict[str, Any] = {"indexUid": plan.uid, "q": plan.q, **extra}
+def _main_targets(
+    target: SearchTarget, flat: Target, point: tuple[float, float] | None, radius_km: float, *, refresh: bool
+) -> tuple[Target, ...]:
+    """The flat index, or, for a place with regional shards, the shards the circle touches (maybe none)."""
+    shard_map = target.shard_map(refresh=refresh) if point else None
+    if shard_map is None or not shard_map.sharded or point is None:
+        return (flat,)
+    return tuple(Target(target.server(s.group), s.uid) for s in shard_map.covering(point[0], point[1], radius_km))
+
+
+def _query(plan: _Plan, index: Target, filter_: str | None, **extra: Any) -> tuple[MultiSearch, dict[str, Any]]:
+    query: dict[str, Any] = {"indexUid": index.uid, "q": plan.q, **extra}
     if filter_:
         query["filter"] = filter_
-    return query
+    return index.client, query
 
 
 def _windows(
-    plan: _Plan, filter_: str | None, limit: int, fields: list[str], *, facets: bool = False
-) -> list[dict[str, Any]]:
+    plan: _Plan, index: Target, filter_: str | None, limit: int, fields: list[str], *, facets: bool = False
+) -> list[tuple[MultiSearch, dict[str, Any]]]:
     """Nested "starts within" windows; the last (no window) also gives the exact total (and facets)."""
+    extra: dict[str, Any] = {"attributesToRetrieve": fields}
+    if index in plan.main and plan.merged:
+        extra["showRankingScoreDetails"] = True
     queries = []
     for ahead in WINDOWS:
         if ahead is None:
-            extra: dict[str, Any] = {"facets": FACETS} if facets else {}
-            queries.append(_query(plan, filter_, page=1, hitsPerPage=limit, attributesToRetrieve=fields, **extra))
+            facet_list: dict[str, Any] = {"facets": FACETS} if facets else {}
+            queries.append(_query(plan, index, filter_, page=1, hitsPerPage=limit, **extra, **facet_list))
             continue
         window = filters.starts_within_clause(plan.groups, filters.GRACE_MINUTES, ahead)
-        queries.append(
-            _query(plan, filters.combine([c for c in (filter_, window) if c]), limit=limit, attributesToRetrieve=fields)
-        )
+        queries.append(_query(plan, index, filters.combine([c for c in (filter_, window) if c]), limit=limit, **extra))
     return queries
 
 
-def _ranked(client: MultiSearch, plan: _Plan, p: SearchParams) -> tuple[list, int, dict, list]:
+def _online(plan: _Plan) -> list[tuple[MultiSearch, dict[str, Any]]]:
+    """The online list's windows, from the flat index (online listings have no point, hence no shard)."""
+    if not plan.online_filter:
+        return []
+    return _windows(plan, plan.flat, plan.online_filter, ONLINE_RUNG_LIMIT, HIT_FIELDS)
+
+
+def _ranked(plan: _Plan, p: SearchParams) -> tuple[list, int, dict, list]:
     sort = [f"_geoPoint({plan.point[0]:.6f},{plan.point[1]:.6f}):asc"] if plan.sort == "distance" and plan.point else []
-    main = _query(
-        plan,
-        plan.main_filter,
-        page=p.page,
-        hitsPerPage=p.per_page,
-        attributesToRetrieve=HIT_FIELDS,
-        facets=FACETS,
-        **({"sort": sort} if sort else {}),
-    )
-    online_queries = _windows(plan, plan.online_filter, ONLINE_RUNG_LIMIT, HIT_FIELDS) if plan.online_filter else []
-    results = client.multi_search([main, *online_queries])["results"]
-    first = results[0]
-    online = _by_soonest(results[1:], plan.at, ONLINE_LIMIT)
-    return first["hits"], int(first.get("totalHits", 0)), first.get("facetDistribution") or {}, online
+    need = min(p.page * p.per_page, MAX_TOTAL_HITS)
+    paging = {"page": 1, "hitsPerPage": need, "showRankingScoreDetails": True} if plan.merged else {}
+    main = [
+        _query(
+            plan,
+            index,
+            plan.main_filter,
+            **({"page": p.page, "hitsPerPage": p.per_page} | paging),
+            attributesToRetrieve=HIT_FIELDS,
+            facets=FACETS,
+            **({"sort": sort} if sort else {}),
+        )
+        for index in plan.main
+    ]
+    results = fanout.run([*main, *_online(plan)])
+    found, online = results[: len(main)], _by_soonest(results[len(main) :], plan.at, ONLINE_LIMIT)
+    if not plan.merged:
+        first = found[0] if found else {}
+        return first.get("hits", []), int(first.get("totalHits", 0)), first.get("facetDistribution") or {}, online
+    ranked = [doc for _, doc in fanout.merge_hits(found, need, plan.point if sort else None)]
+    return ranked[(p.page - 1) * p.per_page :], fanout.total_hits(found), fanout.facet_counts(found), online
 
 
-def _soonest(client: MultiSearch, plan: _Plan, p: SearchParams) -> tuple[list, int, dict, list]:
+def _soonest(plan: _Plan, p: SearchParams) -> tuple[list, int, dict, list]:
     need = p.page * p.per_page
     if need > SOONEST_MAX_RANK:
         raise ValidationFailed(f"sort=soonest shows the first {SOONEST_MAX_RANK} results only.", field="page")
     limit = min(max(2 * need, 200), SOONEST_MAX_RANK)
-    main = _windows(plan, plan.main_filter, limit, RANK_FIELDS, facets=True)
-    online_queries = _windows(plan, plan.online_filter, ONLINE_RUNG_LIMIT, HIT_FIELDS) if plan.online_filter else []
-    results = client.multi_search([*main, *online_queries])["results"]
-    ranked = _by_soonest(results[: len(main)], plan.at, need)
+    main = [q for index in plan.main for q in _windows(plan, index, plan.main_filter, limit, RANK_FIELDS, facets=True)]
+    results = fanout.run([*main, *_online(plan)])
+    rungs, whole, source = _rungs(results[: len(main)], limit)
+    ranked = _by_soonest(rungs, plan.at, need)
     page_ids = [d["id"] for d in ranked[(p.page - 1) * p.per_page : need]]
-    everything = results[len(main) - 1]
     online = _by_soonest(results[len(main) :], plan.at, ONLINE_LIMIT)
     return (
-        _fetch(client, plan, page_ids),
-        int(everything.get("totalHits", 0)),
-        everything.get("facetDistribution") or {},
+        _fetch(plan, page_ids, source),
+        fanout.total_hits(whole),
+        fanout.facet_counts(whole) if plan.merged else (whole[0].get("facetDistribution") or {} if whole else {}),
         online,
     )
 
 
-def _fetch(client: MultiSearch, plan: _Plan, ids: list[str]) -> list[dict[str, Any]]:
+def _rungs(
+    results: list[dict[str, Any]], limit: int
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, int]]:
+    """Per window, the shards' results merged as one index would rank them; the "any time" results; and
+    for each listing, which of the plan's main indexes holds it."""
+    per_index = [results[n : n + len(WINDOWS)] for n in range(0, len(results), len(WINDOWS))]
+    source: dict[str, int] = {}
+    rungs = []
+    for rung in range(len(WINDOWS)):
+        answers = [windows[rung] for windows in per_index]
+        if len(answers) == 1:
+            merged = [(0, doc) for doc in answers[0].get("hits", [])]
+        else:
+            merged = fanout.merge_hits(answers, limit)
+        for n, doc in merged:
+            source.setdefault(doc["id"], n)
+        rungs.append({"hits": [doc for _, doc in merged]})
+    return rungs, [windows[-1] for windows in per_index], source
+
+
+def _fetch(plan: _Plan, ids: list[str], source: dict[str, int]) -> list[dict[str, Any]]:
     if not ids:
         return []
-    query = {
-        "indexUid": plan.uid,
-        "q": "",
-        "filter": filters.ids_clause(ids),
-        "limit": len(ids),
-        "attributesToRetrieve": HIT_FIELDS,
-    }
-    found = {d["id"]: d for d in client.multi_search([query])["results"][0]["hits"]}
+    wanted: dict[int, list[str]] = {}
+    for doc_id in ids:
+        wanted.setdefault(source.get(doc_id, 0), []).append(doc_id)
+    queries = [
+        _query(plan, plan.main[n], filters.ids_clause(chunk), limit=len(chunk), attributesToRetrieve=HIT_FIELDS)
+        for n, chunk in wanted.items()
+    ]
+    found = {d["id"]: d for result in fanout.run(queries) for d in result.get("hits", [])}
     return [found[i] for i in ids if i in found]
 
 

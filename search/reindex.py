@@ -1,67 +1,70 @@
-"""Full reindex with no downtime: new index → settings → batched load → check tasks → swap → delete old → replay.
+"""Full reindex with no downtime: new indexes → settings → batched load → check tasks → swap → delete old → replay.
 
-The new index is loaded with every setting but `_geo`, which is declared after the load: Meilisearch
-rewrites its geo R-tree whole on every batch, so declaring it last builds the tree once.
+A reindex also draws the shard map afresh (`search.shards`) from the listings' points, so shards stay
+balanced as the directory grows. It builds a new generation beside the live one: a new flat index, the
+new shards (their names carry the generation) and a layout index holding the new map. Then one atomic
+swap on the home server exchanges the live flat and layout indexes with the new ones: readers reading the
+map from then on find the new shards, all at once. Old shards stay a few seconds longer for readers
+holding the previous map (`GRACE_SECONDS`), then are deleted.
 
-Search keeps answering from the live index throughout; the swap is one atomic Meilisearch task. The index is
-never emptied and refilled.
+The flat index is loaded with every setting but `_geo`: Meilisearch rewrites its geo R-tree whole on every
+batch, so in the one-index layout `_geo` is declared after the load (one tree build); with shards the flat
+index never gets it, and each shard, small, has it from the start.
 
-Changes made while the new index loads are not lost. First, one query notes which outbox rows are visible
-(committed) at the start; the load reads the database after that, so the new index holds their changes.
+Search keeps answering from the live indexes throughout. No index is ever emptied and refilled.
+
+Changes made while the new indexes load are not lost. First, one query notes which outbox rows are visible
+(committed) at the start; the load reads the database after that, so the new indexes hold their changes.
 - Rows visible and pending at the start are marked processed (superseded) after the swap, unless a worker
   holds them, which then finishes them itself.
 - Every service with an outbox row created since the start, processed or not, is re-synced to the new live
-  index: every row not visible at the start and created since the start minus a margin (transactions that
+  indexes: every row not visible at the start and created since the start minus a margin (transactions that
   were open at the start commit later), through new outbox rows, i.e. the ordinary sync path with its
   claims; the reindex waits until they are done. Rows visible at the start need no replay.
 """
 
-import multiprocessing
 import threading
 import time
-import uuid
 from array import array
-from collections import deque
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Iterator, Mapping
 from collections.abc import Set as AbstractSet
-from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import meilisearch
-import orjson
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from sqlalchemy import func, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from core.clock import utcnow
-from core.db import make_engine
 from core.logging import get_logger
 from core.outbox import OutboxEvent
-from core.settings import Settings
 from directory.listings.models import Service
-from search.client import create_index, wait_succeeded
-from search.documents import documents_for
-from search.index_spec import PRIMARY_KEY, apply_settings, index_name, settings_without_geo
+from search.client import create_index, index_exists, wait_succeeded
+from search.index_spec import INDEX_SETTINGS, PRIMARY_KEY, settings_without_geo
+from search.layout import LAYOUT_SETTINGS, MAP_TTL_SECONDS, Indexes, layout_document, shard_name, shard_prefix
+from search.loading import LOAD_TASK_TIMEOUT_S, Loader, ReindexCancelled, Tick, listing_points, load
+from search.shards import ShardMap, partition, single
 from search.sync import OUTBOX, drain, new_worker_id
 
 log = get_logger(__name__)
 
-# Meilisearch pays fixed costs per indexing batch that grow with the index (the geo R-tree is rewritten
-# whole, word prefixes and facets are post-processed), so fewer, larger batches load much faster.
+# Meilisearch pays fixed costs per indexing batch that grow with the index (word prefixes and facets are
+# post-processed), so fewer, larger batches load much faster.
 BATCH_SIZE = 20_000
-MAX_PAYLOAD_BYTES = 64 * 2**20
-MAX_IN_FLIGHT = 16  # document tasks queued before the loader waits: Meilisearch merges queued tasks into big batches
-LOAD_TASK_TIMEOUT_S = 900.0
 REPLAY_MARGIN = timedelta(minutes=10)  # longest write transaction we guard against
 REPLAY_TIMEOUT_S = 120.0
 REPLAY_BATCH = 2000  # services per sync batch while replaying: fewer, larger Meilisearch tasks
+# Old shards outlive the swap this long: readers re-read the map every second. (A reader that still meets a
+# deleted shard reads the map again and retries, so this only spares it that retry.)
+GRACE_SECONDS = MAP_TTL_SECONDS
 _ID_CHUNK = 1000
-_BUILD_SLICE = 500
+_LONG: dict[str, Any] = {"timeout_s": LOAD_TASK_TIMEOUT_S, "interval_ms": 50}
 
-Tick = Callable[[int], None]
+__all__ = ["BATCH_SIZE", "ReindexCancelled", "ReindexResult", "reindex", "replay"]
 
 
 @dataclass(frozen=True)
@@ -73,179 +76,135 @@ class ReindexResult:
     superseded: int
     replayed: int
     build_seconds: float = 0.0  # of `seconds`, spent reading the database and building documents
-
-
-class ReindexCancelled(Exception):
-    pass
+    shards: int = 0
 
 
 def reindex(
     *,
     engine: Engine,
-    client: meilisearch.Client,
-    prefix: str,
+    indexes: Indexes,
     batch_size: int = BATCH_SIZE,
     workers: int = 1,
     progress: bool = False,
     stop: threading.Event | None = None,
 ) -> ReindexResult:
-    """Rebuild the live index from the database; see the module docstring for the steps and guarantees."""
-    live = index_name(prefix)
+    """Rebuild the live indexes from the database; see the module docstring for the steps and guarantees."""
     since = utcnow() - REPLAY_MARGIN
     pending_at_start, visible = _snapshot(engine, since)
     started, clock = utcnow(), time.monotonic()
-    temp = f"{live}_{started:%Y%m%d%H%M%S%f}"
-    log.info("reindex started", index=live, building=temp)
+    generation = f"{started:%Y%m%d%H%M%S%f}"
+    old_map = indexes.current_map()
+    new_map = new_shard_map(engine, indexes, generation)
+    temp = f"{indexes.flat}_{generation}"
+    log.info("reindex started", index=indexes.flat, building=temp, shards=len(new_map.shards))
     try:
-        apply_settings(client, temp, settings_without_geo())
+        _create(indexes, new_map, temp)
         with _progress(_count_services(engine), show=progress) as tick:
-            services, documents, building = _load(
-                engine, client, temp, batch_size=batch_size, workers=workers, tick=tick, stop=stop
+            loader = Loader(indexes, temp, new_map)
+            services, documents, building = load(
+                engine, loader, new_map, batch_size=batch_size, workers=workers, tick=tick, stop=stop
             )
-        apply_settings(client, temp, timeout_ms=int(LOAD_TASK_TIMEOUT_S * 1000))  # `_geo` now: one R-tree build
-        create_index(client, live)
-        wait_succeeded(client, client.swap_indexes([{"indexes": [live, temp]}]).task_uid, timeout_s=LOAD_TASK_TIMEOUT_S)
+        if not new_map.sharded:  # `_geo` now: one R-tree build
+            wait_succeeded(indexes.home, indexes.home.index(temp).update_settings(INDEX_SETTINGS).task_uid, **_LONG)
+        _swap(indexes, temp, new_map)
+    except BaseException:
+        _delete_quietly([(indexes.server(s.group), s.uid) for s in new_map.shards])  # never went live
+        raise
     finally:
-        _delete_quietly(client, temp)  # after the swap this is the previous live index
+        _delete_quietly([(indexes.home, temp), (indexes.home, f"{indexes.layout}_{generation}")])
+    swapped_at = time.monotonic()
     superseded = _mark_superseded(engine, pending_at_start)
-    replayed = replay(engine=engine, client=client, index_uid=live, since=since, exclude=visible)
+    replayed = replay(engine=engine, indexes=indexes, since=since, exclude=visible)
+    _retire(indexes, old_map, new_map, swapped_at)
     result = ReindexResult(
-        index_uid=live,
+        index_uid=indexes.flat,
         services=services,
         documents=documents,
         seconds=round(time.monotonic() - clock, 3),
         build_seconds=round(building, 3),
         superseded=superseded,
         replayed=replayed,
+        shards=len(new_map.shards),
     )
     log.info("reindex done", **asdict(result))
     return result
 
 
-def service_id_batches(engine: Engine, size: int) -> Iterator[list[uuid.UUID]]:
-    """Every service id in id order, `size` at a time (keyset pagination: memory stays flat)."""
-    last: uuid.UUID | None = None
+def new_shard_map(engine: Engine, indexes: Indexes, generation: str) -> ShardMap:
+    """Balanced on the listings' points now; the one-index map when shards are turned off."""
+    if not indexes.max_documents:
+        return single(generation)
+    lats, lngs = listing_points(engine)
+    return partition(
+        lats,
+        lngs,
+        max_documents=indexes.max_documents,
+        groups=indexes.group_count,
+        uid=lambda n: shard_name(indexes.prefix, generation, n),
+        generation=generation,
+    )
+
+
+def _create(indexes: Indexes, shard_map: ShardMap, flat: str) -> None:
+    """The new flat index and shards, with their settings (a settings update creates a missing index): all
+    sent before any is awaited, so servers work in parallel.
+
+    The flat index gets `_geo` only after the load, and only without shards. Shards have it from the start:
+    their R-trees are small, so rewriting one per batch costs little, and it spares a settings task per shard.
+    """
+    targets = [(indexes.home, flat, settings_without_geo())]
+    targets += [(indexes.server(s.group), s.uid, INDEX_SETTINGS) for s in shard_map.shards]
+    tasks = [(client, client.index(uid).update_settings(wanted).task_uid) for client, uid, wanted in targets]
+    for client, task_uid in tasks:
+        wait_succeeded(client, task_uid, **_LONG)
+
+
+def _swap(indexes: Indexes, temp: str, shard_map: ShardMap) -> None:
+    """Write the new map beside the live one, then swap flat and layout indexes in one atomic task."""
+    home, temp_layout = indexes.home, f"{indexes.layout}_{shard_map.generation}"
+    wait_succeeded(home, home.index(temp_layout).update_settings(LAYOUT_SETTINGS).task_uid)
+    wait_succeeded(home, home.index(temp_layout).add_documents([layout_document(shard_map)], PRIMARY_KEY).task_uid)
+    for uid in (indexes.flat, indexes.layout):  # a swap needs both sides; the first reindex has no live ones
+        if not index_exists(home, uid):
+            create_index(home, uid)
+    pairs: list[Mapping[str, list[str] | bool]] = [
+        {"indexes": [indexes.flat, temp]},
+        {"indexes": [indexes.layout, temp_layout]},
+    ]
+    wait_succeeded(home, home.swap_indexes(pairs).task_uid, timeout_s=LOAD_TASK_TIMEOUT_S)
+
+
+def _retire(indexes: Indexes, old_map: ShardMap | None, new_map: ShardMap, swapped_at: float) -> None:
+    """Delete the previous generation's shards once readers holding the old map have let go of it, and any
+    older shard left behind (an interrupted reindex, a late write that re-created a deleted shard)."""
+    live = {s.uid for s in new_map.shards}
+    doomed: list[tuple[meilisearch.Client, str]] = []
+    if old_map is not None:
+        doomed += [(indexes.server(s.group), s.uid) for s in old_map.shards if s.uid not in live]
+    start = shard_prefix(indexes.prefix)
+    for client in indexes.servers():
+        for uid in _index_uids(client):
+            generation = uid[len(start) :].split("_", 1)[0]
+            if uid.startswith(start) and uid not in live and generation < new_map.generation:
+                doomed.append((client, uid))
+    if doomed:
+        time.sleep(max(0.0, GRACE_SECONDS - (time.monotonic() - swapped_at)))
+    _delete_quietly(list({(id(c), uid): (c, uid) for c, uid in doomed}.values()))
+
+
+def _index_uids(client: meilisearch.Client) -> list[str]:
+    uids: list[str] = []
     while True:
-        stmt = select(Service.id).order_by(col(Service.id)).limit(size)
-        if last is not None:
-            stmt = stmt.where(col(Service.id) > last)
-        with Session(engine) as session:
-            ids = list(session.exec(stmt).all())
-        if not ids:
-            return
-        yield ids
-        last = ids[-1]
-
-
-def _load(
-    engine: Engine,
-    client: meilisearch.Client,
-    uid: str,
-    *,
-    batch_size: int,
-    workers: int,
-    tick: Tick,
-    stop: threading.Event | None,
-) -> tuple[int, int, float]:
-    """Send every service's documents in batches, a few tasks in flight; raise unless all succeeded.
-
-    Returns services, documents and the seconds the loader spent building (or awaiting) documents.
-    """
-    index = client.index(uid)
-    in_flight: deque[int] = deque()
-    services = documents = 0
-    building = 0.0
-    batches = _built_batches(engine, batch_size, workers)
-    try:
-        while True:
-            if stop is not None and stop.is_set():
-                raise ReindexCancelled("reindex cancelled")
-            started = time.monotonic()
-            batch = next(batches, None)
-            building += time.monotonic() - started
-            if batch is None:
-                break
-            count, docs, body = batch
-            for payload in _payloads(body):
-                in_flight.append(index.add_documents_ndjson(payload, primary_key=PRIMARY_KEY).task_uid)
-            services, documents = services + count, documents + docs
-            tick(count)
-            while len(in_flight) > MAX_IN_FLIGHT:
-                wait_succeeded(client, in_flight.popleft(), timeout_s=LOAD_TASK_TIMEOUT_S, interval_ms=100)
-    finally:
-        batches.close()  # a pool shuts down here, cancelling what it had not built yet
-    while in_flight:
-        wait_succeeded(client, in_flight.popleft(), timeout_s=LOAD_TASK_TIMEOUT_S, interval_ms=100)
-    return services, documents, building
-
-
-def _built_batches(engine: Engine, batch_size: int, workers: int) -> Generator[tuple[int, int, bytes]]:
-    """(services, documents, NDJSON body) per batch, in id order; `workers` > 1 builds in processes.
-
-    Building documents (database reads through the ORM plus the builders) costs more CPU than
-    Meilisearch spends indexing them, so on a machine with spare cores several processes keep the
-    index fed. One worker builds in this process (the app's startup build uses that).
-    """
-    if workers <= 1:
-        for ids in service_id_batches(engine, batch_size):
-            yield (len(ids), *_encoded(engine, ids))
-        return
-    url = engine.url.render_as_string(hide_password=False)
-    context = multiprocessing.get_context("spawn")  # no fork: the parent may be a threaded server
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_builder, initargs=(url,)) as pool:
-        pending: deque[tuple[int, Future[tuple[int, bytes]]]] = deque()
-        try:
-            for ids in service_id_batches(engine, batch_size):
-                pending.append((len(ids), pool.submit(_build_encoded, ids)))
-                if len(pending) > 2 * workers:
-                    count, future = pending.popleft()
-                    yield (count, *future.result())
-            while pending:
-                count, future = pending.popleft()
-                yield (count, *future.result())
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-
-
-_BUILDER_ENGINE: Engine | None = None
-
-
-def _init_builder(url: str) -> None:
-    global _BUILDER_ENGINE
-    _BUILDER_ENGINE = make_engine(Settings(), url)
-
-
-def _build_encoded(ids: list[uuid.UUID]) -> tuple[int, bytes]:
-    assert _BUILDER_ENGINE is not None
-    return _encoded(_BUILDER_ENGINE, ids)
-
-
-def _encoded(engine: Engine, ids: list[uuid.UUID]) -> tuple[int, bytes]:
-    """A batch's documents as NDJSON, built a slice at a time: only one slice's ORM rows and dicts live."""
-    count, chunks = 0, []
-    for start in range(0, len(ids), _BUILD_SLICE):
-        with Session(engine) as session:
-            docs = documents_for(session, ids[start : start + _BUILD_SLICE])[0]
-        count += len(docs)
-        chunks += [orjson.dumps(doc) + b"\n" for doc in docs]
-    return count, b"".join(chunks)
-
-
-def _payloads(body: bytes, limit: int = MAX_PAYLOAD_BYTES) -> Iterator[bytes]:
-    """Split NDJSON on line ends into bodies under Meilisearch's payload limit (100 MB by default)."""
-    while len(body) > limit:
-        cut = body.rindex(b"\n", 0, limit) + 1
-        yield body[:cut]
-        body = body[cut:]
-    if body:
-        yield body
+        page = client.get_indexes({"offset": len(uids), "limit": 1000})["results"]
+        uids += [index.uid for index in page]
+        if len(page) < 1000:
+            return uids
 
 
 def replay(
     *,
     engine: Engine,
-    client: meilisearch.Client,
-    index_uid: str,
+    indexes: Indexes,
     since: datetime,
     exclude: AbstractSet[int] = frozenset(),
 ) -> int:
@@ -262,16 +221,16 @@ def replay(
         session.commit()
         row_ids = [row.id for row in rows if row.id is not None]
     if row_ids:
-        _wait_processed(engine, client, index_uid, row_ids)
+        _wait_processed(engine, indexes, row_ids)
     return len(row_ids)
 
 
-def _wait_processed(engine: Engine, client: meilisearch.Client, index_uid: str, row_ids: list[int]) -> None:
+def _wait_processed(engine: Engine, indexes: Indexes, row_ids: list[int]) -> None:
     """Process the replay rows here (other workers may take some); give up politely after a while."""
     deadline = time.monotonic() + REPLAY_TIMEOUT_S
     worker = new_worker_id("replay")
     while True:
-        drain(engine=engine, client=client, index_uid=index_uid, worker_id=worker, batch_size=REPLAY_BATCH)
+        drain(engine=engine, indexes=indexes, worker_id=worker, batch_size=REPLAY_BATCH)
         with Session(engine) as session:
             left = session.exec(
                 select(func.count())
@@ -326,11 +285,20 @@ def _count_services(engine: Engine) -> int:
         return int(session.exec(select(func.count()).select_from(Service)).one())
 
 
-def _delete_quietly(client: meilisearch.Client, uid: str) -> None:
-    try:
-        wait_succeeded(client, client.delete_index(uid).task_uid, timeout_s=LOAD_TASK_TIMEOUT_S)
-    except Exception as exc:
-        log.warning("could not delete index; delete it by hand", index=uid, error=str(exc)[:200])
+def _delete_quietly(targets: list[tuple[meilisearch.Client, str]]) -> None:
+    """Delete these indexes (all sent, then awaited); a failure is logged, not raised."""
+    tasks = []
+    for client, uid in targets:
+        try:
+            tasks.append((client, uid, client.delete_index(uid).task_uid))
+        except Exception as exc:
+            log.warning("could not delete index; delete it by hand", index=uid, error=str(exc)[:200])
+    for client, uid, task_uid in tasks:
+        try:
+            wait_succeeded(client, task_uid, timeout_s=LOAD_TASK_TIMEOUT_S)
+        except Exception as exc:
+            if getattr(exc, "code", None) != "index_not_found":
+                log.warning("could not delete index; delete it by hand", index=uid, error=str(exc)[:200])
 
 
 @contextmanager

@@ -24,8 +24,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import meilisearch
-from meilisearch.errors import MeilisearchApiError
 from sqlalchemy import ColumnElement, Table, and_, func, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -34,9 +32,9 @@ from core.clock import utcnow
 from core.logging import get_logger
 from core.outbox import OutboxEvent
 from core.workers import PeriodicWorker
-from search.client import iter_documents, service_filter, wait_succeeded
 from search.documents import documents_for
-from search.filters import in_clause
+from search.layout import Indexes
+from search.placement import apply_writes, located, plan_writes
 
 log = get_logger(__name__)
 
@@ -47,7 +45,6 @@ BATCH_SIZE = 500
 POLL_INTERVAL = 0.2
 BACKOFF_CAP = 30.0
 _PG_CLAIM_LOCK = 0x5EA4C45  # advisory lock key serializing claim transactions
-_FILTER_CHUNK = 500  # services per `service_id IN [...]` filter
 
 
 @dataclass(frozen=True)
@@ -63,10 +60,6 @@ class SyncResult:
     claimed: int = 0
     processed: int = 0
     error: str | None = None
-
-
-class IndexMissing(Exception):
-    pass
 
 
 def backoff_seconds(attempts: int) -> float:
@@ -135,54 +128,30 @@ def _release(engine: Engine, token: str, rows: list[ClaimedRow], error: str) -> 
         )
 
 
-def indexed_doc_ids(client: meilisearch.Client, index_uid: str, service_ids: list[uuid.UUID]) -> set[str]:
-    """The ids of the documents the index holds for these services (a read: no task, no wait)."""
-    found: set[str] = set()
-    try:
-        for start in range(0, len(service_ids), _FILTER_CHUNK):
-            chunk = service_ids[start : start + _FILTER_CHUNK]
-            docs = iter_documents(client, index_uid, filter=service_filter(chunk), fields=["id"])
-            found.update(str(doc["id"]) for doc in docs)
-    except MeilisearchApiError as exc:
-        if exc.code == "index_not_found":
-            raise IndexMissing(f"index {index_uid} does not exist yet; run `python -m search reindex`") from exc
-        raise
-    return found
-
-
 def push_services(
     *,
     session: Session,
-    client: meilisearch.Client,
-    index_uid: str,
+    indexes: Indexes,
     service_ids: list[uuid.UUID],
     timeout_s: float = TASK_TIMEOUT_S,
 ) -> int:
-    """Make the index hold exactly the current documents of these services; returns the documents sent.
+    """Make the indexes hold exactly the current documents of these services; returns the documents sent.
 
-    One add (each document replaced whole) and, only when a service lost documents (a removed location,
-    a deactivated listing), one delete of those ids; raises unless every task succeeded. Reading the
-    indexed ids first is safe because no other worker holds these services meanwhile (see `claim`), and
-    it keeps the usual edit to a single Meilisearch task.
+    The flat index gets every document, the shard whose box holds a document's point gets it too, and
+    whatever copy the indexes hold beyond that (a removed location, a deactivated listing, a listing that
+    moved to another region) is deleted; see `search.placement`. Raises unless every task succeeded.
+    Looking up the held copies first is safe because no other worker holds these services meanwhile (see
+    `claim`); the map is read afresh for every batch, so a batch after a reindex writes to the new shards.
     """
-    indexed = indexed_doc_ids(client, index_uid, service_ids)
+    shard_map = indexes.current_map()
+    held = located(indexes, shard_map, service_ids)
     docs, current = documents_for(session, service_ids)
-    keep = {doc_id for ids in current.values() for doc_id in ids} | {str(d["id"]) for d in docs}
-    stale = sorted(indexed - keep)
-    index = client.index(index_uid)
-    tasks: list[int] = []
-    if docs:
-        tasks.append(index.add_documents(docs, primary_key="id").task_uid)
-    if stale:
-        tasks.append(index.delete_documents(filter=in_clause("id", stale)).task_uid)  # `id` is filterable
-    for task_uid in tasks:
-        wait_succeeded(client, task_uid, timeout_s=timeout_s)
+    keep = {doc_id for ids in current.values() for doc_id in ids}
+    apply_writes(plan_writes(indexes, shard_map, docs, keep, held), timeout_s=timeout_s)
     return len(docs)
 
 
-def sync_batch(
-    *, engine: Engine, client: meilisearch.Client, index_uid: str, worker_id: str, batch_size: int = BATCH_SIZE
-) -> SyncResult:
+def sync_batch(*, engine: Engine, indexes: Indexes, worker_id: str, batch_size: int = BATCH_SIZE) -> SyncResult:
     """Claim one batch, push it, and mark it processed or release it for a later retry."""
     token, rows = claim(engine, worker_id=worker_id, limit=batch_size)
     if not rows:
@@ -196,7 +165,7 @@ def sync_batch(
     try:
         if service_ids:
             with Session(engine, expire_on_commit=False) as session:
-                push_services(session=session, client=client, index_uid=index_uid, service_ids=service_ids)
+                push_services(session=session, indexes=indexes, service_ids=service_ids)
     except Exception as exc:  # whatever went wrong, the rows go back to the queue: nothing is lost
         error = f"{type(exc).__name__}: {exc}"
         _release(engine, token, rows, error)
@@ -205,33 +174,19 @@ def sync_batch(
     return SyncResult(claimed=len(rows), processed=_finish(engine, token))
 
 
-def run_once(
-    *,
-    engine: Engine,
-    client: meilisearch.Client,
-    index_uid: str,
-    worker_id: str | None = None,
-    batch_size: int = BATCH_SIZE,
-) -> int:
+def run_once(*, engine: Engine, indexes: Indexes, worker_id: str | None = None, batch_size: int = BATCH_SIZE) -> int:
     """Sync one batch; returns the number of outbox rows marked processed (0 when idle or on failure)."""
     return sync_batch(
-        engine=engine, client=client, index_uid=index_uid, worker_id=worker_id or new_worker_id(), batch_size=batch_size
+        engine=engine, indexes=indexes, worker_id=worker_id or new_worker_id(), batch_size=batch_size
     ).processed
 
 
-def drain(
-    *,
-    engine: Engine,
-    client: meilisearch.Client,
-    index_uid: str,
-    worker_id: str | None = None,
-    batch_size: int = BATCH_SIZE,
-) -> int:
+def drain(*, engine: Engine, indexes: Indexes, worker_id: str | None = None, batch_size: int = BATCH_SIZE) -> int:
     """Sync batches until nothing is claimable or a batch fails; returns the rows processed."""
     worker = worker_id or new_worker_id()
     total = 0
     while True:
-        result = sync_batch(engine=engine, client=client, index_uid=index_uid, worker_id=worker, batch_size=batch_size)
+        result = sync_batch(engine=engine, indexes=indexes, worker_id=worker, batch_size=batch_size)
         total += result.processed
         if result.error or not result.claimed:
             return total
@@ -251,22 +206,21 @@ class SyncWorker(PeriodicWorker):
         self,
         *,
         engine: Engine,
-        client: meilisearch.Client,
-        index_uid: str,
+        indexes: Indexes,
         worker_id: str | None = None,
         batch_size: int = BATCH_SIZE,
         poll_interval: float = POLL_INTERVAL,
         bootstrap: Callable[[threading.Event], Any] | None = None,
     ) -> None:
         super().__init__()
-        self.engine, self.client, self.index_uid = engine, client, index_uid
+        self.engine, self.indexes = engine, indexes
         self.worker_id = worker_id or new_worker_id()
         self.batch_size, self.poll_interval, self.bootstrap = batch_size, poll_interval, bootstrap
         self.processed = 0
         self._failures = 0
 
     def before(self) -> None:
-        log.info("search sync worker started", worker=self.worker_id, index=self.index_uid)
+        log.info("search sync worker started", worker=self.worker_id, index=self.indexes.flat)
         if self.bootstrap is not None:
             try:
                 self.bootstrap(self.stopping)
@@ -293,9 +247,5 @@ class SyncWorker(PeriodicWorker):
         if not has_pending(self.engine):
             return SyncResult()
         return sync_batch(
-            engine=self.engine,
-            client=self.client,
-            index_uid=self.index_uid,
-            worker_id=self.worker_id,
-            batch_size=self.batch_size,
+            engine=self.engine, indexes=self.indexes, worker_id=self.worker_id, batch_size=self.batch_size
         )

@@ -17,8 +17,7 @@ from core.errors import ValidationFailed
 from core.i18n import N_, path_with
 from core.openapi import error_responses
 from core.web import is_htmx, render
-from search.api import search_client, search_params, zone_cache
-from search.index_spec import index_name
+from search.api import search_params, search_target, zone_cache
 from search.query import UNAVAILABLE
 from search.query import search as run_search
 from search.results_page import ResultsPage, results_page
@@ -95,8 +94,7 @@ def search(request: Request) -> HTMLResponse:
     try:
         params = parse(raw)
         result = run_search(
-            client=search_client(request),
-            index_uid=index_name(request.app.state.settings.meili_index_prefix),
+            target=search_target(request),
             params=params,
             timezones=zone_cache(request).get(),
             now=now,

@@ -78,6 +78,7 @@ from tests.support import (  # noqa: E402, F401
     client,
     directory,
     search_index,
+    search_indexes,
     smtp,
     smtp_settings,
     taxonomy,

@@ -5,7 +5,8 @@
 - `smtp` / `smtp_settings`: a real SMTP server (aiosmtpd) on a free loopback port.
 - `directory`, `web_app`, `client`: the app wired to a real database and a real Meilisearch index holding
   a small, known directory around downtown Chicago (plus one listing in Brooklyn, outside any Chicago
-  radius); `taxonomy`, `search_index` and `push` are its parts.
+  radius); `taxonomy`, `search_index` (live indexes split into two shards at latitude 41.9) and `push`
+  are its parts; `search_indexes`, `install_layout` and `drop_layout` give tests the sharded layout.
 """
 
 import re
@@ -34,8 +35,11 @@ from directory.listings.models import Location, Organization, Phone, Schedule, S
 from directory.listings.service import ensure_taxonomy
 from search.documents import documents_for
 from search.embedded import MeiliServer
-from search.index_spec import PRIMARY_KEY, apply_settings, index_name, wait_for_success
-from tests.factories import PASSWORD, insert_listing, place, weekly
+from search.index_spec import INDEX_SETTINGS, PRIMARY_KEY, settings_without_geo, wait_for_success
+from search.layout import LAYOUT_SETTINGS, Indexes, layout_document, shard_name
+from search.shards import ShardMap, partition
+from search.sync import push_services
+from tests.factories import CHICAGO, PASSWORD, insert_listing, place, weekly
 from tests.html import hidden
 
 # --- the app and signing in ----------------------------------------------------------------------------
@@ -158,21 +162,66 @@ def taxonomy(session: Session) -> None:
     ensure_taxonomy(session=session)
 
 
+def chicago_map(prefix: str) -> ShardMap:
+    """Two regional shards split at latitude 41.9, between the Loop and Lincoln Park, so most place
+    searches of these tests touch both shards and their results are merged."""
+    return partition(
+        [41.89, 41.90],
+        [CHICAGO[1], CHICAGO[1]],
+        max_documents=1,
+        groups=1,
+        uid=lambda n: shard_name(prefix, "test", n),
+        generation="test",
+    )
+
+
+def install_layout(indexes: Indexes, shard_map: ShardMap) -> None:
+    """Empty live indexes (flat, shards, layout) for this map, as a reindex of an empty directory leaves them."""
+    client = indexes.home
+    wanted = [(client, indexes.flat, settings_without_geo() if shard_map.sharded else INDEX_SETTINGS)]
+    wanted += [(indexes.server(shard.group), shard.uid, INDEX_SETTINGS) for shard in shard_map.shards]
+    wanted.append((client, indexes.layout, LAYOUT_SETTINGS))
+    tasks = []  # all sent first, then awaited: one wait instead of one per index
+    for server, uid, settings in wanted:
+        tasks.append((server, server.create_index(uid, {"primaryKey": PRIMARY_KEY}).task_uid))
+        tasks.append((server, server.index(uid).update_settings(settings).task_uid))
+    tasks.append(
+        (client, client.index(indexes.layout).add_documents([layout_document(shard_map)], PRIMARY_KEY).task_uid)
+    )
+    for server, task_uid in tasks:
+        wait_for_success(server, task_uid)
+
+
+def drop_layout(client: meilisearch.Client, prefix: str) -> None:
+    """Delete every index of this prefix (flat, layout, shards of any generation)."""
+    for index in client.get_indexes({"limit": 1000})["results"]:
+        if index.uid.startswith(f"{prefix}_"):
+            client.delete_index(index.uid)
+
+
+def prefix_of(uid: str) -> str:
+    return uid.removesuffix("_listings")
+
+
 @pytest.fixture
-def search_index(meili_client: meilisearch.Client, index_prefix: str) -> Iterator[str]:
-    """An empty listings index with the real settings; deleted afterwards."""
-    uid = index_name(index_prefix)
-    apply_settings(meili_client, uid)
-    yield uid
-    meili_client.delete_index(uid)
+def search_indexes(meili_client: meilisearch.Client, index_prefix: str) -> Iterator[Indexes]:
+    """The writers' view of this test's indexes (one server); every index of the prefix is deleted afterwards."""
+    yield Indexes(prefix=index_prefix, home=meili_client)
+    drop_layout(meili_client, index_prefix)
+
+
+@pytest.fixture
+def search_index(search_indexes: Indexes) -> str:
+    """Empty live indexes with the real settings and shards meeting in Chicago; the flat index's uid."""
+    install_layout(search_indexes, chicago_map(search_indexes.prefix))
+    return search_indexes.flat
 
 
 def push(client: meilisearch.Client, uid: str, session: Session, services: Sequence[Service]) -> list[dict[str, Any]]:
-    """Index these services' documents and wait until Meilisearch has them."""
-    docs, _ = documents_for(session, [s.id for s in services])
-    if docs:
-        wait_for_success(client, client.index(uid).add_documents(docs, primary_key=PRIMARY_KEY).task_uid)
-    return docs
+    """Index these services' documents (flat index and shards, through the sync path) and wait until done."""
+    indexes = Indexes(prefix=prefix_of(uid), home=client)
+    push_services(session=session, indexes=indexes, service_ids=[s.id for s in services])
+    return documents_for(session, [s.id for s in services])[0]
 
 
 # A Monday in summer (CDT, UTC-5): 11:40 in Chicago, 20 minutes before the Loop Noon Group.

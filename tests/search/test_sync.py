@@ -19,9 +19,11 @@ from core.settings import Settings
 from directory.listings.models import Service, ServiceAtLocation
 from search.client import client_for, iter_documents, service_filter
 from search.embedded import MeiliServer, start_embedded
-from search.index_spec import apply_settings, index_name
+from search.index_spec import index_name
+from search.layout import Indexes
 from search.sync import SyncWorker, backoff_seconds, claim, run_once, sync_batch
 from tests.factories import insert_listing, place
+from tests.support import chicago_map, drop_layout, install_layout
 
 pytestmark = pytest.mark.usefixtures("taxonomy")
 
@@ -60,13 +62,13 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 60.0, what: str =
 
 
 def test_an_edit_replaces_the_document(
-    engine: Engine, session: Session, meili_client: meilisearch.Client, search_index: str
+    engine: Engine, session: Session, meili_client: meilisearch.Client, search_index: str, search_indexes: Indexes
 ) -> None:
     service = insert_listing(session, name="Harbor Food Pantry")
     enqueue(session, service)
-    assert run_once(engine=engine, client=meili_client, index_uid=search_index) == 1
+    assert run_once(engine=engine, indexes=search_indexes) == 1
     rename(session, service, "Lighthouse Food Pantry")
-    assert run_once(engine=engine, client=meili_client, index_uid=search_index) == 1
+    assert run_once(engine=engine, indexes=search_indexes) == 1
 
     index = meili_client.index(search_index)
     assert [h["service_id"] for h in index.search("Lighthouse")["hits"]] == [str(service.id)]
@@ -75,39 +77,44 @@ def test_an_edit_replaces_the_document(
 
 
 def test_rows_of_one_service_are_coalesced_into_one_document(
-    engine: Engine, session: Session, meili_client: meilisearch.Client, search_index: str
+    engine: Engine, session: Session, meili_client: meilisearch.Client, search_index: str, search_indexes: Indexes
 ) -> None:
     service = insert_listing(session)
     for _ in range(4):
         enqueue(session, service)
-    assert run_once(engine=engine, client=meili_client, index_uid=search_index) == 4
+    assert run_once(engine=engine, indexes=search_indexes) == 4
     assert len(docs_of(meili_client, search_index, service)) == 1
 
 
 @pytest.mark.parametrize("status", ["inactive", "defunct"])
 def test_a_deactivated_listing_disappears(
-    engine: Engine, session: Session, meili_client: meilisearch.Client, search_index: str, status: str
+    engine: Engine,
+    session: Session,
+    meili_client: meilisearch.Client,
+    search_index: str,
+    search_indexes: Indexes,
+    status: str,
 ) -> None:
     gone, kept = insert_listing(session, name="Closing Pantry"), insert_listing(session, name="Staying Pantry")
     enqueue(session, gone, kept)
-    run_once(engine=engine, client=meili_client, index_uid=search_index)
+    run_once(engine=engine, indexes=search_indexes)
     assert docs_of(meili_client, search_index, gone)
 
     gone.status = status
     session.add(gone)
     enqueue(session, gone)
-    assert run_once(engine=engine, client=meili_client, index_uid=search_index) == 1
+    assert run_once(engine=engine, indexes=search_indexes) == 1
     assert docs_of(meili_client, search_index, gone) == []
     assert len(docs_of(meili_client, search_index, kept)) == 1
 
 
 def test_a_deleted_listing_and_a_removed_location_disappear(
-    engine: Engine, session: Session, meili_client: meilisearch.Client, search_index: str
+    engine: Engine, session: Session, meili_client: meilisearch.Client, search_index: str, search_indexes: Indexes
 ) -> None:
     two_sites = insert_listing(session, places=[place(), place(41.9, -87.7, street="2 Elm St")])
     doomed = insert_listing(session)
     enqueue(session, two_sites, doomed)
-    run_once(engine=engine, client=meili_client, index_uid=search_index)
+    run_once(engine=engine, indexes=search_indexes)
     assert len(docs_of(meili_client, search_index, two_sites)) == 2
 
     first_site = session.exec(select(ServiceAtLocation).where(ServiceAtLocation.service_id == two_sites.id)).first()
@@ -116,7 +123,7 @@ def test_a_deleted_listing_and_a_removed_location_disappear(
     session.exec(delete(ServiceAtLocation).where(col(ServiceAtLocation.service_id) == doomed.id))
     session.delete(doomed)
     enqueue(session, two_sites, doomed)
-    assert run_once(engine=engine, client=meili_client, index_uid=search_index) == 2
+    assert run_once(engine=engine, indexes=search_indexes) == 2
     remaining = docs_of(meili_client, search_index, two_sites)
     assert [d["id"] for d in remaining] != [str(first_site.id)] and len(remaining) == 1
     assert docs_of(meili_client, search_index, doomed) == []
@@ -127,6 +134,7 @@ def test_a_failed_task_keeps_rows_pending_with_the_error(
     session: Session,
     meili_client: meilisearch.Client,
     search_index: str,
+    search_indexes: Indexes,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import search.sync as sync_module
@@ -139,7 +147,7 @@ def test_a_failed_task_keeps_rows_pending_with_the_error(
 
     monkeypatch.setattr(sync_module, "documents_for", with_a_rejected_document)
     enqueue(session, insert_listing(session))
-    result = sync_batch(engine=engine, client=meili_client, index_uid=search_index, worker_id="w1")
+    result = sync_batch(engine=engine, indexes=search_indexes, worker_id="w1")
     assert (result.claimed, result.processed) == (1, 0)  # the add task was accepted, then failed
     [row] = outbox(session)
     assert row.processed_at is None and row.attempts == 1 and row.claimed_by is None
@@ -147,7 +155,7 @@ def test_a_failed_task_keeps_rows_pending_with_the_error(
 
     monkeypatch.setattr(sync_module, "documents_for", real_documents_for)
     wait_until(
-        lambda: run_once(engine=engine, client=meili_client, index_uid=search_index) == 1,
+        lambda: run_once(engine=engine, indexes=search_indexes) == 1,
         what="retry after the backoff",
     )
     assert outbox(session)[0].attempts == 1
@@ -157,7 +165,7 @@ def test_a_missing_index_keeps_rows_pending(
     engine: Engine, session: Session, meili_client: meilisearch.Client, index_prefix: str
 ) -> None:
     enqueue(session, insert_listing(session))
-    assert run_once(engine=engine, client=meili_client, index_uid=index_name(index_prefix)) == 0
+    assert run_once(engine=engine, indexes=Indexes(prefix=index_prefix, home=meili_client)) == 0
     [row] = outbox(session)
     assert row.processed_at is None and row.attempts == 1 and "reindex" in (row.last_error or "")
     assert not any(i.uid.startswith(index_prefix) for i in meili_client.get_indexes({"limit": 1000})["results"])
@@ -199,6 +207,7 @@ def test_two_workers_process_every_row_exactly_once(
     session: Session,
     meili_client: meilisearch.Client,
     search_index: str,
+    search_indexes: Indexes,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     services = [insert_listing(session, name=f"Concurrent Pantry {n}") for n in range(24)]
@@ -221,9 +230,7 @@ def test_two_workers_process_every_row_exactly_once(
         barrier.wait()
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            result = sync_batch(
-                engine=engine, client=meili_client, index_uid=search_index, worker_id=name, batch_size=4
-            )
+            result = sync_batch(engine=engine, indexes=search_indexes, worker_id=name, batch_size=4)
             done[name] += result.processed
             if not result.claimed and all_processed(engine):
                 return
@@ -248,8 +255,9 @@ def test_meilisearch_outage_delays_but_loses_nothing(
     server = start_embedded(private)
     port = int(server.url.rsplit(":", 1)[1])
     uid = index_name(index_prefix)
-    apply_settings(client_for(server), uid)
-    worker = SyncWorker(engine=engine, client=client_for(server, timeout=5), index_uid=uid, poll_interval=0.05)
+    install_layout(Indexes(prefix=index_prefix, home=client_for(server)), chicago_map(index_prefix))
+    indexes = Indexes(prefix=index_prefix, home=client_for(server, timeout=5))
+    worker = SyncWorker(engine=engine, indexes=indexes, poll_interval=0.05)
     worker.start()
     try:
         renamed, closed = insert_listing(session, name="Before Outage Pantry"), insert_listing(session)
@@ -303,7 +311,7 @@ def test_the_app_builds_a_missing_index_then_keeps_it_in_sync(
             what="edit to reach the index",
         )
     assert all(not w._thread.is_alive() for w in app.state.workers if isinstance(w, SyncWorker) and w._thread)
-    meili_client.delete_index(uid)
+    drop_layout(meili_client, settings.meili_index_prefix)
 
 
 def _safe_docs(client: meilisearch.Client, uid: str, service: Service) -> list[dict[str, Any]]:

@@ -21,6 +21,7 @@ from directory.listings.models import Schedule, Service
 from directory.stewardship.models import Suggestion
 from search.embedded import MeiliServer
 from search.index_spec import index_name
+from search.layout import Indexes
 from search.reindex import reindex
 from search.sync import drain
 from tests.factories import add_member, make_listing, make_user
@@ -234,7 +235,8 @@ def test_a_public_suggestion_flows_from_report_to_approval_to_search(
     """Report -> moderator approves -> outbox -> search sync -> the real Meilisearch answers with it."""
     service = make_listing(session, name="Harbor Light Food Pantry")
     other = make_listing(session, "other-org", name="Harbor Light Clothing Closet")
-    reindex(engine=engine, client=meili_client, prefix=settings.meili_index_prefix)
+    indexes = Indexes(prefix=settings.meili_index_prefix, home=meili_client)
+    reindex(engine=engine, indexes=indexes)
     uid = index_name(settings.meili_index_prefix)
     app = create_app(settings, engine=engine, meili=meili_server)
     try:
@@ -253,7 +255,7 @@ def test_a_public_suggestion_flows_from_report_to_approval_to_search(
                 data={"csrf_token": csrf, "status": "temporarily closed"},
             )
             assert hit()["status"] == "active"  # the index only learns through the outbox
-            assert drain(engine=engine, client=meili_client, index_uid=uid) >= 1
+            assert drain(engine=engine, indexes=indexes) >= 1
             assert hit()["status"] == "temporarily closed"
             others = client.get("/api/v1/search", params={"q": "Clothing Closet"}).json()["hits"]
             assert [h["status"] for h in others if h["service_id"] == str(other.id)] == ["active"]

@@ -1,0 +1,230 @@
+"""The bulk load of a reindex: build every service's documents in batches and send them to the new flat
+index and the new shards, a few tasks in flight, checking every task.
+
+Building documents (database reads plus the builders) costs more CPU than Meilisearch spends indexing
+them, so with `workers` > 1 batches are built in processes. Each batch is also routed there: the flat index
+gets the batch's NDJSON body, and each shard a body of the documents whose point falls in its box. Shard
+bodies are gathered across batches and sent once big enough, so a shard receives a few large tasks rather
+than one small task per batch (Meilisearch pays a fixed cost per indexing batch).
+"""
+
+import multiprocessing
+import threading
+import time
+import uuid
+from array import array
+from collections import deque
+from collections.abc import Callable, Generator, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+
+import meilisearch
+import orjson
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col
+from sqlmodel import select as sql_select
+
+from core.db import make_engine
+from core.settings import Settings
+from directory.listings.models import Location, Service, ServiceAtLocation
+from search.client import wait_succeeded
+from search.documents import HIDDEN_STATUSES, documents_for
+from search.index_spec import PRIMARY_KEY
+from search.layout import Indexes
+from search.shards import ShardMap, point_of
+
+MAX_PAYLOAD_BYTES = 64 * 2**20
+SHARD_PAYLOAD_BYTES = 16 * 2**20  # a shard's gathered documents are sent once this big
+BUFFERED_BYTES = 96 * 2**20  # at most this much gathered for all shards together (the loader's memory)
+MAX_IN_FLIGHT = 16  # document tasks queued before the loader waits: Meilisearch merges queued tasks into big batches
+LOAD_TASK_TIMEOUT_S = 900.0
+_BUILD_SLICE = 500
+
+Tick = Callable[[int], None]
+Built = tuple[int, int, bytes, dict[str, bytes]]  # services, documents, flat body, shard bodies
+
+
+class ReindexCancelled(Exception):
+    pass
+
+
+def service_id_batches(engine: Engine, size: int) -> Iterator[list[uuid.UUID]]:
+    """Every service id in id order, `size` at a time (keyset pagination: memory stays flat)."""
+    last: uuid.UUID | None = None
+    while True:
+        stmt = sql_select(Service.id).order_by(col(Service.id)).limit(size)
+        if last is not None:
+            stmt = stmt.where(col(Service.id) > last)
+        with Session(engine) as session:
+            ids = list(session.exec(stmt).all())
+        if not ids:
+            return
+        yield ids
+        last = ids[-1]
+
+
+def listing_points(engine: Engine) -> tuple["array[float]", "array[float]"]:
+    """Latitudes and longitudes of the visible listings' places: what the shard map is balanced on.
+
+    Close to the documents' points, not equal (a confidential point is rounded in its document, an
+    online-only meeting has none): the map only needs to be balanced, routing uses each document's point.
+    """
+    lat, lng = col(Location.latitude), col(Location.longitude)
+    stmt = (
+        select(lat, lng)
+        .join(ServiceAtLocation, col(ServiceAtLocation.location_id) == col(Location.id))
+        .join(Service, col(Service.id) == col(ServiceAtLocation.service_id))
+        .where(lat.is_not(None), lng.is_not(None), col(Service.status).not_in(sorted(HIDDEN_STATUSES)))
+    )
+    lats: array[float] = array("d")
+    lngs: array[float] = array("d")
+    with engine.connect() as conn:
+        for y, x in conn.execution_options(yield_per=20_000).execute(stmt):
+            if -90 <= y <= 90 and -180 <= x <= 180 and not (y == 0 and x == 0):
+                lats.append(y)
+                lngs.append(x)
+    return lats, lngs
+
+
+class Loader:
+    """Sends bodies to the new indexes with a bounded number of tasks in flight; raises unless all succeed."""
+
+    def __init__(self, indexes: Indexes, flat: str, shard_map: ShardMap) -> None:
+        self.indexes, self.flat = indexes, flat
+        self.clients = {s.uid: indexes.server(s.group) for s in shard_map.shards}
+        self.buffers: dict[str, list[bytes]] = {}
+        self.sizes: dict[str, int] = {}
+        self.in_flight: deque[tuple[meilisearch.Client, int]] = deque()
+
+    def add(self, flat_body: bytes, shard_bodies: dict[str, bytes]) -> None:
+        self._send(self.indexes.home, self.flat, flat_body)
+        for uid, body in shard_bodies.items():
+            self.buffers.setdefault(uid, []).append(body)
+            self.sizes[uid] = self.sizes.get(uid, 0) + len(body)
+            if self.sizes[uid] >= SHARD_PAYLOAD_BYTES:
+                self._flush(uid)
+        while sum(self.sizes.values()) > BUFFERED_BYTES:
+            self._flush(max(self.sizes, key=self.sizes.__getitem__))
+
+    def finish(self) -> None:
+        for uid in list(self.buffers):
+            self._flush(uid)
+        while self.in_flight:
+            self._wait_one()
+
+    def _flush(self, uid: str) -> None:
+        body = b"".join(self.buffers.pop(uid, []))
+        self.sizes.pop(uid, None)
+        self._send(self.clients[uid], uid, body)
+
+    def _send(self, client: meilisearch.Client, uid: str, body: bytes) -> None:
+        index = client.index(uid)
+        for payload in payloads(body):
+            self.in_flight.append((client, index.add_documents_ndjson(payload, primary_key=PRIMARY_KEY).task_uid))
+        while len(self.in_flight) > MAX_IN_FLIGHT:
+            self._wait_one()
+
+    def _wait_one(self) -> None:
+        client, task_uid = self.in_flight.popleft()
+        wait_succeeded(client, task_uid, timeout_s=LOAD_TASK_TIMEOUT_S, interval_ms=100)
+
+
+def load(
+    engine: Engine,
+    loader: Loader,
+    shard_map: ShardMap,
+    *,
+    batch_size: int,
+    workers: int,
+    tick: Tick,
+    stop: threading.Event | None,
+) -> tuple[int, int, float]:
+    """Build and send every service's documents; returns services, documents and the seconds the loader
+    spent building (or awaiting) documents."""
+    services = documents = 0
+    building = 0.0
+    batches = built_batches(engine, shard_map, batch_size, workers)
+    try:
+        while True:
+            if stop is not None and stop.is_set():
+                raise ReindexCancelled("reindex cancelled")
+            started = time.monotonic()
+            batch = next(batches, None)
+            building += time.monotonic() - started
+            if batch is None:
+                break
+            count, docs, flat_body, shard_bodies = batch
+            loader.add(flat_body, shard_bodies)
+            services, documents = services + count, documents + docs
+            tick(count)
+    finally:
+        batches.close()  # a pool shuts down here, cancelling what it had not built yet
+    loader.finish()
+    return services, documents, building
+
+
+def built_batches(engine: Engine, shard_map: ShardMap, batch_size: int, workers: int) -> Generator[Built]:
+    """Built batches in id order; `workers` > 1 builds in processes (one worker: in this process, as the
+    app's startup build does)."""
+    if workers <= 1:
+        for ids in service_id_batches(engine, batch_size):
+            yield (len(ids), *encoded(engine, ids, shard_map))
+        return
+    url = engine.url.render_as_string(hide_password=False)
+    context = multiprocessing.get_context("spawn")  # no fork: the parent may be a threaded server
+    initargs = (url, shard_map.to_json())
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_builder, initargs=initargs) as pool:
+        pending: deque[tuple[int, Future[tuple[int, bytes, dict[str, bytes]]]]] = deque()
+        try:
+            for ids in service_id_batches(engine, batch_size):
+                pending.append((len(ids), pool.submit(_build_encoded, ids)))
+                if len(pending) > 2 * workers:
+                    count, future = pending.popleft()
+                    yield (count, *future.result())
+            while pending:
+                count, future = pending.popleft()
+                yield (count, *future.result())
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+_BUILDER: tuple[Engine, ShardMap] | None = None
+
+
+def _init_builder(url: str, shard_map: str) -> None:
+    global _BUILDER
+    _BUILDER = (make_engine(Settings(), url), ShardMap.from_json(shard_map))
+
+
+def _build_encoded(ids: list[uuid.UUID]) -> tuple[int, bytes, dict[str, bytes]]:
+    assert _BUILDER is not None
+    engine, shard_map = _BUILDER
+    return encoded(engine, ids, shard_map)
+
+
+def encoded(engine: Engine, ids: list[uuid.UUID], shard_map: ShardMap) -> tuple[int, bytes, dict[str, bytes]]:
+    """A batch's documents as NDJSON for the flat index and per shard, built a slice at a time: only one
+    slice's rows and dicts live at once."""
+    count, flat = 0, []
+    shards: dict[str, list[bytes]] = {}
+    for start in range(0, len(ids), _BUILD_SLICE):
+        with Session(engine) as session:
+            docs = documents_for(session, ids[start : start + _BUILD_SLICE])[0]
+        count += len(docs)
+        for doc in docs:
+            line = orjson.dumps(doc) + b"\n"
+            flat.append(line)
+            point = point_of(doc) if shard_map.sharded else None
+            if point is not None:
+                shards.setdefault(shard_map.shard_for(*point).uid, []).append(line)
+    return count, b"".join(flat), {uid: b"".join(lines) for uid, lines in shards.items()}
+
+
+def payloads(body: bytes, limit: int = MAX_PAYLOAD_BYTES) -> Iterator[bytes]:
+    """Split NDJSON on line ends into bodies under Meilisearch's payload limit (100 MB by default)."""
+    while len(body) > limit:
+        cut = body.rindex(b"\n", 0, limit) + 1
+        yield body[:cut]
+        body = body[cut:]
+    if body:
+        yield body
