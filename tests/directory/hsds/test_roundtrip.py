@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from directory.models import Location, Organization
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, col
@@ -19,6 +18,7 @@ from core.outbox import OutboxEvent
 from core.settings import Settings
 from directory.hsds.export import ExportFormat, export_hsds
 from directory.hsds.importer import import_hsds
+from directory.listings.models import Location, Organization
 from seed_data.load import load_curated, load_generated
 from tests.directory.hsds.support import datapackage_problems, load_sample, ndjson, schema_errors
 
