@@ -76,6 +76,18 @@ def _online_only(detail: ListingDetail) -> bool:
     return detail.meeting is not None and (detail.meeting.attendance_mode == Attendance.online or not detail.places)
 
 
+def _approximate_place(detail: ListingDetail) -> Area | None:
+    """The approximate place an imported online meeting keeps (its feed's "Springfield, MO, USA")."""
+    for place in detail.places:
+        address = place.address
+        if address is not None and address.city and address.state_province:
+            return Area(city=address.city, state=address.state_province)
+        point = place.location
+        if point.latitude is not None and point.longitude is not None:
+            return area_near(point.latitude, point.longitude)
+    return None
+
+
 def _online_areas(session: Session, online: list[ListingDetail]) -> dict[uuid.UUID, Area]:
     """The approximate area of each online-only meeting (see directory/meeting_guide/places.py for the order)."""
     own = service_areas(session, [d.service.id for d in online])
@@ -83,7 +95,7 @@ def _online_areas(session: Session, online: list[ListingDetail]) -> dict[uuid.UU
     found: dict[uuid.UUID, Area] = {}
     for d in online:
         zone = d.schedules[0].timezone if d.schedules else None
-        area = own.get(d.service.id) or homes.get(d.organization.id) or zone_area(zone)
+        area = own.get(d.service.id) or _approximate_place(d) or homes.get(d.organization.id) or zone_area(zone)
         if area is not None:
             found[d.service.id] = area
     return found

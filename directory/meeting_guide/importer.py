@@ -91,7 +91,8 @@ def _run(session: Session, source: str | Path, fellowship: str, timezone: str | 
         return report
     feed = feed or source_for_location(session=session, location=str(source), fellowship=default, timezone=timezone)
     apply_feed(session=session, feed=feed, data=data, name=name, report=report, strict=strict or feed.strict,
-               fellowship=default, timezone=timezone or feed.timezone, progress=progress)  # fmt: skip
+               fellowship=default, timezone=timezone or feed.timezone, to_listing=to_listing,
+               progress=progress)  # fmt: skip
     if not report.ok:
         session.rollback()  # nothing was written; nor is a source registered only for this import
     log.info("meeting guide import", actor=actor, ok=report.ok, source=feed.code, meetings=report.rows_read)

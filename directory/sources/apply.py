@@ -8,6 +8,7 @@ is its feed slug, or, when another source already serves that slug, the slug fol
 
 import dataclasses
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import ValidationError
@@ -20,16 +21,19 @@ from directory.listings.models import Organization, Service
 from directory.listings.rows import organization_id, service_id, slugify
 from directory.listings.schemas import ListingIn, LocationIn, OrganizationIn
 from directory.listings.service import ensure_taxonomy
-from directory.meeting_guide.importer import to_listing
 from directory.meeting_guide.reader import FeedRow, read_feed
 from directory.sources.models import FeedSource
 from directory.sources.service import retire_missing, served_slugs
 from directory.sources.writer import write_listings
 
+# The Meeting Guide mapping of one clean entry to a listing (directory.meeting_guide.importer.to_listing),
+# passed in by the importer so that this module and the importer do not import each other.
+ToListing = Callable[..., ListingIn]
+
 
 def apply_feed(
     *, session: Session, feed: FeedSource, data: Any, name: str, report: ImportReport, strict: bool,
-    fellowship: str, timezone: str | None, progress: Progress | None = None,
+    fellowship: str, timezone: str | None, to_listing: ToListing, progress: Progress | None = None,
 ) -> None:  # fmt: skip
     """Read `data` (a parsed feed) and write it as `feed`'s meetings; everything found goes in `report`."""
     read = read_feed(data, name)

@@ -21,7 +21,7 @@ from core.clock import utcnow
 from core.logging import get_logger
 from core.workers import PeriodicWorker
 from directory.hsds.report import ImportReport
-from directory.meeting_guide.importer import FeedError, parse_feed
+from directory.meeting_guide.importer import FeedError, parse_feed, to_listing
 from directory.sources.apply import apply_feed
 from directory.sources.models import FeedSource
 
@@ -93,7 +93,7 @@ def sync_source(
     except FeedError as exc:
         return _finish(session, source, now, "failed", exc.message, None)
     apply_feed(session=session, feed=source, data=data, name=name, report=report, strict=source.strict,
-               fellowship=source.fellowship, timezone=source.timezone)  # fmt: skip
+               fellowship=source.fellowship, timezone=source.timezone, to_listing=to_listing)  # fmt: skip
     if not report.ok:
         session.rollback()
         return _finish(session, source, now, "failed", report.summary(), report)
