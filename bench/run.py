@@ -28,17 +28,15 @@ from sqlmodel import Session, col, select
 from bench import dataset, ingest, measure, queries, report
 from bench.procs import App, peak_rss_mb, rss_mb, start_app, stop_app
 from core.outbox import OutboxEvent
-from core.settings import Settings
 from search.client import make_client
 from search.embedded import free_port
-from search.layout import Indexes
+from search.layout import DEFAULT_SHARD_SIZE, Indexes
 from search.reindex import BATCH_SIZE
 from search.runtime import rebuild_reason
 
 PROBE_ZIP = "60601"  # searches during a reindex: words alone, and a place (downtown Chicago, 25 km)
 
 LAYOUTS = ("single", "sharded")
-DEFAULT_SHARD_SIZE = int(Settings.model_fields["search_shard_max_documents"].default)
 cli = typer.Typer(add_completion=False)
 
 

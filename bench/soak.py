@@ -30,6 +30,7 @@ from bench.run import _wait_ready
 from core.settings import Settings
 from directory.meeting_guide.importer import import_meeting_guide
 from search.embedded import free_port
+from search.layout import DEFAULT_SHARD_SIZE
 
 SIZE = 2000
 TARGET_MB = 1536  # app + Meilisearch, issue 16
@@ -89,7 +90,7 @@ class Sampler:
 
 def soak(ds: dataset.Dataset, *, seconds: float, every: float, bounded: bool) -> dict[str, Any]:
     prefix = "soak"
-    shard_size = int(Settings.model_fields["search_shard_max_documents"].default)
+    shard_size = DEFAULT_SHARD_SIZE
     saved = os.environ.get("MEILI_MAX_INDEXING_MEMORY_MB")
     if not bounded:
         os.environ["MEILI_MAX_INDEXING_MEMORY_MB"] = "0"

@@ -44,7 +44,7 @@ class Settings(BaseSettings):
         default="directory", description="Prefix of the Meilisearch index names (tests use unique ones)."
     )
     search_shard_max_documents: int = Field(
-        default=50_000,
+        default=10_000,
         ge=0,
         description="Most listings with a place per regional search index (shard); a full reindex splits the "
         "map where listings are dense so no shard holds more. 0: one index for everything (no shards).",

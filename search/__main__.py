@@ -133,7 +133,7 @@ def check(
             typer.echo(f"  {uid}: {count} drifted documents")
         if report.drift and fix:
             queued = enqueue_fix(engine=engine, report=report)
-            synced = drain(engine=engine, indexes=indexes)
+            synced = drain(engine=engine, indexes=indexes, everywhere=True)
             report = run_check(engine=engine, indexes=indexes, examples=examples)
             typer.echo(f"fix: queued {queued} listings, synced {synced} outbox rows; drift now {report.drift}")
     if report.drift:

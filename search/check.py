@@ -107,7 +107,7 @@ def check(*, engine: Engine, indexes: Indexes, batch_size: int = BATCH_SIZE, exa
     for ids in service_id_batches(engine, batch_size):
         with Session(engine) as session:
             docs, _ = documents_for(session, ids)
-        held = located(indexes, shard_map, ids, fields=None)
+        held = located(indexes, shard_map, ids, fields=None, everywhere=True)
         expected = {indexes.flat: docs, **(route(shard_map, docs) if shard_map is not None else {})}
         report.db_documents += len(docs)
         report.db_shard_documents += sum(len(d) for uid, d in expected.items() if uid != indexes.flat)

@@ -28,6 +28,7 @@ from search.index_spec import index_name
 from search.shards import ShardMap
 
 LAYOUT_ID = "layout"
+DEFAULT_SHARD_SIZE: int = Settings.model_fields["search_shard_max_documents"].default
 MAP_TTL_SECONDS = 1.0  # how long the app trusts its copy of the map (a reindex keeps old shards longer)
 
 
@@ -85,7 +86,7 @@ class Indexes:
     prefix: str
     home: meilisearch.Client
     groups: tuple[meilisearch.Client, ...] = ()  # shard servers; empty: the home server holds the shards
-    max_documents: int = 50_000  # per shard, for the next reindex; 0 = one index with `_geo`
+    max_documents: int = DEFAULT_SHARD_SIZE  # per shard, for the next reindex; 0 = one index with `_geo`
 
     @property
     def flat(self) -> str:

@@ -1,10 +1,10 @@
 """Put some services' documents where they belong, and nowhere else.
 
 Every document goes to the flat index; a document with a point also goes to the one shard whose box holds
-it (`search.shards`). Before writing, the services' documents are looked up in the flat index and in every
-shard (one multi-search per server), so a listing that moved, lost a location or was hidden is deleted
-wherever a copy is, even one a failed earlier write left behind: the indexes, not our memory of them,
-say where copies are.
+it (`search.shards`). Before writing, the services' documents are looked up in the flat index and in the
+shards its copies' points route to (one multi-search per server), so a listing that moved, lost a location
+or was hidden is deleted where its copy is. The shards are written before the flat index, so the flat
+index never says a copy is somewhere it is not; the drift check looks in every shard for anything else.
 """
 
 from collections.abc import Iterable, Sequence
@@ -46,29 +46,51 @@ def shard_clients(indexes: Indexes, shard_map: ShardMap | None) -> dict[str, mei
 
 
 def located(
-    indexes: Indexes, shard_map: ShardMap | None, service_ids: Sequence[Any], *, fields: Sequence[str] | None = ("id",)
+    indexes: Indexes,
+    shard_map: ShardMap | None,
+    service_ids: Sequence[Any],
+    *,
+    fields: Sequence[str] | None = ("id",),
+    shards: Iterable[str] = (),
+    everywhere: bool = False,
 ) -> dict[str, dict[str, Document]]:
-    """The documents each index (flat and shards) holds for these services, by index uid and document id
-    (`fields` None: whole documents)."""
-    found: dict[str, dict[str, Document]] = {indexes.flat: {}}
-    chunks = [list(service_ids[n : n + FILTER_CHUNK]) for n in range(0, len(service_ids), FILTER_CHUNK)]
-    try:
+    """The documents these services have in the flat index and in shards, by index uid and document id
+    (`fields` None: whole documents).
+
+    Shards looked in: those the flat index's copies route to (where the previous write put them), plus
+    `shards`; `everywhere` looks in every shard (the drift check and its repair: a search of every shard
+    opens every index, which Meilisearch keeps only a few of open at a time).
+    """
+    wanted = None if fields is None else [*fields, "_geo"]
+    flat = _flat_documents(indexes, service_ids, wanted)
+    routed = route(shard_map, flat.values()) if shard_map is not None else {}
+    clients = shard_clients(indexes, shard_map)
+    asked = set(clients) if everywhere else (set(routed) | set(shards)) & set(clients)
+    found: dict[str, dict[str, Document]] = {indexes.flat: flat, **{uid: {} for uid in sorted(asked)}}
+    chunks = _chunks(service_ids)
+    by_server: dict[int, tuple[meilisearch.Client, list[tuple[str, list[Any]]]]] = {}
+    for uid in sorted(asked):
         for chunk in chunks:
-            for doc in iter_documents(indexes.home, indexes.flat, filter=service_filter(chunk), fields=_list(fields)):
-                found[indexes.flat][str(doc["id"])] = doc
+            by_server.setdefault(id(clients[uid]), (clients[uid], []))[1].append((uid, chunk))
+    for client, asks in by_server.values():
+        _search_shards(client, asks, fields, found)
+    return found
+
+
+def _chunks(service_ids: Sequence[Any]) -> list[list[Any]]:
+    return [list(service_ids[n : n + FILTER_CHUNK]) for n in range(0, len(service_ids), FILTER_CHUNK)]
+
+
+def _flat_documents(indexes: Indexes, service_ids: Sequence[Any], fields: list[str] | None) -> dict[str, Document]:
+    found: dict[str, Document] = {}
+    try:
+        for chunk in _chunks(service_ids):
+            for doc in iter_documents(indexes.home, indexes.flat, filter=service_filter(chunk), fields=fields):
+                found[str(doc["id"])] = doc
     except MeilisearchApiError as exc:
         if exc.code == "index_not_found":
             raise IndexMissing(f"index {indexes.flat} does not exist yet; run `python -m search reindex`") from exc
         raise
-    clients = shard_clients(indexes, shard_map)
-    for uid in clients:
-        found[uid] = {}
-    by_server: dict[int, tuple[meilisearch.Client, list[tuple[str, list[Any]]]]] = {}
-    for uid, client in clients.items():
-        for chunk in chunks:
-            by_server.setdefault(id(client), (client, []))[1].append((uid, chunk))
-    for client, asks in by_server.values():
-        _search_shards(client, asks, fields, found)
     return found
 
 
@@ -128,8 +150,17 @@ def plan_writes(
     return writes
 
 
-def apply_writes(writes: Sequence[Write], *, timeout_s: float) -> None:
-    """Send every write, then wait for all of them; raise unless every task succeeded."""
+def apply_writes(writes: Sequence[Write], *, flat: str, timeout_s: float) -> None:
+    """The shards' writes (all sent, then awaited), then the flat index's; raise unless every task succeeded.
+
+    The flat index's copy says which shard holds a listing (`located`), so it changes only once the shards
+    have: a write that fails half-way is retried from what the flat index still says.
+    """
+    _apply([w for w in writes if w.uid != flat], timeout_s)
+    _apply([w for w in writes if w.uid == flat], timeout_s)
+
+
+def _apply(writes: Sequence[Write], timeout_s: float) -> None:
     tasks: list[tuple[meilisearch.Client, int]] = []
     for write in writes:
         index = write.client.index(write.uid)

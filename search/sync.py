@@ -35,6 +35,7 @@ from core.workers import PeriodicWorker
 from search.documents import documents_for
 from search.layout import Indexes
 from search.placement import apply_writes, located, plan_writes
+from search.shards import route
 
 log = get_logger(__name__)
 
@@ -134,24 +135,29 @@ def push_services(
     indexes: Indexes,
     service_ids: list[uuid.UUID],
     timeout_s: float = TASK_TIMEOUT_S,
+    everywhere: bool = False,
 ) -> int:
     """Make the indexes hold exactly the current documents of these services; returns the documents sent.
 
     The flat index gets every document, the shard whose box holds a document's point gets it too, and
     whatever copy the indexes hold beyond that (a removed location, a deactivated listing, a listing that
-    moved to another region) is deleted; see `search.placement`. Raises unless every task succeeded.
+    moved to another region) is deleted; see `search.placement` (`everywhere`: look for copies in every
+    shard, as the drift check's repair does). Raises unless every task succeeded.
     Looking up the held copies first is safe because no other worker holds these services meanwhile (see
     `claim`); the map is read afresh for every batch, so a batch after a reindex writes to the new shards.
     """
     shard_map = indexes.current_map()
-    held = located(indexes, shard_map, service_ids)
     docs, current = documents_for(session, service_ids)
+    going = route(shard_map, docs) if shard_map is not None else {}
+    held = located(indexes, shard_map, service_ids, shards=going, everywhere=everywhere)
     keep = {doc_id for ids in current.values() for doc_id in ids}
-    apply_writes(plan_writes(indexes, shard_map, docs, keep, held), timeout_s=timeout_s)
+    apply_writes(plan_writes(indexes, shard_map, docs, keep, held), flat=indexes.flat, timeout_s=timeout_s)
     return len(docs)
 
 
-def sync_batch(*, engine: Engine, indexes: Indexes, worker_id: str, batch_size: int = BATCH_SIZE) -> SyncResult:
+def sync_batch(
+    *, engine: Engine, indexes: Indexes, worker_id: str, batch_size: int = BATCH_SIZE, everywhere: bool = False
+) -> SyncResult:
     """Claim one batch, push it, and mark it processed or release it for a later retry."""
     token, rows = claim(engine, worker_id=worker_id, limit=batch_size)
     if not rows:
@@ -165,7 +171,7 @@ def sync_batch(*, engine: Engine, indexes: Indexes, worker_id: str, batch_size: 
     try:
         if service_ids:
             with Session(engine, expire_on_commit=False) as session:
-                push_services(session=session, indexes=indexes, service_ids=service_ids)
+                push_services(session=session, indexes=indexes, service_ids=service_ids, everywhere=everywhere)
     except Exception as exc:  # whatever went wrong, the rows go back to the queue: nothing is lost
         error = f"{type(exc).__name__}: {exc}"
         _release(engine, token, rows, error)
@@ -181,12 +187,21 @@ def run_once(*, engine: Engine, indexes: Indexes, worker_id: str | None = None, 
     ).processed
 
 
-def drain(*, engine: Engine, indexes: Indexes, worker_id: str | None = None, batch_size: int = BATCH_SIZE) -> int:
+def drain(
+    *,
+    engine: Engine,
+    indexes: Indexes,
+    worker_id: str | None = None,
+    batch_size: int = BATCH_SIZE,
+    everywhere: bool = False,
+) -> int:
     """Sync batches until nothing is claimable or a batch fails; returns the rows processed."""
     worker = worker_id or new_worker_id()
     total = 0
     while True:
-        result = sync_batch(engine=engine, indexes=indexes, worker_id=worker, batch_size=batch_size)
+        result = sync_batch(
+            engine=engine, indexes=indexes, worker_id=worker, batch_size=batch_size, everywhere=everywhere
+        )
         total += result.processed
         if result.error or not result.claimed:
             return total

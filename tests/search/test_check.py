@@ -77,7 +77,7 @@ def test_check_reports_each_kind_of_drift_and_fix_repairs_it(
     assert len(report.drifted_services) == 4
 
     assert enqueue_fix(engine=engine, report=report) == 4
-    drain(engine=engine, indexes=search_indexes)
+    drain(engine=engine, indexes=search_indexes, everywhere=True)  # as `check --fix` does
     after = check(engine=engine, indexes=search_indexes)
     assert (after.drift, after.index_documents) == (0, 6)
 
@@ -102,7 +102,7 @@ def test_check_covers_every_shard_and_fix_removes_a_copy_in_the_wrong_one(
     assert report.by_index == {last.uid: 2} and report.index_documents == 6
 
     enqueue_fix(engine=engine, report=report)
-    drain(engine=engine, indexes=search_indexes)
+    drain(engine=engine, indexes=search_indexes, everywhere=True)
     assert check(engine=engine, indexes=search_indexes).drift == 0
     assert [d["id"] for d in iter_documents(meili_client, first.uid, filter=service_filter([services[0].id]))] == [
         stray["id"]

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from core.outbox import record_change
 from directory.listings.models import Location, Service, ServiceAtLocation
-from search.client import iter_documents, service_filter, wait_succeeded
+from search.client import TaskFailed, iter_documents, service_filter
 from search.layout import Indexes
 from search.shards import ShardMap, circle_boxes, partition
 from search.sync import push_services
@@ -171,25 +171,42 @@ def test_a_listing_that_moves_moves_to_its_new_shard_and_leaves_no_copy(
 
 
 @pytest.mark.usefixtures("taxonomy")
-def test_a_copy_a_failed_write_left_in_another_shard_is_removed_by_the_next_sync(
-    session: Session, meili_client: meilisearch.Client, search_index: str, search_indexes: Indexes
+def test_a_move_whose_flat_write_fails_is_finished_by_the_retry(
+    session: Session,
+    meili_client: meilisearch.Client,
+    search_index: str,
+    search_indexes: Indexes,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    service = insert_listing(session, name="Twice Indexed Pantry", places=[place(*ROGERS_PARK)])
+    """Shards are written first, the flat index last: it still says where the copy was until all is done."""
+    import search.sync as sync_module
+
+    service = insert_listing(session, name="Interrupted Pantry", places=[place(*ROGERS_PARK)])
     push_services(session=session, indexes=search_indexes, service_ids=[service.id])
     shard_map = search_indexes.current_map()
     assert shard_map is not None
     north, south = shard_map.shard_for(*ROGERS_PARK), shard_map.shard_for(*CHICAGO)
-    [doc] = iter_documents(meili_client, north.uid, filter=service_filter([service.id]))
-    stray: dict[str, Any] = dict(doc)
-    wait_succeeded(meili_client, meili_client.index(south.uid).add_documents([stray], "id").task_uid)
-    wide = run_search(meili_client, search_index, session, lat=41.95, lng=-87.65, radius_km=30)
-    assert [h["name"] for h in wide.hits] == ["Twice Indexed Pantry"] * 2  # what the stray copy breaks
+    move(session, service, CHICAGO)
 
+    real_documents_for = sync_module.documents_for
+
+    def with_a_rejected_flat_document(session_: Session, ids: Any) -> Any:
+        docs, current = real_documents_for(session_, ids)
+        return [*docs, {"id": "not a valid id!", "service_id": str(service.id)}], current  # no point: flat only
+
+    monkeypatch.setattr(sync_module, "documents_for", with_a_rejected_flat_document)
+    with pytest.raises(TaskFailed, match="not a valid id"):
+        push_services(session=session, indexes=search_indexes, service_ids=[service.id])
+    assert shard_ids(meili_client, north.uid, service) == [] and len(shard_ids(meili_client, south.uid, service)) == 1
+    [flat] = iter_documents(meili_client, search_index, filter=service_filter([service.id]))
+    assert flat["_geo"]["lat"] == ROGERS_PARK[0]  # the failed task left the flat index as it was
+
+    monkeypatch.setattr(sync_module, "documents_for", real_documents_for)
     push_services(session=session, indexes=search_indexes, service_ids=[service.id])
-    assert shard_ids(meili_client, south.uid, service) == []
-    wide = run_search(meili_client, search_index, session, lat=41.95, lng=-87.65, radius_km=30)
-    assert [h["name"] for h in wide.hits] == ["Twice Indexed Pantry"]
-    assert math.isclose(wide.hits[0]["lat"], ROGERS_PARK[0])
+    assert shard_ids(meili_client, north.uid, service) == [] and len(shard_ids(meili_client, south.uid, service)) == 1
+    found = run_search(meili_client, search_index, session, lat=41.95, lng=-87.65, radius_km=30)
+    assert [h["name"] for h in found.hits] == ["Interrupted Pantry"]
+    assert math.isclose(found.hits[0]["lat"], CHICAGO[0])
 
 
 def test_the_test_map_cuts_between_the_loop_and_rogers_park() -> None:
