@@ -24,7 +24,7 @@ def run_migrations(settings: Settings, revision: str = "head", downgrade: bool =
     cfg.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
-        cfg.attributes["settings"] = settings  # data migrations read keys from them (0002: the audit key)
+        cfg.attributes["settings"] = settings  # data migrations read keys from them (0003: the audit key)
         (command.downgrade if downgrade else command.upgrade)(cfg, revision)
     engine.dispose()
 

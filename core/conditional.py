@@ -49,13 +49,18 @@ def is_not_modified(request: Request, body: StaticBody) -> bool:
         when = parsedate_to_datetime(since)
     except (TypeError, ValueError):
         return False  # an unreadable date is ignored, as the RFC asks
-    return when.tzinfo is not None and body.last_modified <= when
+    return when.tzinfo is not None and _utc(body.last_modified).replace(microsecond=0) <= when
+
+
+def _utc(when: datetime) -> datetime:
+    # HTTP dates are GMT; PostgreSQL hands timestamps back in the session's zone, SQLite without one.
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
 def static_response(request: Request, body: StaticBody, *, max_age: int) -> Response:
     headers = {
         "ETag": body.etag,
-        "Last-Modified": format_datetime(body.last_modified, usegmt=True),
+        "Last-Modified": format_datetime(_utc(body.last_modified), usegmt=True),
         "Cache-Control": f"public, max-age={max_age}",
         "Vary": "Accept-Encoding",
     }

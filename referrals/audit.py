@@ -13,7 +13,7 @@ file kept elsewhere; `verify_chain(anchor=...)` then also fails when the chain n
 exported event with the exported hash: events were cut off the end, or history up to it was rewritten
 (even by someone holding the key). Appending updates the head first: that row lock (PostgreSQL) or the
 writer lock (SQLite) makes concurrent appends queue up. Events written before the chain was keyed were
-re-chained by migration 0002 (see there); on PostgreSQL and SQLite a trigger refuses UPDATE and DELETE.
+re-chained by migration 0003 (see there); on PostgreSQL and SQLite a trigger refuses UPDATE and DELETE.
 """
 
 import hashlib

@@ -96,7 +96,7 @@ class ReferralCandidate(SQLModel, table=True):
 
 class ReferralEvent(SQLModel, table=True):
     """Append-only audit log of every transition, chained by HMAC in `seq` order (referrals/audit.py).
-    Never updated or deleted: migration 0002 adds triggers that refuse both."""
+    Never updated or deleted: migration 0003 adds triggers that refuse both."""
 
     __tablename__ = "referral_event"
     id: int | None = Field(default=None, primary_key=True)

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from core.inputs import has_control_characters, is_zone_name
+from core.inputs import clean_text, has_control_characters, is_zone_name, one_line
 from core.urls import is_web_url
 from directory.hsds.report import Problem
 from directory.listings.meeting_types import LEGACY_CODES, TYPE_CODE, TYPES
@@ -113,8 +113,11 @@ def read_entry(raw: dict[str, Any]) -> tuple[dict[str, Any], Found]:
 def _text(entry: dict[str, Any], bad: Bad) -> None:
     for name in TEXT_FIELDS:
         value = entry.get(name)
-        if isinstance(value, str) and has_control_characters(value, multiline=name.endswith("notes")):
-            bad(name, f"{name} has line breaks or control characters where one line of text belongs")
+        multiline = name.endswith("notes")
+        if isinstance(value, str) and has_control_characters(value, multiline=multiline):
+            # Real feeds carry mojibake (C1 controls) and stray line breaks: kept as clean text, and said.
+            entry[name] = clean_text(value) if multiline else one_line(value)
+            bad(name, f"{name} had control characters or line breaks; they were replaced by spaces", "warning")
             continue
         if value is None or isinstance(value, str):
             continue
@@ -286,17 +289,15 @@ def _approximate(entry: dict[str, Any], bad: Bad) -> None:
 
 
 def _conference(entry: dict[str, Any], bad: Bad) -> None:
-    # Every link follows the one URL rule (core/urls.py): a `javascript:` or otherwise broken link makes the
-    # row an error (skipped and named), never a stored href.
+    # Every link follows the one URL rule (core/urls.py): a `javascript:` or otherwise broken link is refused
+    # (never stored, never an href) and named by row; the meeting itself still goes in.
     for name in _LINKS:
         value = entry.get(name)
         if value is not None and not is_web_url(value):
-            bad(name, f"{name} must be an http(s) web address")
+            bad(name, f"{name} {str(value)[:80]!r} is not a web address; ignored", "warning")
+            del entry[name]
     url = entry.get("conference_url")
     if url is None:
         return
-    parts = urlsplit(url) if isinstance(url, str) else None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
-        del entry["conference_url"]
-    elif parts.scheme == "http":
+    if urlsplit(url).scheme == "http":
         bad("conference_url", "conference_url uses http:// (not encrypted); kept", "warning")

@@ -30,7 +30,7 @@ def _labels(request: Request) -> dict[str, dict[str, str]]:
 @router.get("", response_class=HTMLResponse, name="admin_feeds")
 def feeds(request: Request, session: DbSession, _admin: NetworkAdmin) -> HTMLResponse:
     context = {**base_context(request, sources=list_sources(session=session)), **_labels(request)}
-    return render(request, "sources/list.html", context)
+    return render(request, "directory/sources/list.html", context)
 
 
 @router.get("/{code}", response_class=HTMLResponse, name="admin_feed")
@@ -44,4 +44,4 @@ def feed(
     problems = source.last_problems or []
     page = base_context(request, source=source, problems=problems[:SHOWN_PROBLEMS], more=len(problems) > SHOWN_PROBLEMS)
     context = {**page, **_labels(request)}
-    return render(request, "sources/source.html", context)
+    return render(request, "directory/sources/source.html", context)

@@ -1,4 +1,4 @@
-"""Migration 0002 re-chains events written with plain SHA-256 under the key (refusing a chain that was
+"""Migration 0003 re-chains events written with plain SHA-256 under the key (refusing a chain that was
 already altered), and from then on the database itself refuses to update or delete audit events."""
 
 from collections.abc import Iterator
@@ -20,7 +20,7 @@ from referrals.privacy import purge
 from tests.factories import NOW, build_world, make_referral
 from tests.referrals.test_audit import forge, plain_sha256
 
-BEFORE = "0001"
+BEFORE = "0002_feed_sources"  # the revision before the keyed chain
 
 
 @pytest.fixture(autouse=True)

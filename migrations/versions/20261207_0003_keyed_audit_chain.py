@@ -1,7 +1,7 @@
 """key the referral audit chain (HMAC-SHA256) and make referral_event append-only
 
-Revision ID: 0002_keyed_audit_chain
-Revises: 0001
+Revision ID: 0003_keyed_audit_chain
+Revises: 0002_feed_sources
 Create Date: 2026-12-07 02:00:00
 
 Events written before this revision carry plain SHA-256 hashes, which anyone able to edit the table can
@@ -30,8 +30,8 @@ from core.errors import ConfigurationError
 from core.settings import Settings, get_settings
 from referrals.audit import GENESIS, audit_key, canonical, event_fields
 
-revision: str = "0002_keyed_audit_chain"
-down_revision: str | None = "0001"
+revision: str = "0003_keyed_audit_chain"
+down_revision: str | None = "0002_feed_sources"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """feed sources: the feed_source table; meeting identity (source_id, source_slug) and the feed's own updated
 
-Revision ID: 0003_feed_sources
-Revises: 0002_keyed_audit_chain
+Revision ID: 0002_feed_sources
+Revises: 0001
 Create Date: 2026-12-07 01:39:11.487775
 """
 
@@ -12,8 +12,8 @@ import sqlmodel
 from alembic import op
 
 
-revision: str = '0003_feed_sources'
-down_revision: str | None = '0002_keyed_audit_chain'
+revision: str = '0002_feed_sources'
+down_revision: str | None = '0001'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
