@@ -185,16 +185,20 @@ def test_tsml_ui_lists_every_meeting_of_each_sample_feed(
         _check_five_meetings(browser, base, client, feeds)
 
 
-# Known gaps, left open in issue #17 (strict: the test fails as soon as one of them is fixed, so the mark
-# cannot outlive the bug): after import, TSML UI lists 175 of Kansas City's 197 entries and 36 rows for Ben
+# Known gaps, left open in issue #17: after import, TSML UI lists 175 of Kansas City's 197 entries and 36 rows for Ben
 # Lomond's 35, and never finishes loading the synthetic feed whose city has no state ("Philadelphia").
 _KNOWN_GAPS = {
     "kc.test.json": "TSML UI lists 175 of the 197 entries we serve for Kansas City (issue #17, open)",
     "timezones.test.json": "TSML UI does not finish loading our feed of a city without a state (issue #17, open)",
     "benlomond.test.json": "TSML UI lists 36 rows for the 35 entries we serve for Ben Lomond (issue #17, open)",
 }
+# Kansas City and Ben Lomond have also passed in some runs (TSML UI's count varies between runs), so
+# only the state-less city, which has failed every time, is strict.
+_INTERMITTENT = {"kc.test.json", "benlomond.test.json"}
 _FEED_CASES = [
-    pytest.param(f, id=f.name, marks=[pytest.mark.xfail(reason=_KNOWN_GAPS[f.name], strict=True)])
+    pytest.param(
+        f, id=f.name, marks=[pytest.mark.xfail(reason=_KNOWN_GAPS[f.name], strict=f.name not in _INTERMITTENT)]
+    )
     if f.name in _KNOWN_GAPS
     else pytest.param(f, id=f.name)
     for f in FIXTURE_FEEDS
