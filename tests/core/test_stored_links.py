@@ -70,7 +70,7 @@ def test_a_stored_name_with_line_breaks_still_gives_a_valid_calendar(
     client: TestClient, session: Session, data: Directory
 ) -> None:
     service = data.loop_aa
-    service.name = "Loop Noon Group\r\nX-Injected: yes\x00"
+    service.name = "Loop Noon Group\r\nX-Injected: yes\x07"  # PostgreSQL text cannot hold NUL; BEL is a control too
     session.add(service)
     session.commit()
     response = client.get(f"/services/{service.id}/calendar.ics")
