@@ -34,9 +34,11 @@ from search.layout import Indexes
 from search.shards import ShardMap, point_of
 
 MAX_PAYLOAD_BYTES = 64 * 2**20
-SHARD_PAYLOAD_BYTES = 16 * 2**20  # a shard's gathered documents are sent once this big
+SHARD_PAYLOAD_BYTES = 4 * 2**20  # a shard's gathered documents are sent once this big, to index while building
 BUFFERED_BYTES = 96 * 2**20  # at most this much gathered for all shards together (the loader's memory)
-MAX_IN_FLIGHT = 16  # document tasks queued before the loader waits: Meilisearch merges queued tasks into big batches
+# Document payloads queued in Meilisearch before the loader waits for the oldest. Generous: while the loader
+# waits it builds nothing, and Meilisearch merges queued tasks of one index into big batches anyway.
+MAX_IN_FLIGHT_BYTES = 384 * 2**20
 LOAD_TASK_TIMEOUT_S = 900.0
 _BUILD_SLICE = 500
 
@@ -94,7 +96,8 @@ class Loader:
         self.clients = {s.uid: indexes.server(s.group) for s in shard_map.shards}
         self.buffers: dict[str, list[bytes]] = {}
         self.sizes: dict[str, int] = {}
-        self.in_flight: deque[tuple[meilisearch.Client, int]] = deque()
+        self.in_flight: deque[tuple[meilisearch.Client, int, int]] = deque()
+        self.queued = 0  # bytes of the payloads in flight
 
     def add(self, flat_body: bytes, shard_bodies: dict[str, bytes]) -> None:
         self._send(self.indexes.home, self.flat, flat_body)
@@ -120,13 +123,16 @@ class Loader:
     def _send(self, client: meilisearch.Client, uid: str, body: bytes) -> None:
         index = client.index(uid)
         for payload in payloads(body):
-            self.in_flight.append((client, index.add_documents_ndjson(payload, primary_key=PRIMARY_KEY).task_uid))
-        while len(self.in_flight) > MAX_IN_FLIGHT:
+            task_uid = index.add_documents_ndjson(payload, primary_key=PRIMARY_KEY).task_uid
+            self.in_flight.append((client, task_uid, len(payload)))
+            self.queued += len(payload)
+        while self.queued > MAX_IN_FLIGHT_BYTES:
             self._wait_one()
 
     def _wait_one(self) -> None:
-        client, task_uid = self.in_flight.popleft()
+        client, task_uid, size = self.in_flight.popleft()
         wait_succeeded(client, task_uid, timeout_s=LOAD_TASK_TIMEOUT_S, interval_ms=100)
+        self.queued -= size
 
 
 def load(

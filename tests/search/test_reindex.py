@@ -281,3 +281,17 @@ def test_startup_rebuilds_the_one_index_layout_of_the_previous_release_into_shar
     assert [h["name"] for h in found.hits] == ["Single Index Pantry"]
     assert build_index_if_needed(engine=engine, indexes=single) is True  # shards turned off: one index again
     assert indexes.current_map() is not None and not single.current_map().sharded  # type: ignore[union-attr]
+
+
+@pytest.mark.usefixtures("cleanup")
+def test_a_reindex_clears_what_a_killed_one_left_behind(
+    engine: Engine, session: Session, meili_client: meilisearch.Client, index_prefix: str, indexes: Indexes
+) -> None:
+    listings(session, 3)
+    reindex(engine=engine, indexes=indexes)
+    old = "20000101000000000000"  # a generation from before: a reindex killed half-way
+    leftovers = [f"{indexes.flat}_{old}", f"{indexes.layout}_{old}", f"{index_prefix}_geo_{old}_000"]
+    for uid in leftovers:
+        wait_succeeded(meili_client, meili_client.create_index(uid, {"primaryKey": "id"}).task_uid)
+    reindex(engine=engine, indexes=indexes)
+    assert index_uids(meili_client, index_prefix) == live_uids(indexes)
