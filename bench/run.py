@@ -28,7 +28,7 @@ from sqlmodel import Session, col, select
 from bench import dataset, ingest, measure, queries, report
 from bench.procs import App, peak_rss_mb, rss_mb, start_app, stop_app
 from core.outbox import OutboxEvent
-from search.client import make_client
+from search.client import make_client, wait_succeeded
 from search.embedded import free_port
 from search.layout import DEFAULT_SHARD_SIZE, Indexes
 from search.reindex import BATCH_SIZE
@@ -53,6 +53,9 @@ class Options:
     only_reindex: bool = False
     # Layouts whose reindex and raw ingest are measured (a 1M run that cannot fit them all keeps the sharded one).
     reindex_layouts: tuple[str, ...] = LAYOUTS
+    # Delete a layout's indexes once measured: at 1M the two layouts' indexes and a reindex's second generation
+    # do not fit on a small disk together.
+    drop_indexes: bool = False
 
 
 def _indexes(app: App, prefix: str, shard_size: int) -> Indexes:
@@ -142,8 +145,22 @@ def bench_layout(ds: dataset.Dataset, layout: str, shard_size: int, options: Opt
             "meilisearch": indexes.home.get_version().get("pkgVersion", "?"),
         }
     finally:
+        if options.drop_indexes:
+            _drop(app, prefix)
         stop_app(app)
         engine.dispose()
+
+
+def _drop(app: App, prefix: str) -> None:
+    """Delete every index of this layout (its prefix) from the app's Meilisearch, and wait."""
+    try:
+        url, key = app.meili()
+        client = make_client(url, key, timeout=600)
+        uids = [i.uid for i in client.get_indexes({"limit": 10_000})["results"] if i.uid.startswith(prefix + "_")]
+        for task in [client.delete_index(uid).task_uid for uid in uids]:
+            wait_succeeded(client, task, timeout_s=600)
+    except Exception as exc:  # the measures are taken; a failed clean-up only costs disk
+        typer.echo(f"could not delete the {prefix} indexes: {exc!r}", err=True)
 
 
 def _search_measures(
@@ -258,13 +275,16 @@ def main(
     only_reindex: Annotated[
         bool, typer.Option(help="Only re-measure the reindex against the raw ingest (implies --merge).")
     ] = False,
+    drop_indexes: Annotated[bool, typer.Option(help="Delete each layout's indexes once measured (disk).")] = False,
 ) -> None:
     """Run the search benchmark and write bench/results/latest.json and latest.md."""
     chosen = [name.strip() for name in layouts.split(",") if name.strip()]
     if unknown := set(chosen) - set(LAYOUTS):
         raise typer.BadParameter(f"unknown layouts {sorted(unknown)}; choose from {', '.join(LAYOUTS)}")
     reindexed = tuple(name.strip() for name in reindex_layouts.split(",") if name.strip())
-    options = Options(n_queries, rounds, clients, seconds, edits, batch_size, workers, only_reindex, reindexed)
+    options = Options(
+        n_queries, rounds, clients, seconds, edits, batch_size, workers, only_reindex, reindexed, drop_indexes
+    )
     previous = report.RESULTS / "latest.json"
     results: dict[str, Any] = {
         "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -282,6 +302,10 @@ def main(
         if merge or only_reindex:
             measured["layouts"] = {**earlier.get("layouts", {}), **measured["layouts"]}
         results["sizes"][str(size)] = {**earlier, **measured}
+    if (merge or only_reindex) and previous.is_file():  # sizes another run wrote meanwhile are kept too
+        measured_now = {str(int(s.replace("_", ""))) for s in sizes.split(",") if s.strip()}
+        latest = json.loads(previous.read_text())["sizes"]
+        results["sizes"] = {**latest, **{k: v for k, v in results["sizes"].items() if k in measured_now}}
     results["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     results["environment"] = _environment(results)
     json_path, md_path = report.write(results)

@@ -1,7 +1,9 @@
 """Reindex against a real Meilisearch: complete, atomic (search never fails or comes back empty), replays edits."""
 
+import io
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import meilisearch
@@ -17,6 +19,7 @@ from search.index_spec import filterable_names, index_name, settings_outdated, s
 from search.layout import Indexes, SearchTarget
 from search.reindex import ReindexCancelled, reindex
 from search.runtime import build_index_if_needed
+from search.shards import partition
 from search.sync import run_once
 from tests.factories import CHICAGO, insert_listing, place
 from tests.search.conftest import run_search
@@ -235,7 +238,7 @@ def test_documents_can_be_built_in_worker_processes(
 
 def test_payloads_split_on_line_ends_under_the_limit() -> None:
     body = b"".join(b'{"id":"%d","pad":"%s"}\n' % (n, b"x" * n) for n in range(40))
-    parts = list(loading_module.payloads(body, limit=200))
+    parts = list(loading_module.file_payloads(io.BytesIO(body), limit=200))
     assert b"".join(parts) == body
     assert all(len(p) <= 200 and p.endswith(b"\n") for p in parts) and len(parts) > 5
 
@@ -295,3 +298,30 @@ def test_a_reindex_clears_what_a_killed_one_left_behind(
         wait_succeeded(meili_client, meili_client.create_index(uid, {"primaryKey": "id"}).task_uid)
     reindex(engine=engine, indexes=indexes)
     assert index_uids(meili_client, index_prefix) == live_uids(indexes)
+
+
+@pytest.mark.usefixtures("cleanup")
+def test_the_loader_sends_few_large_bodies(
+    meili_client: meilisearch.Client, index_prefix: str, indexes: Indexes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Meilisearch pays per indexing batch, the flat index's cost growing with the index: six build batches must
+    # reach the flat index as one task, and a shard as a few tasks of about SHARD_PAYLOAD_BYTES.
+    monkeypatch.setattr(loading_module, "SHARD_PAYLOAD_BYTES", 1400)
+    shard_map = partition(
+        [41.8], [-87.6], max_documents=10, groups=1, uid=lambda n: f"{index_prefix}_geo_x_{n:03d}", generation="x"
+    )
+    flat, shard = f"{index_prefix}_loaded", shard_map.shards[0].uid
+    for uid in (flat, shard):
+        wait_succeeded(meili_client, meili_client.create_index(uid, {"primaryKey": "id"}).task_uid)
+    loader = loading_module.Loader(indexes, flat, shard_map)
+    for k in range(6):
+        body = b"".join(b'{"id":"d%d","pad":"%s"}\n' % (n, b"x" * 50) for n in range(k * 10, k * 10 + 10))
+        loader.add(body, {shard: body})
+    loader.finish()
+
+    def additions(uid: str) -> int:
+        return len(meili_client.get_tasks({"indexUids": [uid], "types": ["documentAdditionOrUpdate"]}).results)
+
+    assert [meili_client.index(uid).get_stats().number_of_documents for uid in (flat, shard)] == [60, 60]
+    assert additions(flat) == 1 and additions(shard) == 3
+    assert not Path(loader.spool.name).exists()  # the spool files are gone
