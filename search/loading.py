@@ -10,8 +10,9 @@ sent once big: Meilisearch pays a cost per indexing batch that grows with the in
 facets are post-processed over the whole index). Sending each build batch as it came made Meilisearch do
 about twice the work of a raw ingest of the same documents at 100k (many small batches, the flat index's
 cost growing with every one); a raw ingest enqueues everything at once and Meilisearch merges queued tasks.
-The flat index gets a few very large bodies (their payloads enqueued back to back, merged into one batch);
-a shard a few 4 MB bodies, so shards are indexed while later batches are built.
+So the flat index's body is sent as soon as Meilisearch has finished its previous one (it is never left
+idle), and otherwise grows until 128 MB (its payloads enqueued back to back, merged into one batch); a
+shard gets 4 MB bodies, so shards are indexed while later batches are built.
 """
 
 import multiprocessing
@@ -44,7 +45,8 @@ from search.shards import ShardMap, point_of
 
 MAX_PAYLOAD_BYTES = 64 * 2**20
 SHARD_PAYLOAD_BYTES = 4 * 2**20  # a shard's gathered documents are sent once this big, to index while building
-FLAT_PAYLOAD_BYTES = 2 * MAX_PAYLOAD_BYTES  # the flat index's gathered documents are sent once this big
+FLAT_PAYLOAD_BYTES = 2 * MAX_PAYLOAD_BYTES  # the flat index's gathered documents are sent once this big, or
+FLAT_EAGER_BYTES = 8 * 2**20  # ... once this big if Meilisearch has finished the flat index's previous task
 SPOOLED_BYTES = 1024 * 2**20  # at most this much gathered on disk for all shards together
 # Document payloads queued in Meilisearch before the loader waits for the oldest. Generous: while the loader
 # waits it builds nothing, and Meilisearch merges queued tasks of one index into big batches anyway.
@@ -107,6 +109,7 @@ class Loader:
         self.clients = {s.uid: indexes.server(s.group) for s in shard_map.shards} | {flat: indexes.home}
         self.spool = tempfile.TemporaryDirectory(prefix="reindex-spool-")  # removed when collected, too
         self.sizes: dict[str, int] = {}  # bytes gathered per index
+        self.last_task: dict[str, int] = {}  # the latest task sent to each index
         self.in_flight: deque[tuple[meilisearch.Client, int, int]] = deque()
         self.queued = 0  # bytes of the payloads in flight
 
@@ -133,8 +136,15 @@ class Loader:
         with self._path(uid).open("ab") as out:
             out.write(body)
         self.sizes[uid] = self.sizes.get(uid, 0) + len(body)
-        if self.sizes[uid] >= limit:
+        if self.sizes[uid] >= limit or (uid == self.flat and self.sizes[uid] >= FLAT_EAGER_BYTES and self._idle(uid)):
             self._flush(uid)
+
+    def _idle(self, uid: str) -> bool:
+        """Meilisearch has finished every task sent to this index: sending now keeps it busy, while a body
+        gathered as long as it is busy makes one batch instead of several."""
+        if uid not in self.last_task:
+            return True
+        return self.clients[uid].get_task(self.last_task[uid]).status not in ("enqueued", "processing")
 
     def _flush(self, uid: str) -> None:
         if not self.sizes.pop(uid, 0):
@@ -148,6 +158,7 @@ class Loader:
         index = client.index(uid)
         for payload in file_payloads(spooled):
             task_uid = index.add_documents_ndjson(payload, primary_key=PRIMARY_KEY).task_uid
+            self.last_task[uid] = task_uid
             self.in_flight.append((client, task_uid, len(payload)))
             self.queued += len(payload)
         while self.queued > MAX_IN_FLIGHT_BYTES:
@@ -255,9 +266,9 @@ def file_payloads(source: BinaryIO, limit: int = MAX_PAYLOAD_BYTES) -> Iterator[
     default); one body in memory at a time."""
     rest = b""
     while chunk := source.read(limit - len(rest)):
-        body = rest + chunk
+        body = rest + chunk if rest else chunk
         cut = body.rfind(b"\n") + 1 or len(body)  # a line longer than the limit goes as is (and is refused)
         rest = body[cut:]
-        yield body[:cut]
+        yield body if cut == len(body) else body[:cut]
     if rest:
         yield rest

@@ -325,3 +325,16 @@ def test_the_loader_sends_few_large_bodies(
     assert [meili_client.index(uid).get_stats().number_of_documents for uid in (flat, shard)] == [60, 60]
     assert additions(flat) == 1 and additions(shard) == 3
     assert not Path(loader.spool.name).exists()  # the spool files are gone
+
+    # While Meilisearch has nothing of the flat index to do, a smaller body goes at once: the first two batches
+    # are sent before the third is built; the rest goes as one or two more tasks, as Meilisearch keeps up.
+    monkeypatch.setattr(loading_module, "FLAT_EAGER_BYTES", 1400)
+    again = f"{index_prefix}_eager"
+    wait_succeeded(meili_client, meili_client.create_index(again, {"primaryKey": "id"}).task_uid)
+    loader = loading_module.Loader(indexes, again, shard_map)
+    for k in range(6):
+        loader.add(b"".join(b'{"id":"e%d","pad":"%s"}\n' % (n, b"x" * 50) for n in range(k * 10, k * 10 + 10)), {})
+        if k == 1:
+            assert additions(again) == 1
+    loader.finish()
+    assert 2 <= additions(again) <= 3 and meili_client.index(again).get_stats().number_of_documents == 60
