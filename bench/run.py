@@ -28,12 +28,13 @@ from sqlmodel import Session, col, select
 from bench import dataset, ingest, measure, queries, report
 from bench.procs import App, peak_rss_mb, rss_mb, start_app, stop_app
 from core.outbox import OutboxEvent
-from search.client import make_client
+from search.client import make_client, wait_succeeded
 from search.embedded import free_port
 from search.layout import DEFAULT_SHARD_SIZE, Indexes
 from search.reindex import BATCH_SIZE
 from search.runtime import rebuild_reason
 
+MISSING = "n/a"  # a figure not measured in this run
 PROBE_ZIP = "60601"  # searches during a reindex: words alone, and a place (downtown Chicago, 25 km)
 
 LAYOUTS = ("single", "sharded")
@@ -50,6 +51,11 @@ class Options:
     batch_size: int
     workers: int
     only_reindex: bool = False
+    # Layouts whose reindex and raw ingest are measured (a 1M run that cannot fit them all keeps the sharded one).
+    reindex_layouts: tuple[str, ...] = LAYOUTS
+    # Delete a layout's indexes once measured: at 1M the two layouts' indexes and a reindex's second generation
+    # do not fit on a small disk together.
+    drop_indexes: bool = False
 
 
 def _indexes(app: App, prefix: str, shard_size: int) -> Indexes:
@@ -103,39 +109,58 @@ def bench_layout(ds: dataset.Dataset, layout: str, shard_size: int, options: Opt
     try:
         _wait_ready(app, engine, prefix, shard_size, timeout=300 + ds.size / 50)
         ready_seconds = round(time.monotonic() - app.started, 1)
-        built = "search index missing" in log_path.read_text(errors="replace")[log_offset:]
+        built = "building it in the background" in log_path.read_text(errors="replace")[log_offset:]
         indexes = _indexes(app, prefix, shard_size)
         shard_map = indexes.current_map()
         documents = indexes.home.index(indexes.flat).get_stats().number_of_documents
         shards = len(shard_map.shards) if shard_map else 0
         typer.echo(f"{tag} app ready in {ready_seconds}s ({documents:,} documents, {shards} shards)", err=True)
         searching = {} if options.only_reindex else _search_measures(tag, app, engine, prefix, indexes, options)
-        reindexing = _reindex_measures(tag, app, ds.data_dir, prefix, shard_size, indexes, options)
+        reindexing = (
+            _reindex_measures(tag, app, ds.data_dir, prefix, shard_size, indexes, options)
+            if layout in options.reindex_layouts
+            else {}
+        )
+        during = reindexing.get("reindex", {})
         meili_pid = app.meili_pid()
         return {
             **searching,
             **reindexing,
-            "reindex_measured_at": stamp["measured_at"],
+            **({"reindex_measured_at": stamp["measured_at"]} if reindexing else {}),
             **({} if options.only_reindex else stamp),
             "shard_size": shard_size,
             "shards": shards,
             "documents": documents,
             **({} if options.only_reindex else {"initial_build_seconds": ready_seconds if built else None}),
             "app_rss_mb": {
-                "peak_during_reindex": reindexing["reindex"]["app_peak_rss_mb"],
+                "peak_during_reindex": during.get("app_peak_rss_mb", MISSING),
                 "now": round(rss_mb(app.pid), 1),
                 "high_water_mark": round(peak_rss_mb(app.pid), 1),
             },
             "meilisearch_rss_mb": {
-                "peak_during_reindex": reindexing["reindex"]["meilisearch_peak_rss_mb"],
+                "peak_during_reindex": during.get("meilisearch_peak_rss_mb", MISSING),
                 "now": round(rss_mb(meili_pid), 1) if meili_pid else None,
                 "high_water_mark": round(peak_rss_mb(meili_pid), 1) if meili_pid else None,
             },
             "meilisearch": indexes.home.get_version().get("pkgVersion", "?"),
         }
     finally:
+        if options.drop_indexes:
+            _drop(app, prefix)
         stop_app(app)
         engine.dispose()
+
+
+def _drop(app: App, prefix: str) -> None:
+    """Delete every index of this layout (its prefix) from the app's Meilisearch, and wait."""
+    try:
+        url, key = app.meili()
+        client = make_client(url, key, timeout=600)
+        uids = [i.uid for i in client.get_indexes({"limit": 10_000})["results"] if i.uid.startswith(prefix + "_")]
+        for task in [client.delete_index(uid).task_uid for uid in uids]:
+            wait_succeeded(client, task, timeout_s=600)
+    except Exception as exc:  # the measures are taken; a failed clean-up only costs disk
+        typer.echo(f"could not delete the {prefix} indexes: {exc!r}", err=True)
 
 
 def _search_measures(
@@ -244,15 +269,22 @@ def main(
     batch_size: Annotated[int, typer.Option(help="Documents per batch (reindex and raw ingest).")] = BATCH_SIZE,
     workers: Annotated[int, typer.Option(help="Reindex document-building processes (0: the CLI default).")] = 0,
     merge: Annotated[bool, typer.Option(help="Keep the other sizes of the previous latest.json.")] = False,
+    reindex_layouts: Annotated[
+        str, typer.Option(help="Comma-separated layouts whose reindex and raw ingest are measured.")
+    ] = ",".join(LAYOUTS),
     only_reindex: Annotated[
         bool, typer.Option(help="Only re-measure the reindex against the raw ingest (implies --merge).")
     ] = False,
+    drop_indexes: Annotated[bool, typer.Option(help="Delete each layout's indexes once measured (disk).")] = False,
 ) -> None:
     """Run the search benchmark and write bench/results/latest.json and latest.md."""
     chosen = [name.strip() for name in layouts.split(",") if name.strip()]
     if unknown := set(chosen) - set(LAYOUTS):
         raise typer.BadParameter(f"unknown layouts {sorted(unknown)}; choose from {', '.join(LAYOUTS)}")
-    options = Options(n_queries, rounds, clients, seconds, edits, batch_size, workers, only_reindex)
+    reindexed = tuple(name.strip() for name in reindex_layouts.split(",") if name.strip())
+    options = Options(
+        n_queries, rounds, clients, seconds, edits, batch_size, workers, only_reindex, reindexed, drop_indexes
+    )
     previous = report.RESULTS / "latest.json"
     results: dict[str, Any] = {
         "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -270,6 +302,10 @@ def main(
         if merge or only_reindex:
             measured["layouts"] = {**earlier.get("layouts", {}), **measured["layouts"]}
         results["sizes"][str(size)] = {**earlier, **measured}
+    if (merge or only_reindex) and previous.is_file():  # sizes another run wrote meanwhile are kept too
+        measured_now = {str(int(s.replace("_", ""))) for s in sizes.split(",") if s.strip()}
+        latest = json.loads(previous.read_text())["sizes"]
+        results["sizes"] = {**latest, **{k: v for k, v in results["sizes"].items() if k in measured_now}}
     results["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     results["environment"] = _environment(results)
     json_path, md_path = report.write(results)

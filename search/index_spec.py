@@ -114,6 +114,9 @@ INDEX_SETTINGS: dict[str, Any] = {
     "stopWords": ["a", "an", "the", "of", "for", "and", "near", "me"],
     "typoTolerance": {"enabled": True, "minWordSizeForTypos": {"oneTypo": 5, "twoTypos": 9}},
     "faceting": {"maxValuesPerFacet": MAX_FACET_VALUES},
+    # Nothing uses /facet-search. Left on, every indexing batch rebuilds the facet-search structures of the
+    # whole index: 300 of the 450 ms a one-document update took at a million listings.
+    "facetSearch": False,
     "pagination": {"maxTotalHits": MAX_TOTAL_HITS},
 }
 
@@ -127,14 +130,15 @@ def wait_for_success(client: meilisearch.Client, task_uid: int, *, timeout_ms: i
 
 
 def settings_outdated(client: meilisearch.Client, uid: str, expected: dict[str, Any] | None = None) -> bool:
-    """The index's filterable or sortable fields or ranking rules differ from ours: an older version built
-    it (its documents may lack fields)."""
+    """The index's filterable or sortable fields, ranking rules or facet search differ from ours: an older
+    version built it (its documents may lack fields)."""
     wanted = INDEX_SETTINGS if expected is None else expected
     live = client.index(uid).get_settings()
     return (
         live.get("filterableAttributes") != wanted["filterableAttributes"]
         or set(live.get("sortableAttributes") or []) != set(wanted["sortableAttributes"])
         or live.get("rankingRules") != wanted["rankingRules"]
+        or live.get("facetSearch") != wanted["facetSearch"]
     )
 
 

@@ -3,12 +3,20 @@ index and the new shards, a few tasks in flight, checking every task.
 
 Building documents (database reads plus the builders) costs more CPU than Meilisearch spends indexing
 them, so with `workers` > 1 batches are built in processes. Each batch is also routed there: the flat index
-gets the batch's NDJSON body, and each shard a body of the documents whose point falls in its box. Shard
-bodies are gathered across batches and sent once big enough, so a shard receives a few large tasks rather
-than one small task per batch (Meilisearch pays a fixed cost per indexing batch).
+gets the batch's NDJSON body, and each shard a body of the documents whose point falls in its box.
+
+Bodies are gathered per index across batches, in spool files on disk (the loader's memory stays small), and
+sent once big: Meilisearch pays a cost per indexing batch that grows with the index (word prefixes and
+facets are post-processed over the whole index). Sending each build batch as it came made Meilisearch do
+about twice the work of a raw ingest of the same documents at 100k (many small batches, the flat index's
+cost growing with every one); a raw ingest enqueues everything at once and Meilisearch merges queued tasks.
+So the flat index's body is sent as soon as Meilisearch has finished its previous one (it is never left
+idle), and otherwise grows until 128 MB (its payloads enqueued back to back, merged into one batch); a
+shard gets 4 MB bodies, so shards are indexed while later batches are built.
 """
 
 import multiprocessing
+import tempfile
 import threading
 import time
 import uuid
@@ -16,6 +24,8 @@ from array import array
 from collections import deque
 from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from pathlib import Path
+from typing import BinaryIO
 
 import meilisearch
 import orjson
@@ -34,9 +44,13 @@ from search.layout import Indexes
 from search.shards import ShardMap, point_of
 
 MAX_PAYLOAD_BYTES = 64 * 2**20
-SHARD_PAYLOAD_BYTES = 16 * 2**20  # a shard's gathered documents are sent once this big
-BUFFERED_BYTES = 96 * 2**20  # at most this much gathered for all shards together (the loader's memory)
-MAX_IN_FLIGHT = 16  # document tasks queued before the loader waits: Meilisearch merges queued tasks into big batches
+SHARD_PAYLOAD_BYTES = 4 * 2**20  # a shard's gathered documents are sent once this big, to index while building
+FLAT_PAYLOAD_BYTES = 2 * MAX_PAYLOAD_BYTES  # the flat index's gathered documents are sent once this big, or
+FLAT_EAGER_BYTES = 8 * 2**20  # ... once this big if Meilisearch has finished the flat index's previous task
+SPOOLED_BYTES = 1024 * 2**20  # at most this much gathered on disk for all shards together
+# Document payloads queued in Meilisearch before the loader waits for the oldest. Generous: while the loader
+# waits it builds nothing, and Meilisearch merges queued tasks of one index into big batches anyway.
+MAX_IN_FLIGHT_BYTES = 384 * 2**20
 LOAD_TASK_TIMEOUT_S = 900.0
 _BUILD_SLICE = 500
 
@@ -87,46 +101,73 @@ def listing_points(engine: Engine) -> tuple["array[float]", "array[float]"]:
 
 
 class Loader:
-    """Sends bodies to the new indexes with a bounded number of tasks in flight; raises unless all succeed."""
+    """Gathers bodies per index in spool files and sends them with a bounded number of payload bytes in
+    flight; raises unless every task succeeds."""
 
     def __init__(self, indexes: Indexes, flat: str, shard_map: ShardMap) -> None:
         self.indexes, self.flat = indexes, flat
-        self.clients = {s.uid: indexes.server(s.group) for s in shard_map.shards}
-        self.buffers: dict[str, list[bytes]] = {}
-        self.sizes: dict[str, int] = {}
-        self.in_flight: deque[tuple[meilisearch.Client, int]] = deque()
+        self.clients = {s.uid: indexes.server(s.group) for s in shard_map.shards} | {flat: indexes.home}
+        self.spool = tempfile.TemporaryDirectory(prefix="reindex-spool-")  # removed when collected, too
+        self.sizes: dict[str, int] = {}  # bytes gathered per index
+        self.last_task: dict[str, int] = {}  # the latest task sent to each index
+        self.in_flight: deque[tuple[meilisearch.Client, int, int]] = deque()
+        self.queued = 0  # bytes of the payloads in flight
 
     def add(self, flat_body: bytes, shard_bodies: dict[str, bytes]) -> None:
-        self._send(self.indexes.home, self.flat, flat_body)
+        self._gather(self.flat, flat_body, FLAT_PAYLOAD_BYTES)
         for uid, body in shard_bodies.items():
-            self.buffers.setdefault(uid, []).append(body)
-            self.sizes[uid] = self.sizes.get(uid, 0) + len(body)
-            if self.sizes[uid] >= SHARD_PAYLOAD_BYTES:
-                self._flush(uid)
-        while sum(self.sizes.values()) > BUFFERED_BYTES:
-            self._flush(max(self.sizes, key=self.sizes.__getitem__))
+            self._gather(uid, body, SHARD_PAYLOAD_BYTES)
+        while sum(size for uid, size in self.sizes.items() if uid != self.flat) > SPOOLED_BYTES:
+            self._flush(max((uid for uid in self.sizes if uid != self.flat), key=self.sizes.__getitem__))
 
     def finish(self) -> None:
-        for uid in list(self.buffers):
+        for uid in list(self.sizes):
             self._flush(uid)
         while self.in_flight:
             self._wait_one()
+        self.spool.cleanup()
+
+    def _path(self, uid: str) -> Path:
+        return Path(self.spool.name, uid)
+
+    def _gather(self, uid: str, body: bytes, limit: int) -> None:
+        if not body:
+            return
+        with self._path(uid).open("ab") as out:
+            out.write(body)
+        self.sizes[uid] = self.sizes.get(uid, 0) + len(body)
+        if self.sizes[uid] >= limit or (uid == self.flat and self.sizes[uid] >= FLAT_EAGER_BYTES and self._idle(uid)):
+            self._flush(uid)
+
+    def _idle(self, uid: str) -> bool:
+        """Meilisearch has finished every task sent to this index: sending now keeps it busy, while a body
+        gathered as long as it is busy makes one batch instead of several."""
+        if uid not in self.last_task:
+            return True
+        return self.clients[uid].get_task(self.last_task[uid]).status not in ("enqueued", "processing")
 
     def _flush(self, uid: str) -> None:
-        body = b"".join(self.buffers.pop(uid, []))
-        self.sizes.pop(uid, None)
-        self._send(self.clients[uid], uid, body)
+        if not self.sizes.pop(uid, 0):
+            return
+        path = self._path(uid)
+        with path.open("rb") as spooled:
+            self._send(self.clients[uid], uid, spooled)
+        path.unlink()
 
-    def _send(self, client: meilisearch.Client, uid: str, body: bytes) -> None:
+    def _send(self, client: meilisearch.Client, uid: str, spooled: BinaryIO) -> None:
         index = client.index(uid)
-        for payload in payloads(body):
-            self.in_flight.append((client, index.add_documents_ndjson(payload, primary_key=PRIMARY_KEY).task_uid))
-        while len(self.in_flight) > MAX_IN_FLIGHT:
+        for payload in file_payloads(spooled):
+            task_uid = index.add_documents_ndjson(payload, primary_key=PRIMARY_KEY).task_uid
+            self.last_task[uid] = task_uid
+            self.in_flight.append((client, task_uid, len(payload)))
+            self.queued += len(payload)
+        while self.queued > MAX_IN_FLIGHT_BYTES:
             self._wait_one()
 
     def _wait_one(self) -> None:
-        client, task_uid = self.in_flight.popleft()
+        client, task_uid, size = self.in_flight.popleft()
         wait_succeeded(client, task_uid, timeout_s=LOAD_TASK_TIMEOUT_S, interval_ms=100)
+        self.queued -= size
 
 
 def load(
@@ -220,11 +261,14 @@ def encoded(engine: Engine, ids: list[uuid.UUID], shard_map: ShardMap) -> tuple[
     return count, b"".join(flat), {uid: b"".join(lines) for uid, lines in shards.items()}
 
 
-def payloads(body: bytes, limit: int = MAX_PAYLOAD_BYTES) -> Iterator[bytes]:
-    """Split NDJSON on line ends into bodies under Meilisearch's payload limit (100 MB by default)."""
-    while len(body) > limit:
-        cut = body.rindex(b"\n", 0, limit) + 1
-        yield body[:cut]
-        body = body[cut:]
-    if body:
-        yield body
+def file_payloads(source: BinaryIO, limit: int = MAX_PAYLOAD_BYTES) -> Iterator[bytes]:
+    """NDJSON read from a file, split on line ends into bodies under Meilisearch's payload limit (100 MB by
+    default); one body in memory at a time."""
+    rest = b""
+    while chunk := source.read(limit - len(rest)):
+        body = rest + chunk if rest else chunk
+        cut = body.rfind(b"\n") + 1 or len(body)  # a line longer than the limit goes as is (and is refused)
+        rest = body[cut:]
+        yield body if cut == len(body) else body[:cut]
+    if rest:
+        yield rest

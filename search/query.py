@@ -305,7 +305,16 @@ def _fetch(plan: _Plan, ids: list[str], source: dict[str, int]) -> list[dict[str
     for doc_id in ids:
         wanted.setdefault(source.get(doc_id, 0), []).append(doc_id)
     queries = [
-        _query(plan, plan.main[n], filters.ids_clause(chunk), limit=len(chunk), attributesToRetrieve=HIT_FIELDS)
+        (
+            plan.main[n].client,
+            {
+                "indexUid": plan.main[n].uid,
+                "q": "",
+                "filter": filters.ids_clause(chunk),
+                "limit": len(chunk),
+                "attributesToRetrieve": HIT_FIELDS,
+            },
+        )
         for n, chunk in wanted.items()
     ]
     found = {d["id"]: d for result in fanout.run(queries) for d in result.get("hits", [])}

@@ -176,20 +176,25 @@ def _swap(indexes: Indexes, temp: str, shard_map: ShardMap) -> None:
 
 def _retire(indexes: Indexes, old_map: ShardMap | None, new_map: ShardMap, swapped_at: float) -> None:
     """Delete the previous generation's shards once readers holding the old map have let go of it, and any
-    older shard left behind (an interrupted reindex, a late write that re-created a deleted shard)."""
+    older index left behind (a killed reindex, a late write that re-created a deleted shard)."""
     live = {s.uid for s in new_map.shards}
     doomed: list[tuple[meilisearch.Client, str]] = []
     if old_map is not None:
         doomed += [(indexes.server(s.group), s.uid) for s in old_map.shards if s.uid not in live]
-    start = shard_prefix(indexes.prefix)
     for client in indexes.servers():
-        for uid in _index_uids(client):
-            generation = uid[len(start) :].split("_", 1)[0]
-            if uid.startswith(start) and uid not in live and generation < new_map.generation:
-                doomed.append((client, uid))
+        doomed += [(client, uid) for uid in _index_uids(client) if _left_behind(indexes, uid, live, new_map.generation)]
     if doomed:
         time.sleep(max(0.0, GRACE_SECONDS - (time.monotonic() - swapped_at)))
     _delete_quietly(list({(id(c), uid): (c, uid) for c, uid in doomed}.values()))
+
+
+def _left_behind(indexes: Indexes, uid: str, live: set[str], generation: str) -> bool:
+    """A shard, or a half-built flat or layout index, of an older generation (a reindex that was killed)."""
+    for start in (shard_prefix(indexes.prefix), f"{indexes.flat}_", f"{indexes.layout}_"):
+        if uid.startswith(start) and uid not in live:
+            older = uid[len(start) :].split("_", 1)[0]
+            return older.isdigit() and older < generation
+    return False
 
 
 def _index_uids(client: meilisearch.Client) -> list[str]:

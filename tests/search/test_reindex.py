@@ -1,7 +1,9 @@
 """Reindex against a real Meilisearch: complete, atomic (search never fails or comes back empty), replays edits."""
 
+import io
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import meilisearch
@@ -17,6 +19,7 @@ from search.index_spec import filterable_names, index_name, settings_outdated, s
 from search.layout import Indexes, SearchTarget
 from search.reindex import ReindexCancelled, reindex
 from search.runtime import build_index_if_needed
+from search.shards import partition
 from search.sync import run_once
 from tests.factories import CHICAGO, insert_listing, place
 from tests.search.conftest import run_search
@@ -235,7 +238,7 @@ def test_documents_can_be_built_in_worker_processes(
 
 def test_payloads_split_on_line_ends_under_the_limit() -> None:
     body = b"".join(b'{"id":"%d","pad":"%s"}\n' % (n, b"x" * n) for n in range(40))
-    parts = list(loading_module.payloads(body, limit=200))
+    parts = list(loading_module.file_payloads(io.BytesIO(body), limit=200))
     assert b"".join(parts) == body
     assert all(len(p) <= 200 and p.endswith(b"\n") for p in parts) and len(parts) > 5
 
@@ -281,3 +284,57 @@ def test_startup_rebuilds_the_one_index_layout_of_the_previous_release_into_shar
     assert [h["name"] for h in found.hits] == ["Single Index Pantry"]
     assert build_index_if_needed(engine=engine, indexes=single) is True  # shards turned off: one index again
     assert indexes.current_map() is not None and not single.current_map().sharded  # type: ignore[union-attr]
+
+
+@pytest.mark.usefixtures("cleanup")
+def test_a_reindex_clears_what_a_killed_one_left_behind(
+    engine: Engine, session: Session, meili_client: meilisearch.Client, index_prefix: str, indexes: Indexes
+) -> None:
+    listings(session, 3)
+    reindex(engine=engine, indexes=indexes)
+    old = "20000101000000000000"  # a generation from before: a reindex killed half-way
+    leftovers = [f"{indexes.flat}_{old}", f"{indexes.layout}_{old}", f"{index_prefix}_geo_{old}_000"]
+    for uid in leftovers:
+        wait_succeeded(meili_client, meili_client.create_index(uid, {"primaryKey": "id"}).task_uid)
+    reindex(engine=engine, indexes=indexes)
+    assert index_uids(meili_client, index_prefix) == live_uids(indexes)
+
+
+@pytest.mark.usefixtures("cleanup")
+def test_the_loader_sends_few_large_bodies(
+    meili_client: meilisearch.Client, index_prefix: str, indexes: Indexes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Meilisearch pays per indexing batch, the flat index's cost growing with the index: six build batches must
+    # reach the flat index as one task, and a shard as a few tasks of about SHARD_PAYLOAD_BYTES.
+    monkeypatch.setattr(loading_module, "SHARD_PAYLOAD_BYTES", 1400)
+    shard_map = partition(
+        [41.8], [-87.6], max_documents=10, groups=1, uid=lambda n: f"{index_prefix}_geo_x_{n:03d}", generation="x"
+    )
+    flat, shard = f"{index_prefix}_loaded", shard_map.shards[0].uid
+    for uid in (flat, shard):
+        wait_succeeded(meili_client, meili_client.create_index(uid, {"primaryKey": "id"}).task_uid)
+    loader = loading_module.Loader(indexes, flat, shard_map)
+    for k in range(6):
+        body = b"".join(b'{"id":"d%d","pad":"%s"}\n' % (n, b"x" * 50) for n in range(k * 10, k * 10 + 10))
+        loader.add(body, {shard: body})
+    loader.finish()
+
+    def additions(uid: str) -> int:
+        return len(meili_client.get_tasks({"indexUids": [uid], "types": ["documentAdditionOrUpdate"]}).results)
+
+    assert [meili_client.index(uid).get_stats().number_of_documents for uid in (flat, shard)] == [60, 60]
+    assert additions(flat) == 1 and additions(shard) == 3
+    assert not Path(loader.spool.name).exists()  # the spool files are gone
+
+    # While Meilisearch has nothing of the flat index to do, a smaller body goes at once: the first two batches
+    # are sent before the third is built; the rest goes as one or two more tasks, as Meilisearch keeps up.
+    monkeypatch.setattr(loading_module, "FLAT_EAGER_BYTES", 1400)
+    again = f"{index_prefix}_eager"
+    wait_succeeded(meili_client, meili_client.create_index(again, {"primaryKey": "id"}).task_uid)
+    loader = loading_module.Loader(indexes, again, shard_map)
+    for k in range(6):
+        loader.add(b"".join(b'{"id":"e%d","pad":"%s"}\n' % (n, b"x" * 50) for n in range(k * 10, k * 10 + 10)), {})
+        if k == 1:
+            assert additions(again) == 1
+    loader.finish()
+    assert 2 <= additions(again) <= 3 and meili_client.index(again).get_stats().number_of_documents == 60
