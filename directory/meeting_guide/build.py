@@ -18,9 +18,9 @@ from sqlmodel import Session, col, select
 
 from core.conditional import StaticBody, VersionedCache
 from core.outbox import data_version
-from directory.listings.models import Attendance, Meeting, Service, ServiceKind, ServiceStatus
+from directory.listings.models import Meeting, Service
 from directory.listings.taxonomy import FELLOWSHIPS
-from directory.meeting_guide.feed import feed_batches
+from directory.meeting_guide.feed import feed_batches, served
 
 JSON = "application/json"
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # Last-Modified of a directory that has never changed
@@ -109,10 +109,9 @@ def meetings_by_fellowship(session: Session) -> dict[str, int]:
     stmt = (
         select(Meeting.fellowship, func.count())
         .join(Service, col(Service.id) == Meeting.service_id)
-        .where(Service.kind == ServiceKind.meeting, Service.status == ServiceStatus.active,
-               Meeting.attendance_mode != Attendance.inactive)
+        .where(*served())
         .group_by(col(Meeting.fellowship))
-    )  # fmt: skip
+    )
     return {code: int(n) for code, n in session.exec(stmt)}
 
 
