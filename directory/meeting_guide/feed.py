@@ -59,9 +59,9 @@ def served() -> list[ColumnElement[bool]]:
                    and_(col(Location.latitude).is_not(None), not_(col(Location.coordinates_approximate)))))
     )  # fmt: skip
     return [
-        Service.kind == ServiceKind.meeting, Service.status == ServiceStatus.active,
-        Meeting.attendance_mode != Attendance.inactive,
-        or_(Meeting.attendance_mode != Attendance.in_person, place.exists()),
+        col(Service.kind) == ServiceKind.meeting, col(Service.status) == ServiceStatus.active,
+        col(Meeting.attendance_mode) != Attendance.inactive,
+        or_(col(Meeting.attendance_mode) != Attendance.in_person, place.exists()),
     ]  # fmt: skip
 
 
