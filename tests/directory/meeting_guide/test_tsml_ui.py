@@ -5,7 +5,12 @@ TSML UI places every entry in its weekday and region filters (so it kept them al
 top regions, counts every online meeting (online-only ones included) under Online, and marks none
 inactive. Five meetings show the same weekday, start time and zone in TSML UI as on our listing pages. A
 page on the other origin may read the feeds but not a staff or referral endpoint. The same checks run on
-the real feeds of ../shared/fixtures/meeting-guide-feeds/ after importing each one.
+the real feeds of ../shared/fixtures/meeting-guide-feeds/ after importing each one; a feed that imports but
+whose meetings we serve none of (in person, no street, no link) is checked against TSML UI reading the
+publisher's own feed, which lists each of those meetings as inactive.
+
+TSML UI's list depends on the time of the test (meetings in progress get a section of their own) and
+grows a page at a time as it scrolls: tsml_ui.py counts only the list itself, to its last page.
 
 Why the sample test is slow (55-85 s measured on 2 CPUs at a load average of ~15): it loads the 660 KB
 client 33 times (14 fellowship feeds from two origins, five meeting pages), three pages side by side.
