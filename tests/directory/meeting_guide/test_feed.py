@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from core.app import create_app
 from core.settings import Settings
-from directory.listings.models import ServiceStatus
+from directory.listings.models import Attendance, ServiceStatus
 from directory.listings.schemas import AddressIn, ConfidentialAddressIn, ListingIn, LocationIn, MeetingIn, ScheduleIn
 from directory.listings.service import upsert_listing
 from directory.meeting_guide.reader import validate_feed
@@ -136,8 +136,9 @@ def test_a_meeting_with_nowhere_to_go_is_not_served(client: TestClient, session:
     # In person, no street, no link: the format asks in-person meetings for a specific address.
     assert "town" not in _feed(client)
     assert client.get("/api/meeting-guide/").json()["feeds"] == before
-    town_online = _meeting("mtg:town", locations=[town], meeting=MeetingIn(
-        fellowship="aa", slug="town", attendance_mode="hybrid", conference_url="https://zoom.us/j/555"))  # fmt: skip
+    joinable = MeetingIn(fellowship="aa", slug="town", attendance_mode=Attendance.hybrid,
+                         conference_url="https://zoom.us/j/555")  # fmt: skip
+    town_online = _meeting("mtg:town", locations=[town], meeting=joinable)
     upsert_listing(session=session, listing=town_online)
     assert _feed(client)["town"]["approximate"] == "yes"  # with a link it is served, rooted in its town
 
