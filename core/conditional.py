@@ -9,6 +9,7 @@ otherwise sends the body gzipped once in advance (when the client accepts gzip) 
 import gzip
 import hashlib
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
@@ -17,8 +18,17 @@ from email.utils import format_datetime, parsedate_to_datetime
 
 from fastapi import Request
 from fastapi.responses import Response
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session as OrmSession
+from sqlmodel import Session
+
+from core.outbox import data_version
 
 GZIP_LEVEL = 6  # the size gain of level 9 is ~1 % on JSON, for twice the time
+# How long a write made by another process (an import from the command line, another web worker) may take
+# to show in the data version. Readers keep a feed for minutes (Cache-Control) anyway.
+VERSION_TTL = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +151,50 @@ class VersionedCache:
             self._items.move_to_end(key)
             return item[1]
 
+    def peek(self, key: Hashable, version: Hashable) -> StaticBody | None:
+        """The document of this version when it is already built; never waits and never builds."""
+        return self._fresh(key, version)
+
     def clear(self) -> None:
         with self._guard:
             self._items.clear()
+
+
+Version = tuple[int, datetime | None]
+_commits = 0  # commits made by this process's sessions; a change means the data version may have moved
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _count_commit(session: OrmSession) -> None:
+    global _commits
+    _commits += 1  # a lost increment between two threads still changes the value, which is all that counts
+
+
+class CurrentVersion:
+    """The data version (core/outbox.py `data_version`) without a query on every request.
+
+    A public feed is read on every page view of every site that embeds it; under load each query costs the
+    request several waits for the interpreter lock. The version read is reused until a session of this
+    process commits (so this process's own writes show at once) or VERSION_TTL passes (other processes').
+    """
+
+    def __init__(self, engine: Engine, ttl: float = VERSION_TTL) -> None:
+        self.engine, self.ttl = engine, ttl
+        self._last: tuple[Version, float, int] | None = None  # version, when read, commit count then
+
+    def known(self) -> Version | None:
+        """The version when the last read still holds, else None (then `read` it)."""
+        last = self._last
+        if last is None or last[2] != _commits or time.monotonic() - last[1] >= self.ttl:
+            return None
+        return last[0]
+
+    def read(self) -> Version:
+        found = self.known()
+        if found is not None:
+            return found
+        commits, started = _commits, time.monotonic()  # before the query: a commit during it reads again
+        with Session(self.engine) as session:
+            found = data_version(session)
+        self._last = (found, started, commits)
+        return found

@@ -16,24 +16,25 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from core.conditional import StaticBody, VersionedCache
-from core.outbox import data_version
-from directory.listings.models import Attendance, Meeting, Service, ServiceKind, ServiceStatus
+from core.conditional import CurrentVersion, StaticBody, VersionedCache
+from directory.listings.models import Meeting, Service
 from directory.listings.taxonomy import FELLOWSHIPS
-from directory.meeting_guide.feed import feed_batches
+from directory.meeting_guide.feed import feed_batches, served
 
 JSON = "application/json"
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # Last-Modified of a directory that has never changed
 ALL = ""  # cache key of the feed of every fellowship
+INDEX = "/"  # cache key of the list of feeds
 
 ListingUrl = Callable[[uuid.UUID], str]
 
 
 class FeedSite:
-    """What a feed needs from the app: its database, its cache and how to write absolute URLs."""
+    """What a feed needs from the app: its database, its cache, the data version and how to write URLs."""
 
-    def __init__(self, *, engine: Engine, cache: VersionedCache, base_url: str, path_for: Callable[..., str]) -> None:
-        self.engine, self.cache, self.base = engine, cache, base_url.rstrip("/")
+    def __init__(self, *, engine: Engine, cache: VersionedCache, version: CurrentVersion, base_url: str,
+                 path_for: Callable[..., str]) -> None:  # fmt: skip
+        self.engine, self.cache, self.version, self.base = engine, cache, version, base_url.rstrip("/")
         self.path_for = path_for
 
     def url(self, name: str, **params: str) -> str:
@@ -42,9 +43,13 @@ class FeedSite:
     def listing_url(self, service_id: uuid.UUID) -> str:
         return self.url("service", service_id=str(service_id))
 
+    def peek(self, key: str) -> StaticBody | None:
+        """The built document when the data version is known and it is built: no query, no build, no wait."""
+        known = self.version.known()
+        return None if known is None else self.cache.peek(("meeting-guide", key, self.base), known[0])
+
     def cached(self, key: str, build: Callable[[Session, datetime], bytes]) -> StaticBody:
-        with Session(self.engine) as session:
-            version, changed = data_version(session)
+        version, changed = self.version.read()
         stamp = changed or EPOCH
 
         def make() -> StaticBody:
@@ -57,7 +62,7 @@ class FeedSite:
         return self.cached(fellowship, lambda session, _: feed_bytes(session, self.listing_url, fellowship or None))
 
     def index(self) -> StaticBody:
-        return self.cached("/", lambda session, _: _dumps(self._index(session)))
+        return self.cached(INDEX, lambda session, _: _dumps(self._index(session)))
 
     def _index(self, session: Session) -> dict[str, Any]:
         counts = meetings_by_fellowship(session)
@@ -109,10 +114,9 @@ def meetings_by_fellowship(session: Session) -> dict[str, int]:
     stmt = (
         select(Meeting.fellowship, func.count())
         .join(Service, col(Service.id) == Meeting.service_id)
-        .where(Service.kind == ServiceKind.meeting, Service.status == ServiceStatus.active,
-               Meeting.attendance_mode != Attendance.inactive)
+        .where(*served())
         .group_by(col(Meeting.fellowship))
-    )  # fmt: skip
+    )
     return {code: int(n) for code, n in session.exec(stmt)}
 
 

@@ -1,7 +1,7 @@
 """Meeting Guide: the entries of our feeds (served by `directory.meeting_guide.views`; the format's
 validator is `directory.meeting_guide.reader`).
 
-A feed lists active meetings (inactive ones and inactive services are left out), in batches with a fixed
+A feed lists active meetings someone can go to or join (see `served`), in batches with a fixed
 number of queries each. Every entry carries geographic information: an online-only meeting the approximate
 area it serves (`approximate: "yes"`, no street), a meeting at a confidential place only its city, state,
 ZIP and a coarse point. Each entry has one weekday and one start time (the format allows a list of days,
@@ -14,11 +14,23 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import ColumnElement, and_, not_, or_
 from sqlmodel import Session, col, select
 
 from core.urls import web_href
 from directory.listings.meeting_types import CODES
-from directory.listings.models import Attendance, Meeting, Phone, Schedule, Service, ServiceKind, ServiceStatus
+from directory.listings.models import (
+    Address,
+    Attendance,
+    Location,
+    Meeting,
+    Phone,
+    Schedule,
+    Service,
+    ServiceAtLocation,
+    ServiceKind,
+    ServiceStatus,
+)
 from directory.listings.queries import ListingDetail, PlaceDetail, load_listings
 from directory.meeting_guide.places import Area, area_near, organization_areas, regions, service_areas, zone_area
 
@@ -30,15 +42,33 @@ CONFIDENTIAL_DECIMALS = 2
 ListingUrl = Callable[[uuid.UUID], str]
 
 
+def served() -> list[ColumnElement[bool]]:
+    """Which meetings a feed carries (joined as Service and Meeting): active ones someone can go to or join.
+
+    Left out besides inactive meetings: a meeting only in person whose place has no street, no confidential
+    address and no exact point ("somewhere in Philadelphia"). The format asks in-person meetings for a
+    specific address; TSML UI lists such an entry as inactive and the Meeting Guide app, which ignores
+    `approximate`, would send people to the town's centre. Our own listing page still shows it.
+    """
+    place = (
+        select(ServiceAtLocation.id)
+        .join(Location, col(Location.id) == ServiceAtLocation.location_id)
+        .outerjoin(Address, col(Address.location_id) == Location.id)
+        .where(col(ServiceAtLocation.service_id) == Service.id,
+               or_(col(Location.is_confidential), col(Address.address_1) != "",
+                   and_(col(Location.latitude).is_not(None), not_(col(Location.coordinates_approximate)))))
+    )  # fmt: skip
+    return [
+        col(Service.kind) == ServiceKind.meeting, col(Service.status) == ServiceStatus.active,
+        col(Meeting.attendance_mode) != Attendance.inactive,
+        or_(col(Meeting.attendance_mode) != Attendance.in_person, place.exists()),
+    ]  # fmt: skip
+
+
 def active_meetings(
     session: Session, after: uuid.UUID | None, limit: int, fellowship: str | None = None
 ) -> list[uuid.UUID]:
-    stmt = (
-        select(Service.id)
-        .join(Meeting, col(Meeting.service_id) == Service.id)
-        .where(Service.kind == ServiceKind.meeting, Service.status == ServiceStatus.active,
-               Meeting.attendance_mode != Attendance.inactive)
-    )  # fmt: skip
+    stmt = select(Service.id).join(Meeting, col(Meeting.service_id) == Service.id).where(*served())
     if fellowship is not None:
         stmt = stmt.where(Meeting.fellowship == fellowship)
     if after is not None:
@@ -182,11 +212,19 @@ def _place(place: PlaceDetail) -> dict[str, Any]:
     loc, addr = place.location, place.address
     secret = bool(loc.is_confidential)
     lat, lng = loc.latitude, loc.longitude
+    exact = lat is not None and lng is not None and not loc.coordinates_approximate
+    has_street = addr is not None and bool(addr.address_1) and not secret
     if secret and lat is not None and lng is not None:
         lat, lng = round(lat, CONFIDENTIAL_DECIMALS), round(lng, CONFIDENTIAL_DECIMALS)
+    elif has_street and not exact:
+        # A street placed only at its ZIP or town centre: the point would pin the meeting there, and clients
+        # (TSML UI, the Meeting Guide app) place a street themselves.
+        lat = lng = None
     found: dict[str, Any] = {
         "location": None if secret else loc.name, "latitude": lat, "longitude": lng,
-        "approximate": "yes" if secret or loc.coordinates_approximate else "no",
+        # The format's `approximate` is about the address, not the point: a street is a place to go. TSML UI
+        # takes an approximate place for "not in person", so a meeting without a link shows as inactive.
+        "approximate": "no" if has_street or (exact and not secret) else "yes",
     }  # fmt: skip
     if addr is None and lat is not None and lng is not None and (near := area_near(round(lat, 3), round(lng, 3))):
         # No address (an import gave only a point): its town, so clients still have somewhere to list it.

@@ -7,11 +7,13 @@ from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from core.app import create_app
-from core.conditional import StaticBody, VersionedCache
+from core.conditional import CurrentVersion, StaticBody, VersionedCache
+from core.outbox import OutboxEvent, record_change
 from core.settings import Settings
 from directory.listings.service import upsert_listing
 from tests.directory.hsds.support import load_sample, sample_listings
@@ -117,3 +119,16 @@ def test_the_cache_drops_the_least_recently_used_beyond_its_budget() -> None:
 
 def test_unknown_ids_still_404(client: TestClient) -> None:
     assert client.get(f"/api/hsds/services/{uuid.uuid4()}").status_code == 404
+
+
+def test_the_data_version_is_read_again_after_a_commit_or_in_a_while(engine: Engine, session: Session) -> None:
+    versions = CurrentVersion(engine, ttl=3600)
+    first = versions.read()
+    assert versions.known() == first  # reused: no query per request
+    record_change(session, [uuid.uuid4()])
+    session.commit()  # a write of this process: seen at once
+    assert versions.known() is None and versions.read()[0] == first[0] + 1
+    with engine.begin() as connection:  # as another process writes: not seen until the time is up
+        connection.execute(insert(OutboxEvent).values(entity="service", entity_id=uuid.uuid4(), created_at=WHEN))
+    assert versions.read()[0] == first[0] + 1
+    assert CurrentVersion(engine, ttl=0).read()[0] == first[0] + 2

@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from core.app import create_app
 from core.settings import Settings
-from directory.listings.models import ServiceStatus
+from directory.listings.models import Attendance, ServiceStatus
 from directory.listings.schemas import AddressIn, ConfidentialAddressIn, ListingIn, LocationIn, MeetingIn, ScheduleIn
 from directory.listings.service import upsert_listing
 from directory.meeting_guide.reader import validate_feed
@@ -109,6 +109,38 @@ def test_a_confidential_place_shows_no_street(client: TestClient, session: Sessi
     assert "9 Quiet Ct" not in str(entry) and "Secret Room" not in str(entry)
     assert entry["approximate"] == "yes" and entry["formatted_address"] == "Chicago, IL 60614, US"
     assert round(entry["latitude"], 2) == entry["latitude"]
+
+
+def test_a_street_placed_only_roughly_is_still_a_place_to_go(client: TestClient, session: Session) -> None:
+    street = LocationIn(
+        key="loc:rough", name="Hall", latitude=41.88, longitude=-87.63, coordinates_approximate=True,
+        address=AddressIn(address_1="5 Elm St", city="Chicago", state_province="IL", postal_code="60601"),
+    )  # fmt: skip
+    upsert_listing(session=session, listing=_meeting("mtg:rough", locations=[street],
+                                                     meeting=MeetingIn(fellowship="aa", slug="rough")))  # fmt: skip
+    entry = _feed(client)["rough"]
+    # A street is specific (TSML UI would list an "approximate" in-person meeting as inactive); its rough
+    # point is left out, so clients place the street instead of pinning the ZIP's centre.
+    assert entry["approximate"] == "no" and entry["address"] == "5 Elm St"
+    assert "latitude" not in entry and "longitude" not in entry
+
+
+def test_a_meeting_with_nowhere_to_go_is_not_served(client: TestClient, session: Session) -> None:
+    before = client.get("/api/meeting-guide/").json()["feeds"]
+    town = LocationIn(
+        key="loc:town", latitude=39.95, longitude=-75.16, coordinates_approximate=True,
+        address=AddressIn(city="Philadelphia", state_province="PA", postal_code="19107"),
+    )  # fmt: skip
+    upsert_listing(session=session, listing=_meeting("mtg:town", locations=[town],
+                                                     meeting=MeetingIn(fellowship="aa", slug="town")))  # fmt: skip
+    # In person, no street, no link: the format asks in-person meetings for a specific address.
+    assert "town" not in _feed(client)
+    assert client.get("/api/meeting-guide/").json()["feeds"] == before
+    joinable = MeetingIn(fellowship="aa", slug="town", attendance_mode=Attendance.hybrid,
+                         conference_url="https://zoom.us/j/555")  # fmt: skip
+    town_online = _meeting("mtg:town", locations=[town], meeting=joinable)
+    upsert_listing(session=session, listing=town_online)
+    assert _feed(client)["town"]["approximate"] == "yes"  # with a link it is served, rooted in its town
 
 
 VALID = {"name": "Sunrise", "slug": "sunrise", "day": 1, "time": "07:00", "timezone": "America/Chicago"}

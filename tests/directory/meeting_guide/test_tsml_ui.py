@@ -5,12 +5,18 @@ TSML UI places every entry in its weekday and region filters (so it kept them al
 top regions, counts every online meeting (online-only ones included) under Online, and marks none
 inactive. Five meetings show the same weekday, start time and zone in TSML UI as on our listing pages. A
 page on the other origin may read the feeds but not a staff or referral endpoint. The same checks run on
-the real feeds of ../shared/fixtures/meeting-guide-feeds/ after importing each one.
+the real feeds of ../shared/fixtures/meeting-guide-feeds/ after importing each one; a feed that imports but
+whose meetings we serve none of (in person, no street, no link) is checked against TSML UI reading the
+publisher's own feed, which lists each of those meetings as inactive.
+
+TSML UI's list depends on the time of the test (meetings in progress get a section of their own) and
+grows a page at a time as it scrolls: tsml_ui.py counts only the list itself, to its last page.
 
 Why the sample test is slow (55-85 s measured on 2 CPUs at a load average of ~15): it loads the 660 KB
 client 33 times (14 fellowship feeds from two origins, five meeting pages), three pages side by side.
 """
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +25,7 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 from fastapi import FastAPI
+from fastapi.responses import Response
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page, sync_playwright
 from sqlalchemy.engine import Engine
@@ -92,6 +99,7 @@ def _check_feed(finder: Finder, label: str, feed: list[dict[str, Any]], *, us: b
     if finder.type or us:  # TSML UI offers no type filter when all meetings share one kind
         assert finder.type.get("Online", 0) == online, f"{label}: Online {finder.type.get('Online')} of {online}"
     assert "Inactive" not in finder.type, f"{label}: TSML UI marks meetings inactive: {finder.type}"
+    assert finder.inactive_rows == 0, f"{label}: TSML UI lists {finder.inactive_rows} meetings as inactive"
 
 
 def _check_every_feed(browser: Browser, base: str, client: TestClient, *, us: bool) -> dict[str, list[Any]]:
@@ -185,27 +193,7 @@ def test_tsml_ui_lists_every_meeting_of_each_sample_feed(
         _check_five_meetings(browser, base, client, feeds)
 
 
-# Known gaps, left open in issue #17: after import, TSML UI lists 175 of Kansas City's 197 entries and 36 rows for Ben
-# Lomond's 35, and never finishes loading the synthetic feed whose city has no state ("Philadelphia").
-_KNOWN_GAPS = {
-    "kc.test.json": "TSML UI lists 175 of the 197 entries we serve for Kansas City (issue #17, open)",
-    "timezones.test.json": "TSML UI does not finish loading our feed of a city without a state (issue #17, open)",
-    "benlomond.test.json": "TSML UI lists 36 rows for the 35 entries we serve for Ben Lomond (issue #17, open)",
-}
-# Kansas City and Ben Lomond have also passed in some runs (TSML UI's count varies between runs), so
-# only the state-less city, which has failed every time, is strict.
-_INTERMITTENT = {"kc.test.json", "benlomond.test.json"}
-_FEED_CASES = [
-    pytest.param(
-        f, id=f.name, marks=[pytest.mark.xfail(reason=_KNOWN_GAPS[f.name], strict=f.name not in _INTERMITTENT)]
-    )
-    if f.name in _KNOWN_GAPS
-    else pytest.param(f, id=f.name)
-    for f in FIXTURE_FEEDS
-]
-
-
-@pytest.mark.parametrize("feed_file", _FEED_CASES)
+@pytest.mark.parametrize("feed_file", FIXTURE_FEEDS, ids=lambda f: f.name)
 def test_tsml_ui_lists_every_meeting_of_an_imported_real_feed(
     browser: Browser, engine: Engine, settings: Settings, meili_server: MeiliServer, feed_file: Path
 ) -> None:
@@ -218,7 +206,26 @@ def test_tsml_ui_lists_every_meeting_of_an_imported_real_feed(
         assert report.errors and client.get("/api/meeting-guide.json").json() == []
         return
     with serve(app) as base:
-        _check_every_feed(browser, base, client, us=False)
+        if client.get("/api/meeting-guide/").json()["feeds"]:
+            _check_every_feed(browser, base, client, us=False)
+        else:
+            _check_nothing_to_place(browser, base, app, client, feed_file)
+
+
+def _check_nothing_to_place(browser: Browser, base: str, app: FastAPI, client: TestClient, feed_file: Path) -> None:
+    """A feed that imports but whose meetings we serve none of: every one is in person with no street and no
+    link (directory/meeting_guide/feed.py `served`). TSML UI itself, reading the publisher's own feed, lists
+    each of them as inactive: leaving them out hides nothing it would show as a meeting."""
+    assert client.get("/api/meeting-guide.json").json() == []
+    source = feed_file.read_bytes()
+    app.add_api_route("/_test/source.json", lambda: Response(source, media_type="application/json"))
+    page = browser.new_page()
+    _hermetic(page)
+    url = f"{base}/_test/tsml/page.html?src={quote(base + '/_test/source.json', safe='')}"
+    finder = read_finders([page], [url])[0]
+    page.close()
+    entries = len(json.loads(source))
+    assert finder.rows == finder.inactive_rows == entries, f"TSML UI on the publisher's feed: {finder}"
 
 
 def test_the_real_feeds_are_there() -> None:

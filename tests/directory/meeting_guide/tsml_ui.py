@@ -103,14 +103,21 @@ class Finder:
     region: dict[str, int]
     type: dict[str, int]
     rows: int | None  # counted in the list when there is no region filter to count by
+    # Of those rows, the ones TSML UI marks "Inactive". With a region filter, its type filter shows inactive
+    # meetings; without one (every meeting in one place, or every meeting inactive) only the rows do.
+    inactive_rows: int
 
     @property
     def listed(self) -> int:
         return self.rows if self.rows is not None else sum(self.region.values())
 
 
-# Listed, or TSML UI's own "Loading error: ..." message.
-_READY_JS = "() => document.querySelector('#weekday') || /error/i.test(document.querySelector('#tsml-ui')?.innerText)"
+# Listed, or TSML UI's own "Loading error: ..." message. Not a filter: TSML UI offers one only when it would
+# narrow the list (a feed whose meetings all meet on one weekday has no weekday filter) and only for active meetings.
+_READY_JS = (
+    "() => document.querySelector('#tsml-ui table tbody tr')"
+    " || /error/i.test(document.querySelector('#tsml-ui')?.innerText)"
+)
 # Open each filter (a missing one: TSML UI offers none for a single choice) and read its top-level options.
 _OPTIONS_JS = """async () => {
   const found = {}, pause = () => new Promise(done => setTimeout(done, 20));
@@ -144,20 +151,36 @@ def read_finders(pages: Sequence[Page], urls: Sequence[str]) -> list[Finder]:
 def _read(page: Page, url: str) -> Finder:
     """Fails with TSML UI's own message when it could not list the feed."""
     page.wait_for_function(_READY_JS, timeout=30_000)
-    if page.locator("#weekday").count() == 0:
+    if page.locator("#tsml-ui table").count() == 0:
         raise AssertionError(f"TSML UI did not list {url}: {page.inner_text('#tsml-ui')[:300]}")
     options = page.evaluate(_OPTIONS_JS)
     found = {name: {label: int(count) for label, count in pairs} for name, pairs in options.items()}
-    return Finder(**found, rows=_rows(page) if not found["region"] else None)
+    if found["region"]:
+        return Finder(**found, rows=None, inactive_rows=0)
+    rows, inactive = page.evaluate(_ROWS_JS, {"page": LIST_PAGE, "wait": LIST_WAIT_MS})
+    return Finder(**found, rows=rows, inactive_rows=inactive)
 
 
-def _rows(page: Page) -> int:
-    """The meetings TSML UI lists, counted by scrolling its list to the end (it shows ten at a time)."""
-    count = -1
-    while count != (count := page.locator("#tsml-ui table tbody:not(.tsml-in-progress) > tr").count()):
-        page.mouse.wheel(0, 20_000)
-        page.wait_for_timeout(150)
-    return count
+# TSML UI lists meetings LIST_PAGE at a time and adds the next page when the element after its table scrolls
+# near the viewport. So a page shorter than LIST_PAGE is the last one; after a full page, wait (generously: the
+# machine may be busy) for the next one to appear. Only the list's last <tbody> counts: the one before it, shown
+# whenever a meeting is in progress at the time of the test, repeats those meetings (or, folded, is one row with
+# a "1 meeting in progress" button).
+LIST_PAGE = 25
+LIST_WAIT_MS = 10_000
+_ROWS_JS = """async ({page, wait}) => {
+  const rows = () => document.querySelectorAll('#tsml-ui table > tbody:last-of-type > tr');
+  const pause = () => new Promise(done => setTimeout(done, 50));
+  for (;;) {
+    const before = rows().length;
+    if (before % page) break;
+    document.querySelector('#tsml-ui table').nextElementSibling?.scrollIntoView();
+    for (let waited = 0; rows().length === before && waited < wait; waited += 50) await pause();
+    if (rows().length === before) break;
+  }
+  const marked = [...rows()].filter(row => /^Inactive$/m.test(row.querySelector('.tsml-address')?.innerText ?? ''));
+  return [rows().length, marked.length];
+}"""
 
 
 _WHEN = re.compile(r"\b(" + "|".join(WEEKDAYS) + r")\s+(\d{1,2}:\d{2}\s*[AP]M)\b(?:[^\n]*?)\b([A-Z]{3,5})\b")
