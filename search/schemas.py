@@ -9,6 +9,7 @@ DEFAULT_RADIUS_KM = 25.0
 MAX_RADIUS_KM = 500.0
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 100
+RADII_KM = (2, 5, 10, 25, 50, 100, 250)  # the distances offered, and the wider areas tried for an empty result
 
 
 @dataclass(frozen=True, slots=True)
