@@ -129,7 +129,7 @@ def search(*, target: SearchTarget, params: SearchParams, timezones: Sequence[st
         log.warning("search unavailable", error=type(exc).__name__, code=code, detail=str(exc)[:300])
         raise ServiceUnavailable(UNAVAILABLE) from exc
     docs, total, facets, online, online_total, plan, other = found
-    online_only = not _place_applies(params, point)
+    online_only = _ignores_place(params, point)
     return SearchResult(
         total=total,
         page=params.page,
@@ -144,9 +144,9 @@ def search(*, target: SearchTarget, params: SearchParams, timezones: Sequence[st
     )
 
 
-def _place_applies(params: SearchParams, point: tuple[float, float] | None) -> bool:
+def _ignores_place(params: SearchParams, point: tuple[float, float] | None) -> bool:
     """Online listings have no place: with `attendance=online` a place changes nothing."""
-    return point is not None and params.attendance != "online"
+    return point is not None and params.attendance == "online"
 
 
 def _run(
@@ -167,7 +167,7 @@ def _run(
     if total == 0:
         other = alternatives.find(
             params=params,
-            point=point if _place_applies(params, point) else None,
+            point=None if _ignores_place(params, point) else point,
             q=plan.q,
             at=plan.at,
             timezones=timezones,
@@ -198,7 +198,7 @@ def _plan(
     refresh: bool,
 ) -> _Plan:
     at = p.at or now
-    near = point if _place_applies(p, point) else None
+    near = None if _ignores_place(p, point) else point
     sort = p.sort or ("distance" if near else "soonest" if point else "relevance")
     if sort == "distance" and near is None:
         sort = "soonest"  # online listings have no distance: the next one to start comes first
