@@ -25,11 +25,12 @@ class Alternatives:
     later_today: tuple[int, int] | None = None  # (minutes until the end of the day, how many open by then)
 
 
-def shared_clauses(p: SearchParams, at: datetime, timezones: Sequence[str]) -> list[str]:
-    """Every clause but attendance and place: what the local list and the online list have in common."""
+def shared_clauses(p: SearchParams, at: datetime, timezones: Sequence[str], *, online: bool = False) -> list[str]:
+    """Every clause but attendance and place: what the local list and the online list have in common (the
+    online list reads days and times in the viewer's zone)."""
     return [
         *filters.vocabulary_clauses(replace(p, attendance=None)),
-        *filters.weekday_clauses(p),
+        *(filters.viewer_weekday_clauses(p, at, timezones) if online else filters.weekday_clauses(p)),
         *filters.relative_time_clauses(p, at, timezones),
     ]
 
@@ -53,7 +54,7 @@ def find(
     attendance = filters.vocabulary_clauses(SearchParams(attendance=params.attendance))
     asks: list[tuple[str, int, tuple[Target, ...], str | None]] = []  # (what, value, indexes, filter)
     if point is not None:
-        base = [*shared_clauses(params, at, timezones), *attendance]
+        base = [*shared_clauses(params, at, timezones, online=params.attendance == "online"), *attendance]
         for radius in (r for r in RADII_KM if params.radius_km < r <= MAX_RADIUS_KM):
             geo = filters.geo_clause(point[0], point[1], radius)
             asks.append(("wider", radius, targets(radius), filters.combine([*base, geo])))
@@ -63,7 +64,7 @@ def find(
         if minutes >= MIN_LATER_MINUTES:
             soon = replace(params, open_now=False, starting_within=minutes)
             circle = [filters.geo_clause(point[0], point[1], params.radius_km)] if point else []
-            clauses = [*shared_clauses(soon, at, timezones), *attendance, *circle]
+            clauses = [*shared_clauses(soon, at, timezones, online=params.attendance == "online"), *attendance, *circle]
             asks.append(("later_today", minutes, targets(params.radius_km), filters.combine(clauses)))
     if not asks:
         return Alternatives()

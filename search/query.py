@@ -202,10 +202,14 @@ def _plan(
     sort = p.sort or ("distance" if near else "soonest" if point else "relevance")
     if sort == "distance" and near is None:
         sort = "soonest"  # online listings have no distance: the next one to start comes first
-    shared = filters.combine(alternatives.shared_clauses(p, at, timezones))
+    online_only = p.attendance == "online"
+    shared = filters.combine(alternatives.shared_clauses(p, at, timezones, online=online_only))
     attendance = filters.vocabulary_clauses(SearchParams(attendance=p.attendance))
     geo = filters.geo_clause(near[0], near[1], p.radius_km) if near else None
-    online = filters.combine([c for c in (shared, alternatives.ONLINE) if c]) if near else None
+    online = None
+    if near:
+        viewer = filters.combine(alternatives.shared_clauses(p, at, timezones, online=True))
+        online = filters.combine([c for c in (viewer, alternatives.ONLINE) if c])
     flat = Target(target.home, target.flat)
     return _Plan(
         flat=flat,

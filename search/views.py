@@ -69,7 +69,13 @@ def parse(raw: dict[str, Any]) -> SearchParams:
 
 
 def form_values(raw: dict[str, Any]) -> dict[str, Any]:
-    return {"q": raw.get("q", ""), "near": raw.get("near", ""), "lat": raw.get("lat"), "lng": raw.get("lng")}
+    return {
+        "q": raw.get("q", ""),
+        "near": raw.get("near", ""),
+        "lat": raw.get("lat"),
+        "lng": raw.get("lng"),
+        "tz": raw.get("tz", ""),
+    }
 
 
 PLACE_PARAMS = ("near", "lat", "lng")

@@ -93,3 +93,17 @@ def test_quick_choices_carry_the_place_in_the_url(client: TestClient) -> None:
     assert page.find("input", name="near").attrs["value"] == "60614"
     links = [a.attrs["href"] for a in page.find_all("a", href=lambda h: h and h.startswith("/search?") and "&" in h)]
     assert len(links) == 5 and all(parse_qs(urlsplit(link).query)["near"] == ["60614"] for link in links)
+
+
+def test_online_days_and_times_are_the_viewers_own(client: TestClient, directory: Directory) -> None:
+    """Daily Online Reflection meets at 13:00 in New York: 12:00 for a viewer in Chicago."""
+
+    def online(tz: str, **window: str) -> list[str]:
+        query = {"near": "60601", "attendance": "online", "tz": tz, "at": MONDAY_1140_CHICAGO, **window}
+        return [h["name"] for h in client.get("/api/v1/search", params=query).json()["hits"]]
+
+    assert online("America/Chicago", time_from="12:00", time_to="12:30") == ["Daily Online Reflection"]
+    assert online("America/New_York", time_from="12:00", time_to="12:30") == []
+    assert online("America/New_York", time_from="13:00", time_to="13:30") == ["Daily Online Reflection"]
+    # 13:00 in New York (EDT) is 02:00 the next day in Tokyo: the window crosses into the viewer's next day.
+    assert online("Asia/Tokyo", day="tue", time_from="02:00", time_to="02:30") == ["Daily Online Reflection"]
