@@ -44,7 +44,9 @@ def test_online_with_a_place_lists_every_online_listing_and_says_the_place_does_
 ) -> None:
     api = client.get(f"/api/v1/search?near=60601&attendance=online&{AT}").json()
     assert api["total"] == 1 and [h["name"] for h in api["hits"]] == ["Daily Online Reflection"]
-    assert api["sort"] == "soonest"
+    assert api["sort"] == "soonest" and api["place_applies"] is False
+    local = client.get(f"/api/v1/search?near=60601&{AT}").json()
+    assert local["place_applies"] is True and local["online_total"] == 1
     page = parse(client.get(f"/search?near=60601&attendance=online&lang=es&{AT}").text)
     assert page.text_of("h2", id="results-title") == "1 resultado en línea"
     assert "“60601” no se aplica" in page.text_of("p", class_="where-note")
