@@ -26,12 +26,10 @@ import time as clock
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
 import httpx
 import requests
-from geographiclib.geodesic import Geodesic
 from meilisearch.errors import MeilisearchError
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -44,19 +42,14 @@ from search import alternatives, fanout, filters
 from search.alternatives import Alternatives
 from search.client import SearchRequestFailed
 from search.fanout import Target
+from search.hits import HIT_FIELDS, hit, status_of
 from search.index_spec import FACETS, MAX_TOTAL_HITS
 from search.layout import MultiSearch, SearchTarget, is_missing_index
 from search.schemas import SearchParams
-from search.timeslots import Slot, group_zones, occurrence_status, zone
+from search.timeslots import group_zones
 
 log = get_logger(__name__)
 
-HIT_FIELDS = [
-    "id", "service_id", "kind", "name", "organization", "categories", "category_names", "attendance", "address",
-    "lat", "lng", "_geo", "approximate", "location_name", "url", "timezone", "slots", "fellowship", "types",
-    "languages", "accessibility", "cost", "status", "capacity", "capacity_note", "reopening_date", "assured_date",
-    "verified_on",
-]  # fmt: skip
 RANK_FIELDS = ["id", "slots", "timezone"]
 FACET_NAMES = {
     "categories": "category",
@@ -72,10 +65,7 @@ WINDOWS: tuple[int | None, ...] = (60, 240, 1440, None)  # minutes ahead; None =
 SOONEST_MAX_RANK = 1000
 ONLINE_LIMIT = 10
 ONLINE_RUNG_LIMIT = 2 * ONLINE_LIMIT  # per rung; nested rungs make more unnecessary (see `_by_soonest`)
-STALE_AFTER = timedelta(days=180)
 UNAVAILABLE = "Search is temporarily unavailable; please try again in a minute."
-WGS84 = Geodesic.WGS84
-CLOSED = "temporarily closed"
 _MEILI_ERRORS = (MeilisearchError, requests.exceptions.RequestException, httpx.HTTPError, SearchRequestFailed)
 
 
@@ -361,7 +351,7 @@ def _fetch(plan: _Plan, ids: list[str], source: dict[str, int]) -> list[dict[str
 
 def soonest_key(doc: dict[str, Any], at: datetime) -> float:
     """Seconds from `at` to the listing's next start (an occurrence begun <= 10 minutes ago counts)."""
-    status = _status(doc, at)
+    status = status_of(doc, at)
     grace = timedelta(minutes=filters.GRACE_MINUTES)
     if status.started_at is not None and status.started_at >= at - grace:
         return (status.started_at - at).total_seconds()
@@ -384,58 +374,6 @@ def _by_soonest(results: Sequence[dict[str, Any]], at: datetime, limit: int) -> 
             break
     ordered = sorted(keyed.values(), key=lambda pair: pair[0])  # stable: index order breaks ties
     return [doc for _, doc in ordered[:limit]]
-
-
-def _status(doc: dict[str, Any], at: datetime) -> Any:
-    if doc.get("status") == CLOSED:  # a closed door has no next time (`reopening_date` says when it reopens)
-        return occurrence_status([], "UTC", at)
-    slots = [_slot(tuple(raw)) for raw in doc.get("slots") or []]
-    return occurrence_status(slots, doc.get("timezone") or "UTC", at)
-
-
-@lru_cache(maxsize=4096)
-def _slot(raw: tuple[Any, ...]) -> Slot:
-    """Parsed once: a few thousand distinct weekly slots cover a whole directory."""
-    return Slot.from_doc(raw)
-
-
-def hit(
-    doc: dict[str, Any], at: datetime, point: tuple[float, float] | None, *, viewer_tz: str | None = None
-) -> dict[str, Any]:
-    """The public hit for a document: exact times, distance, freshness."""
-    status = _status(doc, at)
-    shown = zone(viewer_tz) if viewer_tz else None
-
-    def show(moment: datetime | None) -> str | None:
-        if moment is None:
-            return None
-        return (moment.astimezone(shown) if shown else moment).isoformat()
-
-    keep = {k: v for k, v in doc.items() if k in HIT_FIELDS and k not in ("_geo", "slots")}
-    return {
-        **keep,
-        "distance_km": _distance(doc, point),
-        "next_start": show(status.next_start),
-        "in_progress": status.in_progress,
-        "started_at": show(status.started_at),
-        "ends_at": show(status.ends_at),
-        "stale": _stale(doc.get("verified_on") or doc.get("assured_date"), at),
-    }
-
-
-def _distance(doc: dict[str, Any], point: tuple[float, float] | None) -> float | None:
-    geo = doc.get("_geo")
-    if point is None or not geo:
-        return None
-    # geographiclib directly (what geopy's `geodesic` wraps): the same WGS84 distance at half the cost.
-    metres = WGS84.Inverse(point[0], point[1], geo["lat"], geo["lng"], Geodesic.DISTANCE)["s12"]
-    return round(metres / 1000, 2)
-
-
-def _stale(assured: str | None, at: datetime) -> bool:
-    if not assured:
-        return True
-    return at.date() - datetime.fromisoformat(assured).date() > STALE_AFTER
 
 
 class ZoneCache:

@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo
 from core.i18n import N_
 from directory.listings.meeting_types import TYPE_LANGUAGES
 from directory.listings.taxonomy import CATEGORY_CODES, ancestors
-from search.query import CLOSED, SearchResult
+from search.hits import CLOSED
+from search.query import SearchResult
 from search.schemas import RADII_KM, SearchParams
 from search.timeslots import is_zone
 
