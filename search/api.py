@@ -146,6 +146,8 @@ def api_search(request: Request, params: Annotated[SearchParams, Depends(search_
             "sort": result.sort,
             "hits": result.hits,
             "online": result.online,
+            "online_total": result.online_total,
+            "place_applies": result.place_applies,
             "facets": result.facets,
         }
     )

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from directory.listings.closures import is_temporarily_closed
 from directory.listings.codes import LANGUAGE_NAMES
 from directory.listings.freshness import reference_date
 from directory.listings.models import Attendance, Schedule, ServiceKind, ServiceStatus
@@ -95,6 +96,7 @@ def _common(listing: ListingDetail) -> Document:
     categories, category_names, broader_names = _categories(listing)
     languages = list(dict.fromkeys(lang.code for lang in listing.languages if lang.code))
     fellowship = meeting.fellowship if meeting else None
+    closed = is_temporarily_closed(service, meeting)
     return {
         "service_id": str(service.id),
         "organization_id": str(listing.organization.id),
@@ -115,7 +117,10 @@ def _common(listing: ListingDetail) -> Document:
         "languages": languages,
         "language_names": [LANGUAGE_NAMES.get(code, code) for code in languages],
         "cost": sorted({c.kind for c in listing.costs if c.kind}),
-        "status": str(service.status),
+        # A closed listing (its own status, an inactive or `TC` in-person meeting) is "temporarily closed" here, so
+        # the time filters (`status = "active"`) leave it out; `closed` ranks it after open listings.
+        "status": ServiceStatus.temporarily_closed.value if closed else str(service.status),
+        "closed": int(closed),
         "capacity": str(service.capacity),
         "capacity_note": service.capacity_note,
         "reopening_date": service.reopening_date.isoformat() if service.reopening_date else None,

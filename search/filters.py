@@ -17,7 +17,7 @@ from directory.listings.models import Attendance, ServiceKind
 from directory.listings.schemas import CostKind
 from directory.listings.taxonomy import CATEGORY_CODES, FELLOWSHIPS
 from search.schemas import DEFAULT_PER_PAGE, DEFAULT_RADIUS_KM, MAX_PER_PAGE, MAX_RADIUS_KM, SearchParams
-from search.timeslots import DAY, blocks_containing, bucket_of, group_zones, is_zone, week_ranges
+from search.timeslots import DAY, blocks_containing, bucket_of, group_zones, is_zone, minute_of_week, week_ranges
 
 KINDS = frozenset(k.value for k in ServiceKind)
 ATTENDANCE = frozenset({Attendance.in_person.value, Attendance.online.value, Attendance.hybrid.value})
@@ -214,6 +214,32 @@ def weekday_clauses(p: SearchParams) -> list[str]:
         return [f"days IN [{', '.join(str(int(d)) for d in p.days)}]"]
     parts = [_range("start_minutes", a, b) for d in p.days for a, b in week_ranges(d * DAY + lo, d * DAY + hi)]
     return [_any(parts)]
+
+
+def viewer_weekday_clauses(p: SearchParams, at: datetime, zones: Iterable[str]) -> list[str]:
+    """Day and time-of-day windows in the viewer's zone (`p.tz`), for online listings: a 7 pm meeting in New
+    York is a 6 pm meeting for a viewer in Chicago. Each listing zone's window is the viewer's, shifted by
+    the two zones' difference at `at`. Without a viewer zone (UTC), the listing's own local times count."""
+    if p.tz == "UTC" or not (p.days or p.time_from or p.time_to):
+        return weekday_clauses(p)
+    lo = p.time_from.hour * 60 + p.time_from.minute if p.time_from else 0
+    hi = p.time_to.hour * 60 + p.time_to.minute if p.time_to else DAY - 1
+    if hi < lo:
+        hi += DAY
+    viewer = minute_of_week(at, p.tz)
+
+    def shifted(minute: int) -> str:
+        shift = minute - viewer
+        days = p.days or range(7)
+        return _any(
+            [
+                _range("start_minutes", a, b)
+                for d in days
+                for a, b in week_ranges(d * DAY + lo + shift, d * DAY + hi + shift)
+            ]
+        )
+
+    return [_per_zone(group_zones(zones, at), shifted)]
 
 
 def _per_zone(groups: Mapping[int, Sequence[str]], clause_for: Any) -> str:

@@ -101,6 +101,11 @@ MAX_FACET_VALUES = 200
 FACETS = ["categories", "fellowship", "types", "attendance", "languages", "accessibility", "cost", "days"]
 MAX_TOTAL_HITS = 10_000
 
+RANKING_RULES = [
+    *("words", "closed:asc", "sort", "typo", "proximity", "attribute", "exactness"),
+    *("verified_day:desc", "id:asc"),
+]
+
 INDEX_SETTINGS: dict[str, Any] = {
     "searchableAttributes": SEARCHABLE,
     "filterableAttributes": _filterable_setting(),
@@ -108,7 +113,8 @@ INDEX_SETTINGS: dict[str, Any] = {
     # `sort` right after `words`: with sort=distance, every listing matching the words is ordered by distance.
     # `id:asc` last makes the order total: results merged from several shards come in the order one index
     # would give them, and paging stays stable across a reindex (`id` is filterable already: no new data).
-    "rankingRules": ["words", "sort", "typo", "proximity", "attribute", "exactness", "verified_day:desc", "id:asc"],
+    # `closed:asc` before `sort`: a temporarily closed listing comes after the open ones that match as many words.
+    "rankingRules": RANKING_RULES,
     "synonyms": synonyms(),
     # Filler words people type ("AA meeting near me"); every other word must match (matchingStrategy last).
     "stopWords": ["a", "an", "the", "of", "for", "and", "near", "me"],

@@ -13,7 +13,11 @@ Sorts:
   through the first 1000 results (`SOONEST_MAX_RANK`, deeper pages are a 422 on `page`).
 - With a place, online-only listings matching the same text/filters/times (no place filter) are
   fetched in the same multi-search with the same nested windows and returned in `online`, soonest first
-  (page 1 only, at most `ONLINE_LIMIT`).
+  (page 1 only, at most `ONLINE_LIMIT`), and counted in `online_total` (every page). `attendance=online`
+  with a place searches the online listings themselves, every page of them, soonest first: the place does
+  not apply to them (`place_applies` is False).
+- A temporarily closed listing has no next start and is never in progress (it ranks after open ones).
+- An empty result with a place or a time filter comes with `alternatives` (see `search.alternatives`).
 """
 
 import math
@@ -22,12 +26,10 @@ import time as clock
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
 import httpx
 import requests
-from geographiclib.geodesic import Geodesic
 from meilisearch.errors import MeilisearchError
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -36,22 +38,18 @@ from core.errors import NotFound, ServiceUnavailable, ValidationFailed
 from core.logging import get_logger
 from directory.listings.geocoding import resolve_place
 from directory.listings.models import Schedule
-from search import fanout, filters
+from search import alternatives, fanout, filters
+from search.alternatives import Alternatives
 from search.client import SearchRequestFailed
 from search.fanout import Target
+from search.hits import HIT_FIELDS, hit, status_of
 from search.index_spec import FACETS, MAX_TOTAL_HITS
 from search.layout import MultiSearch, SearchTarget, is_missing_index
 from search.schemas import SearchParams
-from search.timeslots import Slot, group_zones, occurrence_status, zone
+from search.timeslots import group_zones
 
 log = get_logger(__name__)
 
-HIT_FIELDS = [
-    "id", "service_id", "kind", "name", "organization", "categories", "category_names", "attendance", "address",
-    "lat", "lng", "_geo", "approximate", "location_name", "url", "timezone", "slots", "fellowship", "types",
-    "languages", "accessibility", "cost", "status", "capacity", "capacity_note", "reopening_date", "assured_date",
-    "verified_on",
-]  # fmt: skip
 RANK_FIELDS = ["id", "slots", "timezone"]
 FACET_NAMES = {
     "categories": "category",
@@ -67,9 +65,7 @@ WINDOWS: tuple[int | None, ...] = (60, 240, 1440, None)  # minutes ahead; None =
 SOONEST_MAX_RANK = 1000
 ONLINE_LIMIT = 10
 ONLINE_RUNG_LIMIT = 2 * ONLINE_LIMIT  # per rung; nested rungs make more unnecessary (see `_by_soonest`)
-STALE_AFTER = timedelta(days=180)
 UNAVAILABLE = "Search is temporarily unavailable; please try again in a minute."
-WGS84 = Geodesic.WGS84
 _MEILI_ERRORS = (MeilisearchError, requests.exceptions.RequestException, httpx.HTTPError, SearchRequestFailed)
 
 
@@ -82,6 +78,9 @@ class SearchResult:
     hits: list[dict[str, Any]]
     online: list[dict[str, Any]] = field(default_factory=list)
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    online_total: int | None = None  # with a place: how many online listings match (None: not asked)
+    place_applies: bool = True  # False for `attendance=online` with a place
+    alternatives: Alternatives = field(default_factory=Alternatives)
 
 
 @dataclass(frozen=True)
@@ -91,6 +90,7 @@ class _Plan:
     q: str
     main_filter: str | None
     online_filter: str | None  # None: no separate online list
+    online_list: bool  # fetch the online list (page 1 without an attendance filter), else only count it
     point: tuple[float, float] | None
     sort: str
     at: datetime
@@ -108,25 +108,35 @@ def search(*, target: SearchTarget, params: SearchParams, timezones: Sequence[st
     point = resolve_point(params)
     try:
         try:
-            docs, total, facets, online, sort, at = _run(target, params, point, timezones, now, refresh=False)
+            found = _run(target, params, point, timezones, now, refresh=False)
         except _MEILI_ERRORS as exc:
             if not is_missing_index(exc):
                 raise
             # A reindex replaced the shards since this process read the map: read it again, once.
-            docs, total, facets, online, sort, at = _run(target, params, point, timezones, now, refresh=True)
+            found = _run(target, params, point, timezones, now, refresh=True)
     except _MEILI_ERRORS as exc:
         code = getattr(exc, "code", None)
         log.warning("search unavailable", error=type(exc).__name__, code=code, detail=str(exc)[:300])
         raise ServiceUnavailable(UNAVAILABLE) from exc
+    docs, total, facets, online, online_total, plan, other = found
+    online_only = _ignores_place(params, point)
     return SearchResult(
         total=total,
         page=params.page,
         per_page=params.per_page,
-        sort=sort,
-        hits=[hit(d, at, point) for d in docs],
-        online=[hit(d, at, point, viewer_tz=params.tz) for d in online],
+        sort=plan.sort,
+        hits=[hit(d, plan.at, point, viewer_tz=params.tz if online_only else None) for d in docs],
+        online=[hit(d, plan.at, point, viewer_tz=params.tz) for d in online],
         facets={FACET_NAMES[f]: dict(facets.get(f, {})) for f in FACETS},
+        online_total=online_total,
+        place_applies=not online_only,
+        alternatives=other,
     )
+
+
+def _ignores_place(params: SearchParams, point: tuple[float, float] | None) -> bool:
+    """Online listings have no place: with `attendance=online` a place changes nothing."""
+    return point is not None and params.attendance == "online"
 
 
 def _run(
@@ -137,13 +147,23 @@ def _run(
     now: datetime,
     *,
     refresh: bool,
-) -> tuple[list, int, dict, list, str, datetime]:
+) -> tuple[list, int, dict, list, int | None, "_Plan", Alternatives]:
     plan = _plan(target, params, point, timezones, now, refresh=refresh)
     if plan.sort == "soonest":
-        docs, total, facets, online = _soonest(plan, params)
+        docs, total, facets, online, online_total = _soonest(plan, params)
     else:
-        docs, total, facets, online = _ranked(plan, params)
-    return docs, total, facets, online, plan.sort, plan.at
+        docs, total, facets, online, online_total = _ranked(plan, params)
+    other = Alternatives()
+    if total == 0:
+        other = alternatives.find(
+            params=params,
+            point=None if _ignores_place(params, point) else point,
+            q=plan.q,
+            at=plan.at,
+            timezones=timezones,
+            targets=lambda radius_km: _main_targets(target, plan.flat, plan.point, radius_km, refresh=refresh),
+        )
+    return docs, total, facets, online, online_total, plan, other
 
 
 def resolve_point(params: SearchParams) -> tuple[float, float] | None:
@@ -168,24 +188,27 @@ def _plan(
     refresh: bool,
 ) -> _Plan:
     at = p.at or now
-    sort = p.sort or ("distance" if point else "relevance")
-    base = filters.combine(
-        [
-            *filters.vocabulary_clauses(p),
-            *filters.weekday_clauses(p),
-            *filters.relative_time_clauses(p, at, timezones),
-        ]
-    )
-    geo = filters.geo_clause(point[0], point[1], p.radius_km) if point else None
-    wants_online = point is not None and p.attendance in (None, "online") and p.page == 1
+    near = None if _ignores_place(p, point) else point
+    sort = p.sort or ("distance" if near else "soonest" if point else "relevance")
+    if sort == "distance" and near is None:
+        sort = "soonest"  # online listings have no distance: the next one to start comes first
+    online_only = p.attendance == "online"
+    shared = filters.combine(alternatives.shared_clauses(p, at, timezones, online=online_only))
+    attendance = filters.vocabulary_clauses(SearchParams(attendance=p.attendance))
+    geo = filters.geo_clause(near[0], near[1], p.radius_km) if near else None
+    online = None
+    if near:
+        viewer = filters.combine(alternatives.shared_clauses(p, at, timezones, online=True))
+        online = filters.combine([c for c in (viewer, alternatives.ONLINE) if c])
     flat = Target(target.home, target.flat)
     return _Plan(
         flat=flat,
-        main=_main_targets(target, flat, point, p.radius_km, refresh=refresh),
+        main=_main_targets(target, flat, near, p.radius_km, refresh=refresh),
         q=p.q,
-        main_filter=filters.combine([c for c in (base, geo) if c]),
-        online_filter=filters.combine([c for c in (base, 'attendance = "online"') if c]) if wants_online else None,
-        point=point,
+        main_filter=filters.combine([c for c in (shared, *attendance, geo) if c]),
+        online_filter=online,
+        online_list=p.attendance is None and p.page == 1,
+        point=near,
         sort=sort,
         at=at,
         groups=group_zones(timezones, at),
@@ -228,13 +251,24 @@ def _windows(
 
 
 def _online(plan: _Plan) -> list[tuple[MultiSearch, dict[str, Any]]]:
-    """The online list's windows, from the flat index (online listings have no point, hence no shard)."""
+    """The online list's windows (or only its count), from the flat index (online listings have no point,
+    hence no shard)."""
     if not plan.online_filter:
         return []
+    if not plan.online_list:
+        return [_query(plan, plan.flat, plan.online_filter, page=1, hitsPerPage=0)]
     return _windows(plan, plan.flat, plan.online_filter, ONLINE_RUNG_LIMIT, HIT_FIELDS)
 
 
-def _ranked(plan: _Plan, p: SearchParams) -> tuple[list, int, dict, list]:
+def _online_found(plan: _Plan, results: Sequence[dict[str, Any]]) -> tuple[list[dict[str, Any]], int | None]:
+    """The online list (soonest first) and how many online listings match, from the `_online` answers."""
+    if not results:
+        return [], None
+    total = int(results[-1].get("totalHits", 0))
+    return (_by_soonest(results, plan.at, ONLINE_LIMIT) if plan.online_list else []), total
+
+
+def _ranked(plan: _Plan, p: SearchParams) -> tuple[list, int, dict, list, int | None]:
     sort = [f"_geoPoint({plan.point[0]:.6f},{plan.point[1]:.6f}):asc"] if plan.sort == "distance" and plan.point else []
     need = min(p.page * p.per_page, MAX_TOTAL_HITS)
     paging = {"page": 1, "hitsPerPage": need, "showRankingScoreDetails": True} if plan.merged else {}
@@ -251,15 +285,17 @@ def _ranked(plan: _Plan, p: SearchParams) -> tuple[list, int, dict, list]:
         for index in plan.main
     ]
     results = fanout.run([*main, *_online(plan)])
-    found, online = results[: len(main)], _by_soonest(results[len(main) :], plan.at, ONLINE_LIMIT)
+    found, (online, online_total) = results[: len(main)], _online_found(plan, results[len(main) :])
     if not plan.merged:
         first = found[0] if found else {}
-        return first.get("hits", []), int(first.get("totalHits", 0)), first.get("facetDistribution") or {}, online
+        facets = first.get("facetDistribution") or {}
+        return first.get("hits", []), int(first.get("totalHits", 0)), facets, online, online_total
     ranked = [doc for _, doc in fanout.merge_hits(found, need, plan.point if sort else None)]
-    return ranked[(p.page - 1) * p.per_page :], fanout.total_hits(found), fanout.facet_counts(found), online
+    page = ranked[(p.page - 1) * p.per_page :]
+    return page, fanout.total_hits(found), fanout.facet_counts(found), online, online_total
 
 
-def _soonest(plan: _Plan, p: SearchParams) -> tuple[list, int, dict, list]:
+def _soonest(plan: _Plan, p: SearchParams) -> tuple[list, int, dict, list, int | None]:
     need = p.page * p.per_page
     if need > SOONEST_MAX_RANK:
         raise ValidationFailed(f"sort=soonest shows the first {SOONEST_MAX_RANK} results only.", field="page")
@@ -269,12 +305,13 @@ def _soonest(plan: _Plan, p: SearchParams) -> tuple[list, int, dict, list]:
     rungs, whole, source = _rungs(results[: len(main)], limit)
     ranked = _by_soonest(rungs, plan.at, need)
     page_ids = [d["id"] for d in ranked[(p.page - 1) * p.per_page : need]]
-    online = _by_soonest(results[len(main) :], plan.at, ONLINE_LIMIT)
+    online, online_total = _online_found(plan, results[len(main) :])
     return (
         _fetch(plan, page_ids, source),
         fanout.total_hits(whole),
         fanout.facet_counts(whole) if plan.merged else (whole[0].get("facetDistribution") or {} if whole else {}),
         online,
+        online_total,
     )
 
 
@@ -323,7 +360,7 @@ def _fetch(plan: _Plan, ids: list[str], source: dict[str, int]) -> list[dict[str
 
 def soonest_key(doc: dict[str, Any], at: datetime) -> float:
     """Seconds from `at` to the listing's next start (an occurrence begun <= 10 minutes ago counts)."""
-    status = _status(doc, at)
+    status = status_of(doc, at)
     grace = timedelta(minutes=filters.GRACE_MINUTES)
     if status.started_at is not None and status.started_at >= at - grace:
         return (status.started_at - at).total_seconds()
@@ -346,56 +383,6 @@ def _by_soonest(results: Sequence[dict[str, Any]], at: datetime, limit: int) -> 
             break
     ordered = sorted(keyed.values(), key=lambda pair: pair[0])  # stable: index order breaks ties
     return [doc for _, doc in ordered[:limit]]
-
-
-def _status(doc: dict[str, Any], at: datetime) -> Any:
-    slots = [_slot(tuple(raw)) for raw in doc.get("slots") or []]
-    return occurrence_status(slots, doc.get("timezone") or "UTC", at)
-
-
-@lru_cache(maxsize=4096)
-def _slot(raw: tuple[Any, ...]) -> Slot:
-    """Parsed once: a few thousand distinct weekly slots cover a whole directory."""
-    return Slot.from_doc(raw)
-
-
-def hit(
-    doc: dict[str, Any], at: datetime, point: tuple[float, float] | None, *, viewer_tz: str | None = None
-) -> dict[str, Any]:
-    """The public hit for a document: exact times, distance, freshness."""
-    status = _status(doc, at)
-    shown = zone(viewer_tz) if viewer_tz else None
-
-    def show(moment: datetime | None) -> str | None:
-        if moment is None:
-            return None
-        return (moment.astimezone(shown) if shown else moment).isoformat()
-
-    keep = {k: v for k, v in doc.items() if k in HIT_FIELDS and k not in ("_geo", "slots")}
-    return {
-        **keep,
-        "distance_km": _distance(doc, point),
-        "next_start": show(status.next_start),
-        "in_progress": status.in_progress,
-        "started_at": show(status.started_at),
-        "ends_at": show(status.ends_at),
-        "stale": _stale(doc.get("verified_on") or doc.get("assured_date"), at),
-    }
-
-
-def _distance(doc: dict[str, Any], point: tuple[float, float] | None) -> float | None:
-    geo = doc.get("_geo")
-    if point is None or not geo:
-        return None
-    # geographiclib directly (what geopy's `geodesic` wraps): the same WGS84 distance at half the cost.
-    metres = WGS84.Inverse(point[0], point[1], geo["lat"], geo["lng"], Geodesic.DISTANCE)["s12"]
-    return round(metres / 1000, 2)
-
-
-def _stale(assured: str | None, at: datetime) -> bool:
-    if not assured:
-        return True
-    return at.date() - datetime.fromisoformat(assured).date() > STALE_AFTER
 
 
 class ZoneCache:

@@ -1,30 +1,35 @@
 """What the HTML results page shows, built from one `SearchResult`: hits with their badges, facet groups
 with counts, active filters with remove links, pagination and, for an empty result, ways to widen it.
 
+With a place, online listings are a count and a link (`online_url`: the same search with
+`attendance=online`, where the place does not apply) at the top, and a short "starting soon" list of online
+meetings after the local results: local results come first on a phone.
+
 Pure (no I/O). Labels stay codes here; templates translate them in the visitor's language.
 """
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from core.i18n import N_
 from directory.listings.meeting_types import TYPE_LANGUAGES
 from directory.listings.taxonomy import CATEGORY_CODES, ancestors
+from search.hits import CLOSED
 from search.query import SearchResult
-from search.schemas import SearchParams
+from search.schemas import RADII_KM, SearchParams
 from search.timeslots import is_zone
 
 Link = Callable[[Mapping[str, Any]], str]
 SOON = timedelta(minutes=60)
 ONLINE_SOON = timedelta(hours=24)  # online meetings shown beside in-person results start within this
-ONLINE_SHOWN = 5
+ONLINE_SHOWN = 3
 KM_PER_MILE = 1.609344
-RADII_KM = (2, 5, 10, 25, 50, 100, 250)
 STARTING_WITHIN = (30, 60, 120, 240)
+OFFERED = frozenset(str(m) for m in STARTING_WITHIN)
 FACET_LIMIT = 8
 MAX_PAGE = 1000  # the API's page limit
 # Facets shown as checkboxes, in page order: (query parameter, legend, label table for the template).
@@ -72,6 +77,8 @@ class HitView:
     minutes_until: int | None
     categories: list[str]
     miles: float | None
+    closed: bool = False  # temporarily closed: no time is shown, `reopens` instead
+    reopens: date | None = None
 
     @property
     def shown_types(self) -> list[str]:
@@ -102,6 +109,11 @@ class ResultsPage:
     prev_url: str | None
     next_url: str | None
     suggestions: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)  # (message id, url, vars)
+    online_total: int | None = None  # with a place: online listings matching the same search
+    online_url: str | None = None
+    local_url: str | None = None  # online results of a place search: back to the local ones
+    place_applies: bool = True
+    ask_place: bool = False  # a time-bound search without a place: only online listings are shown
     radii: tuple[int, ...] = RADII_KM
     starting_within: tuple[int, ...] = STARTING_WITHIN
 
@@ -161,7 +173,20 @@ def hit_view(hit: dict[str, Any], at: datetime, service_url: Callable[[str], str
         minutes_until=minutes,
         categories=leaf_categories(list(hit.get("categories") or [])),
         miles=round(distance / KM_PER_MILE, 1) if distance is not None else None,
+        closed=hit.get("status") == CLOSED,
+        reopens=_reopens(hit, at),
     )
+
+
+def _reopens(hit: Mapping[str, Any], at: datetime) -> date | None:
+    """A closed listing's reopening day, when it is known and still ahead (in the listing's zone)."""
+    text = hit.get("reopening_date")
+    if hit.get("status") != CLOSED or not text:
+        return None
+    day = date.fromisoformat(str(text))
+    zone_name = hit.get("timezone")
+    today = at.astimezone(ZoneInfo(zone_name)).date() if zone_name and is_zone(zone_name) else at.date()
+    return day if day > today else None
 
 
 def starts_within(hit: Mapping[str, Any], at: datetime, window: timedelta) -> bool:
@@ -212,23 +237,43 @@ def active_filters(raw: Mapping[str, Any], link: Link) -> list[ActiveFilter]:
             active.append(ActiveFilter(name, value, table, link(without_value(raw, name, value))))
     for name in ("open_now", "in_progress", "starting_within", "time_from", "time_to"):
         if raw.get(name):
-            active.append(ActiveFilter(name, str(raw[name]), "time", link(with_changes(raw, **{name: None}))))
+            # "Open later today" asks for the minutes left in the day, not one of the offered windows.
+            shown = "later_today" if name == "starting_within" and str(raw[name]) not in OFFERED else name
+            active.append(ActiveFilter(shown, str(raw[name]), "time", link(with_changes(raw, **{name: None}))))
     return active
 
 
-def suggestions(p: SearchParams, raw: Mapping[str, Any], link: Link) -> list[tuple[str, str, dict[str, Any]]]:
+def needs_place(p: SearchParams) -> bool:
+    """ "Starting soon" or "open now" anywhere lists doors 1,000 km away: without a place, ask for one (and
+    show what needs none, the online listings)."""
+    return p.has_relative_time and not p.has_point_input and p.attendance is None
+
+
+def searched(p: SearchParams) -> SearchParams:
+    """What the results page searches for: a time-bound search without a place looks online only."""
+    return replace(p, attendance="online") if needs_place(p) else p
+
+
+def suggestions(
+    p: SearchParams, raw: Mapping[str, Any], link: Link, result: SearchResult, online_url: str | None
+) -> list[tuple[str, str, dict[str, Any]]]:
     found: list[tuple[str, str, dict[str, Any]]] = []
-    if p.has_point_input:
-        wider = next((r for r in RADII_KM if r > p.radius_km), None)
-        if wider:
-            miles = round(wider / KM_PER_MILE)
-            found.append(
-                (
-                    N_("Search a wider area (%(miles)s miles)"),
-                    link(with_changes(raw, radius_km=wider)),
-                    {"miles": miles},
-                )
+    other = result.alternatives
+    if other.wider:
+        radius, count = other.wider
+        found.append(
+            (
+                N_("Search within %(miles)s miles: %(count)s found"),
+                link(with_changes(raw, radius_km=radius)),
+                {"miles": round(radius / KM_PER_MILE), "count": count},
             )
+        )
+    if other.later_today:
+        minutes, count = other.later_today
+        later = with_changes(raw, open_now=None, starting_within=minutes, sort="soonest")
+        found.append((N_("Open later today: %(count)s found"), link(later), {"count": count}))
+    if online_url and result.online_total:
+        found.append((N_("Online instead: %(count)s found"), online_url, {"count": result.online_total}))
     if any(raw.get(k) for k in TIME_KEYS):
         found.append((N_("Search at any time"), link(with_changes(raw, **dict.fromkeys(TIME_KEYS))), {}))
     filters = [
@@ -256,8 +301,13 @@ def results_page(
     viewer_tz = raw.get("tz")
     pages = min(MAX_PAGE, max(1, math.ceil(result.total / max(1, result.per_page))))
     page = result.page
-    empty = result.total == 0 and not result.online
-    soon = [h for h in result.online if starts_within(h, at, ONLINE_SOON)]
+    empty = result.total == 0
+    soon = [h for h in result.online if h.get("kind") == "meeting" and starts_within(h, at, ONLINE_SOON)]
+    online_url = local_url = None
+    if result.online_total is not None:
+        online_url = link(with_changes(raw, attendance="online", sort=None, radius_km=None))
+    if params.has_point_input and not result.place_applies:
+        local_url = link(with_changes(raw, attendance=None, sort=None))
     return ResultsPage(
         params=params,
         raw=raw,
@@ -266,11 +316,24 @@ def results_page(
         hits=[hit_view(h, at, service_url, viewer_tz) for h in result.hits],
         online=[hit_view(h, at, service_url, viewer_tz) for h in soon[:ONLINE_SHOWN]],
         facets=facet_groups(result, raw),
-        attendance=facet_options(result.facets.get("attendance", {}), _selected(raw, "attendance")),
+        attendance=facet_options(attendance_counts(result), _selected(raw, "attendance")),
         days=day_options(result, raw),
         active=active_filters(raw, link),
         pages=pages,
         prev_url=link({**raw, "page": page - 1}) if page > 1 else None,
         next_url=link({**raw, "page": page + 1}) if page < pages else None,
-        suggestions=suggestions(params, raw, link) if empty else [],
+        suggestions=suggestions(params, raw, link, result, online_url) if empty else [],
+        online_total=result.online_total,
+        online_url=online_url,
+        local_url=local_url,
+        place_applies=result.place_applies,
+        ask_place=needs_place(params),
     )
+
+
+def attendance_counts(result: SearchResult) -> dict[str, int]:
+    """With a place the local counts have no online listings: the online count comes from its own search."""
+    counts = dict(result.facets.get("attendance", {}))
+    if result.online_total:
+        counts["online"] = result.online_total
+    return counts

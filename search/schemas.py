@@ -9,6 +9,7 @@ DEFAULT_RADIUS_KM = 25.0
 MAX_RADIUS_KM = 500.0
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 100
+RADII_KM = (2, 5, 10, 25, 50, 100, 250)  # the distances offered, and the wider areas tried for an empty result
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +104,18 @@ class SearchResponse(BaseModel):
     hits: list[SearchHit]
     online: list[SearchHit] = Field(
         description="With a place: online-only listings matching the same text, filters and times (no place "
-        "filter), soonest first, at most 10. Empty without a place (online listings are then among `hits`)."
+        "filter; days and times in the viewer's `tz`), soonest first, at most 10, on page 1 without an "
+        "attendance filter. Empty without a place (online listings are then among `hits`)."
+    )
+    online_total: int | None = Field(
+        default=None,
+        description="With a place (and no `attendance=online`): how many online-only listings match the same "
+        "text, filters and times, on every page. Null without a place.",
+    )
+    place_applies: bool = Field(
+        default=True,
+        description="False for `attendance=online` with a place: online listings have no place, so the results "
+        "are every matching online listing, soonest first, and the place does not apply.",
     )
     facets: dict[str, dict[str, int]] = Field(
         description="Counts per value for category, fellowship, type, attendance, language, accessibility, cost "

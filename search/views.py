@@ -20,7 +20,7 @@ from core.web import is_htmx, render
 from search.api import search_params, search_target, zone_cache
 from search.query import UNAVAILABLE
 from search.query import search as run_search
-from search.results_page import ResultsPage, results_page
+from search.results_page import ResultsPage, results_page, searched
 from search.schemas import SearchParams
 
 router = APIRouter(tags=["search pages"])
@@ -69,12 +69,26 @@ def parse(raw: dict[str, Any]) -> SearchParams:
 
 
 def form_values(raw: dict[str, Any]) -> dict[str, Any]:
-    return {"q": raw.get("q", ""), "near": raw.get("near", ""), "lat": raw.get("lat"), "lng": raw.get("lng")}
+    return {
+        "q": raw.get("q", ""),
+        "near": raw.get("near", ""),
+        "lat": raw.get("lat"),
+        "lng": raw.get("lng"),
+        "tz": raw.get("tz", ""),
+    }
+
+
+PLACE_PARAMS = ("near", "lat", "lng")
 
 
 @router.get("/", response_class=HTMLResponse, name="home")
 def home(request: Request) -> HTMLResponse:
-    context = {"form": form_values({}), "quick_choices": QUICK_CHOICES}
+    """A place already in the URL (`/?near=60614`) goes into the form and into every quick choice."""
+    place = {k: v for k, v in submitted(request).items() if k in PLACE_PARAMS}
+    context = {
+        "form": form_values(place),
+        "quick_choices": [QuickChoice(c.label, {**c.query, **place}) for c in QUICK_CHOICES],
+    }
     return render(request, "search/home.html", context)
 
 
@@ -95,7 +109,7 @@ def search(request: Request) -> HTMLResponse:
         params = parse(raw)
         result = run_search(
             target=search_target(request),
-            params=params,
+            params=searched(params),
             timezones=zone_cache(request).get(),
             now=now,
         )

@@ -5,7 +5,7 @@ reach these pages; places of confidential locations additionally drop directions
 """
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from core.errors import ValidationFailed
 from directory.listings import queries as listing
+from directory.listings.closures import is_temporarily_closed, reopening
 from directory.listings.models import Organization, Schedule
 from directory.listings.occurrences import WEEKDAY_INDEX, duration, is_in_progress, next_start, parse_byday
 from directory.listings.queries import ListingDetail, PlaceDetail
@@ -95,6 +96,8 @@ class ListingPage:
     stale: bool
     online: bool
     viewer_tz: str | None
+    closed: bool = False  # temporarily closed: no next time, `reopens` instead
+    reopens: date | None = None
 
     @property
     def time_zones(self) -> list[str]:
@@ -150,6 +153,17 @@ def schedule_row(schedule: Schedule, now: datetime, viewer: ZoneInfo | None) -> 
     )
 
 
+def _row(
+    schedule: Schedule, now: datetime, viewer: ZoneInfo | None, *, closed: bool, reopens: date | None
+) -> ScheduleRow:
+    """A closed listing's usual schedule: its next times count from the reopening day, or there are none."""
+    if not closed:
+        return schedule_row(schedule, now, viewer)
+    if reopens is None:
+        return replace(schedule_row(schedule, now, viewer), next_start=None, viewer_start=None)
+    return schedule_row(schedule, datetime.combine(reopens, time(), ZoneInfo(schedule.timezone)), viewer)
+
+
 def timing(schedules: list[Schedule], now: datetime) -> Timing:
     timed = [s for s in schedules if s.opens_at is not None]
     in_progress = any(is_in_progress(s, now, duration(s.opens_at, s.closes_at)) for s in timed if s.opens_at)
@@ -170,14 +184,20 @@ def listing_page(*, session: Session, service_id: uuid.UUID, now: datetime, view
     meeting = detail.meeting
     online = bool(meeting and meeting.attendance_mode in ("online", "hybrid"))
     viewer = ZoneInfo(tz_name) if tz_name and online else None
+    closed = is_temporarily_closed(detail.service, meeting)
+    reopens = reopening(detail.service, meeting, today=now.date())
     return ListingPage(
         detail=detail,
         places=[place_view(p) for p in detail.places],
-        schedule=[schedule_row(s, now, viewer) for s in detail.schedules],
-        timing=timing(detail.schedules, now),
+        schedule=[_row(s, now, viewer, closed=closed, reopens=reopens) for s in detail.schedules],
+        timing=Timing(in_progress=False, next_start=None, minutes_until=None)
+        if closed
+        else timing(detail.schedules, now),
         stale=is_stale(detail.service.assured_date, now.date()),
         online=online,
         viewer_tz=tz_name if online else None,
+        closed=closed,
+        reopens=reopens,
     )
 
 

@@ -79,7 +79,8 @@ def service(
 )
 def service_calendar(request: Request, session: DbSession, service_id: uuid.UUID) -> Response:
     detail = listing.get_listing(session, service_id)
-    body = ics.listing_calendar(detail, listing_url=str(request.url_for("service", service_id=service_id)))
+    url = str(request.url_for("service", service_id=service_id))
+    body = ics.listing_calendar(detail, listing_url=url, lang=request_lang(request))
     filename = f"{detail.meeting.slug if detail.meeting else service_id}.ics"
     return Response(
         body,

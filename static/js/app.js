@@ -1,7 +1,7 @@
 /* Small enhancements; every page works without this file.
    - "Use my location": asks the browser only when clicked, rounds to 2 decimals (about 1 km), fills the
      lat/lng fields of the GET form and submits it. Nothing is stored.
-   - Online meeting times in the visitor's own time zone (Intl, no cookie).
+   - Online meeting times in the visitor's own time zone (Intl, no cookie); search forms send that zone.
    - Clean search URLs (empty fields left out), aria-busy while results load, print button. */
 (function () {
   "use strict";
@@ -49,6 +49,13 @@
         if (status) { status.textContent = ""; }
       });
     }
+  }
+
+  function fillViewerZone(form) {
+    // The visitor's IANA zone (not a location): online meetings are listed and timed in the visitor's own time.
+    var input = form.querySelector("input[data-viewer-tz]");
+    if (!input || input.value || !window.Intl) { return; }
+    input.value = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
   }
 
   function dropEmpty(form) {
@@ -130,6 +137,7 @@
   function init() {
     Array.prototype.forEach.call(document.querySelectorAll("form[role=search]"), function (form) {
       setupLocate(form);
+      fillViewerZone(form);
       dropEmpty(form);
     });
     showViewerTimes(document);

@@ -38,7 +38,17 @@ def test_search_response_shape(api: TestClient, listings: None) -> None:
     response = api.get("/api/v1/search", params={"near": "60601", "at": "2026-03-09T15:00:00Z"})
     assert response.status_code == 200, response.text
     body = response.json()
-    assert set(body) == {"total", "page", "per_page", "sort", "hits", "online", "facets"}
+    assert set(body) == {
+        "total",
+        "page",
+        "per_page",
+        "sort",
+        "hits",
+        "online",
+        "online_total",
+        "place_applies",
+        "facets",
+    }
     assert body["sort"] == "distance" and body["page"] == 1 and body["per_page"] == 20 and body["total"] == 3
     required = {"id", "kind", "name", "organization", "categories", "distance_km", "next_start", "in_progress",
                 "attendance", "address", "lat", "lng", "url", "capacity", "status", "cost", "languages", "types",

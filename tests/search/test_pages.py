@@ -142,20 +142,27 @@ def test_pagination_links_keep_the_search(client: TestClient, directory: Directo
     assert second.find("a", rel="prev")
 
 
-def test_empty_result_suggests_widening_the_radius_and_removing_filters(
+def empty_suggestions(client: TestClient, url: str) -> dict[str, str]:
+    page = parse(client.get(url).text)
+    assert page.text_of("h2", id="results-title").startswith("0 results")
+    return {" ".join(a.text.split()): a.attrs["href"] for a in page.find_all("a") if a.attrs.get("hx-get")}
+
+
+def test_empty_result_offers_the_nearest_wider_radius_with_results_and_removing_filters(
     client: TestClient, directory: Directory
 ) -> None:
-    page = parse(
-        client.get("/search?near=60601&radius_km=2&category=food&open_now=1&at=2026-06-06T12:00:00-05:00").text
-    )
-    assert page.text_of("h2", id="results-title").startswith("0 results")
-    suggestions = {
-        " ".join(a.text.split()): a.attrs["href"]
-        for a in page.find_all("a")
-        if a.attrs.get("hx-get") and ("Search" in a.text or "Remove all" in a.text)
-    }
-    wider = parse_qs(urlsplit(suggestions["Search a wider area (3 miles)"]).query)
-    assert wider["radius_km"] == ["5"] and wider["category"] == ["food"]
+    # Monday noon: the pantry (10 km from 60601) is open, nothing food within 2 km.
+    monday = "at=2026-06-01T12:00:00-05:00"
+    suggestions = empty_suggestions(client, f"/search?near=60601&radius_km=2&category=food&open_now=1&{monday}")
+    wider = next(text for text in suggestions if text.startswith("Search within"))
+    assert wider == "Search within 16 miles: 1 found"
+    query = parse_qs(urlsplit(suggestions[wider]).query)
+    assert query["radius_km"] == ["25"] and query["category"] == ["food"] and query["open_now"] == ["1"]
+    assert "Northside Food Pantry" in result_names(client.get(suggestions[wider]).text)
+    # Saturday noon: no food place is open within 250 km (Brooklyn is): no wider area is offered in vain.
+    saturday = "at=2026-06-06T12:00:00-05:00"
+    suggestions = empty_suggestions(client, f"/search?near=60601&radius_km=2&category=food&open_now=1&{saturday}")
+    assert not [text for text in suggestions if text.startswith("Search within")]
     assert "open_now" not in parse_qs(urlsplit(suggestions["Search at any time"]).query)
     assert "category" not in parse_qs(urlsplit(suggestions["Remove all filters"]).query)
 
