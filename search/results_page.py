@@ -17,6 +17,7 @@ from directory.listings.taxonomy import CATEGORY_CODES, ancestors
 from search.query import SearchResult
 from search.schemas import SearchParams
 from search.timeslots import is_zone
+from search.understanding import TIME, TIME_LABELS, Reading
 
 Link = Callable[[Mapping[str, Any]], str]
 SOON = timedelta(minutes=60)
@@ -63,6 +64,22 @@ class ActiveFilter:
 
 
 @dataclass
+class Chip:
+    """A filter read from the search box's words; its link searches without those words."""
+
+    kind: str  # fellowship, category, time, kind, attendance or language (the label table)
+    value: str
+    words: str
+    remove_url: str
+    q_after: str
+
+    @property
+    def message(self) -> str | None:
+        """For time chips, the message id of their label."""
+        return TIME_LABELS.get(self.value) if self.kind == TIME else None
+
+
+@dataclass
 class HitView:
     hit: dict[str, Any]
     url: str
@@ -104,6 +121,7 @@ class ResultsPage:
     suggestions: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)  # (message id, url, vars)
     radii: tuple[int, ...] = RADII_KM
     starting_within: tuple[int, ...] = STARTING_WITHIN
+    chips: list[Chip] = field(default_factory=list)
 
     @property
     def has_place(self) -> bool:
@@ -243,6 +261,16 @@ def suggestions(p: SearchParams, raw: Mapping[str, Any], link: Link) -> list[tup
     return found
 
 
+def chips(reading: Reading | None, raw: Mapping[str, Any], link: Link) -> list[Chip]:
+    if reading is None:
+        return []
+    found = []
+    for part in reading.parts:
+        rest = reading.without(part)
+        found.append(Chip(part.kind, part.value, part.words, link(with_changes(raw, q=rest or None)), rest))
+    return found
+
+
 def results_page(
     *,
     params: SearchParams,
@@ -251,6 +279,7 @@ def results_page(
     link: Link,
     service_url: Callable[[str], str],
     now: datetime,
+    reading: Reading | None = None,
 ) -> ResultsPage:
     at = params.at or now
     viewer_tz = raw.get("tz")
@@ -273,4 +302,5 @@ def results_page(
         prev_url=link({**raw, "page": page - 1}) if page > 1 else None,
         next_url=link({**raw, "page": page + 1}) if page < pages else None,
         suggestions=suggestions(params, raw, link) if empty else [],
+        chips=chips(reading, raw, link),
     )
