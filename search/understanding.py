@@ -59,7 +59,7 @@ CATEGORY_WORDS: Mapping[str, tuple[str, ...]] = MappingProxyType({
     "food": (
         "groceries", "grocery", "pantry", "food pantry", "food bank", "food shelf", "food", "meal", "meals",
         "hungry", "soup kitchen", "lunch", "dinner", "breakfast", "comida", "comidas", "despensa",
-        "alimentos", "banco de alimentos", "viveres", "mandado", "mandados", "almuerzo", "cena", "desayuno",
+        "alimentos", "banco de alimentos", "despensa de alimentos", "viveres", "mandado", "mandados", "almuerzo", "cena", "desayuno",
         "comedor", "hambre",
     ),
     "withdrawal-management": (
@@ -105,6 +105,13 @@ _FELLOWSHIP_FILLER = frozenset({"meeting", "meetings", "group", "groups", "reuni
 _FELLOWSHIP_LEAD = frozenset(
     (word, "de") for word in ("reunion", "reuniones", "junta", "juntas", "grupo", "grupos")
 )
+# Words that mean nothing once the rest was understood ("comida de hoy", "a ride for me"): alone they would
+# still have to match, and "de" matches only Spanish listings.
+_CONNECTORS = frozenset({
+    "a", "an", "the", "for", "in", "of", "at", "to", "on", "with", "near", "me", "my", "i", "need", "find", "any",
+    "some", "de", "del", "la", "el", "los", "las", "en", "para", "por", "y", "con", "cerca", "mi", "un", "una",
+    "necesito", "busco", "quiero", "hay",
+})  # fmt: skip
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 
@@ -126,8 +133,9 @@ class Reading:
 
     @property
     def rest(self) -> str:
-        """The words not understood: what the index still matches."""
-        return _cut(self.text, self.parts)
+        """The words not understood: what the index still matches (none when only connectors are left)."""
+        rest = _cut(self.text, self.parts)
+        return "" if self.parts and set(_words(rest)) <= _CONNECTORS else rest
 
     def without(self, part: Part) -> str:
         """The text without one understood phrase: the link that removes its chip."""
