@@ -43,9 +43,11 @@ FELLOWSHIP_ALIASES: Mapping[str, tuple[str, ...]] = MappingProxyType({
     "slaa": ("adictos al sexo y al amor anonimos", "sex and love addicts"),
     "aca": ("acoa", "adult children", "hijos adultos de alcoholicos"),
     "nar-anon": ("naranon", "nar anon"),
-    "recovery-dharma": ("refuge recovery", "refuge"),
+    "recovery-dharma": ("refuge recovery",),
     "celebrate-recovery": ("celebra la recuperacion",),
 })  # fmt: skip
+# Fellowships that include another: Alateen is part of Al-Anon Family Groups.
+FELLOWSHIP_INCLUDES: Mapping[str, tuple[str, ...]] = MappingProxyType({"al-anon": ("alateen",)})
 # Fellowships whose code is not a word anyone types for them.
 _NO_CODE_WORD = frozenset({"peer-led", "mental-health-peer", "grief"})
 # Everyday words for a kind of help -> category code (a broad one where the person's words are broad).
@@ -179,12 +181,34 @@ def _phrase_table() -> dict[tuple[str, ...], tuple[str, str]]:
 
 
 PHRASES: Mapping[tuple[str, ...], tuple[str, str]] = MappingProxyType(_phrase_table())
+FUZZY_MIN = 6  # letters: shorter words ("smart" / "start") are corrected into something else too easily
+_VOCABULARY = frozenset(w for phrase in PHRASES for w in phrase if len(w) >= FUZZY_MIN)
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """One letter changed, added, dropped, or two neighbours swapped."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] == b[diff[0] + 1])
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    i = next((i for i in range(len(short)) if short[i] != long_[i]), len(short))
+    return short[i:] == long_[i + 1 :]
+
+
+def _corrected(word: str) -> str:
+    """A word of the phrases one typo away ("alanonn", "anonymus"), when exactly one is; else the word."""
+    if len(word) < FUZZY_MIN or word in _VOCABULARY:
+        return word
+    near = [known for known in _VOCABULARY if _one_edit(word, known)]
+    return near[0] if len(near) == 1 else word
 
 
 def understand(text: str) -> Reading:
     """The understood phrases of `text`, longest first, left to right."""
     spans = [(m.start(), m.end()) for m in _WORD.finditer(text)]
-    words = [fold(text[a:b]) for a, b in spans]
+    words = [_corrected(fold(text[a:b])) for a, b in spans]
     # Folding can split one typed word in two ("ß" -> "ss" stays one; ligatures may not): keep spans aligned.
     if len(words) != len(spans) or any(len(_words(w)) != 1 for w in words):
         return Reading(text, ())
@@ -286,7 +310,7 @@ def apply(params: SearchParams, reading: Reading, *, at: datetime, tz_name: str)
     changed = replace(
         params,
         q=reading.rest,
-        fellowships=tuple(dict.fromkeys(params.fellowships + reading.values(FELLOWSHIP))),
+        fellowships=tuple(dict.fromkeys(params.fellowships + _with_included(reading.values(FELLOWSHIP)))),
         categories=tuple(dict.fromkeys(params.categories + reading.values(CATEGORY))),
         languages=tuple(dict.fromkeys(params.languages + reading.values(LANGUAGE))),
         kind=params.kind or next(iter(reading.values(KIND)), None),
@@ -295,6 +319,10 @@ def apply(params: SearchParams, reading: Reading, *, at: datetime, tz_name: str)
         sort=params.sort or ("soonest" if bounds and not params.has_point_input else None),
     )
     return changed, Reading(reading.text, tuple(parts))
+
+
+def _with_included(codes: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(c for code in codes for c in (code, *FELLOWSHIP_INCLUDES.get(code, ())))
 
 
 def viewer_zone(params: SearchParams, *, tz_given: bool) -> str:
