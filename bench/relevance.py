@@ -98,7 +98,7 @@ def ndcg_at(found: Sequence[str], relevant: dict[str, int], k: int = NDCG_K) -> 
 
 def evaluate(*, target: SearchTarget, timezones: Sequence[str], understand: bool = True) -> dict[str, Any]:
     """Every judged query run and scored; the means as `success_at_3` and `ndcg_at_10`."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for judged in load_judged():
         found = ranked(judged, target=target, timezones=timezones, understand=understand)
         rows.append(
@@ -120,7 +120,8 @@ def evaluate(*, target: SearchTarget, timezones: Sequence[str], understand: bool
 
 
 def _markdown(results: dict[str, Any]) -> str:
-    read, literal = results["understood"], results["literal"]
+    read: dict[str, Any] = results["understood"]
+    literal: dict[str, Any] = results["literal"]
     lines = [
         "# Relevance on the curated sample data",
         "",
@@ -177,7 +178,7 @@ def main() -> None:
         try:
             target = build(engine, meilisearch.Client(server.url, server.api_key), "relevance")
             zones = ZoneCache(engine).get()
-            results = {
+            results: dict[str, Any] = {
                 "measured_at": utcnow().isoformat(timespec="seconds"),
                 "understood": evaluate(target=target, timezones=zones, understand=True),
                 "literal": evaluate(target=target, timezones=zones, understand=False),

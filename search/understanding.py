@@ -26,7 +26,14 @@ from directory.listings.taxonomy import CATEGORY_CODES, FELLOWSHIPS
 from search.schemas import SearchParams
 from search.timeslots import is_zone, zone
 
-FELLOWSHIP, CATEGORY, TIME, KIND, ATTENDANCE, LANGUAGE = "fellowship", "category", "time", "kind", "attendance", "language"
+FELLOWSHIP, CATEGORY, TIME, KIND, ATTENDANCE, LANGUAGE = (
+    "fellowship",
+    "category",
+    "time",
+    "kind",
+    "attendance",
+    "language",
+)
 MAX_PHRASE = 5  # words
 
 # Spellings and other languages' names of the fellowships; each code and English label counts as well.
@@ -61,8 +68,8 @@ CATEGORY_WORDS: Mapping[str, tuple[str, ...]] = MappingProxyType({
     "food": (
         "groceries", "grocery", "pantry", "food pantry", "food bank", "food shelf", "food", "meal", "meals",
         "hungry", "soup kitchen", "lunch", "dinner", "breakfast", "comida", "comidas", "despensa",
-        "alimentos", "banco de alimentos", "despensa de alimentos", "viveres", "mandado", "mandados", "almuerzo", "cena", "desayuno",
-        "comedor", "hambre",
+        "alimentos", "banco de alimentos", "despensa de alimentos", "viveres", "mandado", "mandados", "almuerzo",
+        "cena", "desayuno", "comedor", "hambre",
     ),
     "withdrawal-management": (
         "detox", "detoxification", "withdrawal", "desintoxicacion", "desintox", "detox medico", "abstinencia",
@@ -104,9 +111,7 @@ TIME_LABELS: Mapping[str, str] = MappingProxyType({
 })  # fmt: skip
 # Words after a fellowship's name that add nothing to it ("NA meeting", "grupo de AA" reads AA anyway).
 _FELLOWSHIP_FILLER = frozenset({"meeting", "meetings", "group", "groups", "reunion", "reuniones", "junta", "juntas"})
-_FELLOWSHIP_LEAD = frozenset(
-    (word, "de") for word in ("reunion", "reuniones", "junta", "juntas", "grupo", "grupos")
-)
+_FELLOWSHIP_LEAD = frozenset((word, "de") for word in ("reunion", "reuniones", "junta", "juntas", "grupo", "grupos"))
 # Words that mean nothing once the rest was understood ("comida de hoy", "a ride for me"): alone they would
 # still have to match, and "de" matches only Spanish listings.
 _CONNECTORS = frozenset({
@@ -191,7 +196,9 @@ def _one_edit(a: str, b: str) -> bool:
         return False
     if len(a) == len(b):
         diff = [i for i in range(len(a)) if a[i] != b[i]]
-        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] == b[diff[0] + 1])
+        return len(diff) == 1 or (
+            len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] == b[diff[0] + 1]
+        )
     short, long_ = (a, b) if len(a) < len(b) else (b, a)
     i = next((i for i in range(len(short)) if short[i] != long_[i]), len(short))
     return short[i:] == long_[i + 1 :]

@@ -97,5 +97,7 @@ def test_apply_adds_filters_to_those_chosen_and_sorts_by_time_without_a_place() 
     assert changed.q == "" and changed.fellowships == ("aa", "al-anon", "alateen")
     assert changed.window == (60, 600) and changed.sort == "soonest"
     assert [p.value for p in shown.parts] == ["al-anon", "tonight"]
-    near, _ = apply(SearchParams(q="NA tonight", near="60614"), understand("NA tonight"), at=TUESDAY_4PM_CHICAGO, tz_name="UTC")
+    near, _ = apply(
+        SearchParams(q="NA tonight", near="60614"), understand("NA tonight"), at=TUESDAY_4PM_CHICAGO, tz_name="UTC"
+    )
     assert near.sort is None, "with a place, the nearest come first"
