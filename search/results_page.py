@@ -271,6 +271,13 @@ def chips(reading: Reading | None, raw: Mapping[str, Any], link: Link) -> list[C
     return found
 
 
+def _any_time(found: list[Chip], raw: Mapping[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    """Nothing "tonight": the same words at any time (the time words' chip link)."""
+    if any(raw.get(k) for k in TIME_KEYS):  # `suggestions` offers it already
+        return []
+    return [(N_("Search at any time"), c.remove_url, {}) for c in found if c.kind == TIME][:1]
+
+
 def results_page(
     *,
     params: SearchParams,
@@ -287,6 +294,7 @@ def results_page(
     page = result.page
     empty = result.total == 0 and not result.online
     soon = [h for h in result.online if starts_within(h, at, ONLINE_SOON)]
+    understood = chips(reading, raw, link)
     return ResultsPage(
         params=params,
         raw=raw,
@@ -301,6 +309,6 @@ def results_page(
         pages=pages,
         prev_url=link({**raw, "page": page - 1}) if page > 1 else None,
         next_url=link({**raw, "page": page + 1}) if page < pages else None,
-        suggestions=suggestions(params, raw, link) if empty else [],
-        chips=chips(reading, raw, link),
+        suggestions=[*_any_time(understood, raw), *suggestions(params, raw, link)] if empty else [],
+        chips=understood,
     )
