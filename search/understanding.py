@@ -119,6 +119,7 @@ _CONNECTORS = frozenset({
     "some", "de", "del", "la", "el", "los", "las", "en", "para", "por", "y", "con", "cerca", "mi", "un", "una",
     "necesito", "busco", "quiero", "hay",
 })  # fmt: skip
+_NAME_BEFORE_TIME = frozenset({"for", "por"})
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 
@@ -227,6 +228,9 @@ def understand(text: str) -> Reading:
             i += 1
             continue
         n, (kind, value) = found
+        if kind == TIME and i > 0 and words[i - 1] in _NAME_BEFORE_TIME:
+            i += n  # "Just for Today", "Sólo por hoy": a meeting's name, not a time
+            continue
         begin, end = i, i + n
         if kind == FELLOWSHIP and end < len(words) and words[end] in _FELLOWSHIP_FILLER:
             end += 1

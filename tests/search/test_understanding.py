@@ -69,6 +69,12 @@ def test_words_that_only_look_alike_stay_words() -> None:
         assert understand(text).parts == (), text
 
 
+def test_for_today_is_part_of_a_meetings_name() -> None:
+    assert meaning("Just for Today") == [] and meaning("sólo por hoy") == []
+    assert meaning("Hope for Today Al-Anon") == [("fellowship", "al-anon")]
+    assert meaning("NA today") == [("fellowship", "na"), ("time", "today")]
+
+
 def test_a_ride_to_meetings_is_a_ride_not_a_meeting() -> None:
     assert meaning("rides to recovery meetings") == [("category", "transport")]
     assert ("kind", "meeting") in meaning("meetings tonight")
