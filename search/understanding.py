@@ -95,7 +95,7 @@ OTHER_WORDS: Mapping[tuple[str, str], tuple[str, ...]] = MappingProxyType({
 TIME_WORDS: Mapping[str, tuple[str, ...]] = MappingProxyType({
     "now": ("now", "right now", "open now", "ahora", "ahorita", "ahora mismo", "abierto ahora", "abierta ahora"),
     "today": ("today", "hoy"),
-    "tonight": ("tonight", "tonite", "this evening", "esta noche", "hoy en la noche", "esta tarde"),
+    "tonight": ("tonight", "tonite", "this evening", "esta noche", "hoy en la noche"),
     "this-morning": ("this morning", "esta manana"),
     "tomorrow": ("tomorrow", "manana"),
     "this-weekend": ("this weekend", "weekend", "este fin de semana", "fin de semana"),
