@@ -275,7 +275,9 @@ def _any_time(found: list[Chip], raw: Mapping[str, Any]) -> list[tuple[str, str,
     """Nothing "tonight": the same words at any time (the time words' chip link)."""
     if any(raw.get(k) for k in TIME_KEYS):  # `suggestions` offers it already
         return []
-    return [(N_("Search at any time"), c.remove_url, {}) for c in found if c.kind == TIME][:1]
+    times = [c for c in found if c.kind == TIME][:1]
+    offer: list[tuple[str, str, dict[str, Any]]] = [(N_("Search at any time"), c.remove_url, {}) for c in times]
+    return offer
 
 
 def results_page(
