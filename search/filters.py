@@ -278,7 +278,18 @@ def relative_time_clauses(p: SearchParams, at: datetime, zones: Iterable[str]) -
         clauses.append(open_at_clause(groups))
     if p.starting_within is not None:
         clauses.append(starts_within_clause(groups, GRACE_MINUTES, p.starting_within))
+    if p.window is not None:
+        clauses.append(window_clause(groups, *p.window))
     return clauses
+
+
+def window_clause(groups: Mapping[int, Sequence[str]], low: int, high: int) -> str:
+    """Listings open at `low` minutes after each group's local minute, or starting between `low` and `high`
+    minutes after it: a pantry open 16-19 is "tonight" at 17:00 although it opened before."""
+    if not 0 <= low < high:
+        raise _bad("window", "A time window must start at or after its reference time and before it ends.")
+    opened = open_at_clause({minute + low: zones for minute, zones in groups.items()})
+    return _any([opened, starts_within_clause(groups, -low, high)])
 
 
 def geo_clause(lat: float, lng: float, radius_km: float) -> str:

@@ -22,6 +22,7 @@ from search.hits import CLOSED
 from search.query import SearchResult
 from search.schemas import RADII_KM, SearchParams
 from search.timeslots import is_zone
+from search.understanding import TIME, TIME_LABELS, Reading
 
 Link = Callable[[Mapping[str, Any]], str]
 SOON = timedelta(minutes=60)
@@ -65,6 +66,22 @@ class ActiveFilter:
     value: str
     table: str
     remove_url: str
+
+
+@dataclass
+class Chip:
+    """A filter read from the search box's words; its link searches without those words."""
+
+    kind: str  # fellowship, category, time, kind, attendance or language (the label table)
+    value: str
+    words: str
+    remove_url: str
+    q_after: str
+
+    @property
+    def message(self) -> str | None:
+        """For time chips, the message id of their label."""
+        return TIME_LABELS.get(self.value) if self.kind == TIME else None
 
 
 @dataclass
@@ -116,6 +133,7 @@ class ResultsPage:
     ask_place: bool = False  # a time-bound search without a place: only online listings are shown
     radii: tuple[int, ...] = RADII_KM
     starting_within: tuple[int, ...] = STARTING_WITHIN
+    chips: list[Chip] = field(default_factory=list)
 
     @property
     def has_place(self) -> bool:
@@ -288,6 +306,25 @@ def suggestions(
     return found
 
 
+def chips(reading: Reading | None, raw: Mapping[str, Any], link: Link) -> list[Chip]:
+    if reading is None:
+        return []
+    found = []
+    for part in reading.parts:
+        rest = reading.without(part)
+        found.append(Chip(part.kind, part.value, part.words, link(with_changes(raw, q=rest or None)), rest))
+    return found
+
+
+def _any_time(found: list[Chip], raw: Mapping[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    """Nothing "tonight": the same words at any time (the time words' chip link)."""
+    if any(raw.get(k) for k in TIME_KEYS):  # `suggestions` offers it already
+        return []
+    times = [c for c in found if c.kind == TIME][:1]
+    offer: list[tuple[str, str, dict[str, Any]]] = [(N_("Search at any time"), c.remove_url, {}) for c in times]
+    return offer
+
+
 def results_page(
     *,
     params: SearchParams,
@@ -296,6 +333,7 @@ def results_page(
     link: Link,
     service_url: Callable[[str], str],
     now: datetime,
+    reading: Reading | None = None,
 ) -> ResultsPage:
     at = params.at or now
     viewer_tz = raw.get("tz")
@@ -308,6 +346,7 @@ def results_page(
         online_url = link(with_changes(raw, attendance="online", sort=None, radius_km=None))
     if params.has_point_input and not result.place_applies:
         local_url = link(with_changes(raw, attendance=None, sort=None))
+    understood = chips(reading, raw, link)
     return ResultsPage(
         params=params,
         raw=raw,
@@ -322,12 +361,13 @@ def results_page(
         pages=pages,
         prev_url=link({**raw, "page": page - 1}) if page > 1 else None,
         next_url=link({**raw, "page": page + 1}) if page < pages else None,
-        suggestions=suggestions(params, raw, link, result, online_url) if empty else [],
+        suggestions=[*_any_time(understood, raw), *suggestions(params, raw, link, result, online_url)] if empty else [],
         online_total=result.online_total,
         online_url=online_url,
         local_url=local_url,
         place_applies=result.place_applies,
         ask_place=needs_place(params),
+        chips=understood,
     )
 
 

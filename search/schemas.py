@@ -35,6 +35,9 @@ class SearchParams:
     open_now: bool = False
     in_progress: bool = False
     starting_within: int | None = None
+    # Minutes after `at`: open at the window's start or starting within it (words such as "tonight" read
+    # by `search.understanding`; not an API parameter).
+    window: tuple[int, int] | None = None
     at: datetime | None = None  # aware; None = now
     tz: str = "UTC"
     sort: str | None = None  # distance | soonest | relevance; None = distance with a place, else relevance
@@ -47,7 +50,7 @@ class SearchParams:
 
     @property
     def has_relative_time(self) -> bool:
-        return self.open_now or self.in_progress or self.starting_within is not None
+        return self.open_now or self.in_progress or self.starting_within is not None or self.window is not None
 
 
 class AddressOut(BaseModel):

@@ -22,6 +22,7 @@ from search.query import UNAVAILABLE
 from search.query import search as run_search
 from search.results_page import ResultsPage, results_page, searched
 from search.schemas import SearchParams
+from search.understanding import read
 
 router = APIRouter(tags=["search pages"])
 
@@ -107,9 +108,10 @@ def search(request: Request) -> HTMLResponse:
     now = utcnow()
     try:
         params = parse(raw)
+        understood, reading = read(params, tz_given="tz" in raw, now=now)
         result = run_search(
             target=search_target(request),
-            params=searched(params),
+            params=searched(understood),
             timezones=zone_cache(request).get(),
             now=now,
         )
@@ -123,6 +125,7 @@ def search(request: Request) -> HTMLResponse:
         now=now,
         link=lambda query: path_with(request, "search", query),
         service_url=lambda service_id: path_with(request, "service", service_id=service_id),
+        reading=reading,
     )
     context.update(page=page, error=None)
     return render(request, "search/results.html", context, partial=partial)

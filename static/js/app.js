@@ -134,12 +134,35 @@
     });
   }
 
+  // The browser's time zone, so that "tonight" in the search box means the seeker's own evening.
+  function addZone(form) {
+    var zone = window.Intl && Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (!zone || form.querySelector("input[name=tz]")) { return; }
+    var input = document.createElement("input");
+    input.type = "hidden";
+    input.name = "tz";
+    input.value = zone;
+    form.appendChild(input);
+  }
+
+  // A removed "From your words" chip takes its words out of the search box too, or the next keystroke
+  // would search with them again.
+  function setupChips() {
+    document.addEventListener("click", function (evt) {
+      var chip = evt.target.closest ? evt.target.closest("a[data-set-q]") : null;
+      var box = document.getElementById("q");
+      if (chip && box) { box.value = chip.getAttribute("data-set-q"); }
+    });
+  }
+
   function init() {
     Array.prototype.forEach.call(document.querySelectorAll("form[role=search]"), function (form) {
       setupLocate(form);
       fillViewerZone(form);
       dropEmpty(form);
+      addZone(form);
     });
+    setupChips();
     showViewerTimes(document);
     setupPrint();
     setupHtmx();

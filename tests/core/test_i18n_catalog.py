@@ -13,12 +13,12 @@ from directory.listings.meeting_types import TYPES as MEETING_TYPES
 TEMPLATES = PROJECT_ROOT / "templates"
 PUBLIC_TEMPLATES = [
     "base.html", "_error.html", "_macros.html", "errors/error.html", "search/home.html", "search/results.html",
-    "search/_form.html", "search/_filters.html", "search/_results.html", "search/_hit.html",
+    "search/_form.html", "search/_filters.html", "search/_results.html", "search/_hit.html", "search/_understood.html",
     "directory/listings/service.html", "directory/listings/organization.html", "directory/listings/organizations.html",
 ]  # fmt: skip
 PUBLIC_PYTHON = [
     "core/i18n.py", "directory/listings/codes.py", "directory/listings/labels.py", "directory/listings/taxonomy.py",
-    "search/views.py", "search/results_page.py",
+    "search/views.py", "search/results_page.py", "search/understanding.py",
 ]  # fmt: skip
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
 
@@ -42,6 +42,7 @@ SAME_IN_SPANISH = {
     "Error",
     "Al-Anon",
     "Alateen",
+    "Nar-Anon",
     "SMART Recovery",
     "Celebrate Recovery",
     "Recovery Dharma / Refuge Recovery",
