@@ -28,6 +28,7 @@ class SearchParams:
     languages: tuple[str, ...] = ()
     accessibility: tuple[str, ...] = ()
     cost: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()  # region filter: a state, "City, ST" or "Neighbourhood, City"
     days: tuple[int, ...] = ()
     time_from: time | None = None
     time_to: time | None = None
