@@ -35,7 +35,7 @@ CHECKBOX_FACETS: tuple[tuple[str, str, str], ...] = (
     ("language", N_("Language"), "language"),
     ("accessibility", N_("Accessibility"), "accessibility"),
     ("cost", N_("Cost"), "cost"),
-    ("region", N_("Area"), "region"),
+    ("region", N_("Region"), "region"),
 )
 TIME_KEYS = ("open_now", "in_progress", "starting_within", "day", "time_from", "time_to")
 

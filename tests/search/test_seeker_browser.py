@@ -149,7 +149,7 @@ def test_region_filter_narrows_to_a_city(base_url: str, directory: Directory, br
     page = context.new_page()
     page.goto(f"{base_url}/search")
     page.locator("#filter-panel summary").click()
-    area = page.locator("fieldset", has=page.locator("legend", has_text="Area"))
+    area = page.locator("fieldset", has=page.locator("legend", has_text="Region"))
     assert area.get_by_label("Chicago, IL (5)").is_visible()
     area.get_by_label("Brooklyn, NY (1)").check()
     page.wait_for_url(lambda url: query_of(url).get("region") == ["Brooklyn, NY"])
@@ -172,9 +172,9 @@ def test_my_list_saves_on_the_device_prints_and_downloads_one_calendar(
     watch = Outside(page)
     page.goto(f"{base_url}/search?near=60601")
     for name in ("Loop Noon Group", "Grupo Esperanza"):
-        save = card(page, name).get_by_role("button", name="Save", exact=True)
+        save = card(page, name).get_by_role("button", name="Save to my list", exact=True)
         save.click()
-        assert card(page, name).get_by_role("button", name="Saved").get_attribute("aria-pressed") == "true"
+        assert card(page, name).get_by_role("button", name="Saved to my list").get_attribute("aria-pressed") == "true"
     assert card(page, "Grupo Esperanza").get_by_role("status").inner_text() == "Added to My list on this device."
     stored = json.loads(page.evaluate("localStorage.getItem('crd-my-list')"))
     assert stored == [str(directory.esperanza.id), str(directory.loop_aa.id)]
@@ -299,7 +299,7 @@ def test_without_javascript_the_list_is_the_page(base_url: str, directory: Direc
     assert "Loop Noon Group" in result_names(page)
     assert page.get_by_role("button", name="Map", exact=True).is_hidden()
     assert page.locator("#map-panel").is_hidden()
-    assert page.get_by_role("button", name="Save").count() == 0
+    assert page.get_by_role("button", name="Save to my list").count() == 0
     assert watch.map_files() == []
     page.goto(f"{base_url}/my-list?id={directory.loop_aa.id}")
     assert page.locator("ol.saved-list > li h2").all_inner_texts() == ["Loop Noon Group"]
