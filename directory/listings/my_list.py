@@ -13,7 +13,7 @@ from datetime import date, datetime
 from icalendar import Calendar
 from sqlmodel import Session
 
-from core.errors import ValidationFailed
+from core.errors import NotFound, ValidationFailed
 from core.inputs import one_line
 from directory.listings import ics, pages
 from directory.listings import queries as listing
@@ -64,7 +64,7 @@ def my_list_calendar(
     """Every saved listing's schedule in one iCalendar file (events as in each listing's own file)."""
     details = listing.load_listings(session, _checked(ids))
     if not details:
-        raise ValidationFailed("None of these listings exist any more; nothing to put in a calendar.", field="id")
+        raise NotFound("None of these listings exist any more; nothing to put in a calendar.")
     calendar = Calendar()
     calendar.add("prodid", ics.PRODID)
     calendar.add("version", "2.0")

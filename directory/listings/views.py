@@ -100,13 +100,19 @@ def my_list_view(request: Request, session: DbSession, ids: SavedIds = []) -> HT
     return render(request, "directory/listings/my_list.html", {"page": page})
 
 
+SavedIdsRequired = Annotated[
+    list[uuid.UUID],
+    Query(alias="id", min_length=1, max_length=my_list.MAX_SAVED, description="Saved listings (service ids)"),
+]
+
+
 @router.get(
     "/my-list/calendar.ics",
     name="my_list_calendar",
     response_class=Response,
     responses={200: {"description": "An iCalendar file", "content": {"text/calendar": {"schema": {"type": "string"}}}}},
 )
-def my_list_calendar_view(request: Request, session: DbSession, ids: SavedIds = []) -> Response:  # noqa: B006
+def my_list_calendar_view(request: Request, session: DbSession, ids: SavedIdsRequired) -> Response:
     body = my_list.my_list_calendar(
         session=session,
         ids=ids,

@@ -101,7 +101,9 @@ def test_a_tile_source_is_named_and_allowed_only_when_configured(
     policy = response.headers["content-security-policy"]
     assert "img-src 'self' data: https://tiles.example.org;" in policy and "connect-src 'self';" in policy
     page = parse(response.text)
-    assert page.find("div", **{"data-map-toggle": ""}).attrs["data-tiles"] == "https://tiles.example.org/{z}/{x}/{y}.png"
+    assert (
+        page.find("div", **{"data-map-toggle": ""}).attrs["data-tiles"] == "https://tiles.example.org/{z}/{x}/{y}.png"
+    )
     notice = " ".join(p.text for p in page.find_all("p", **{"class": "hint"}))
     assert "Street maps come from tiles.example.org." in " ".join(notice.split())
 

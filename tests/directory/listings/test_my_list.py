@@ -73,9 +73,8 @@ def test_my_list_calendar_in_spanish_is_named_in_spanish(client: TestClient, dat
         ("/my-list", {"id": [str(uuid.uuid4()) for _ in range(51)]}),
         ("/my-list/calendar.ics", {"id": [str(uuid.uuid4()) for _ in range(51)]}),
         ("/my-list/calendar.ics", {}),
-        ("/my-list/calendar.ics", {"id": str(uuid.uuid4())}),
     ],
-    ids=["bad-id", "bad-id-ics", "too-many", "too-many-ics", "nothing-ics", "unknown-ics"],
+    ids=["bad-id", "bad-id-ics", "too-many", "too-many-ics", "nothing-ics"],
 )
 def test_bad_my_list_requests_are_clear_422s(
     client: TestClient, data: Directory, path: str, params: dict[str, object]
@@ -83,3 +82,8 @@ def test_bad_my_list_requests_are_clear_422s(
     response = client.get(path, params=params)  # type: ignore[arg-type]
     assert response.status_code == 422
     assert response.headers["content-type"].startswith("text/html")
+
+
+def test_a_calendar_of_listings_that_are_all_gone_is_a_404(client: TestClient, data: Directory) -> None:
+    response = client.get("/my-list/calendar.ics", params={"id": str(uuid.uuid4())})
+    assert response.status_code == 404 and response.headers["content-type"].startswith("text/html")
