@@ -79,7 +79,7 @@ def test_my_list_calendar_in_spanish_is_named_in_spanish(client: TestClient, dat
 def test_bad_my_list_requests_are_clear_422s(
     client: TestClient, data: Directory, path: str, params: dict[str, object]
 ) -> None:
-    response = client.get(path, params=params)  # type: ignore[arg-type]
+    response = client.get(path, params=params)
     assert response.status_code == 422
     assert response.headers["content-type"].startswith("text/html")
 
