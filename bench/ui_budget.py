@@ -307,7 +307,7 @@ def main(
             the_map = map_weight(client, heaviest)
             saved = my_list_weight(client, saved_ids(client, query_set))
             times = timings(client, query_set, rounds)
-    text = report(size, listings, weight, times, rounds) + "\n".join(map_section(the_map, saved))
+    text = report(size, listings, weight, times, rounds) + "\n" + "\n".join(map_section(the_map, saved))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(text)
     typer.echo(text)
