@@ -22,7 +22,6 @@ MAP_ASSETS = {
     "states": "vendor/us-atlas-3.0.1-states-10m.json",
     "map": "js/results-map.js",
 }
-BOUNDARY_CREDIT = "US Census Bureau (us-atlas)"
 
 
 @dataclass(frozen=True)

@@ -107,6 +107,6 @@ class SearchResponse(BaseModel):
         "filter), soonest first, at most 10. Empty without a place (online listings are then among `hits`)."
     )
     facets: dict[str, dict[str, int]] = Field(
-        description="Counts per value for category, fellowship, type, attendance, language, accessibility, cost "
-        "and day (0 = Sunday), over all matching listings."
+        description="Counts per value for category, fellowship, type, attendance, language, accessibility, cost, "
+        "day (0 = Sunday) and region, over all matching listings."
     )

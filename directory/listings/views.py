@@ -11,6 +11,7 @@ from jinja2.runtime import Context
 from core.clock import utcnow
 from core.deps import DbSession
 from core.i18n import gettext, lang_params, path_with, request_lang
+from core.openapi import error_responses
 from core.web import render, templates
 from directory.listings import ics, labels, my_list, pages
 from directory.listings import queries as listing
@@ -110,7 +111,10 @@ SavedIdsRequired = Annotated[
     "/my-list/calendar.ics",
     name="my_list_calendar",
     response_class=Response,
-    responses={200: {"description": "An iCalendar file", "content": {"text/calendar": {"schema": {"type": "string"}}}}},
+    responses={
+        200: {"description": "An iCalendar file", "content": {"text/calendar": {"schema": {"type": "string"}}}},
+        **error_responses(404, s404="None of these listings exist any more."),
+    },
 )
 def my_list_calendar_view(request: Request, session: DbSession, ids: SavedIdsRequired) -> Response:
     body = my_list.my_list_calendar(
