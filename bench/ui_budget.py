@@ -4,6 +4,9 @@
    within 60 KB on the wire, and an htmx results fragment within 20 KB.
 2. Server time: `GET /search` (the HTML page) against `GET /api/v1/search` for the same query set; the page
    may take at most 1.3x the API's time.
+3. The map's own load (not part of the first load: it is fetched only when the visitor presses "Map"): its
+   vendored files named by the page's map toggle, plus the pins (the page's query on the JSON API). Measured
+   and reported, no budget. Also the "My list" page with 20 saved listings, first load.
 
 The app runs in process (uvicorn on a loopback port) over the benchmark's generated SQLite file and its own
 throwaway Meilisearch, indexed with the real reindex. Results go to bench/results/ui_budget.md.
@@ -55,6 +58,21 @@ class _Assets(HTMLParser):
             self.urls.append(str(found["src"]))
         if tag == "link" and found.get("rel") == "stylesheet" and found.get("href"):
             self.urls.append(str(found["href"]))
+
+
+class _MapToggle(HTMLParser):
+    """The map's files, as the results page names them on its list/map toggle (loaded only on request)."""
+
+    KEYS = ("data-css", "data-leaflet", "data-topojson", "data-states", "data-map")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if "data-map-toggle" in found:
+            self.urls = [str(found[key]) for key in self.KEYS if found.get(key)]
 
 
 @dataclass
@@ -133,6 +151,40 @@ def page_weight(client: httpx.Client, queries: Sequence[dict[str, Any]]) -> dict
     }
 
 
+def map_weight(client: httpx.Client, query: dict[str, Any]) -> dict[str, Any]:
+    """What pressing "Map" costs on top of the first load: the map's files and the pins of this query."""
+    params = as_http_params(query)
+    _, html = transfer(client, str(httpx.URL("/search", params=params)), GZIP)
+    toggle = _MapToggle()
+    toggle.feed(html)
+    if not toggle.urls:
+        raise RuntimeError("the results page names no map files (no list/map toggle)")
+    files = [transfer(client, url, GZIP)[0] for url in toggle.urls]
+    pins = transfer(client, str(httpx.URL("/api/v1/search", params=params)), GZIP)[0]
+    return {"files": files, "pins": pins, "total": sum(t.wire_bytes for t in [*files, pins])}
+
+
+def my_list_weight(client: httpx.Client, ids: Sequence[str]) -> dict[str, Any]:
+    """The "My list" page with these saved listings, first load (page plus its CSS and scripts)."""
+    page, html = transfer(client, str(httpx.URL("/my-list", params=[("id", i) for i in ids])), GZIP)
+    parser = _Assets()
+    parser.feed(html)
+    assets = [transfer(client, asset, GZIP)[0] for asset in parser.urls]
+    return {"page": page, "assets": assets, "total": page.wire_bytes + sum(a.wire_bytes for a in assets)}
+
+
+def saved_ids(client: httpx.Client, queries: Sequence[dict[str, Any]], count: int = 20) -> list[str]:
+    """Service ids a visitor might have saved: the first results of the query set."""
+    found: list[str] = []
+    for query in queries:
+        for hit in client.get("/api/v1/search", params=as_http_params(query)).json()["hits"]:
+            if hit["service_id"] not in found:
+                found.append(hit["service_id"])
+        if len(found) >= count:
+            break
+    return found[:count]
+
+
 def timings(client: httpx.Client, queries: Sequence[dict[str, Any]], rounds: int) -> dict[str, list[float]]:
     """Per query, the median of `rounds` alternating requests to the page and to the API (milliseconds)."""
     medians: dict[str, list[float]] = {"html": [], "api": []}
@@ -154,6 +206,39 @@ def timings(client: httpx.Client, queries: Sequence[dict[str, Any]], rounds: int
 def percentile(values: Sequence[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def map_section(weight: dict[str, Any], saved: dict[str, Any]) -> list[str]:
+    rows = [f"| `{t.url}` | {t.wire_bytes:,} | {t.body_bytes:,} |" for t in weight["files"]]
+    pins = weight["pins"]
+    mine = [f"| `{t.url[:60]}…` | {t.wire_bytes:,} | {t.body_bytes:,} |" for t in [saved["page"]]] + [
+        f"| `{t.url}` | {t.wire_bytes:,} | {t.body_bytes:,} |" for t in saved["assets"]
+    ]
+    return [
+        '## The map\'s own load (only when the visitor presses "Map")',
+        "",
+        "Not part of the first load. Boundaries and pins come from this site; no tile server by default.",
+        "",
+        "| resource | on the wire (bytes, gzip + headers) | uncompressed body (bytes) |",
+        "|---|---:|---:|",
+        *rows,
+        f"| pins: `/api/v1/search?…` (the heaviest page's query) | {pins.wire_bytes:,} | {pins.body_bytes:,} |",
+        f"| **total map load** | **{weight['total']:,}** | |",
+        "",
+        f'- Pressing "Map" transfers {weight["total"] / 1024:.1f} KB once (the files are cached after that; '
+        f"each later redraw fetches only the pins, {pins.wire_bytes / 1024:.1f} KB).",
+        "",
+        '## "My list" with 20 saved listings, first load',
+        "",
+        "| resource | on the wire (bytes, gzip + headers) | uncompressed body (bytes) |",
+        "|---|---:|---:|",
+        *mine,
+        f"| **total** | **{saved['total']:,}** | |",
+        "",
+        f"- My list first load: {saved['total'] / 1024:.1f} KB of {PAGE_BUDGET // 1024} KB — "
+        f"{'within budget' if saved['total'] <= PAGE_BUDGET else 'OVER BUDGET'}.",
+        "",
+    ]
 
 
 def report(size: int, listings: int, weight: dict[str, Any], times: dict[str, list[float]], rounds: int) -> str:
@@ -216,8 +301,13 @@ def main(
                 client.get("/search", params=as_http_params(query))
                 client.get("/api/v1/search", params=as_http_params(query))
             weight = page_weight(client, query_set)
+            heaviest = next(
+                q for q in query_set if weight["page"].url.endswith(str(httpx.URL("/search", params=as_http_params(q))))
+            )
+            the_map = map_weight(client, heaviest)
+            saved = my_list_weight(client, saved_ids(client, query_set))
             times = timings(client, query_set, rounds)
-    text = report(size, listings, weight, times, rounds)
+    text = report(size, listings, weight, times, rounds) + "\n" + "\n".join(map_section(the_map, saved))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(text)
     typer.echo(text)

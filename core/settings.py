@@ -124,6 +124,16 @@ class Settings(BaseSettings):
         description="Show mail written to DATA_DIR/mail/ at /dev/mail to signed-in network admins "
         "(never when SMTP_HOST is set). `make run` turns it on for local development.",
     )
+    map_tile_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^/\s]+/\S*\{z\}\S*\{x\}\S*\{y\}\S*$",
+        description="Street-map tiles for the results map, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png. "
+        "Unset (default): the map is drawn from bundled state boundaries and no tile server is ever contacted. "
+        "Set: the map names this host and loads its tiles only when the visitor asks for them.",
+    )
+    map_tile_attribution: str = Field(
+        default="", max_length=200, description="Credit line the tile source requires, shown on the map."
+    )
     seed_size: int = Field(default=2000, description="Generated listings loaded by `make run` into an empty database.")
     # Referral timers (referrals/timers.py). Business days are Monday to Friday in `referral_timezone`.
     referral_reminder_business_days: list[int] = Field(

@@ -80,6 +80,9 @@ AttendanceQ = Annotated[str | None, _q("`in_person`, `online` or `hybrid`.")]
 Languages = Annotated[list[str] | None, _q("ISO 639 language code such as es (repeatable).")]
 AccessibilityQ = Annotated[list[str] | None, _q("Accessibility code such as wheelchair (repeatable).")]
 Costs = Annotated[list[str] | None, _q("free, sliding_scale, medicaid, medicare, insurance, self_pay (repeatable).")]
+Regions = Annotated[
+    list[str] | None, _q('Area: a state ("Illinois"), "City, ST" or "Neighbourhood, City" (repeatable).')
+]
 Days = Annotated[list[str] | None, _q("Local weekday of a start: 0-6 (0 = Sunday) or a name (repeatable).")]
 TimeFrom = Annotated[str | None, _q("Local start time from, HH:MM (24-hour).")]
 TimeTo = Annotated[str | None, _q("Local start time to, HH:MM; earlier than time_from = crossing midnight.")]
@@ -109,6 +112,7 @@ def search_params(
     language: Languages = None,
     accessibility: AccessibilityQ = None,
     cost: Costs = None,
+    region: Regions = None,
     day: Days = None,
     time_from: TimeFrom = None,
     time_to: TimeTo = None,

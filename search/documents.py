@@ -19,6 +19,7 @@ from sqlmodel import Session
 from directory.listings.closures import is_temporarily_closed
 from directory.listings.codes import LANGUAGE_NAMES
 from directory.listings.freshness import reference_date
+from directory.listings.geocoding import state_name
 from directory.listings.models import Attendance, Schedule, ServiceKind, ServiceStatus
 from directory.listings.queries import ListingDetail, PlaceDetail
 from directory.listings.taxonomy import CATEGORY_CODES, FELLOWSHIPS, ancestors, term
@@ -168,6 +169,7 @@ def _no_place() -> Document:
         "city": None,
         "postal_code": None,
         "accessibility": [],
+        "regions": [],
         "confidential": False,
         "approximate": False,
         "lat": None,
@@ -197,6 +199,7 @@ def _place(place: PlaceDetail) -> Document:
         "city": addr.city if addr else None,
         "postal_code": addr.postal_code if addr else None,
         "accessibility": sorted({a.code for a in place.accessibility if a.code}),
+        "regions": regions_of(addr.city, addr.state_province, addr.region) if addr else [],
         "confidential": confidential,
         "approximate": bool(loc.coordinates_approximate or confidential),
         "lat": None,
@@ -207,6 +210,18 @@ def _place(place: PlaceDetail) -> Document:
         doc["lat"], doc["lng"] = point
         doc["_geo"] = {"lat": point[0], "lng": point[1]}
     return doc
+
+
+def regions_of(city: str | None, state: str | None, neighbourhood: str | None) -> list[str]:
+    """The region filter's values, general to specific: the state, "City, ST", "Neighbourhood, City".
+
+    A city keeps its state (every Springfield is a different place); a neighbourhood keeps its city.
+    """
+    city, state, neighbourhood = (city or "").strip(), (state or "").strip(), (neighbourhood or "").strip()
+    found = [state_name(state) or state if state else "", f"{city}, {state}" if city and state else city]
+    if neighbourhood and neighbourhood != city:
+        found.append(f"{neighbourhood}, {city}" if city else neighbourhood)
+    return [value[:100] for value in dict.fromkeys(found) if value]
 
 
 def _public_point(lat: float | None, lng: float | None, confidential: bool) -> tuple[float, float] | None:

@@ -26,6 +26,7 @@ ACCESSIBILITY = frozenset(ACCESSIBILITY_LABELS)
 SORTS = frozenset({"distance", "soonest", "relevance"})
 TYPE_CODE = re.compile(r"^[A-Za-z0-9-]{1,10}$")  # Meeting Guide type codes: O, C, BE, 12x12, AL-AN...
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
+REGION_TEXT = re.compile(r"^[^\x00-\x1f\x7f]{1,100}$")  # a place name as the documents hold it
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 _DAY_NAMES = {name: i for i, names in enumerate((
     ("0", "su", "sun", "sunday"), ("1", "mo", "mon", "monday"), ("2", "tu", "tue", "tuesday"),
@@ -132,6 +133,7 @@ def parse_params(raw: Mapping[str, Any]) -> SearchParams:
         languages=_pattern("language", raw.get("language") or [], LANGUAGE_CODE, lower=True),
         accessibility=_vocab("accessibility", raw.get("accessibility") or [], ACCESSIBILITY),
         cost=_vocab("cost", raw.get("cost") or [], COSTS),
+        regions=_pattern("region", raw.get("region") or [], REGION_TEXT),
         days=tuple(dict.fromkeys(parse_day(d) for d in raw.get("day") or [] if d.strip())),
         time_from=parse_hhmm("time_from", raw.get("time_from")),
         time_to=parse_hhmm("time_to", raw.get("time_to")),
@@ -178,6 +180,7 @@ def vocabulary_clauses(p: SearchParams) -> list[str]:
         ("languages", p.languages, LANGUAGE_CODE),
         ("accessibility", p.accessibility, ACCESSIBILITY),
         ("cost", p.cost, COSTS),
+        ("regions", p.regions, REGION_TEXT),
     )
     for field, values, known in fields:
         if not values:

@@ -68,7 +68,7 @@ SEARCHABLE = [
 FILTERABLE = [
     "categories", "kind", "fellowship", "types", "attendance", "languages", "accessibility", "cost", "status",
     "capacity", "timezone", "days", "start_minutes", "start_of_day", "open_blocks", "has_schedule",
-    "service_id", "organization_id", "id", "_geo",
+    "service_id", "organization_id", "id", "_geo", "regions",
 ]  # fmt: skip
 # Only these take range filters (`a TO b`); every other field is matched by equality. No field needs facet
 # search. Declaring just that (granular filterable attributes) spares Meilisearch the range trees and the
@@ -98,7 +98,9 @@ def filterable_names(setting: list[Any] | None = None) -> set[str]:
 
 
 MAX_FACET_VALUES = 200
-FACETS = ["categories", "fellowship", "types", "attendance", "languages", "accessibility", "cost", "days"]
+FACETS = [
+    "categories", "fellowship", "types", "attendance", "languages", "accessibility", "cost", "days", "regions",
+]  # fmt: skip
 MAX_TOTAL_HITS = 10_000
 
 RANKING_RULES = [

@@ -60,6 +60,7 @@ FACET_NAMES = {
     "accessibility": "accessibility",
     "cost": "cost",
     "days": "day",
+    "regions": "region",
 }
 WINDOWS: tuple[int | None, ...] = (60, 240, 1440, None)  # minutes ahead; None = no time window
 SOONEST_MAX_RANK = 1000

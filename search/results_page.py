@@ -41,6 +41,7 @@ CHECKBOX_FACETS: tuple[tuple[str, str, str], ...] = (
     ("language", N_("Language"), "language"),
     ("accessibility", N_("Accessibility"), "accessibility"),
     ("cost", N_("Cost"), "cost"),
+    ("region", N_("Region"), "region"),
 )
 TIME_KEYS = ("open_now", "in_progress", "starting_within", "day", "time_from", "time_to")
 
@@ -296,7 +297,7 @@ def suggestions(
         found.append((N_("Search at any time"), link(with_changes(raw, **dict.fromkeys(TIME_KEYS))), {}))
     filters = [
         k
-        for k in ("category", "fellowship", "type", "language", "accessibility", "cost", "kind", "attendance")
+        for k in ("category", "fellowship", "type", "language", "accessibility", "cost", "kind", "attendance", "region")
         if raw.get(k)
     ]
     if filters:

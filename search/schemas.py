@@ -29,6 +29,7 @@ class SearchParams:
     languages: tuple[str, ...] = ()
     accessibility: tuple[str, ...] = ()
     cost: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()  # region filter: a state, "City, ST" or "Neighbourhood, City"
     days: tuple[int, ...] = ()
     time_from: time | None = None
     time_to: time | None = None
@@ -121,6 +122,6 @@ class SearchResponse(BaseModel):
         "are every matching online listing, soonest first, and the place does not apply.",
     )
     facets: dict[str, dict[str, int]] = Field(
-        description="Counts per value for category, fellowship, type, attendance, language, accessibility, cost "
-        "and day (0 = Sunday), over all matching listings."
+        description="Counts per value for category, fellowship, type, attendance, language, accessibility, cost, "
+        "day (0 = Sunday) and region, over all matching listings."
     )

@@ -16,8 +16,9 @@ from core.clock import utcnow
 from core.errors import ValidationFailed
 from core.i18n import N_, path_with
 from core.openapi import error_responses
-from core.web import is_htmx, render
+from core.web import is_htmx, render, templates
 from search.api import search_params, search_target, zone_cache
+from search.map_view import MAP_ASSETS, allow_tiles, map_tiles
 from search.query import UNAVAILABLE
 from search.query import search as run_search
 from search.results_page import ResultsPage, results_page, searched
@@ -25,9 +26,10 @@ from search.schemas import SearchParams
 from search.understanding import read
 
 router = APIRouter(tags=["search pages"])
+templates.env.globals.update(map_tiles=map_tiles, MAP_ASSETS=MAP_ASSETS)
 
 # Parameters that may repeat (the API takes them as lists); every other one keeps its last value.
-LIST_PARAMS = frozenset({"category", "fellowship", "type", "language", "accessibility", "cost", "day"})
+LIST_PARAMS = frozenset({"category", "fellowship", "type", "language", "accessibility", "cost", "day", "region"})
 PARAM_NAMES = frozenset(inspect.signature(search_params).parameters)
 _validated_params = validate_call(search_params)
 
@@ -128,4 +130,4 @@ def search(request: Request) -> HTMLResponse:
         reading=reading,
     )
     context.update(page=page, error=None)
-    return render(request, "search/results.html", context, partial=partial)
+    return allow_tiles(render(request, "search/results.html", context, partial=partial), request)

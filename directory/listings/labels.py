@@ -115,4 +115,5 @@ LABELERS = {
     "language": language,
     "fellowship": fellowship,
     "category": category,
+    "region": lambda code, lang: code or "",  # place names are shown as the source wrote them
 }

@@ -73,11 +73,11 @@ class PlaceView:
         return f"geo:{self.latitude:.6f},{self.longitude:.6f}"
 
     @property
-    def osm_url(self) -> str | None:
+    def directions_url(self) -> str | None:
+        """A route to this place (the start is left to the visitor's device), not a pin on a map."""
         if self.confidential or self.latitude is None or self.longitude is None:
             return None
-        lat, lng = f"{self.latitude:.6f}", f"{self.longitude:.6f}"
-        return f"https://www.openstreetmap.org/?mlat={lat}&mlon={lng}#map=17/{lat}/{lng}"
+        return f"https://www.openstreetmap.org/directions?route=%3B{self.latitude:.6f}%2C{self.longitude:.6f}"
 
 
 @dataclass

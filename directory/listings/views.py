@@ -10,9 +10,10 @@ from jinja2.runtime import Context
 
 from core.clock import utcnow
 from core.deps import DbSession
-from core.i18n import lang_params, path_with, request_lang
+from core.i18n import gettext, lang_params, path_with, request_lang
+from core.openapi import error_responses
 from core.web import render, templates
-from directory.listings import ics, labels, pages
+from directory.listings import ics, labels, my_list, pages
 from directory.listings import queries as listing
 
 router = APIRouter(tags=["directory"])
@@ -86,4 +87,46 @@ def service_calendar(request: Request, session: DbSession, service_id: uuid.UUID
         body,
         media_type="text/calendar; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+SavedIds = Annotated[
+    list[uuid.UUID], Query(alias="id", max_length=my_list.MAX_SAVED, description="Saved listings (service ids)")
+]
+
+
+@router.get("/my-list", response_class=HTMLResponse, name="my_list")
+def my_list_view(request: Request, session: DbSession, ids: SavedIds = []) -> HTMLResponse:  # noqa: B006
+    """The visitor's saved listings: the ids come from their own browser; nothing is stored here."""
+    page = my_list.my_list_page(session=session, ids=ids, now=utcnow())
+    return render(request, "directory/listings/my_list.html", {"page": page})
+
+
+SavedIdsRequired = Annotated[
+    list[uuid.UUID],
+    Query(alias="id", min_length=1, max_length=my_list.MAX_SAVED, description="Saved listings (service ids)"),
+]
+
+
+@router.get(
+    "/my-list/calendar.ics",
+    name="my_list_calendar",
+    response_class=Response,
+    responses={
+        200: {"description": "An iCalendar file", "content": {"text/calendar": {"schema": {"type": "string"}}}},
+        **error_responses(404, s404="None of these listings exist any more."),
+    },
+)
+def my_list_calendar_view(request: Request, session: DbSession, ids: SavedIdsRequired) -> Response:
+    body = my_list.my_list_calendar(
+        session=session,
+        ids=ids,
+        listing_url=lambda service_id: str(request.url_for("service", service_id=service_id)),
+        today=utcnow().date(),
+        name=gettext(request_lang(request), "My list"),
+    )
+    return Response(
+        body,
+        media_type="text/calendar; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="my-list.ics"'},
     )

@@ -69,6 +69,7 @@ def test_search_response_shape(api: TestClient, listings: None) -> None:
         "accessibility",
         "cost",
         "day",
+        "region",  # added with the region filter (issue 14)
     }
 
 

@@ -181,7 +181,8 @@ def test_listing_page_and_calendar_download(base_url: str, directory: Directory,
     page.wait_for_url(f"**/services/{directory.loop_aa.id}")
     assert page.get_by_role("heading", level=1).inner_text() == "Loop Noon Group"
     directions = page.get_by_role("link", name="Directions on OpenStreetMap").get_attribute("href") or ""
-    assert directions.startswith("https://www.openstreetmap.org/?mlat=41.878100&mlon=-87.629800")
+    # A route to the place (the visitor's device supplies the start), not a pin.
+    assert directions == "https://www.openstreetmap.org/directions?route=%3B41.878100%2C-87.629800"
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Add to my calendar (.ics)").click()
     calendar = Calendar.from_ical(download_info.value.path().read_bytes())

@@ -26,7 +26,8 @@ def test_listing_page_shows_everything_a_visitor_needs(client: TestClient, data:
     assert page.find("a", href=f"/organizations/{service.organization_id}").text.strip() == "Loop Alano Club"
     assert "100 W Randolph St" in page.text_of("address")
     assert page.find("a", href="geo:41.878100,-87.629800")
-    osm = page.find("a", href=lambda h: h.startswith("https://www.openstreetmap.org/?mlat=41.878100&mlon=-87.629800"))
+    # "Directions" is a route to the place (the start left to the visitor), not a pin on a map.
+    osm = page.find("a", href="https://www.openstreetmap.org/directions?route=%3B41.878100%2C-87.629800")
     assert "noreferrer" in osm.attrs["rel"]
     rows = [" ".join(tr.text.split()) for tr in page.find_all("tr")][1:]
     assert rows[0].startswith("Monday to Friday 12:00") and "America/Chicago" in rows[0]
