@@ -12,7 +12,8 @@ from accounts.permissions import membership, require_org_role
 from accounts.service import add_user, normalize_email
 from accounts.tokens import LinkNotValid, aware, new_token, token_hash
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from core.mail import Mail
+from core.i18n import N_
+from core.mail import Mail, in_both_languages
 
 INVITATION_LIFETIME = timedelta(days=7)
 ADMINS = frozenset({OrgRole.admin.value})
@@ -50,11 +51,21 @@ def invite(
     )
     session.add(row)
     session.commit()
-    body = (
-        f"You are invited to help keep the listings of {organization_name} up to date on the Community "
-        f"Resource Directory, as {role}.\n\nAccept the invitation (valid for 7 days):\n{make_link(raw)}\n"
+    paragraphs = [
+        N_(
+            "You are invited to help keep the listings of %(organization)s up to date on the Community "
+            "Resource Directory, as %(role)s."
+        ),
+        N_("Accept the invitation (valid for 7 days):\n%(link)s"),
+    ]
+    mail = in_both_languages(
+        to=address,
+        subject=N_("Invitation to the Community Resource Directory"),
+        paragraphs=paragraphs,
+        values={"organization": organization_name, "link": make_link(raw)},
+        words={"role": role},
     )
-    return row, [Mail(to=address, subject="Invitation to the Community Resource Directory", body=body)]
+    return row, [mail]
 
 
 def _invitee(session: Session, organization_id: uuid.UUID, email: str, role: str) -> str:

@@ -136,6 +136,16 @@ def _ngettext(ctx: Context, singular: str, plural: str, n: int) -> str:
 
 
 @pass_context
+def _in_words(ctx: Context, code: object, labels: Mapping[Any, str]) -> str:
+    """A stored code in words, in the reader's language: `{{ r.status | in_words(v.statuses) }}`. An unknown code
+    is shown as it is rather than hidden."""
+    if code is None or code == "":
+        return ""
+    text = labels.get(code)
+    return translations(_ctx_lang(ctx)).ugettext(text) if text else str(code)
+
+
+@pass_context
 def _format_time(ctx: Context, value: time | datetime) -> str:
     return babel_dates.format_time(value, format="short", locale=_ctx_lang(ctx))
 
@@ -193,6 +203,7 @@ def install(env: Environment) -> None:
         format_day=_format_day,
         weekday=_format_weekday,
         number=_format_number,
+        in_words=_in_words,
     )
     env.globals.update(
         path=_path,

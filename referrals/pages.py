@@ -12,16 +12,16 @@ from starlette.datastructures import FormData
 
 from accounts.models import User
 from core.errors import ValidationFailed
+from core.i18n import N_
 from core.settings import Settings
 from directory.listings.codes import LANGUAGE_NAMES
 from directory.listings.queries import ListingDetail
-from directory.listings.taxonomy import TERMS
 from referrals import charts, codes, metrics, notifications, queries
 from referrals.access import Viewer
 from referrals.models import Referral
 from referrals.records import contact_attempts_for, notes_for
 from referrals.schemas import NO_CLINICAL_DETAILS, ActionIn, ReferralCreate
-from referrals.workflow import ACTION_LABELS, Action
+from referrals.workflow import ACTION_LABELS, EVENT_LABELS, Action
 
 CONSENT_DAYS_DEFAULT = 90
 VOCABULARIES: dict[str, Any] = {
@@ -37,16 +37,25 @@ VOCABULARIES: dict[str, Any] = {
     "urgencies": [u.value for u in codes.Urgency],
     "consent_methods": [m.value for m in codes.ConsentMethod],
     "shared_fields": {
-        "first_name": "First name or alias",
-        "contact": "Contact details and best time",
-        "language": "Language",
-        "need": "What they need (short text)",
+        "first_name": N_("First name or alias"),
+        "contact": N_("Contact details and best time"),
+        "language": N_("Language"),
+        "need": N_("What they need (short text)"),
     },
     "languages": LANGUAGE_NAMES,
     "action_labels": ACTION_LABELS,
     "reasons": codes.ALL_REASONS,
-    "category_names": {t.code: t.name for t in TERMS},
     "no_clinical_details": NO_CLINICAL_DETAILS,
+    # Codes in words (the `in_words` filter translates them): statuses, roles, channels...
+    "statuses": codes.STATUS_LABELS,
+    "business_statuses": codes.BUSINESS_STATUS_LABELS,
+    "roles": codes.ROLE_LABELS,
+    "channel_labels": codes.CHANNEL_LABELS,
+    "urgency_labels": codes.URGENCY_LABELS,
+    "consent_method_labels": codes.CONSENT_METHOD_LABELS,
+    "followup_labels": codes.FOLLOWUP_LABELS,
+    "event_actions": EVENT_LABELS,
+    "event_reasons": {**codes.ALL_REASONS, **codes.OUTCOMES},
 }
 
 

@@ -21,6 +21,7 @@ from types import MappingProxyType
 from typing import Final
 
 from core.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed
+from core.i18n import N_
 from referrals import codes
 from referrals.codes import BusinessStatus, Role, Status
 
@@ -154,24 +155,53 @@ ROLE_PRIORITY: tuple[Role, ...] = (Role.system, Role.admin, Role.organization, R
 
 ACTION_LABELS: Mapping[Action, str] = MappingProxyType(
     {
-        Action.submit: "Send referral",
-        Action.claim: "Claim this referral",
-        Action.accept: "Accept",
-        Action.decline: "Decline",
-        Action.cancel: "Cancel referral",
-        Action.expire: "Expire",
-        Action.view: "Mark viewed",
-        Action.start: "Start working on it",
-        Action.hold: "Put on hold",
-        Action.resume: "Resume",
-        Action.log_contact: "Log a contact attempt",
-        Action.schedule: "Appointment scheduled",
-        Action.handoff: "Warm handoff completed",
-        Action.follow_up: "Follow-up done",
-        Action.complete: "Record outcome (completed)",
-        Action.fail: "Close as not connected (failed)",
-        Action.revoke: "Consent revoked",
-        Action.enter_in_error: "Mark as entered in error",
+        Action.submit: N_("Send referral"),
+        Action.claim: N_("Claim this referral"),
+        Action.accept: N_("Accept"),
+        Action.decline: N_("Decline"),
+        Action.cancel: N_("Cancel referral"),
+        Action.expire: N_("Expire"),
+        Action.view: N_("Mark viewed"),
+        Action.start: N_("Start working on it"),
+        Action.hold: N_("Put on hold"),
+        Action.resume: N_("Resume"),
+        Action.log_contact: N_("Log a contact attempt"),
+        Action.schedule: N_("Appointment scheduled"),
+        Action.handoff: N_("Warm handoff completed"),
+        Action.follow_up: N_("Follow-up done"),
+        Action.complete: N_("Record outcome (completed)"),
+        Action.fail: N_("Close as not connected (failed)"),
+        Action.revoke: N_("Consent revoked"),
+        Action.enter_in_error: N_("Mark as entered in error"),
+    }
+)
+
+
+# What the history table says happened: every action, and the events recorded outside the state machine.
+EVENT_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "create": N_("Created as a draft"),
+        Action.submit: N_("Sent"),
+        Action.claim: N_("Claimed"),
+        Action.accept: N_("Accepted"),
+        Action.decline: N_("Declined"),
+        Action.cancel: N_("Cancelled"),
+        Action.expire: N_("Expired without an answer"),
+        Action.view: N_("Viewed"),
+        Action.start: N_("Work started"),
+        Action.hold: N_("Put on hold"),
+        Action.resume: N_("Resumed"),
+        Action.log_contact: N_("Contact attempt logged"),
+        Action.schedule: N_("Appointment scheduled"),
+        Action.handoff: N_("Warm handoff completed"),
+        Action.follow_up: N_("Follow-up done"),
+        Action.complete: N_("Outcome recorded"),
+        Action.fail: N_("Closed, not connected"),
+        Action.revoke: N_("Consent revoked"),
+        Action.enter_in_error: N_("Marked as entered in error"),
+        "consent-withdrawn": N_("Consent withdrawn"),
+        "note-added": N_("Note added"),
+        "purge": N_("Personal details removed"),
     }
 )
 

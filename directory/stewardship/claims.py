@@ -14,7 +14,8 @@ from accounts.members import make_admin
 from accounts.models import User
 from accounts.permissions import membership
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from core.mail import Mail
+from core.i18n import N_
+from core.mail import Mail, in_both_languages
 from directory.edits.models import RequestStatus
 from directory.listings.models import Organization, Service
 from directory.stewardship.models import ClaimRequest
@@ -78,11 +79,19 @@ def approve_claim(
     session.add(claim)
     session.commit()
     claimant = session.get(User, claim.user_id)
-    body = (
-        "Your request to manage listings on the Community Resource Directory was approved.\n\n"
-        f"Open your workspace:\n{make_link(claim.organization_id)}\n"
+    if claimant is None:
+        return claim, []
+    paragraphs = [
+        N_("Your request to manage listings on the Community Resource Directory was approved."),
+        N_("Open your workspace:\n%(link)s"),
+    ]
+    mail = in_both_languages(
+        to=claimant.email,
+        subject=N_("Your listing claim was approved"),
+        paragraphs=paragraphs,
+        values={"link": make_link(claim.organization_id)},
     )
-    return claim, ([Mail(claimant.email, "Your listing claim was approved", body)] if claimant else [])
+    return claim, [mail]
 
 
 def reject_claim(*, session: Session, user: User, claim_id: uuid.UUID, reason: str, now: datetime) -> ClaimRequest:

@@ -82,6 +82,7 @@ SAME_IN_SPANISH = {
     "%(miles)s mi",
     "Error",
     "error",
+    "Verbal",
     "Al-Anon",
     "Alateen",
     "SMART Recovery",
