@@ -125,14 +125,29 @@ def test_a_staff_user_switches_to_spanish_from_the_staff_layout_and_it_stays(
     raw, _ = start_session(session=session, user_id=world["w"].peer.id)
     context.add_cookies([{"name": SESSION_COOKIE, "value": raw, "url": base_url}])
     page = context.new_page()
-    page.goto(f"{base_url}/referrals/{world['referral'].id}")
-    assert page.locator("#referral-status").inner_text() == "Accepted"
+    page.goto(f"{base_url}/workspace")
+    assert page.get_by_role("button", name="Sign out").is_visible()
     page.get_by_role("link", name="Español").click()
     assert page.locator("html").get_attribute("lang") == "es"
-    assert page.locator("#referral-status").inner_text() == "Aceptada"
     assert page.get_by_role("button", name="Cerrar sesión").is_visible()
     # Links of the staff layout keep the chosen language.
     page.get_by_role("link", name="Mi cuenta").click()
     assert page.locator("html").get_attribute("lang") == "es"
     assert page.get_by_role("heading", level=1).inner_text() == "Mi cuenta"
+    page.goto(f"{base_url}/referrals/{world['referral'].id}?lang=es")
+    assert page.locator("#referral-status").inner_text() == "Aceptada"
+    context.close()
+
+
+def test_staff_pages_follow_the_browser_language(
+    browser: Browser, base_url: str, session: Session, world: dict[str, Any]
+) -> None:
+    context = browser.new_context(viewport=DESKTOP, locale="es-US")
+    raw, _ = start_session(session=session, user_id=world["org_admin"].id)
+    context.add_cookies([{"name": SESSION_COOKIE, "value": raw, "url": base_url}])
+    page = context.new_page()
+    page.goto(f"{base_url}/referrals/{world['referral'].id}")
+    assert page.locator("html").get_attribute("lang") == "es"
+    assert page.locator("#referral-status").inner_text() == "Aceptada"
+    assert "Organización que recibe" in page.locator("#history").inner_text()
     context.close()
