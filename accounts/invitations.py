@@ -71,10 +71,10 @@ def invite(
 def _invitee(session: Session, organization_id: uuid.UUID, email: str, role: str) -> str:
     address = normalize_email(email)
     if role not in OrgRole.__members__:
-        raise ValidationFailed("Choose admin or editor.", field="role")
+        raise ValidationFailed(N_("Choose admin or editor."), field="role")
     existing = session.exec(select(User).where(User.email == address)).first()
     if existing and membership(session=session, user=existing, organization_id=organization_id):
-        raise Conflict(f"{address} is already a member of this organization.", field="email")
+        raise Conflict(N_("%(address)s is already a member of this organization.", address=address), field="email")
     return address
 
 
@@ -88,7 +88,7 @@ def pending_invitation(*, session: Session, raw: str, now: datetime) -> Invitati
 def accept_as_user(*, session: Session, raw: str, user: User, now: datetime) -> Membership:
     row = pending_invitation(session=session, raw=raw, now=now)
     if row.email != user.email:
-        raise Forbidden("This invitation was sent to another e-mail address. Sign in with that address.")
+        raise Forbidden(N_("This invitation was sent to another e-mail address. Sign in with that address."))
     return _join(session, row, user, now)
 
 
@@ -98,7 +98,7 @@ def accept_new_account(
     row = pending_invitation(session=session, raw=raw, now=now)
     if session.exec(select(User).where(User.email == row.email)).first():
         raise Conflict(
-            "An account with this e-mail address exists: sign in first, then open the link again.", field="email"
+            N_("An account with this e-mail address exists: sign in first, then open the link again."), field="email"
         )
     user = add_user(session=session, email=row.email, password=password, display_name=display_name)
     session.flush()
@@ -150,6 +150,6 @@ def revoke_invitation(*, session: Session, actor: User, organization_id: uuid.UU
     require_org_role(session=session, user=actor, organization_id=organization_id, roles=ADMINS)
     row = session.get(Invitation, invitation_id)
     if row is None or row.organization_id != organization_id:
-        raise NotFound("No such invitation.")
+        raise NotFound(N_("No such invitation."))
     session.delete(row)
     session.commit()

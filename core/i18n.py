@@ -26,9 +26,31 @@ DEFAULT_LANG = "en"
 LANGUAGES: Mapping[str, str] = {"en": "English", "es": "Español"}
 
 
-def N_(message: str) -> str:
-    """Marks a message for extraction; it is translated later, where the language is known."""
-    return message
+class Message(str):
+    """An English message with the values of its placeholders, as services raise it: it reads as the English
+    text everywhere (logs, JSON), and a template's `_()` translates the template and fills it again."""
+
+    template: str
+    params: Mapping[str, Any]
+
+    def __new__(cls, template: str, params: Mapping[str, Any]) -> "Message":
+        made = super().__new__(cls, template % params)
+        made.template, made.params = template, dict(params)
+        return made
+
+
+def N_(message: str, **params: Any) -> str:
+    """Marks a message for extraction; it is translated later, where the language is known. With `params`
+    (`N_("Use at least %(n)d characters.", n=12)`) it stays translatable after the values are filled in."""
+    return Message(message, params) if params else message
+
+
+def translate(lang: str, message: str) -> str:
+    """`message` in `lang`: a catalog entry, a `Message` filled again, or the text itself when not in the catalog."""
+    catalog = translations(lang)
+    if isinstance(message, Message):
+        return catalog.ugettext(message.template) % message.params
+    return catalog.ugettext(message)
 
 
 # The error page titles of core.web.TITLES, repeated here so the catalog holds them.
@@ -131,6 +153,15 @@ def _gettext(ctx: Context, message: str) -> str:
 
 
 @pass_context
+def _translated(ctx: Context, message: object) -> str:
+    """A message from Python (a domain error, a field error) in the reader's language: `{{ message | translated }}`.
+    Unlike `_()` it is not a format string afterwards, so a `%` in a filled-in value is shown as it is."""
+    if not isinstance(message, str):
+        return ""
+    return translate(_ctx_lang(ctx), message)
+
+
+@pass_context
 def _ngettext(ctx: Context, singular: str, plural: str, n: int) -> str:
     return translations(_ctx_lang(ctx)).ungettext(singular, plural, n)
 
@@ -204,6 +235,7 @@ def install(env: Environment) -> None:
         weekday=_format_weekday,
         number=_format_number,
         in_words=_in_words,
+        translated=_translated,
     )
     env.globals.update(
         path=_path,

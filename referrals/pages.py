@@ -131,7 +131,7 @@ def parse_referral_form(values: dict[str, Any], listing: ListingDetail, settings
     try:
         return ReferralCreate.model_validate(raw)
     except ValidationError as exc:
-        raise ValidationFailed("Please check the highlighted fields.", errors=field_errors(exc)) from exc
+        raise ValidationFailed(N_("Please check the highlighted fields."), errors=field_errors(exc)) from exc
 
 
 def _end_of_day(text: str, settings: Settings) -> datetime | str:
@@ -156,7 +156,7 @@ def parse_action(values: dict[str, Any]) -> ActionIn:
     try:
         return ActionIn.model_validate(cleaned)
     except ValidationError as exc:
-        raise ValidationFailed("Please check the highlighted fields.", errors=field_errors(exc)) from exc
+        raise ValidationFailed(N_("Please check the highlighted fields."), errors=field_errors(exc)) from exc
 
 
 # --- pages -------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from accounts.deps import CurrentUser
 from core.clock import utcnow
 from core.deps import AppSettings, DbSession
 from core.errors import Forbidden, ValidationFailed
-from core.i18n import path_with
+from core.i18n import N_, path_with
 from core.web import render
 from directory.listings.queries import get_listing
 from referrals import access, metrics, notifications, pages, privacy, queries, records, service
@@ -39,7 +39,7 @@ def new_referral(
 ) -> HTMLResponse:
     listing = get_listing(session, service_id)
     if not access.is_peer(session, user):
-        raise Forbidden("Only peer support specialists with a peer profile can send referrals.")
+        raise Forbidden(N_("Only peer support specialists with a peer profile can send referrals."))
     values = pages.form_defaults(listing, utcnow(), settings)
     return _page(
         request,

@@ -242,10 +242,12 @@ def decide(*, status: str, action: Action, roles: frozenset[Role]) -> tuple[Rule
     """The rule for this move and the role the actor uses; InvalidTransition or Forbidden otherwise."""
     rule = rule_for(status, action)
     if rule is None:
-        raise InvalidTransition(f"A referral that is {status} cannot take the action '{action}'.")
+        raise InvalidTransition(
+            N_("A referral that is %(status)s cannot take the action '%(action)s'.", status=status, action=action)
+        )
     allowed = rule.roles & roles
     if not allowed:
-        raise Forbidden(f"Your role on this referral does not allow '{action}'.")
+        raise Forbidden(N_("Your role on this referral does not allow '%(action)s'.", action=action))
     return rule, next(r for r in ROLE_PRIORITY if r in allowed)
 
 
@@ -271,7 +273,7 @@ def check(rule: Rule, role: Role, facts: Facts, data: ActionInput) -> None:
 def _coded(value: str | None, vocabulary: Mapping[str, str], field: str, what: str) -> None:
     if value not in vocabulary:
         choices = ", ".join(vocabulary)
-        raise ValidationFailed(f"Choose {what} ({choices}).", field=field)
+        raise ValidationFailed(N_("Choose %(what)s (%(choices)s).", what=what, choices=choices), field=field)
 
 
 def _consent(_r: Role, facts: Facts, _d: ActionInput) -> None:
@@ -282,8 +284,11 @@ def _consent(_r: Role, facts: Facts, _d: ActionInput) -> None:
 def _unable_attempts(_r: Role, facts: Facts, data: ActionInput) -> None:
     if data.reason_code == codes.UNABLE_TO_CONTACT and facts.unsuccessful_attempts < MIN_ATTEMPTS_FOR_UNABLE_TO_CONTACT:
         raise ValidationFailed(
-            f"'Unable to contact' needs at least {MIN_ATTEMPTS_FOR_UNABLE_TO_CONTACT} logged contact attempts "
-            f"(logged: {facts.unsuccessful_attempts}).",
+            N_(
+                "'Unable to contact' needs at least %(needed)s logged contact attempts (logged: %(logged)s).",
+                needed=MIN_ATTEMPTS_FOR_UNABLE_TO_CONTACT,
+                logged=facts.unsuccessful_attempts,
+            ),
             field="reason_code",
         )
 
@@ -295,37 +300,39 @@ def _contact_attempt(_r: Role, _f: Facts, data: ActionInput) -> None:
 
 def _appointment(_r: Role, _f: Facts, data: ActionInput) -> None:
     if data.appointment_at is None:
-        raise ValidationFailed("Give the appointment date and time.", field="appointment_at")
+        raise ValidationFailed(N_("Give the appointment date and time."), field="appointment_at")
 
 
 def _followup(_r: Role, facts: Facts, data: ActionInput) -> None:
     if data.followup_kind not in facts.followup_kinds:
-        raise ValidationFailed("That follow-up is not pending for this referral.", field="followup_kind")
+        raise ValidationFailed(N_("That follow-up is not pending for this referral."), field="followup_kind")
 
 
 def _has_recipient(_r: Role, facts: Facts, _d: ActionInput) -> None:
     if not facts.has_recipient:
-        raise InvalidTransition("This open referral has not been claimed yet; claim it first.")
+        raise InvalidTransition(N_("This open referral has not been claimed yet; claim it first."))
 
 
 def _open_unclaimed(_r: Role, facts: Facts, _d: ActionInput) -> None:
     if not facts.is_open:
-        raise InvalidTransition("Only open referrals can be claimed.")
+        raise InvalidTransition(N_("Only open referrals can be claimed."))
     if facts.has_recipient:
-        raise Conflict("Another organization already claimed this referral.")
+        raise Conflict(N_("Another organization already claimed this referral."))
 
 
 def _creator_window(role: Role, facts: Facts, _d: ActionInput) -> None:
     if role == Role.peer and facts.now - facts.created_at > ENTERED_IN_ERROR_WINDOW:
         raise Forbidden(
-            "Only a network administrator can mark this as entered in error now "
-            "(the creator can do so within one hour of creating it)."
+            N_(
+                "Only a network administrator can mark this as entered in error now "
+                "(the creator can do so within one hour of creating it)."
+            )
         )
 
 
 def _unviewed(_r: Role, facts: Facts, _d: ActionInput) -> None:
     if facts.business_status is not None:
-        raise InvalidTransition("This referral was already viewed.")
+        raise InvalidTransition(N_("This referral was already viewed."))
 
 
 _CHECKS = MappingProxyType(

@@ -18,6 +18,7 @@ from starlette.datastructures import FormData
 
 from core.clock import utcnow
 from core.errors import ValidationFailed
+from core.i18n import N_
 from core.inputs import Day, TextInput, is_zone_name
 from core.urls import SecureUrl, WebUrl
 from directory.listings.meeting_types import CODES as MEETING_TYPE_CODES
@@ -326,7 +327,7 @@ def parse(form: type[F], raw: Mapping[str, Any]) -> F:
                 loc = loc[:-1]  # an entry of a list field (a day, a type): report it on the field
             key = "-".join(str(part) for part in loc) or "form"
             errors.setdefault(key, _message(form, error, key))
-        raise ValidationFailed("Please correct the highlighted fields.", errors=errors) from None
+        raise ValidationFailed(N_("Please correct the highlighted fields."), errors=errors) from None
     if extra := model.extra_errors():
-        raise ValidationFailed("Please correct the highlighted fields.", errors=extra)
+        raise ValidationFailed(N_("Please correct the highlighted fields."), errors=extra)
     return model

@@ -6,6 +6,7 @@ from fastapi.responses import Response
 from core.conditional import VersionedCache, static_response
 from core.deps import AppSettings
 from core.errors import NotFound
+from core.i18n import N_
 from directory.listings.taxonomy import FELLOWSHIPS
 from directory.meeting_guide.build import FeedSite
 
@@ -30,7 +31,9 @@ def meeting_guide_feeds(request: Request, settings: AppSettings) -> Response:
 def meeting_guide_fellowship_feed(fellowship: str, request: Request, settings: AppSettings) -> Response:
     """One fellowship's active meetings in the Meeting Guide format: what TSML UI and the Meeting Guide app read."""
     if fellowship not in FELLOWSHIPS:
-        raise NotFound(f"No fellowship {fellowship!r}; /api/meeting-guide/ lists the feeds.")
+        raise NotFound(
+            N_("No fellowship %(fellowship)s; /api/meeting-guide/ lists the feeds.", fellowship=f"{fellowship!r}")
+        )
     return static_response(request, _site(request, settings).feed(fellowship), max_age=MAX_AGE)
 
 

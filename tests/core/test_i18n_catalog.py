@@ -22,9 +22,10 @@ TEMPLATES = PROJECT_ROOT / "templates"
 PACKAGES = sorted(
     p.parent for p in PROJECT_ROOT.glob("*/__init__.py") if p.parent.name not in ("tests", "bench")
 )  # fmt: skip
-TEMPLATE_KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
+Keywords = dict[str, tuple[int, ...] | None]
+TEMPLATE_KEYWORDS: Keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
 # In Python the language comes first: core.i18n.gettext(lang, message) and ngettext(lang, singular, plural, n).
-PYTHON_KEYWORDS = {"_": None, "N_": None, "gettext": (2,), "ngettext": (2, 3)}
+PYTHON_KEYWORDS: Keywords = {"_": None, "N_": None, "gettext": (2,), "ngettext": (2, 3)}
 
 
 def template_names() -> list[str]:
@@ -35,7 +36,7 @@ def module_names() -> list[str]:
     return sorted(str(p.relative_to(PROJECT_ROOT)) for package in PACKAGES for p in package.rglob("*.py"))
 
 
-def messages(path: Path, method: str, keywords: dict[str, tuple[int, ...] | None]) -> list[str]:
+def messages(path: Path, method: str, keywords: Keywords) -> list[str]:
     found = extract_from_file(method, str(path), keywords=keywords)
     return [msg if isinstance(msg, str) else msg[0] for _, msg, _, _ in found if msg]
 
@@ -65,9 +66,7 @@ def test_the_walk_finds_the_staff_pages_and_the_referral_codes() -> None:
     assert {"_staff_layout.html", "referrals/_detail.html", "accounts/account.html", "dev/mail.html"} <= set(
         template_names()
     )
-    assert {"referrals/codes.py", "referrals/workflow.py", "core/mail.py", "accounts/service.py"} <= set(
-        module_names()
-    )
+    assert {"referrals/codes.py", "referrals/workflow.py", "core/mail.py", "accounts/service.py"} <= set(module_names())
 
 
 def test_the_bare_text_check_finds_words_outside_gettext() -> None:

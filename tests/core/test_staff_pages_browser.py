@@ -74,7 +74,9 @@ def pages_by_role(world: dict[str, Any]) -> dict[str, tuple[User, list[str]]]:
 
 
 @pytest.fixture
-def base_url(staff_settings: Settings, engine: Engine, meili_server: MeiliServer, world: dict[str, Any]) -> Iterator[str]:
+def base_url(
+    staff_settings: Settings, engine: Engine, meili_server: MeiliServer, world: dict[str, Any]
+) -> Iterator[str]:
     app: FastAPI = create_app(staff_settings, engine=engine, meili=meili_server)
     with serve(app) as url:
         yield url
