@@ -29,7 +29,7 @@ def normalize_email(email: str) -> str:
     value = email.strip().lower()
     local, _, domain = value.partition("@")
     if not local or "." not in domain or " " in value or len(value) > 320:
-        raise ValidationFailed(N_("%(email)s is not a valid e-mail address", email=f"{email!r}"), field="email")
+        raise ValidationFailed(N_("%(email)s is not a valid e-mail address", email=repr(email)), field="email")
     return value
 
 

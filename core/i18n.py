@@ -49,7 +49,9 @@ def translate(lang: str, message: str) -> str:
     """`message` in `lang`: a catalog entry, a `Message` filled again, or the text itself when not in the catalog."""
     catalog = translations(lang)
     if isinstance(message, Message):
-        return catalog.ugettext(message.template) % message.params
+        # A value that is a Message itself (a word such as "a reason") is translated too.
+        params = {k: translate(lang, v) if isinstance(v, Message) else v for k, v in message.params.items()}
+        return catalog.ugettext(message.template) % params
     return catalog.ugettext(message)
 
 

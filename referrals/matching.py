@@ -36,11 +36,11 @@ def candidate_organizations(
 ) -> list[uuid.UUID]:
     """Organizations with an active listing in `category` (or a sub-category) within the radius."""
     if category not in CATEGORY_CODES:
-        raise ValidationFailed(N_("Unknown category %(category)s.", category=f"{category!r}"), field="open_category")
+        raise ValidationFailed(N_("Unknown category %(category)s.", category=repr(category)), field="open_category")
     place = approximate_point(postal_code=postal_code, city=None, state=None)
     if place is None:
         raise ValidationFailed(
-            N_("ZIP code %(postal_code)s was not found.", postal_code=f"{postal_code!r}"), field="open_postal_code"
+            N_("ZIP code %(postal_code)s was not found.", postal_code=repr(postal_code)), field="open_postal_code"
         )
     term_ids = [term_id(c) for c in with_descendants(category)]
     rows = session.exec(

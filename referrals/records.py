@@ -28,7 +28,7 @@ def add_note(
     body = body.strip()
     if not body or len(body) > MAX_NOTE:
         raise ValidationFailed(
-            N_("Write a note of at most %(max_note)s characters.", max_note=f"{MAX_NOTE:,}"), field="body"
+            N_("Write a note of at most %(max_note)s characters.", max_note=format(MAX_NOTE, ",")), field="body"
         )
     if not viewer.content_visible or viewer.label not in ("P", "O"):
         raise Forbidden(N_("Only the referring peer and the receiving organization can add notes."))

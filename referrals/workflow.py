@@ -21,7 +21,7 @@ from types import MappingProxyType
 from typing import Final
 
 from core.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed
-from core.i18n import N_
+from core.i18n import N_, Message
 from referrals import codes
 from referrals.codes import BusinessStatus, Role, Status
 
@@ -273,7 +273,9 @@ def check(rule: Rule, role: Role, facts: Facts, data: ActionInput) -> None:
 def _coded(value: str | None, vocabulary: Mapping[str, str], field: str, what: str) -> None:
     if value not in vocabulary:
         choices = ", ".join(vocabulary)
-        raise ValidationFailed(N_("Choose %(what)s (%(choices)s).", what=what, choices=choices), field=field)
+        raise ValidationFailed(
+            N_("Choose %(what)s (%(choices)s).", what=Message(what, {}), choices=choices), field=field
+        )
 
 
 def _consent(_r: Role, facts: Facts, _d: ActionInput) -> None:
@@ -294,8 +296,8 @@ def _unable_attempts(_r: Role, facts: Facts, data: ActionInput) -> None:
 
 
 def _contact_attempt(_r: Role, _f: Facts, data: ActionInput) -> None:
-    _coded(data.channel, {c.value: c.value for c in codes.ContactChannel}, "channel", "how you tried to reach them")
-    _coded(data.result, codes.CONTACT_RESULTS, "result", "what happened")
+    _coded(data.channel, {c.value: c.value for c in codes.ContactChannel}, "channel", N_("how you tried to reach them"))
+    _coded(data.result, codes.CONTACT_RESULTS, "result", N_("what happened"))
 
 
 def _appointment(_r: Role, _f: Facts, data: ActionInput) -> None:
@@ -339,16 +341,18 @@ _CHECKS = MappingProxyType(
     {
         Req.consent: _consent,
         Req.consent_current: _consent,
-        Req.decline_reason: lambda _r, _f, d: _coded(d.reason_code, codes.DECLINE_REASONS, "reason_code", "a reason"),
-        Req.cancel_reason: lambda _r, _f, d: _coded(d.reason_code, codes.CANCEL_REASONS, "reason_code", "a reason"),
-        Req.fail_reason: lambda _r, _f, d: _coded(d.reason_code, codes.FAIL_REASONS, "reason_code", "a reason"),
-        Req.hold_reason: lambda _r, _f, d: _coded(d.reason_code, codes.HOLD_REASONS, "reason_code", "a reason"),
-        Req.error_reason: lambda _r, _f, d: _coded(d.reason_code, codes.ERROR_REASONS, "reason_code", "a reason"),
-        Req.outcome: lambda _r, _f, d: _coded(d.outcome_code, codes.OUTCOMES, "outcome_code", "an outcome"),
+        Req.decline_reason: lambda _r, _f, d: _coded(
+            d.reason_code, codes.DECLINE_REASONS, "reason_code", N_("a reason")
+        ),
+        Req.cancel_reason: lambda _r, _f, d: _coded(d.reason_code, codes.CANCEL_REASONS, "reason_code", N_("a reason")),
+        Req.fail_reason: lambda _r, _f, d: _coded(d.reason_code, codes.FAIL_REASONS, "reason_code", N_("a reason")),
+        Req.hold_reason: lambda _r, _f, d: _coded(d.reason_code, codes.HOLD_REASONS, "reason_code", N_("a reason")),
+        Req.error_reason: lambda _r, _f, d: _coded(d.reason_code, codes.ERROR_REASONS, "reason_code", N_("a reason")),
+        Req.outcome: lambda _r, _f, d: _coded(d.outcome_code, codes.OUTCOMES, "outcome_code", N_("an outcome")),
         Req.attempts_if_unable: _unable_attempts,
         Req.contact_attempt: _contact_attempt,
         Req.appointment: _appointment,
-        Req.handoff_mode: lambda _r, _f, d: _coded(d.handoff_mode, codes.HANDOFF_MODES, "handoff_mode", "how"),
+        Req.handoff_mode: lambda _r, _f, d: _coded(d.handoff_mode, codes.HANDOFF_MODES, "handoff_mode", N_("how")),
         Req.followup_kind: _followup,
         Req.has_recipient: _has_recipient,
         Req.open_unclaimed: _open_unclaimed,

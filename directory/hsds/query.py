@@ -98,7 +98,7 @@ def _near(filters: Filters) -> ColumnElement[bool] | None:
         return col(Location.id).in_(select(Address.location_id).where(col(Address.postal_code).startswith(prefix)))
     place = approximate_point(postal_code=filters.postcode, city=None, state=None)
     if place is None:
-        raise ValidationFailed(N_("unknown postcode %(postcode)s", postcode=f"{filters.postcode!r}"), field="postcode")
+        raise ValidationFailed(N_("unknown postcode %(postcode)s", postcode=repr(filters.postcode)), field="postcode")
     degrees = filters.proximity / METERS_PER_DEGREE
     shrink = max(math.cos(math.radians(place.latitude)), 0.01)
     dlat = col(Location.latitude) - place.latitude

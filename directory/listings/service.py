@@ -221,7 +221,7 @@ def _check_slug(session: Session, sid: uuid.UUID, meetings: list[Row]) -> None:
         stmt = select(Meeting.service_id).where(Meeting.slug == row["slug"], Meeting.service_id != sid)
         if session.exec(stmt).first() is not None:
             raise Conflict(
-                N_("the meeting slug %(slug)s is already used by another meeting", slug=f"{row['slug']!r}"),
+                N_("the meeting slug %(slug)s is already used by another meeting", slug=repr(row["slug"])),
                 field="slug",
             )
 

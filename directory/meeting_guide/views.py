@@ -32,7 +32,7 @@ def meeting_guide_fellowship_feed(fellowship: str, request: Request, settings: A
     """One fellowship's active meetings in the Meeting Guide format: what TSML UI and the Meeting Guide app read."""
     if fellowship not in FELLOWSHIPS:
         raise NotFound(
-            N_("No fellowship %(fellowship)s; /api/meeting-guide/ lists the feeds.", fellowship=f"{fellowship!r}")
+            N_("No fellowship %(fellowship)s; /api/meeting-guide/ lists the feeds.", fellowship=repr(fellowship))
         )
     return static_response(request, _site(request, settings).feed(fellowship), max_age=MAX_AGE)
 

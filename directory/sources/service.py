@@ -64,11 +64,9 @@ def _new_source(
 ) -> FeedSource:  # fmt: skip
     fellow = fellowship_code(fellowship)
     if fellow is None:
-        raise ValidationFailed(
-            N_("unknown fellowship %(fellowship)s", fellowship=f"{fellowship!r}"), field="fellowship"
-        )
+        raise ValidationFailed(N_("unknown fellowship %(fellowship)s", fellowship=repr(fellowship)), field="fellowship")
     if timezone is not None and not is_timezone(timezone):
-        raise ValidationFailed(N_("%(timezone)s is not an IANA time zone", timezone=f"{timezone!r}"), field="timezone")
+        raise ValidationFailed(N_("%(timezone)s is not an IANA time zone", timezone=repr(timezone)), field="timezone")
     if not 1 <= interval_hours <= 24 * 30:
         raise ValidationFailed(N_("sync every 1 hour to 30 days"), field="interval_hours")
     code = slugify(code or code_for(location))[:40].strip("-") or "feed"
@@ -80,7 +78,7 @@ def _new_source(
             N_(
                 "the feed %(location)s is already registered as %(code)s",
                 location=taken.location,
-                code=f"{taken.code!r}",
+                code=repr(taken.code),
             ),
             field="code",
         )
@@ -134,7 +132,7 @@ def feed_of(*, session: Session, meeting: Meeting | None) -> FeedSource | None:
 def get_source(*, session: Session, code: str) -> FeedSource:
     found = session.exec(select(FeedSource).where(FeedSource.code == code)).first()
     if found is None:
-        raise NotFound(N_("no feed source %(code)s", code=f"{code!r}"), field="code")
+        raise NotFound(N_("no feed source %(code)s", code=repr(code)), field="code")
     return found
 
 

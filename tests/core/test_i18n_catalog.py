@@ -5,6 +5,7 @@ covered the day it is added: a template may show no word outside `_()`, and ever
 template or module needs a Spanish entry.
 """
 
+import ast
 from pathlib import Path
 
 import pytest
@@ -59,6 +60,36 @@ def test_every_template_string_has_a_spanish_translation(name: str) -> None:
 def test_every_python_message_has_a_spanish_translation(name: str) -> None:
     missing = untranslated(messages(PROJECT_ROOT / name, "python", PYTHON_KEYWORDS))
     assert missing == [], f"untranslated in {name}: append Spanish entries to the end of the .po (HELPERS.md)"
+
+
+DOMAIN_ERRORS = {"DomainError", "NotFound", "Forbidden", "Conflict", "InvalidTransition", "ValidationFailed",
+                 "ServiceUnavailable"}  # fmt: skip
+
+
+def unmarked_error_messages(source: str) -> list[str]:
+    """Messages given to a domain error as a bare literal or f-string: shown to people, but never translated.
+    They must be `N_("...")`, with `N_("... %(name)s ...", name=value)` for a value."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in DOMAIN_ERRORS:
+            texts = node.args[:1] + [v for k in node.keywords if k.arg == "errors" and isinstance(k.value, ast.Dict)
+                                     for v in k.value.values]  # fmt: skip
+            found += [ast.unparse(t) for t in texts if isinstance(t, ast.JoinedStr) or
+                      (isinstance(t, ast.Constant) and isinstance(t.value, str))]  # fmt: skip
+    return found
+
+
+@pytest.mark.parametrize("name", module_names())
+def test_every_domain_error_message_is_marked_for_translation(name: str) -> None:
+    bare = unmarked_error_messages((PROJECT_ROOT / name).read_text(encoding="utf-8"))
+    assert bare == [], f"{name}: wrap these messages in N_() (core.i18n) and add their Spanish"
+
+
+def test_the_error_message_check_finds_bare_messages() -> None:
+    source = (
+        'raise NotFound("No such page.")\nraise Forbidden(N_("Fine."))\nValidationFailed(f"{x} bad", errors={"a": "b"})'
+    )
+    assert unmarked_error_messages(source) == ["'No such page.'", "f'{x} bad'", "'b'"]
 
 
 def test_the_walk_finds_the_staff_pages_and_the_referral_codes() -> None:
