@@ -90,15 +90,15 @@ def _check_peer_links(
 ) -> None:
     errors: dict[str, str] = {}
     if len(credential.strip()) > 100:
-        errors["credential"] = "At most 100 characters (e.g. CPRS, CRPA)."
+        errors["credential"] = N_("At most 100 characters (e.g. CPRS, CRPA).")
     if org_id is not None and find_organization(session, org_id) is None:
-        errors["employer_organization_id"] = "No such organization."
+        errors["employer_organization_id"] = N_("No such organization.")
     if supervisor_id is not None:
         supervisor = session.get(User, supervisor_id)
         if supervisor is None or not supervisor.is_supervisor:
-            errors["supervisor_id"] = "Choose an account marked as supervisor."
+            errors["supervisor_id"] = N_("Choose an account marked as supervisor.")
         elif supervisor.id == user.id:
-            errors["supervisor_id"] = "A peer cannot supervise themselves."
+            errors["supervisor_id"] = N_("A peer cannot supervise themselves.")
     if errors:
         raise ValidationFailed(N_("Please correct the peer profile."), errors=errors)
 

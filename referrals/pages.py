@@ -13,6 +13,7 @@ from starlette.datastructures import FormData
 from accounts.models import User
 from core.errors import ValidationFailed
 from core.i18n import N_
+from core.input_errors import friendly
 from core.settings import Settings
 from directory.listings.codes import LANGUAGE_NAMES
 from directory.listings.queries import ListingDetail
@@ -147,7 +148,7 @@ def field_errors(exc: ValidationError) -> dict[str, str]:
     for err in exc.errors():
         loc = [str(p) for p in err.get("loc", ())]
         name = "consent_" + loc[1] if loc[:1] == ["consent"] and len(loc) > 1 else (loc[0] if loc else "form")
-        errors[name.replace("consent_expires_at", "consent_expires")] = str(err.get("msg", "invalid"))
+        errors[name.replace("consent_expires_at", "consent_expires")] = friendly(err)
     return errors
 
 

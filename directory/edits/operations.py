@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 from sqlmodel import Session, col, select
 
 from accounts.models import User
+from core.i18n import N_
 from directory.edits.audit import json_value, snapshot
 from directory.edits.forms import (
     WEEKDAYS,
@@ -211,14 +212,14 @@ class MeetingUpdate(FieldsOperation):
         assert isinstance(data, MeetingForm) and target.service is not None
         meeting = _meeting(session, target)
         if meeting is None:
-            return {"form": "This listing is not a meeting."}
+            return {"form": N_("This listing is not a meeting.")}
         # A code outside the registry is kept only when the meeting already has it (from its feed).
         unknown = [c for c in data.kept_types if c not in meeting.types or c in TYPES]
         if unknown:
             return {"types": f"Unknown meeting types: {', '.join(unknown)}."}
         needs_place = data.attendance_mode.value in ("in_person", "hybrid")
         if needs_place and not location_ids(session, target.service.id):
-            return {"attendance_mode": "An in-person or hybrid meeting needs a location; add one first."}
+            return {"attendance_mode": N_("An in-person or hybrid meeting needs a location; add one first.")}
         return {}
 
     def apply(self, session: Session, target: Target, data: WorkspaceForm, ctx: Context) -> Applied:

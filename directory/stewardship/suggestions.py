@@ -68,11 +68,11 @@ def _parse(raw: Mapping[str, Any], hours_raw: Mapping[str, Any] | None) -> tuple
 
 def _friendly(kind: str, message: str) -> str:
     return {
-        "enum": "Choose what is wrong.",
-        "missing": "Choose what is wrong.",
-        "string_pattern_mismatch": "Give a 5-digit ZIP code.",
-        "string_too_long": "That is too long.",
-        "date_from_datetime_parsing": "Give a date like 2026-03-31.",
+        "enum": N_("Choose what is wrong."),
+        "missing": N_("Choose what is wrong."),
+        "string_pattern_mismatch": N_("Give a 5-digit ZIP code."),
+        "string_too_long": N_("That is too long."),
+        "date_from_datetime_parsing": N_("Give a date like 2026-03-31."),
     }.get(kind, message)
 
 
