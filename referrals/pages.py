@@ -57,6 +57,14 @@ VOCABULARIES: dict[str, Any] = {
     "followup_labels": codes.FOLLOWUP_LABELS,
     "event_actions": EVENT_LABELS,
     "event_reasons": {**codes.ALL_REASONS, **codes.OUTCOMES},
+    # The same code can mean different things ("not-eligible" when declining or when closing): read it by status.
+    "reasons_by_status": {
+        codes.Status.rejected: codes.DECLINE_REASONS,
+        codes.Status.cancelled: {**codes.CANCEL_REASONS, **codes.SYSTEM_REASONS},
+        codes.Status.failed: codes.FAIL_REASONS,
+        codes.Status.on_hold: codes.HOLD_REASONS,
+        codes.Status.entered_in_error: codes.ERROR_REASONS,
+    },
 }
 
 
