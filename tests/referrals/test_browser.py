@@ -111,7 +111,7 @@ def test_refer_accept_record_outcome_and_see_metrics(
     contact.locator("select[name=channel]").select_option("text")
     contact.locator("select[name=result]").select_option("reached")
     contact.locator("button").click()
-    expect(member.locator("#referral-business-status")).to_have_text("contact-attempted")
+    expect(member.locator("#referral-business-status")).to_have_text("Contact attempted")
     outcome = member.locator("form[data-action=complete]")
     outcome.locator("select[name=outcome_code]").select_option("first-appointment-kept")
     outcome.locator("button").click()
