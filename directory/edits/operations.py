@@ -122,7 +122,7 @@ class FieldsOperation(Operation):
 
 
 class OrganizationUpdate(FieldsOperation):
-    name, label, entity, form = "organization.update", "Organization details", "organization", OrganizationForm
+    name, label, entity, form = "organization.update", N_("Organization details"), "organization", OrganizationForm
     fields = ("name", "alternate_name", "description", "email", "website")
 
     def row(self, session: Session, target: Target) -> Any:
@@ -135,7 +135,7 @@ class OrganizationUpdate(FieldsOperation):
 
 
 class ServiceDetails(FieldsOperation):
-    name, label, entity, form = "service.details", "Listing details", "service", ServiceDetailsForm
+    name, label, entity, form = "service.details", N_("Listing details"), "service", ServiceDetailsForm
     fields = (
         "name",
         "alternate_name",
@@ -150,7 +150,7 @@ class ServiceDetails(FieldsOperation):
 
 
 class ServiceStatusChange(FieldsOperation):
-    name, label, entity, form = "service.status", "Status", "service", StatusForm
+    name, label, entity, form = "service.status", N_("Status"), "service", StatusForm
     fields = ("status", "reopening_date")
 
     def values(self, data: WorkspaceForm, ctx: Context | None) -> dict[str, Any]:
@@ -160,7 +160,7 @@ class ServiceStatusChange(FieldsOperation):
 
 
 class CapacityChange(FieldsOperation):
-    name, label, entity, form = "service.capacity", "Capacity", "service", CapacityForm
+    name, label, entity, form = "service.capacity", N_("Capacity"), "service", CapacityForm
     fields = ("capacity", "capacity_note", "capacity_updated_at")
 
     def values(self, data: WorkspaceForm, ctx: Context | None) -> dict[str, Any]:
@@ -173,7 +173,7 @@ class CapacityChange(FieldsOperation):
 
 
 class Verify(FieldsOperation):
-    name, label, entity, form = "service.verify", "Still correct (verification)", "service", VerifyForm
+    name, label, entity, form = "service.verify", N_("Still correct (verification)"), "service", VerifyForm
     fields = ("assured_date", "assurer_email", "verified_by_id")
 
     def values(self, data: WorkspaceForm, ctx: Context | None) -> dict[str, Any]:
@@ -188,7 +188,7 @@ class Verify(FieldsOperation):
 
 
 class MeetingUpdate(FieldsOperation):
-    name, label, entity, form = "meeting.update", "Meeting details", "meeting", MeetingForm
+    name, label, entity, form = "meeting.update", N_("Meeting details"), "meeting", MeetingForm
     fields = (
         "fellowship",
         "types",
@@ -231,7 +231,7 @@ class MeetingUpdate(FieldsOperation):
 
 
 class HoursChange(Operation):
-    name, label, entity, form = "service.hours", "Hours", "schedule", HoursForm
+    name, label, entity, form = "service.hours", N_("Hours"), "schedule", HoursForm
 
     def current(self, session: Session, target: Target) -> dict[str, Any] | None:
         assert target.service is not None

@@ -29,7 +29,7 @@ _ADDRESS_FIELDS = ("address_1", "address_2", "city", "state_province", "postal_c
 
 
 class LocationUpdate(Operation):
-    name, label, entity, form = "location.update", "Location", "location", LocationForm
+    name, label, entity, form = "location.update", N_("Location"), "location", LocationForm
     fields = ("name", "address_1", "address_2", "city", "state_province", "postal_code", "transportation")
 
     def current(self, session: Session, target: Target) -> dict[str, Any] | None:
@@ -89,7 +89,7 @@ def write_location(session: Session, loc: Location, data: LocationForm, now: dat
 
 
 class CreateService(Operation):
-    name, label, entity, form = "service.create", "New listing", "service", CreateServiceForm
+    name, label, entity, form = "service.create", N_("New listing"), "service", CreateServiceForm
 
     def current(self, session: Session, target: Target) -> dict[str, Any] | None:
         return None

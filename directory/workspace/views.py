@@ -20,6 +20,7 @@ from core.errors import Conflict, DomainError, ValidationFailed
 from core.i18n import N_
 from core.web import done, error_fields, is_htmx, link_maker, render, send_later, submit_form, to
 from directory.edits import audit
+from directory.edits.models import VIA_LABELS
 from directory.edits.service import (
     OPERATIONS,
     Outcome,
@@ -247,6 +248,8 @@ def audit_log(
             "pages": pages,
             "total": total,
             "service_id": service_id,
+            "action_labels": {name: op.label for name, op in OPERATIONS.items()},
+            "via_labels": VIA_LABELS,
         },
     )
 
