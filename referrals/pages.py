@@ -12,7 +12,7 @@ from starlette.datastructures import FormData
 
 from accounts.models import User
 from core.errors import ValidationFailed
-from core.i18n import N_
+from core.i18n import N_, gettext
 from core.input_errors import friendly
 from core.settings import Settings
 from directory.listings.codes import LANGUAGE_NAMES
@@ -190,8 +190,31 @@ def detail_context(session: Session, referral: Referral, viewer: Viewer) -> dict
     }
 
 
-def metrics_context(session: Session, user: User, organization_id: uuid.UUID | None) -> dict[str, Any]:
+# Metric and grouping codes in words (the page, the charts).
+METRIC_LABELS = {
+    "sent": N_("Sent"),
+    "accepted": N_("Accepted"),
+    "connected": N_("Connected"),
+    "expired": N_("Expired"),
+    "completed": N_("Completed"),
+    "acceptance_rate": N_("Acceptance rate"),
+    "connection_rate": N_("Connection rate"),
+    "expiry_rate": N_("Expiry rate"),
+    "completion_rate": N_("Completion rate"),
+    "organization": N_("Organization"),
+    "category": N_("Category"),
+    "month": N_("Month"),
+}
+
+
+def metrics_context(
+    session: Session, user: User, organization_id: uuid.UUID | None, lang: str = "en"
+) -> dict[str, Any]:
     scope = metrics.scope_for(session=session, user=user, organization_id=organization_id)
+
+    def t(message: str) -> str:  # the charts are drawn here, so their words are translated here
+        return gettext(lang, message)
+
     rows = metrics.collect(session, organization_id=scope.organization_id)
     total = metrics.summarize(rows)
     months = metrics.breakdown(rows, "month")[-12:]
@@ -203,7 +226,10 @@ def metrics_context(session: Session, user: User, organization_id: uuid.UUID | N
         ]
 
     rate_values = [
-        (name.capitalize(), None if suppress and total.sent < metrics.SMALL_COUNT else total.rate(getattr(total, attr)))
+        (
+            t(METRIC_LABELS[f"{name}_rate"]),
+            None if suppress and total.sent < metrics.SMALL_COUNT else total.rate(getattr(total, attr)),
+        )
         for name, attr in metrics.RATE_COLUMNS
     ]
     return {
@@ -215,11 +241,12 @@ def metrics_context(session: Session, user: User, organization_id: uuid.UUID | N
         "outcomes": metrics.counter_rows(total.outcomes, dict(codes.OUTCOMES), suppress),
         "declines": metrics.counter_rows(total.decline_reasons, dict(codes.DECLINE_REASONS), suppress),
         "month_chart": charts.column_chart(
-            title="Referrals by month",
+            title=t(N_("Referrals by month")),
             labels=[m for m, _ in months],
-            series=[("Sent", series("sent")), ("Accepted", series("accepted")), ("Completed", series("completed"))],
+            series=[(t(METRIC_LABELS[c]), series(c)) for c in ("sent", "accepted", "completed")],
         ),
-        "rate_chart": charts.rate_bars(title="Rates", rates=rate_values),
+        "rate_chart": charts.rate_bars(title=t(N_("Rates")), rates=rate_values, no_data=t(N_("suppressed or no data"))),
+        "metric_labels": METRIC_LABELS,
         "columns": metrics.COLUMNS,
         "rate_columns": [f"{n}_rate" for n, _ in metrics.RATE_COLUMNS],
     }

@@ -68,3 +68,15 @@ def test_notification_mail_is_in_english_then_spanish(world: World, session: Ses
     assert "A new referral was sent to your organization." in english
     assert "Se envió una derivación nueva a su organización." in spanish
     assert "Inicie sesión para verla:" in spanish and "/referrals/" in spanish
+
+
+def test_metrics_page_and_charts_in_spanish(
+    people: dict[str, Any], world: World, session: Session, settings: Settings
+) -> None:
+    make_referral(session, world, settings, Status.completed)
+    response = people["member"].browser.get("/referrals/metrics?lang=es")
+    assert response.status_code == 200
+    page = parse(response.text)
+    summary = page.text_of("dl", id="metrics-summary")
+    assert "Enviado" in summary and "Tasa de aceptación" in summary and "acceptance_rate" not in summary
+    assert "<title" in response.text and "Derivaciones por mes</title>" in response.text
