@@ -17,7 +17,7 @@ from core.mail import Mail, in_both_languages
 
 INVITATION_LIFETIME = timedelta(days=7)
 ADMINS = frozenset({OrgRole.admin.value})
-INVALID = "This invitation link is not valid any more. Ask the organization for a new one."
+INVALID = N_("This invitation link is not valid any more. Ask the organization for a new one.")
 
 
 def invite(

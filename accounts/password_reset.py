@@ -15,7 +15,7 @@ from core.i18n import N_
 from core.mail import Mail, in_both_languages
 
 RESET_LIFETIME = timedelta(hours=1)
-INVALID_LINK = (
+INVALID_LINK = N_(
     "This password reset link is not valid any more: a link works once, for one hour, and using one link or "
     "changing the password ends all the others. Ask for a new one."
 )

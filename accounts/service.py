@@ -15,8 +15,8 @@ from accounts.sessions import start_session
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.i18n import N_
 
-WRONG_CREDENTIALS = "The e-mail address or the password is not right."
-THROTTLED = "Too many failed sign-ins. Wait a few minutes, or reset your password."
+WRONG_CREDENTIALS = N_("The e-mail address or the password is not right.")
+THROTTLED = N_("Too many failed sign-ins. Wait a few minutes, or reset your password.")
 
 
 @lru_cache(maxsize=1)

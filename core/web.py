@@ -172,7 +172,8 @@ def _describe_validation(exc: RequestValidationError) -> dict[str, str]:
 
 
 def too_large_message(limit: int) -> str:
-    return N_("The request is too large: this address accepts at most %(size)s MB.", size=f"{limit / 1_048_576:g}")
+    size = format(limit / 1_048_576, "g")
+    return N_("The request is too large: this address accepts at most %(size)s MB.", size=size)
 
 
 def login_url(request: Request) -> str | None:

@@ -23,7 +23,7 @@ from directory.listings.models import Organization, Service
 from directory.stewardship.models import ClaimRequest, Suggestion, SuggestionStatus
 
 QUEUE_LIMIT = 200
-NOT_FOUND = "This item does not exist or is not yours to see."
+NOT_FOUND = N_("This item does not exist or is not yours to see.")
 
 
 @dataclass(frozen=True)

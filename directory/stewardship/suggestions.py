@@ -29,7 +29,7 @@ from directory.listings.models import Service, ServiceAtLocation, ServiceStatus
 from directory.stewardship.models import Suggestion, SuggestionKind
 from directory.stewardship.moderation import NOT_FOUND, clean_reason, decide, may_see, still_pending
 
-LIMITED = "Thank you — we have received several reports from your connection recently. Please try again later."
+LIMITED = N_("Thank you — we have received several reports from your connection recently. Please try again later.")
 
 
 class SuggestionIn(TextInput):
