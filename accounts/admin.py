@@ -13,6 +13,7 @@ from accounts.organizations import find_organization
 from accounts.password_reset import request_reset
 from accounts.service import add_user, end_all_sessions, get_user, peer_profile
 from core.errors import Conflict, ValidationFailed
+from core.i18n import N_
 from core.mail import Mail
 
 PAGE_SIZE = 50
@@ -49,7 +50,7 @@ def update_flags(
 ) -> User:
     user = get_user(session=session, user_id=user_id)
     if user.id == actor.id and (not is_active or not is_network_admin):
-        raise Conflict("You cannot deactivate yourself or remove your own network admin role.")
+        raise Conflict(N_("You cannot deactivate yourself or remove your own network admin role."))
     user.is_active, user.is_supervisor, user.is_network_admin = is_active, is_supervisor, is_network_admin
     if not is_active:
         end_all_sessions(session=session, user_id=user.id)
@@ -89,17 +90,17 @@ def _check_peer_links(
 ) -> None:
     errors: dict[str, str] = {}
     if len(credential.strip()) > 100:
-        errors["credential"] = "At most 100 characters (e.g. CPRS, CRPA)."
+        errors["credential"] = N_("At most 100 characters (e.g. CPRS, CRPA).")
     if org_id is not None and find_organization(session, org_id) is None:
-        errors["employer_organization_id"] = "No such organization."
+        errors["employer_organization_id"] = N_("No such organization.")
     if supervisor_id is not None:
         supervisor = session.get(User, supervisor_id)
         if supervisor is None or not supervisor.is_supervisor:
-            errors["supervisor_id"] = "Choose an account marked as supervisor."
+            errors["supervisor_id"] = N_("Choose an account marked as supervisor.")
         elif supervisor.id == user.id:
-            errors["supervisor_id"] = "A peer cannot supervise themselves."
+            errors["supervisor_id"] = N_("A peer cannot supervise themselves.")
     if errors:
-        raise ValidationFailed("Please correct the peer profile.", errors=errors)
+        raise ValidationFailed(N_("Please correct the peer profile."), errors=errors)
 
 
 def supervisors(*, session: Session) -> list[User]:

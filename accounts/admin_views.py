@@ -14,6 +14,7 @@ from accounts.web import base_context
 from core.clock import utcnow
 from core.deps import AppSettings, DbSession
 from core.errors import DomainError, ValidationFailed
+from core.i18n import N_
 from core.mail import Mail
 from core.openapi import error_responses
 from core.web import done, error_fields, link_maker, render, send_later, submit_form, to
@@ -29,7 +30,7 @@ def _optional_uuid(value: str, field: str) -> uuid.UUID | None:
     try:
         return uuid.UUID(value.strip())
     except ValueError:
-        raise ValidationFailed("Choose from the list.", field=field) from None
+        raise ValidationFailed(N_("Choose from the list."), field=field) from None
 
 
 def _user_page(

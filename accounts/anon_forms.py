@@ -16,6 +16,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from core.deps import AppSettings
 from core.errors import Forbidden
+from core.i18n import N_
 from core.openapi import raises
 from core.secrets import secret_key
 from core.settings import Settings
@@ -34,15 +35,15 @@ def issue_form_token(settings: Settings, purpose: str) -> str:
 
 def verify_form_token(settings: Settings, token: str | None, purpose: str) -> None:
     if not token:
-        raise Forbidden("This form is missing its security token. Reload the page and try again.")
+        raise Forbidden(N_("This form is missing its security token. Reload the page and try again."))
     try:
         data = _serializer(settings).loads(token, max_age=MAX_AGE_SECONDS)
     except SignatureExpired:
-        raise Forbidden("This form expired. Reload the page and try again.") from None
+        raise Forbidden(N_("This form expired. Reload the page and try again.")) from None
     except BadSignature:
-        raise Forbidden("This form's security token is not valid. Reload the page and try again.") from None
+        raise Forbidden(N_("This form's security token is not valid. Reload the page and try again.")) from None
     if not isinstance(data, dict) or data.get("p") != purpose:
-        raise Forbidden("This form's security token belongs to another form. Reload the page and try again.")
+        raise Forbidden(N_("This form's security token belongs to another form. Reload the page and try again."))
 
 
 def _origin(url: str) -> str | None:
@@ -57,11 +58,11 @@ def check_same_origin(request: Request, settings: Settings) -> None:
     origin = request.headers.get("origin")
     if origin is not None:
         if origin.lower() not in allowed:
-            raise Forbidden("This form was sent from another site (origin check failed).")
+            raise Forbidden(N_("This form was sent from another site (origin check failed)."))
         return
     referer = request.headers.get("referer")
     if referer is not None and _origin(referer) not in allowed:
-        raise Forbidden("This form was sent from another site (referrer check failed).")
+        raise Forbidden(N_("This form was sent from another site (referrer check failed)."))
 
 
 def anon_form_guard(purpose: str) -> Callable[[Request, Settings], Awaitable[None]]:

@@ -8,6 +8,7 @@ from accounts.models import ApiToken, User
 from accounts.tokens import new_token, token_hash
 from core.clock import utcnow
 from core.errors import NotFound, ValidationFailed
+from core.i18n import N_
 
 PREFIX = "crd_"
 MAX_ACTIVE_TOKENS = 20
@@ -22,10 +23,16 @@ def create_token(*, session: Session, user: User, name: str) -> tuple[str, ApiTo
     """Returns the raw token (to show once) and its row."""
     label = " ".join(name.split())
     if not label or len(label) > 100:
-        raise ValidationFailed("Give the token a name of 1 to 100 characters.", field="name")
+        raise ValidationFailed(N_("Give the token a name of 1 to 100 characters."), field="name")
     active = [t for t in list_tokens(session=session, user=user) if t.revoked_at is None]
     if len(active) >= MAX_ACTIVE_TOKENS:
-        raise ValidationFailed(f"You already have {MAX_ACTIVE_TOKENS} active tokens; revoke one first.", field="name")
+        raise ValidationFailed(
+            N_(
+                "You already have %(max_active_tokens)s active tokens; revoke one first.",
+                max_active_tokens=MAX_ACTIVE_TOKENS,
+            ),
+            field="name",
+        )
     raw = PREFIX + new_token()
     row = ApiToken(user_id=user.id, name=label, token_hash=token_hash(raw))
     session.add(row)
@@ -36,7 +43,7 @@ def create_token(*, session: Session, user: User, name: str) -> tuple[str, ApiTo
 def revoke_token(*, session: Session, user: User, token_id: uuid.UUID) -> ApiToken:
     row = session.get(ApiToken, token_id)
     if row is None or row.user_id != user.id:
-        raise NotFound("No such token.")
+        raise NotFound(N_("No such token."))
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         session.add(row)

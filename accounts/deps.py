@@ -10,6 +10,7 @@ from accounts.sessions import SESSION_COOKIE, session_for, user_for_api_token
 from accounts.tokens import same
 from core.deps import DbSession
 from core.errors import DomainError, Forbidden
+from core.i18n import N_
 from core.openapi import raises
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -54,7 +55,7 @@ async def require_csrf(request: Request, auth: Annotated[Auth, Depends(get_auth)
         value = form.get("csrf_token")
         sent = value if isinstance(value, str) else None
     if not sent or auth.csrf_token is None or not same(sent, auth.csrf_token):
-        raise Forbidden("The form expired or did not come from this site (CSRF check failed). Reload and retry.")
+        raise Forbidden(N_("The form expired or did not come from this site (CSRF check failed). Reload and retry."))
 
 
 @raises(401)
@@ -73,7 +74,7 @@ def optional_user(
 @raises(403)
 def require_network_admin(user: Annotated[User, Depends(require_user)]) -> User:
     if not user.is_network_admin:
-        raise Forbidden("Only network administrators can do this.")
+        raise Forbidden(N_("Only network administrators can do this."))
     return user
 
 

@@ -22,6 +22,7 @@ from accounts.deps import Auth, get_auth
 from accounts.models import User
 from core.deps import AppSettings
 from core.errors import NotFound
+from core.i18n import N_
 from core.logging import get_logger
 from core.mail import mail_dir
 from core.settings import Settings
@@ -44,7 +45,7 @@ class StoredMail:
 
 def mailbox_reader(auth: Annotated[Auth, Depends(get_auth)], settings: AppSettings) -> User:
     if not settings.dev_mail_enabled or auth.user is None or not auth.user.is_network_admin:
-        raise NotFound("Not found.")
+        raise NotFound(N_("Not found."))
     return auth.user
 
 
@@ -90,5 +91,5 @@ def dev_mail(request: Request, settings: AppSettings, _reader: MailboxReader) ->
 def dev_mail_message(request: Request, settings: AppSettings, _reader: MailboxReader, filename: str) -> HTMLResponse:
     path = mail_dir(settings) / filename
     if not _NAME.match(filename) or not path.is_file():
-        raise NotFound("No such message.")
+        raise NotFound(N_("No such message."))
     return render(request, "dev/mail.html", {"mails": stored_mails(settings), "selected": _read(path)})

@@ -12,11 +12,12 @@ from accounts.permissions import membership, require_org_role
 from accounts.service import add_user, normalize_email
 from accounts.tokens import LinkNotValid, aware, new_token, token_hash
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from core.mail import Mail
+from core.i18n import N_
+from core.mail import Mail, in_both_languages
 
 INVITATION_LIFETIME = timedelta(days=7)
 ADMINS = frozenset({OrgRole.admin.value})
-INVALID = "This invitation link is not valid any more. Ask the organization for a new one."
+INVALID = N_("This invitation link is not valid any more. Ask the organization for a new one.")
 
 
 def invite(
@@ -50,20 +51,30 @@ def invite(
     )
     session.add(row)
     session.commit()
-    body = (
-        f"You are invited to help keep the listings of {organization_name} up to date on the Community "
-        f"Resource Directory, as {role}.\n\nAccept the invitation (valid for 7 days):\n{make_link(raw)}\n"
+    paragraphs = [
+        N_(
+            "You are invited to help keep the listings of %(organization)s up to date on the Community "
+            "Resource Directory, as %(role)s."
+        ),
+        N_("Accept the invitation (valid for 7 days):\n%(link)s"),
+    ]
+    mail = in_both_languages(
+        to=address,
+        subject=N_("Invitation to the Community Resource Directory"),
+        paragraphs=paragraphs,
+        values={"organization": organization_name, "link": make_link(raw)},
+        words={"role": role},
     )
-    return row, [Mail(to=address, subject="Invitation to the Community Resource Directory", body=body)]
+    return row, [mail]
 
 
 def _invitee(session: Session, organization_id: uuid.UUID, email: str, role: str) -> str:
     address = normalize_email(email)
     if role not in OrgRole.__members__:
-        raise ValidationFailed("Choose admin or editor.", field="role")
+        raise ValidationFailed(N_("Choose admin or editor."), field="role")
     existing = session.exec(select(User).where(User.email == address)).first()
     if existing and membership(session=session, user=existing, organization_id=organization_id):
-        raise Conflict(f"{address} is already a member of this organization.", field="email")
+        raise Conflict(N_("%(address)s is already a member of this organization.", address=address), field="email")
     return address
 
 
@@ -77,7 +88,7 @@ def pending_invitation(*, session: Session, raw: str, now: datetime) -> Invitati
 def accept_as_user(*, session: Session, raw: str, user: User, now: datetime) -> Membership:
     row = pending_invitation(session=session, raw=raw, now=now)
     if row.email != user.email:
-        raise Forbidden("This invitation was sent to another e-mail address. Sign in with that address.")
+        raise Forbidden(N_("This invitation was sent to another e-mail address. Sign in with that address."))
     return _join(session, row, user, now)
 
 
@@ -87,7 +98,7 @@ def accept_new_account(
     row = pending_invitation(session=session, raw=raw, now=now)
     if session.exec(select(User).where(User.email == row.email)).first():
         raise Conflict(
-            "An account with this e-mail address exists: sign in first, then open the link again.", field="email"
+            N_("An account with this e-mail address exists: sign in first, then open the link again."), field="email"
         )
     user = add_user(session=session, email=row.email, password=password, display_name=display_name)
     session.flush()
@@ -139,6 +150,6 @@ def revoke_invitation(*, session: Session, actor: User, organization_id: uuid.UU
     require_org_role(session=session, user=actor, organization_id=organization_id, roles=ADMINS)
     row = session.get(Invitation, invitation_id)
     if row is None or row.organization_id != organization_id:
-        raise NotFound("No such invitation.")
+        raise NotFound(N_("No such invitation."))
     session.delete(row)
     session.commit()

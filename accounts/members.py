@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 from accounts.models import Membership, OrgRole, User
 from accounts.permissions import require_org_role
 from core.errors import Conflict, NotFound, ValidationFailed
+from core.i18n import N_
 
 ADMINS = frozenset({OrgRole.admin.value})
 
@@ -35,7 +36,7 @@ def update_member(
     require_org_role(session=session, user=actor, organization_id=organization_id, roles=ADMINS)
     row = _member(session, organization_id, membership_id)
     if role not in OrgRole.__members__:
-        raise ValidationFailed("Choose admin or editor.", field="role")
+        raise ValidationFailed(N_("Choose admin or editor."), field="role")
     if row.role == OrgRole.admin and role != OrgRole.admin:
         _keep_an_admin(session, organization_id)
     row.role = role
@@ -68,7 +69,7 @@ def make_admin(*, session: Session, user_id: uuid.UUID, organization_id: uuid.UU
 def _member(session: Session, organization_id: uuid.UUID, membership_id: uuid.UUID) -> Membership:
     row = session.get(Membership, membership_id)
     if row is None or row.organization_id != organization_id:
-        raise NotFound("No such member.")
+        raise NotFound(N_("No such member."))
     return row
 
 
@@ -79,4 +80,4 @@ def _keep_an_admin(session: Session, organization_id: uuid.UUID) -> None:
         .where(Membership.organization_id == organization_id, Membership.role == OrgRole.admin)
     ).one()
     if admins <= 1:
-        raise Conflict("An organization needs at least one admin; make someone else admin first.")
+        raise Conflict(N_("An organization needs at least one admin; make someone else admin first."))

@@ -11,10 +11,11 @@ from accounts.models import PasswordResetToken, User
 from accounts.passwords import hash_password
 from accounts.service import check_password_rules, end_all_sessions, end_reset_links, find_user, login_keys
 from accounts.tokens import LinkNotValid, aware, new_token, token_hash
-from core.mail import Mail
+from core.i18n import N_
+from core.mail import Mail, in_both_languages
 
 RESET_LIFETIME = timedelta(hours=1)
-INVALID_LINK = (
+INVALID_LINK = N_(
     "This password reset link is not valid any more: a link works once, for one hour, and using one link or "
     "changing the password ends all the others. Ask for a new one."
 )
@@ -48,12 +49,13 @@ def request_reset(
     raw = new_token()
     session.add(PasswordResetToken(token_hash=token_hash(raw), user_id=user.id, expires_at=now + RESET_LIFETIME))
     session.commit()
-    body = (
-        "Someone (hopefully you) asked to reset the password of your Community Resource Directory account.\n\n"
-        f"Choose a new password here (the link works once, for one hour):\n{make_link(raw)}\n\n"
-        "If you did not ask for this, ignore this message; your password stays the same.\n"
-    )
-    return [Mail(to=user.email, subject="Reset your password", body=body)]
+    paragraphs = [
+        N_("Someone (hopefully you) asked to reset the password of your Community Resource Directory account."),
+        N_("Choose a new password here (the link works once, for one hour):\n%(link)s"),
+        N_("If you did not ask for this, ignore this message; your password stays the same."),
+    ]
+    values = {"link": make_link(raw)}
+    return [in_both_languages(to=user.email, subject=N_("Reset your password"), paragraphs=paragraphs, values=values)]
 
 
 def _over_limit(session: Session, secret: str, email: str, client_ip: str, now: datetime) -> bool:

@@ -6,6 +6,7 @@ from sqlmodel import Session, select
 
 from accounts.models import Membership, OrgRole, User
 from core.errors import Forbidden
+from core.i18n import N_
 
 
 def membership(*, session: Session, user: User, organization_id: uuid.UUID) -> Membership | None:
@@ -25,7 +26,7 @@ def require_org_role(
         return None
     member = membership(session=session, user=user, organization_id=organization_id)
     if member is None or member.role not in roles:
-        raise Forbidden("You are not a member of this organization with the right role.")
+        raise Forbidden(N_("You are not a member of this organization with the right role."))
     return member
 
 

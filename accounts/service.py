@@ -13,9 +13,10 @@ from accounts.models import PasswordResetToken, PeerProfile, User, UserSession
 from accounts.passwords import MIN_PASSWORD_LENGTH, hash_password, needs_rehash, verify_password
 from accounts.sessions import start_session
 from core.errors import Conflict, NotFound, ValidationFailed
+from core.i18n import N_
 
-WRONG_CREDENTIALS = "The e-mail address or the password is not right."
-THROTTLED = "Too many failed sign-ins. Wait a few minutes, or reset your password."
+WRONG_CREDENTIALS = N_("The e-mail address or the password is not right.")
+THROTTLED = N_("Too many failed sign-ins. Wait a few minutes, or reset your password.")
 
 
 @lru_cache(maxsize=1)
@@ -28,15 +29,17 @@ def normalize_email(email: str) -> str:
     value = email.strip().lower()
     local, _, domain = value.partition("@")
     if not local or "." not in domain or " " in value or len(value) > 320:
-        raise ValidationFailed(f"{email!r} is not a valid e-mail address", field="email")
+        raise ValidationFailed(N_("%(email)s is not a valid e-mail address", email=repr(email)), field="email")
     return value
 
 
 def check_password_rules(password: str, *, field: str = "password") -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationFailed(f"Use at least {MIN_PASSWORD_LENGTH} characters.", field=field)
+        raise ValidationFailed(
+            N_("Use at least %(min_password_length)s characters.", min_password_length=MIN_PASSWORD_LENGTH), field=field
+        )
     if len(password) > 1000:
-        raise ValidationFailed("That password is too long.", field=field)
+        raise ValidationFailed(N_("That password is too long."), field=field)
 
 
 def find_user(*, session: Session, email: str) -> User | None:
@@ -54,7 +57,7 @@ def add_user(
     address = normalize_email(email)
     check_password_rules(password)
     if session.exec(select(User).where(User.email == address)).first():
-        raise Conflict(f"An account for {address} already exists.", field="email")
+        raise Conflict(N_("An account for %(address)s already exists.", address=address), field="email")
     user = User(
         email=address,
         display_name=display_name.strip()[:200] or address,
@@ -126,7 +129,7 @@ def change_password(*, session: Session, user: User, current: str, new: str) -> 
     and reset link of the account ends, and the browser making the change gets a fresh session (returned
     like `authenticate`'s), so the cookie in use before the change is worth nothing afterwards."""
     if not verify_password(user.password_hash, current):
-        raise ValidationFailed("Your current password is not right.", field="current_password")
+        raise ValidationFailed(N_("Your current password is not right."), field="current_password")
     check_password_rules(new, field="new_password")
     user.password_hash = hash_password(new)
     session.add(user)
@@ -151,7 +154,7 @@ def end_reset_links(*, session: Session, user_id: uuid.UUID, keep_hash: str | No
 def get_user(*, session: Session, user_id: uuid.UUID) -> User:
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound("No such account.")
+        raise NotFound(N_("No such account."))
     return user
 
 

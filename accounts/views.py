@@ -18,6 +18,7 @@ from accounts.web import base_context, clear_session_cookie, set_session_cookie
 from core.clock import utcnow
 from core.deps import AppSettings, DbSession
 from core.errors import ValidationFailed
+from core.i18n import N_
 from core.openapi import error_responses
 from core.secrets import secret_key
 from core.settings import Settings
@@ -139,7 +140,7 @@ def reset(
 
     def reset_it() -> None:
         if password != password_again:
-            raise ValidationFailed("The two passwords differ.", field="password_again")
+            raise ValidationFailed(N_("The two passwords differ."), field="password_again")
         password_reset.reset_password(
             session=session,
             secret=secret_key(settings),

@@ -26,9 +26,33 @@ DEFAULT_LANG = "en"
 LANGUAGES: Mapping[str, str] = {"en": "English", "es": "Español"}
 
 
-def N_(message: str) -> str:
-    """Marks a message for extraction; it is translated later, where the language is known."""
-    return message
+class Message(str):
+    """An English message with the values of its placeholders, as services raise it: it reads as the English
+    text everywhere (logs, JSON), and a template's `_()` translates the template and fills it again."""
+
+    template: str
+    params: Mapping[str, Any]
+
+    def __new__(cls, template: str, params: Mapping[str, Any]) -> "Message":
+        made = super().__new__(cls, template % params)
+        made.template, made.params = template, dict(params)
+        return made
+
+
+def N_(message: str, **params: Any) -> str:
+    """Marks a message for extraction; it is translated later, where the language is known. With `params`
+    (`N_("Use at least %(n)d characters.", n=12)`) it stays translatable after the values are filled in."""
+    return Message(message, params) if params else message
+
+
+def translate(lang: str, message: str) -> str:
+    """`message` in `lang`: a catalog entry, a `Message` filled again, or the text itself when not in the catalog."""
+    catalog = translations(lang)
+    if isinstance(message, Message):
+        # A value that is a Message itself (a word such as "a reason") is translated too.
+        params = {k: translate(lang, v) if isinstance(v, Message) else v for k, v in message.params.items()}
+        return catalog.ugettext(message.template) % params
+    return catalog.ugettext(message)
 
 
 # The error page titles of core.web.TITLES, repeated here so the catalog holds them.
@@ -131,8 +155,27 @@ def _gettext(ctx: Context, message: str) -> str:
 
 
 @pass_context
+def _translated(ctx: Context, message: object) -> str:
+    """A message from Python (a domain error, a field error) in the reader's language: `{{ message | translated }}`.
+    Unlike `_()` it is not a format string afterwards, so a `%` in a filled-in value is shown as it is."""
+    if not isinstance(message, str):
+        return ""
+    return translate(_ctx_lang(ctx), message)
+
+
+@pass_context
 def _ngettext(ctx: Context, singular: str, plural: str, n: int) -> str:
     return translations(_ctx_lang(ctx)).ungettext(singular, plural, n)
+
+
+@pass_context
+def _in_words(ctx: Context, code: object, labels: Mapping[Any, str]) -> str:
+    """A stored code in words, in the reader's language: `{{ r.status | in_words(v.statuses) }}`. An unknown code
+    is shown as it is rather than hidden."""
+    if code is None or code == "":
+        return ""
+    text = labels.get(code)
+    return translations(_ctx_lang(ctx)).ugettext(text) if text else str(code)
 
 
 @pass_context
@@ -193,6 +236,8 @@ def install(env: Environment) -> None:
         format_day=_format_day,
         weekday=_format_weekday,
         number=_format_number,
+        in_words=_in_words,
+        translated=_translated,
     )
     env.globals.update(
         path=_path,

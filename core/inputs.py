@@ -16,6 +16,8 @@ from typing import Annotated, Any, ClassVar
 from pydantic import AfterValidator, BaseModel, BeforeValidator, GetJsonSchemaHandler, ValidationInfo, field_validator
 from pydantic.json_schema import JsonSchemaValue
 
+from core.i18n import N_
+
 # Years a date or instant may have. Wide enough for any real schedule, consent or appointment, and far
 # enough from datetime's limits (1..9999) that any UTC offset or a few years of arithmetic stays in range.
 FIRST_YEAR = 1900
@@ -40,7 +42,7 @@ _PATTERNS = {
 
 def check_year(value: date) -> None:
     if not FIRST_YEAR <= value.year <= LAST_YEAR:
-        raise ValueError(f"Give a date between the years {FIRST_YEAR} and {LAST_YEAR}.")
+        raise ValueError(N_("Give a date between the years %(first)s and %(last)s.", first=FIRST_YEAR, last=LAST_YEAR))
 
 
 def check_instant(value: datetime) -> datetime:
@@ -69,7 +71,7 @@ def is_zone_name(name: str) -> bool:
 
 def check_zone(name: str) -> str:
     if not is_zone_name(name):
-        raise ValueError("Choose a time zone such as America/Chicago.")
+        raise ValueError(N_("Choose a time zone such as America/Chicago."))
     return name
 
 
@@ -80,14 +82,14 @@ def has_control_characters(text: str, *, multiline: bool = False) -> bool:
 def check_line(text: str) -> str:
     """One line of text (a name, a title, a phone number): no line breaks or other control characters."""
     if has_control_characters(text):
-        raise ValueError("Use a single line without line breaks or control characters.")
+        raise ValueError(N_("Use a single line without line breaks or control characters."))
     return text
 
 
 def check_text(text: str) -> str:
     """Free text that may span lines: line breaks and tabs are fine, other control characters are not."""
     if has_control_characters(text, multiline=True):
-        raise ValueError("Remove the control characters from this text.")
+        raise ValueError(N_("Remove the control characters from this text."))
     return text
 
 
@@ -131,7 +133,7 @@ class TextInput(BaseModel):
 def _iso_text(value: Any) -> Any:
     # Pydantic alone also reads a bare number as seconds since 1970; an API documenting ISO 8601 must not.
     if isinstance(value, int | float) or (isinstance(value, str) and not _ISO_DATE.match(value)):
-        raise ValueError("Give an ISO 8601 date and time, e.g. 2026-01-31T18:00:00Z.")
+        raise ValueError(N_("Give an ISO 8601 date and time, e.g. 2026-01-31T18:00:00Z."))
     return value
 
 

@@ -9,13 +9,14 @@ go into any e-mail.
 
 import smtplib
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 
 from core.clock import utcnow
+from core.i18n import LANGUAGES, gettext
 from core.logging import get_logger
 from core.settings import Settings
 
@@ -63,6 +64,32 @@ class Mail:
     to: str
     subject: str
     body: str
+
+
+def in_both_languages(
+    *,
+    to: str,
+    subject: str,
+    paragraphs: Sequence[str],
+    values: Mapping[str, object] | None = None,
+    words: Mapping[str, str] | None = None,
+) -> Mail:
+    """A mail in English, then in Spanish. Accounts hold no language choice, and a timer's mail follows no
+    request, so every mail carries both (as US social-services notices often do). `paragraphs` and `subject`
+    are message ids marked with `N_`; `values` fill their placeholders as they are (links, names), `words`
+    are message ids themselves and are translated too (a role, a status)."""
+
+    def text(lang: str, message: str) -> str:
+        filled = {**(values or {}), **{k: gettext(lang, w) for k, w in (words or {}).items()}}
+        translated = gettext(lang, message)
+        return translated % filled if "%(" in translated else translated
+
+    langs = list(LANGUAGES)
+    subjects = list(dict.fromkeys(text(lang, subject) for lang in langs))
+    bodies = ["\n\n".join(text(lang, p) for p in paragraphs) for lang in langs]
+    headed = [bodies[0]] + [f"— {LANGUAGES[lang]} —\n\n{b}" for lang, b in zip(langs[1:], bodies[1:], strict=True)]
+    body = "\n\n".join(headed) + "\n"
+    return Mail(to=to, subject=" / ".join(subjects), body=body)
 
 
 def deliver(settings: Settings, mails: Iterable[Mail]) -> int:

@@ -17,7 +17,7 @@ from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 from starlette.routing import BaseRoute
 
 from core.errors import DomainError, ValidationFailed
-from core.i18n import path_with
+from core.i18n import N_, path_with
 from core.mail import Mail, absolute, deliver
 from core.settings import PROJECT_ROOT, Settings
 from core.urls import tel_href, web_href
@@ -172,7 +172,8 @@ def _describe_validation(exc: RequestValidationError) -> dict[str, str]:
 
 
 def too_large_message(limit: int) -> str:
-    return f"The request is too large: this address accepts at most {limit / 1_048_576:g} MB."
+    size = format(limit / 1_048_576, "g")
+    return N_("The request is too large: this address accepts at most %(size)s MB.", size=size)
 
 
 def login_url(request: Request) -> str | None:

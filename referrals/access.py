@@ -16,11 +16,12 @@ from sqlmodel import Session, select
 from accounts.models import PeerProfile, User
 from accounts.permissions import organization_ids
 from core.errors import NotFound
+from core.i18n import N_
 from referrals.codes import Role, Status
 from referrals.consent import consent_problem, current_consent
 from referrals.models import Referral, ReferralAccess, ReferralCandidate
 
-NOT_FOUND_MESSAGE = "This referral does not exist or you do not have access to it."
+NOT_FOUND_MESSAGE = N_("This referral does not exist or you do not have access to it.")
 
 
 @dataclass(frozen=True)

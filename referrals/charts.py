@@ -55,7 +55,7 @@ def _legend(names: list[str]) -> str:
     return "".join(items)
 
 
-def rate_bars(*, title: str, rates: list[tuple[str, float | None]]) -> Markup:
+def rate_bars(*, title: str, rates: list[tuple[str, float | None]], no_data: str = "suppressed or no data") -> Markup:
     """Horizontal bars for percentages (None: suppressed or no data)."""
     uid = f"r{uuid.uuid4().hex[:8]}"
     row_h, label_w, bar_max = 26, 150, 400
@@ -70,7 +70,7 @@ def rate_bars(*, title: str, rates: list[tuple[str, float | None]]) -> Markup:
         y = 5 + i * row_h
         parts.append(f'<text x="0" y="{y + 15}" font-size="12">{escape(name)}</text>')
         if rate is None:
-            parts.append(f'<text x="{label_w}" y="{y + 15}" font-size="12">suppressed or no data</text>')
+            parts.append(f'<text x="{label_w}" y="{y + 15}" font-size="12">{escape(no_data)}</text>')
             continue
         width = bar_max * rate
         parts.append(

@@ -2,11 +2,15 @@
 
 Status codes are the FHIR R4 Task status codes. Business statuses and reasons are our own short codes;
 forms, the JSON API, the FHIR export and metrics all use these and nothing else (free text goes apart).
+Labels are English message ids marked with `N_`; pages translate them in the reader's language, so a code
+is never shown as it is stored.
 """
 
 from collections.abc import Mapping
 from enum import StrEnum
 from types import MappingProxyType
+
+from core.i18n import N_
 
 
 class Status(StrEnum):
@@ -91,80 +95,134 @@ def _labels(pairs: dict[str, str]) -> Mapping[str, str]:
 
 DECLINE_REASONS = _labels(
     {
-        "at-capacity": "At capacity / no openings",
-        "not-eligible": "Person is not eligible",
-        "service-not-offered": "We do not offer this service",
-        "language-unavailable": "Cannot serve in the person's language",
-        "outside-service-area": "Outside our service area",
-        "duplicate": "Duplicate referral",
-        "other": "Other",
+        "at-capacity": N_("At capacity / no openings"),
+        "not-eligible": N_("Person is not eligible"),
+        "service-not-offered": N_("We do not offer this service"),
+        "language-unavailable": N_("Cannot serve in the person's language"),
+        "outside-service-area": N_("Outside our service area"),
+        "duplicate": N_("Duplicate referral"),
+        "other": N_("Other"),
     }
 )
 CANCEL_REASONS = _labels(
     {
-        "withdrawn-by-referrer": "Withdrawn by the referring peer",
-        "person-declined": "The person no longer wants this",
-        "need-met-elsewhere": "Need met elsewhere",
-        "duplicate": "Duplicate referral",
-        "other": "Other",
+        "withdrawn-by-referrer": N_("Withdrawn by the referring peer"),
+        "person-declined": N_("The person no longer wants this"),
+        "need-met-elsewhere": N_("Need met elsewhere"),
+        "duplicate": N_("Duplicate referral"),
+        "other": N_("Other"),
     }
 )
 FAIL_REASONS = _labels(
     {
-        "unable-to-contact": "Unable to contact the person",
-        "person-declined-service": "Person declined the service",
-        "no-show": "Person did not attend",
-        "not-eligible": "Found not eligible",
-        "other": "Other",
+        "unable-to-contact": N_("Unable to contact the person"),
+        "person-declined-service": N_("Person declined the service"),
+        "no-show": N_("Person did not attend"),
+        "not-eligible": N_("Found not eligible"),
+        "other": N_("Other"),
     }
 )
 HOLD_REASONS = _labels(
     {
-        "waitlisted": "Waitlisted",
-        "person-unavailable": "Person temporarily unavailable",
-        "awaiting-documents": "Waiting for documents",
+        "waitlisted": N_("Waitlisted"),
+        "person-unavailable": N_("Person temporarily unavailable"),
+        "awaiting-documents": N_("Waiting for documents"),
     }
 )
 OUTCOMES = _labels(
     {
-        "service-received": "Person received the service",
-        "enrolled": "Person enrolled / admitted",
-        "first-appointment-kept": "Person attended the first appointment",
-        "connected-elsewhere": "Connected to another service instead",
-        "need-resolved": "Need resolved",
-        "other": "Other",
+        "service-received": N_("Person received the service"),
+        "enrolled": N_("Person enrolled / admitted"),
+        "first-appointment-kept": N_("Person attended the first appointment"),
+        "connected-elsewhere": N_("Connected to another service instead"),
+        "need-resolved": N_("Need resolved"),
+        "other": N_("Other"),
     }
 )
 ERROR_REASONS = _labels(
     {
-        "wrong-person": "Wrong person or details",
-        "duplicate": "Duplicate entry",
-        "test-entry": "Test entry",
-        "other": "Other",
+        "wrong-person": N_("Wrong person or details"),
+        "duplicate": N_("Duplicate entry"),
+        "test-entry": N_("Test entry"),
+        "other": N_("Other"),
     }
 )
 CONTACT_RESULTS = _labels(
     {
-        "reached": "Reached the person",
-        "no-answer": "No answer",
-        "left-message": "Left a message",
-        "wrong-number": "Wrong number or address",
-        "declined": "Person declined",
+        "reached": N_("Reached the person"),
+        "no-answer": N_("No answer"),
+        "left-message": N_("Left a message"),
+        "wrong-number": N_("Wrong number or address"),
+        "declined": N_("Person declined"),
     }
 )
 HANDOFF_MODES = _labels(
     {
-        "three-way-call": "Three-way call",
-        "accompanied-visit": "Accompanied visit",
-        "introduction": "Introduction (in person or by message)",
+        "three-way-call": N_("Three-way call"),
+        "accompanied-visit": N_("Accompanied visit"),
+        "introduction": N_("Introduction (in person or by message)"),
     }
 )
 SYSTEM_REASONS = _labels(
     {
-        "expired-no-response": "No answer within the response window",
-        "consent-revoked": "The person withdrew consent",
+        "expired-no-response": N_("No answer within the response window"),
+        "consent-revoked": N_("The person withdrew consent"),
     }
 )
+STATUS_LABELS = _labels(
+    {
+        Status.draft: N_("Draft"),
+        Status.requested: N_("Waiting for an answer"),
+        Status.accepted: N_("Accepted"),
+        Status.rejected: N_("Declined"),
+        Status.in_progress: N_("In progress"),
+        Status.on_hold: N_("On hold"),
+        Status.completed: N_("Completed"),
+        Status.failed: N_("Closed, not connected"),
+        Status.cancelled: N_("Cancelled"),
+        Status.entered_in_error: N_("Entered in error"),
+    }
+)
+BUSINESS_STATUS_LABELS = _labels(
+    {
+        BusinessStatus.viewed: N_("Viewed"),
+        BusinessStatus.contact_attempted: N_("Contact attempted"),
+        BusinessStatus.appointment_scheduled: N_("Appointment scheduled"),
+        BusinessStatus.handoff_completed: N_("Warm handoff completed"),
+        BusinessStatus.waitlisted: N_("Waitlisted"),
+        BusinessStatus.person_unavailable: N_("Person temporarily unavailable"),
+        BusinessStatus.awaiting_documents: N_("Waiting for documents"),
+        BusinessStatus.expired_no_response: N_("Expired without an answer"),
+        BusinessStatus.consent_revoked: N_("Consent withdrawn"),
+    }
+)
+ROLE_LABELS = _labels(
+    {
+        Role.peer: N_("Referring peer"),
+        Role.organization: N_("Receiving organization"),
+        Role.system: N_("System"),
+        Role.admin: N_("Network admin"),
+    }
+)
+CHANNEL_LABELS = _labels(
+    {
+        ContactChannel.phone: N_("Phone call"),
+        ContactChannel.text: N_("Text message"),
+        ContactChannel.email: N_("E-mail"),
+        ContactChannel.in_person: N_("In person"),
+    }
+)
+URGENCY_LABELS = _labels(
+    {Urgency.routine: N_("Routine"), Urgency.urgent: N_("Urgent"), Urgency.asap: N_("As soon as possible")}
+)
+CONSENT_METHOD_LABELS = _labels(
+    {
+        ConsentMethod.verbal: N_("Verbal"),
+        ConsentMethod.written: N_("Written"),
+        ConsentMethod.e_signed: N_("Signed electronically"),
+    }
+)
+FOLLOWUP_LABELS = _labels({"72h": N_("After 3 days"), "168h": N_("After 1 week"), "720h": N_("After 30 days")})
 UNABLE_TO_CONTACT = "unable-to-contact"
 UNSUCCESSFUL_CONTACT = frozenset({"no-answer", "left-message", "wrong-number"})
 

@@ -5,6 +5,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from core.i18n import N_
 from referrals.codes import ConsentScope, SharedField
 from referrals.db import as_utc
 from referrals.models import Referral, ReferralConsent
@@ -40,22 +41,25 @@ def consent_problem(
 
     `recipient_id` overrides the referral's recipient (an organization claiming an open referral)."""
     if consent is None:
-        return "Record the person's consent before sending the referral."
+        return N_("Record the person's consent before sending the referral.")
     if consent.revoked_at is not None:
-        return "The person withdrew their consent."
+        return N_("The person withdrew their consent.")
     if as_utc(consent.expires_at) <= now:
-        return "The person's consent has expired; record it again."
+        return N_("The person's consent has expired; record it again.")
     recipient = recipient_id or referral.recipient_organization_id
     if consent.scope == ConsentScope.open:
         if not referral.is_open:
-            return "Open-network consent only covers open referrals; name the receiving organization."
+            return N_("Open-network consent only covers open referrals; name the receiving organization.")
     elif referral.is_open:
-        return "An open referral needs consent to share with any participating organization in the area."
+        return N_("An open referral needs consent to share with any participating organization in the area.")
     elif recipient is None or consent.recipient_organization_id != recipient:
-        return "The consent does not cover the receiving organization."
+        return N_("The consent does not cover the receiving organization.")
     missing = [f for f in shared_fields(referral) if f not in consent.fields]
     if missing:
-        return f"The consent does not cover these details: {', '.join(missing)}. Remove them or record consent."
+        return N_(
+            "The consent does not cover these details: %(fields)s. Remove them or record consent.",
+            fields=", ".join(missing),
+        )
     return None
 
 

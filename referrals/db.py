@@ -9,6 +9,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, SQLModel
 
 from core.errors import Conflict
+from core.i18n import N_
 from referrals.models import Referral
 
 
@@ -49,5 +50,5 @@ def guarded_update(session: Session, referral: Referral, values: dict[str, Any],
     result = session.connection().execute(stmt)
     if result.rowcount != 1:
         session.rollback()
-        raise Conflict("Someone else changed this referral at the same moment. Reload it and try again.")
+        raise Conflict(N_("Someone else changed this referral at the same moment. Reload it and try again."))
     session.refresh(referral)

@@ -6,6 +6,7 @@ import uuid
 from sqlmodel import Session, col, select
 
 from core.errors import ValidationFailed
+from core.i18n import N_
 from directory.listings.details import Attribute
 from directory.listings.geocoding import approximate_point
 from directory.listings.models import Location, Service, ServiceAtLocation, ServiceStatus
@@ -35,10 +36,12 @@ def candidate_organizations(
 ) -> list[uuid.UUID]:
     """Organizations with an active listing in `category` (or a sub-category) within the radius."""
     if category not in CATEGORY_CODES:
-        raise ValidationFailed(f"Unknown category {category!r}.", field="open_category")
+        raise ValidationFailed(N_("Unknown category %(category)s.", category=repr(category)), field="open_category")
     place = approximate_point(postal_code=postal_code, city=None, state=None)
     if place is None:
-        raise ValidationFailed(f"ZIP code {postal_code!r} was not found.", field="open_postal_code")
+        raise ValidationFailed(
+            N_("ZIP code %(postal_code)s was not found.", postal_code=repr(postal_code)), field="open_postal_code"
+        )
     term_ids = [term_id(c) for c in with_descendants(category)]
     rows = session.exec(
         select(Service.organization_id, Location.latitude, Location.longitude)
@@ -60,7 +63,11 @@ def candidate_organizations(
             found[org_id] = None
     if not found:
         raise ValidationFailed(
-            f"No organization offers this within {radius_miles} miles of {postal_code}. Widen the radius.",
+            N_(
+                "No organization offers this within %(radius_miles)s miles of %(postal_code)s. Widen the radius.",
+                radius_miles=radius_miles,
+                postal_code=postal_code,
+            ),
             field="open_radius_miles",
         )
     return list(found)

@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 from accounts.models import User
 from accounts.permissions import organization_ids
 from core.errors import Forbidden
+from core.i18n import N_
 from directory.listings.models import Organization
 from referrals.codes import BusinessStatus, Status
 from referrals.db import as_utc
@@ -54,10 +55,10 @@ def scope_for(*, session: Session, user: User, organization_id: uuid.UUID | None
         organization_id = choices[0][0] if choices else None
     if organization_id is None:
         if not user.is_network_admin:
-            raise Forbidden("Referral metrics are for organization members and network administrators.")
+            raise Forbidden(N_("Referral metrics are for organization members and network administrators."))
         return Scope(None, "Whole network", True, choices, True)
     if organization_id not in names and not user.is_network_admin:
-        raise Forbidden("You are not a member of this organization.")
+        raise Forbidden(N_("You are not a member of this organization."))
     org = session.get(Organization, organization_id)
     label = org.name if org else "Unknown organization"
     return Scope(organization_id, label, False, choices, user.is_network_admin)

@@ -12,24 +12,31 @@ from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from accounts.models import Membership, User
-from core.mail import Mail, absolute
+from core.i18n import N_
+from core.mail import Mail, absolute, in_both_languages
 from core.settings import Settings
 from referrals.models import ReferralNotification
 
 # kind -> (e-mail subject, in-app sentence). Neutral on purpose: no names, needs, categories or places.
 MESSAGES: dict[str, tuple[str, str]] = {
-    "new": ("A referral is waiting for a response", "A new referral was sent to your organization."),
-    "open-available": ("An open referral is available", "An open referral your organization could take is waiting."),
-    "reminder": ("Reminder: a referral is waiting for a response", "A referral is still waiting for your answer."),
-    "accepted": ("Update on a referral you sent", "A referral you sent was accepted."),
-    "declined": ("Update on a referral you sent", "A referral you sent was declined."),
-    "cancelled": ("Update on a referral", "A referral was cancelled."),
-    "expired": ("Update on a referral", "A referral expired without an answer."),
-    "completed": ("Update on a referral you sent", "An outcome was recorded for a referral you sent."),
-    "failed": ("Update on a referral you sent", "A referral you sent was closed without a connection."),
-    "consent-revoked": ("Update on a referral", "A referral was withdrawn: the person revoked consent."),
-    "entered-in-error": ("Update on a referral", "A referral was marked as entered in error."),
-    "followup-due": ("A follow-up is due", "A follow-up with someone you referred is due."),
+    "new": (N_("A referral is waiting for a response"), N_("A new referral was sent to your organization.")),
+    "open-available": (
+        N_("An open referral is available"),
+        N_("An open referral your organization could take is waiting."),
+    ),
+    "reminder": (
+        N_("Reminder: a referral is waiting for a response"),
+        N_("A referral is still waiting for your answer."),
+    ),
+    "accepted": (N_("Update on a referral you sent"), N_("A referral you sent was accepted.")),
+    "declined": (N_("Update on a referral you sent"), N_("A referral you sent was declined.")),
+    "cancelled": (N_("Update on a referral"), N_("A referral was cancelled.")),
+    "expired": (N_("Update on a referral"), N_("A referral expired without an answer.")),
+    "completed": (N_("Update on a referral you sent"), N_("An outcome was recorded for a referral you sent.")),
+    "failed": (N_("Update on a referral you sent"), N_("A referral you sent was closed without a connection.")),
+    "consent-revoked": (N_("Update on a referral"), N_("A referral was withdrawn: the person revoked consent.")),
+    "entered-in-error": (N_("Update on a referral"), N_("A referral was marked as entered in error.")),
+    "followup-due": (N_("A follow-up is due"), N_("A follow-up with someone you referred is due.")),
 }
 
 
@@ -63,11 +70,12 @@ def notify(
         if user is None or not user.is_active:
             continue
         session.add(ReferralNotification(user_id=user_id, referral_id=referral_id, kind=kind, created_at=now))
-        body = (
-            f"{MESSAGES[kind][1]}\n\nSign in to see it:\n{link}\n\n"
-            "This message contains no personal details on purpose."
-        )
-        mails.append(Mail(to=user.email, subject=subject, body=body))
+        paragraphs = [
+            MESSAGES[kind][1],
+            N_("Sign in to see it:\n%(link)s"),
+            N_("This message contains no personal details on purpose."),
+        ]
+        mails.append(in_both_languages(to=user.email, subject=subject, paragraphs=paragraphs, values={"link": link}))
     return mails
 
 

@@ -12,16 +12,17 @@ from starlette.datastructures import FormData
 
 from accounts.models import User
 from core.errors import ValidationFailed
+from core.i18n import N_, gettext
+from core.input_errors import friendly
 from core.settings import Settings
 from directory.listings.codes import LANGUAGE_NAMES
 from directory.listings.queries import ListingDetail
-from directory.listings.taxonomy import TERMS
 from referrals import charts, codes, metrics, notifications, queries
 from referrals.access import Viewer
 from referrals.models import Referral
 from referrals.records import contact_attempts_for, notes_for
 from referrals.schemas import NO_CLINICAL_DETAILS, ActionIn, ReferralCreate
-from referrals.workflow import ACTION_LABELS, Action
+from referrals.workflow import ACTION_LABELS, EVENT_LABELS, Action
 
 CONSENT_DAYS_DEFAULT = 90
 VOCABULARIES: dict[str, Any] = {
@@ -37,16 +38,33 @@ VOCABULARIES: dict[str, Any] = {
     "urgencies": [u.value for u in codes.Urgency],
     "consent_methods": [m.value for m in codes.ConsentMethod],
     "shared_fields": {
-        "first_name": "First name or alias",
-        "contact": "Contact details and best time",
-        "language": "Language",
-        "need": "What they need (short text)",
+        "first_name": N_("First name or alias"),
+        "contact": N_("Contact details and best time"),
+        "language": N_("Language"),
+        "need": N_("What they need (short text)"),
     },
     "languages": LANGUAGE_NAMES,
     "action_labels": ACTION_LABELS,
     "reasons": codes.ALL_REASONS,
-    "category_names": {t.code: t.name for t in TERMS},
     "no_clinical_details": NO_CLINICAL_DETAILS,
+    # Codes in words (the `in_words` filter translates them): statuses, roles, channels...
+    "statuses": codes.STATUS_LABELS,
+    "business_statuses": codes.BUSINESS_STATUS_LABELS,
+    "roles": codes.ROLE_LABELS,
+    "channel_labels": codes.CHANNEL_LABELS,
+    "urgency_labels": codes.URGENCY_LABELS,
+    "consent_method_labels": codes.CONSENT_METHOD_LABELS,
+    "followup_labels": codes.FOLLOWUP_LABELS,
+    "event_actions": EVENT_LABELS,
+    "event_reasons": {**codes.ALL_REASONS, **codes.OUTCOMES},
+    # The same code can mean different things ("not-eligible" when declining or when closing): read it by status.
+    "reasons_by_status": {
+        codes.Status.rejected: codes.DECLINE_REASONS,
+        codes.Status.cancelled: {**codes.CANCEL_REASONS, **codes.SYSTEM_REASONS},
+        codes.Status.failed: codes.FAIL_REASONS,
+        codes.Status.on_hold: codes.HOLD_REASONS,
+        codes.Status.entered_in_error: codes.ERROR_REASONS,
+    },
 }
 
 
@@ -122,7 +140,7 @@ def parse_referral_form(values: dict[str, Any], listing: ListingDetail, settings
     try:
         return ReferralCreate.model_validate(raw)
     except ValidationError as exc:
-        raise ValidationFailed("Please check the highlighted fields.", errors=field_errors(exc)) from exc
+        raise ValidationFailed(N_("Please check the highlighted fields."), errors=field_errors(exc)) from exc
 
 
 def _end_of_day(text: str, settings: Settings) -> datetime | str:
@@ -138,7 +156,7 @@ def field_errors(exc: ValidationError) -> dict[str, str]:
     for err in exc.errors():
         loc = [str(p) for p in err.get("loc", ())]
         name = "consent_" + loc[1] if loc[:1] == ["consent"] and len(loc) > 1 else (loc[0] if loc else "form")
-        errors[name.replace("consent_expires_at", "consent_expires")] = str(err.get("msg", "invalid"))
+        errors[name.replace("consent_expires_at", "consent_expires")] = friendly(err)
     return errors
 
 
@@ -147,7 +165,7 @@ def parse_action(values: dict[str, Any]) -> ActionIn:
     try:
         return ActionIn.model_validate(cleaned)
     except ValidationError as exc:
-        raise ValidationFailed("Please check the highlighted fields.", errors=field_errors(exc)) from exc
+        raise ValidationFailed(N_("Please check the highlighted fields."), errors=field_errors(exc)) from exc
 
 
 # --- pages -------------------------------------------------------------------------------------------
@@ -172,8 +190,31 @@ def detail_context(session: Session, referral: Referral, viewer: Viewer) -> dict
     }
 
 
-def metrics_context(session: Session, user: User, organization_id: uuid.UUID | None) -> dict[str, Any]:
+# Metric and grouping codes in words (the page, the charts).
+METRIC_LABELS = {
+    "sent": N_("Sent"),
+    "accepted": N_("Accepted"),
+    "connected": N_("Connected"),
+    "expired": N_("Expired"),
+    "completed": N_("Completed"),
+    "acceptance_rate": N_("Acceptance rate"),
+    "connection_rate": N_("Connection rate"),
+    "expiry_rate": N_("Expiry rate"),
+    "completion_rate": N_("Completion rate"),
+    "organization": N_("Organization"),
+    "category": N_("Category"),
+    "month": N_("Month"),
+}
+
+
+def metrics_context(
+    session: Session, user: User, organization_id: uuid.UUID | None, lang: str = "en"
+) -> dict[str, Any]:
     scope = metrics.scope_for(session=session, user=user, organization_id=organization_id)
+
+    def t(message: str) -> str:  # the charts are drawn here, so their words are translated here
+        return gettext(lang, message)
+
     rows = metrics.collect(session, organization_id=scope.organization_id)
     total = metrics.summarize(rows)
     months = metrics.breakdown(rows, "month")[-12:]
@@ -185,7 +226,10 @@ def metrics_context(session: Session, user: User, organization_id: uuid.UUID | N
         ]
 
     rate_values = [
-        (name.capitalize(), None if suppress and total.sent < metrics.SMALL_COUNT else total.rate(getattr(total, attr)))
+        (
+            t(METRIC_LABELS[f"{name}_rate"]),
+            None if suppress and total.sent < metrics.SMALL_COUNT else total.rate(getattr(total, attr)),
+        )
         for name, attr in metrics.RATE_COLUMNS
     ]
     return {
@@ -197,11 +241,12 @@ def metrics_context(session: Session, user: User, organization_id: uuid.UUID | N
         "outcomes": metrics.counter_rows(total.outcomes, dict(codes.OUTCOMES), suppress),
         "declines": metrics.counter_rows(total.decline_reasons, dict(codes.DECLINE_REASONS), suppress),
         "month_chart": charts.column_chart(
-            title="Referrals by month",
+            title=t(N_("Referrals by month")),
             labels=[m for m, _ in months],
-            series=[("Sent", series("sent")), ("Accepted", series("accepted")), ("Completed", series("completed"))],
+            series=[(t(METRIC_LABELS[c]), series(c)) for c in ("sent", "accepted", "completed")],
         ),
-        "rate_chart": charts.rate_bars(title="Rates", rates=rate_values),
+        "rate_chart": charts.rate_bars(title=t(N_("Rates")), rates=rate_values, no_data=t(N_("suppressed or no data"))),
+        "metric_labels": METRIC_LABELS,
         "columns": metrics.COLUMNS,
         "rate_columns": [f"{n}_rate" for n, _ in metrics.RATE_COLUMNS],
     }

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from accounts.models import User
 from core.errors import Conflict, Forbidden
+from core.i18n import N_
 from core.settings import Settings
 from referrals import access, audit
 from referrals.codes import TERMINAL, Role, Status
@@ -56,11 +57,11 @@ def revoke_consent(
     referral, viewer = access.visible_referral(session, referral_id, actor, now=now)
     role = Role.peer if Role.peer in viewer.roles else Role.admin if Role.admin in viewer.roles else None
     if role is None:
-        raise Forbidden("Only the referring peer or a network administrator can record a withdrawal of consent.")
+        raise Forbidden(N_("Only the referring peer or a network administrator can record a withdrawal of consent."))
     consent = current_consent(session, referral.id)
     if consent is None or consent.revoked_at is not None:
         # The referral's state, not the request, is at fault: a conflict, as for any other late action.
-        raise Conflict("There is no active consent on this referral.", field="consent")
+        raise Conflict(N_("There is no active consent on this referral."), field="consent")
     chain = linked_referrals(session, referral)
     for item in chain:
         _withdraw(session, item, actor, role, now, settings)
@@ -103,7 +104,7 @@ def _cancel_with_retry(session: Session, referral_id: uuid.UUID, now: datetime, 
             return
         except Conflict:
             session.rollback()
-    raise Conflict("Consent was revoked, but the referral could not be cancelled yet; the timers will retry.")
+    raise Conflict(N_("Consent was revoked, but the referral could not be cancelled yet; the timers will retry."))
 
 
 def purge(*, session: Session, now: datetime, settings: Settings, retention_days: int | None = None) -> int:

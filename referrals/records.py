@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 from accounts.models import OrgRole, User
 from accounts.permissions import require_org_role
 from core.errors import Forbidden, ValidationFailed
+from core.i18n import N_
 from core.outbox import record_change
 from core.settings import Settings
 from directory.listings.models import Capacity, Service
@@ -26,11 +27,13 @@ def add_note(
     referral, viewer = access.visible_referral(session, referral_id, actor, now=now)
     body = body.strip()
     if not body or len(body) > MAX_NOTE:
-        raise ValidationFailed(f"Write a note of at most {MAX_NOTE:,} characters.", field="body")
+        raise ValidationFailed(
+            N_("Write a note of at most %(max_note)s characters.", max_note=format(MAX_NOTE, ",")), field="body"
+        )
     if not viewer.content_visible or viewer.label not in ("P", "O"):
-        raise Forbidden("Only the referring peer and the receiving organization can add notes.")
+        raise Forbidden(N_("Only the referring peer and the receiving organization can add notes."))
     if referral.purged_at is not None:
-        raise ValidationFailed("This referral's details were purged after the retention period.", field="body")
+        raise ValidationFailed(N_("This referral's details were purged after the retention period."), field="body")
     role = Role.peer if viewer.label == "P" else Role.organization
     note = ReferralNote(referral_id=referral.id, author_id=actor.id, author_role=role, body=body, created_at=now)
     session.add(note)
@@ -77,13 +80,13 @@ def mark_listing_full(*, session: Session, referral_id: uuid.UUID, actor: User, 
     trusted editors; others are asked to use the workspace, where their change is reviewed)."""
     referral, viewer = access.visible_referral(session, referral_id, actor, now=now)
     if viewer.label != "O" or referral.status != Status.rejected or referral.status_reason_code != "at-capacity":
-        raise Forbidden("Only the organization that declined this referral as 'at capacity' can do this.")
+        raise Forbidden(N_("Only the organization that declined this referral as 'at capacity' can do this."))
     service = session.get(Service, referral.service_id) if referral.service_id else None
     if service is None or service.organization_id != referral.recipient_organization_id:
-        raise ValidationFailed("This referral is not linked to one of your listings.", field="service_id")
+        raise ValidationFailed(N_("This referral is not linked to one of your listings."), field="service_id")
     member = require_org_role(session=session, user=actor, organization_id=service.organization_id)
     if member is not None and not (member.role == OrgRole.admin or member.trusted):
-        raise Forbidden("Your edits are reviewed first: update capacity from your organization's workspace.")
+        raise Forbidden(N_("Your edits are reviewed first: update capacity from your organization's workspace."))
     service.capacity, service.capacity_updated_at, service.last_modified = Capacity.full, now, now
     session.add(service)
     record_change(session, [service.id])

@@ -7,12 +7,13 @@ from typing import Any, Self
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from core.clock import StoredTime
+from core.i18n import N_
 from core.inputs import Instant, TextInput
 from directory.listings.taxonomy import CATEGORY_CODES
 from referrals.codes import ConsentMethod, ConsentScope, ContactChannel, SharedField, Urgency
 from referrals.workflow import ActionInput
 
-NO_CLINICAL_DETAILS = (
+NO_CLINICAL_DETAILS = N_(
     "Do not record diagnoses, medications or substance-use details: only what the receiving organization "
     "needs to make contact."
 )

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from accounts.models import PeerProfile, User
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from core.i18n import N_
 from core.mail import deliver
 from core.settings import Settings
 from directory.listings.queries import get_listing
@@ -50,7 +51,7 @@ def create_referral(
     """Create a referral (draft) and, with `data.send`, send it. Everything is checked before anything is
     written: bad consent, an unknown listing or category give a 4xx and leave the database untouched."""
     if not access.is_peer(session, actor):
-        raise Forbidden("Only peer support specialists with a peer profile can send referrals.")
+        raise Forbidden(N_("Only peer support specialists with a peer profile can send referrals."))
     referral = _build(session, actor, data, now)
     consent_row = _build_consent(referral, actor, data, now)
     candidates = _candidates(session, referral) if referral.is_open else []
@@ -78,7 +79,7 @@ def create_referral(
         session.commit()
     except (IntegrityError, OperationalError) as exc:
         session.rollback()
-        raise Conflict("The referral could not be saved; try again.") from exc
+        raise Conflict(N_("The referral could not be saved; try again.")) from exc
     if data.send:
         return apply_action(
             session=session, referral_id=referral.id, actor=actor, action=Action.submit, now=now, settings=settings
@@ -92,12 +93,12 @@ def _build(session: Session, actor: User, data: ReferralCreate, now: datetime) -
         listing = get_listing(session, data.service_id)
         offered = {t.code for t in listing.categories if t.code}
         if not set(categories) <= offered:
-            raise ValidationFailed("Choose needs from this listing's categories.", field="need_categories")
+            raise ValidationFailed(N_("Choose needs from this listing's categories."), field="need_categories")
         recipient = None if data.is_open else listing.organization.id
     if data.is_open:
         categories = list(dict.fromkeys([data.open_category or "", *categories]))
     if not categories:
-        raise ValidationFailed("Choose at least one thing the person needs.", field="need_categories")
+        raise ValidationFailed(N_("Choose at least one thing the person needs."), field="need_categories")
     _check_previous(session, actor, data.previous_referral_id)
     employer = session.get(PeerProfile, actor.id)
     return Referral(
@@ -128,9 +129,9 @@ def _check_previous(session: Session, actor: User, previous_id: uuid.UUID | None
         return
     previous = session.get(Referral, previous_id)
     if previous is None or previous.creator_id != actor.id:
-        raise ValidationFailed("The earlier referral was not found among yours.", field="previous_referral_id")
+        raise ValidationFailed(N_("The earlier referral was not found among yours."), field="previous_referral_id")
     if previous.status not in TERMINAL:
-        raise ValidationFailed("Only a closed referral can be followed by a new one.", field="previous_referral_id")
+        raise ValidationFailed(N_("Only a closed referral can be followed by a new one."), field="previous_referral_id")
 
 
 def _build_consent(referral: Referral, actor: User, data: ReferralCreate, now: datetime) -> ReferralConsent | None:
@@ -184,7 +185,7 @@ def apply_action(
     if referral is None or viewer is None:
         raise NotFound(access.NOT_FOUND_MESSAGE)
     if expected_version is not None and expected_version != referral.version:
-        raise Conflict("This referral changed since you opened it. Reload it and try again.")
+        raise Conflict(N_("This referral changed since you opened it. Reload it and try again."))
     rule, role = decide(status=referral.status, action=action, roles=viewer.roles)
     claim_org = _claim_org(viewer, organization_id) if action == Action.claim else None
     current = consent.current_consent(session, referral.id)
@@ -201,7 +202,7 @@ def apply_action(
         session.commit()
     except (IntegrityError, OperationalError) as exc:
         session.rollback()
-        raise Conflict("Someone else changed this referral at the same moment. Reload it and try again.") from exc
+        raise Conflict(N_("Someone else changed this referral at the same moment. Reload it and try again.")) from exc
     deliver(settings, mails)
     return referral
 
@@ -214,7 +215,7 @@ def _viewer(session: Session, referral: Referral | None, actor: User | None, now
 
 def _claim_org(viewer: access.Viewer, organization_id: uuid.UUID | None) -> uuid.UUID | None:
     if organization_id is not None and organization_id not in viewer.candidate_orgs:
-        raise Forbidden("That organization was not offered this referral.")
+        raise Forbidden(N_("That organization was not offered this referral."))
     return organization_id or (viewer.candidate_orgs[0] if viewer.candidate_orgs else None)
 
 

@@ -11,7 +11,7 @@ from accounts.deps import CurrentUser
 from core.clock import utcnow
 from core.deps import AppSettings, DbSession
 from core.errors import Forbidden, ValidationFailed
-from core.i18n import path_with
+from core.i18n import N_, path_with, request_lang
 from core.web import render
 from directory.listings.queries import get_listing
 from referrals import access, metrics, notifications, pages, privacy, queries, records, service
@@ -39,7 +39,7 @@ def new_referral(
 ) -> HTMLResponse:
     listing = get_listing(session, service_id)
     if not access.is_peer(session, user):
-        raise Forbidden("Only peer support specialists with a peer profile can send referrals.")
+        raise Forbidden(N_("Only peer support specialists with a peer profile can send referrals."))
     values = pages.form_defaults(listing, utcnow(), settings)
     return _page(
         request,
@@ -91,7 +91,7 @@ def metrics_page(
     user: CurrentUser,
     organization_id: Annotated[uuid.UUID | None, Query()] = None,
 ) -> HTMLResponse:
-    context = pages.metrics_context(session, user, organization_id)
+    context = pages.metrics_context(session, user, organization_id, request_lang(request))
     return _page(request, "referrals/metrics.html", pages.base(request, user, session, **context))
 
 

@@ -21,6 +21,7 @@ from types import MappingProxyType
 from typing import Final
 
 from core.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed
+from core.i18n import N_, Message
 from referrals import codes
 from referrals.codes import BusinessStatus, Role, Status
 
@@ -154,24 +155,53 @@ ROLE_PRIORITY: tuple[Role, ...] = (Role.system, Role.admin, Role.organization, R
 
 ACTION_LABELS: Mapping[Action, str] = MappingProxyType(
     {
-        Action.submit: "Send referral",
-        Action.claim: "Claim this referral",
-        Action.accept: "Accept",
-        Action.decline: "Decline",
-        Action.cancel: "Cancel referral",
-        Action.expire: "Expire",
-        Action.view: "Mark viewed",
-        Action.start: "Start working on it",
-        Action.hold: "Put on hold",
-        Action.resume: "Resume",
-        Action.log_contact: "Log a contact attempt",
-        Action.schedule: "Appointment scheduled",
-        Action.handoff: "Warm handoff completed",
-        Action.follow_up: "Follow-up done",
-        Action.complete: "Record outcome (completed)",
-        Action.fail: "Close as not connected (failed)",
-        Action.revoke: "Consent revoked",
-        Action.enter_in_error: "Mark as entered in error",
+        Action.submit: N_("Send referral"),
+        Action.claim: N_("Claim this referral"),
+        Action.accept: N_("Accept"),
+        Action.decline: N_("Decline"),
+        Action.cancel: N_("Cancel referral"),
+        Action.expire: N_("Expire"),
+        Action.view: N_("Mark viewed"),
+        Action.start: N_("Start working on it"),
+        Action.hold: N_("Put on hold"),
+        Action.resume: N_("Resume"),
+        Action.log_contact: N_("Log a contact attempt"),
+        Action.schedule: N_("Appointment scheduled"),
+        Action.handoff: N_("Warm handoff completed"),
+        Action.follow_up: N_("Follow-up done"),
+        Action.complete: N_("Record outcome (completed)"),
+        Action.fail: N_("Close as not connected (failed)"),
+        Action.revoke: N_("Consent revoked"),
+        Action.enter_in_error: N_("Mark as entered in error"),
+    }
+)
+
+
+# What the history table says happened: every action, and the events recorded outside the state machine.
+EVENT_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "create": N_("Created as a draft"),
+        Action.submit: N_("Sent"),
+        Action.claim: N_("Claimed"),
+        Action.accept: N_("Accepted"),
+        Action.decline: N_("Declined"),
+        Action.cancel: N_("Cancelled"),
+        Action.expire: N_("Expired without an answer"),
+        Action.view: N_("Viewed"),
+        Action.start: N_("Work started"),
+        Action.hold: N_("Put on hold"),
+        Action.resume: N_("Resumed"),
+        Action.log_contact: N_("Contact attempt logged"),
+        Action.schedule: N_("Appointment scheduled"),
+        Action.handoff: N_("Warm handoff completed"),
+        Action.follow_up: N_("Follow-up done"),
+        Action.complete: N_("Outcome recorded"),
+        Action.fail: N_("Closed, not connected"),
+        Action.revoke: N_("Consent revoked"),
+        Action.enter_in_error: N_("Marked as entered in error"),
+        "consent-withdrawn": N_("Consent withdrawn"),
+        "note-added": N_("Note added"),
+        "purge": N_("Personal details removed"),
     }
 )
 
@@ -212,10 +242,12 @@ def decide(*, status: str, action: Action, roles: frozenset[Role]) -> tuple[Rule
     """The rule for this move and the role the actor uses; InvalidTransition or Forbidden otherwise."""
     rule = rule_for(status, action)
     if rule is None:
-        raise InvalidTransition(f"A referral that is {status} cannot take the action '{action}'.")
+        raise InvalidTransition(
+            N_("A referral that is %(status)s cannot take the action '%(action)s'.", status=status, action=action)
+        )
     allowed = rule.roles & roles
     if not allowed:
-        raise Forbidden(f"Your role on this referral does not allow '{action}'.")
+        raise Forbidden(N_("Your role on this referral does not allow '%(action)s'.", action=action))
     return rule, next(r for r in ROLE_PRIORITY if r in allowed)
 
 
@@ -241,7 +273,9 @@ def check(rule: Rule, role: Role, facts: Facts, data: ActionInput) -> None:
 def _coded(value: str | None, vocabulary: Mapping[str, str], field: str, what: str) -> None:
     if value not in vocabulary:
         choices = ", ".join(vocabulary)
-        raise ValidationFailed(f"Choose {what} ({choices}).", field=field)
+        raise ValidationFailed(
+            N_("Choose %(what)s (%(choices)s).", what=Message(what, {}), choices=choices), field=field
+        )
 
 
 def _consent(_r: Role, facts: Facts, _d: ActionInput) -> None:
@@ -252,66 +286,73 @@ def _consent(_r: Role, facts: Facts, _d: ActionInput) -> None:
 def _unable_attempts(_r: Role, facts: Facts, data: ActionInput) -> None:
     if data.reason_code == codes.UNABLE_TO_CONTACT and facts.unsuccessful_attempts < MIN_ATTEMPTS_FOR_UNABLE_TO_CONTACT:
         raise ValidationFailed(
-            f"'Unable to contact' needs at least {MIN_ATTEMPTS_FOR_UNABLE_TO_CONTACT} logged contact attempts "
-            f"(logged: {facts.unsuccessful_attempts}).",
+            N_(
+                "'Unable to contact' needs at least %(needed)s logged contact attempts (logged: %(logged)s).",
+                needed=MIN_ATTEMPTS_FOR_UNABLE_TO_CONTACT,
+                logged=facts.unsuccessful_attempts,
+            ),
             field="reason_code",
         )
 
 
 def _contact_attempt(_r: Role, _f: Facts, data: ActionInput) -> None:
-    _coded(data.channel, {c.value: c.value for c in codes.ContactChannel}, "channel", "how you tried to reach them")
-    _coded(data.result, codes.CONTACT_RESULTS, "result", "what happened")
+    _coded(data.channel, {c.value: c.value for c in codes.ContactChannel}, "channel", N_("how you tried to reach them"))
+    _coded(data.result, codes.CONTACT_RESULTS, "result", N_("what happened"))
 
 
 def _appointment(_r: Role, _f: Facts, data: ActionInput) -> None:
     if data.appointment_at is None:
-        raise ValidationFailed("Give the appointment date and time.", field="appointment_at")
+        raise ValidationFailed(N_("Give the appointment date and time."), field="appointment_at")
 
 
 def _followup(_r: Role, facts: Facts, data: ActionInput) -> None:
     if data.followup_kind not in facts.followup_kinds:
-        raise ValidationFailed("That follow-up is not pending for this referral.", field="followup_kind")
+        raise ValidationFailed(N_("That follow-up is not pending for this referral."), field="followup_kind")
 
 
 def _has_recipient(_r: Role, facts: Facts, _d: ActionInput) -> None:
     if not facts.has_recipient:
-        raise InvalidTransition("This open referral has not been claimed yet; claim it first.")
+        raise InvalidTransition(N_("This open referral has not been claimed yet; claim it first."))
 
 
 def _open_unclaimed(_r: Role, facts: Facts, _d: ActionInput) -> None:
     if not facts.is_open:
-        raise InvalidTransition("Only open referrals can be claimed.")
+        raise InvalidTransition(N_("Only open referrals can be claimed."))
     if facts.has_recipient:
-        raise Conflict("Another organization already claimed this referral.")
+        raise Conflict(N_("Another organization already claimed this referral."))
 
 
 def _creator_window(role: Role, facts: Facts, _d: ActionInput) -> None:
     if role == Role.peer and facts.now - facts.created_at > ENTERED_IN_ERROR_WINDOW:
         raise Forbidden(
-            "Only a network administrator can mark this as entered in error now "
-            "(the creator can do so within one hour of creating it)."
+            N_(
+                "Only a network administrator can mark this as entered in error now "
+                "(the creator can do so within one hour of creating it)."
+            )
         )
 
 
 def _unviewed(_r: Role, facts: Facts, _d: ActionInput) -> None:
     if facts.business_status is not None:
-        raise InvalidTransition("This referral was already viewed.")
+        raise InvalidTransition(N_("This referral was already viewed."))
 
 
 _CHECKS = MappingProxyType(
     {
         Req.consent: _consent,
         Req.consent_current: _consent,
-        Req.decline_reason: lambda _r, _f, d: _coded(d.reason_code, codes.DECLINE_REASONS, "reason_code", "a reason"),
-        Req.cancel_reason: lambda _r, _f, d: _coded(d.reason_code, codes.CANCEL_REASONS, "reason_code", "a reason"),
-        Req.fail_reason: lambda _r, _f, d: _coded(d.reason_code, codes.FAIL_REASONS, "reason_code", "a reason"),
-        Req.hold_reason: lambda _r, _f, d: _coded(d.reason_code, codes.HOLD_REASONS, "reason_code", "a reason"),
-        Req.error_reason: lambda _r, _f, d: _coded(d.reason_code, codes.ERROR_REASONS, "reason_code", "a reason"),
-        Req.outcome: lambda _r, _f, d: _coded(d.outcome_code, codes.OUTCOMES, "outcome_code", "an outcome"),
+        Req.decline_reason: lambda _r, _f, d: _coded(
+            d.reason_code, codes.DECLINE_REASONS, "reason_code", N_("a reason")
+        ),
+        Req.cancel_reason: lambda _r, _f, d: _coded(d.reason_code, codes.CANCEL_REASONS, "reason_code", N_("a reason")),
+        Req.fail_reason: lambda _r, _f, d: _coded(d.reason_code, codes.FAIL_REASONS, "reason_code", N_("a reason")),
+        Req.hold_reason: lambda _r, _f, d: _coded(d.reason_code, codes.HOLD_REASONS, "reason_code", N_("a reason")),
+        Req.error_reason: lambda _r, _f, d: _coded(d.reason_code, codes.ERROR_REASONS, "reason_code", N_("a reason")),
+        Req.outcome: lambda _r, _f, d: _coded(d.outcome_code, codes.OUTCOMES, "outcome_code", N_("an outcome")),
         Req.attempts_if_unable: _unable_attempts,
         Req.contact_attempt: _contact_attempt,
         Req.appointment: _appointment,
-        Req.handoff_mode: lambda _r, _f, d: _coded(d.handoff_mode, codes.HANDOFF_MODES, "handoff_mode", "how"),
+        Req.handoff_mode: lambda _r, _f, d: _coded(d.handoff_mode, codes.HANDOFF_MODES, "handoff_mode", N_("how")),
         Req.followup_kind: _followup,
         Req.has_recipient: _has_recipient,
         Req.open_unclaimed: _open_unclaimed,

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from core.errors import DomainError
+from core.i18n import N_
 from core.outbox import OutboxEvent, record_change
 from directory.listings.models import Service
 from search.client import index_exists, iter_documents
@@ -98,7 +99,7 @@ def check(*, engine: Engine, indexes: Indexes, batch_size: int = BATCH_SIZE, exa
     """Every index of the layout: the flat one must hold every document, each shard exactly the documents
     whose point its box holds."""
     if not index_exists(indexes.home, indexes.flat):
-        raise DomainError(f"index {indexes.flat} does not exist; run `python -m search reindex`")
+        raise DomainError(N_("index %(flat)s does not exist; run `python -m search reindex`", flat=indexes.flat))
     shard_map = indexes.current_map()
     report = CheckReport(index_uid=indexes.flat, shards=len(shard_map.shards) if shard_map else 0)
     pending = _pending_services(engine)

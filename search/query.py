@@ -35,6 +35,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from core.errors import NotFound, ServiceUnavailable, ValidationFailed
+from core.i18n import N_
 from core.logging import get_logger
 from directory.listings.geocoding import resolve_place
 from directory.listings.models import Schedule
@@ -299,7 +300,10 @@ def _ranked(plan: _Plan, p: SearchParams) -> tuple[list, int, dict, list, int | 
 def _soonest(plan: _Plan, p: SearchParams) -> tuple[list, int, dict, list, int | None]:
     need = p.page * p.per_page
     if need > SOONEST_MAX_RANK:
-        raise ValidationFailed(f"sort=soonest shows the first {SOONEST_MAX_RANK} results only.", field="page")
+        raise ValidationFailed(
+            N_("sort=soonest shows the first %(soonest_max_rank)s results only.", soonest_max_rank=SOONEST_MAX_RANK),
+            field="page",
+        )
     limit = min(max(2 * need, 200), SOONEST_MAX_RANK)
     main = [q for index in plan.main for q in _windows(plan, index, plan.main_filter, limit, RANK_FIELDS, facets=True)]
     results = fanout.run([*main, *_online(plan)])

@@ -67,7 +67,9 @@ class Mailbox:
         return [m.get_body(preferencelist=("plain",)).get_content() for m in self.messages]  # type: ignore[union-attr]
 
     def links(self, pattern: str) -> list[str]:
-        return [u for body in self.bodies() for u in re.findall(r"https?://\S+", body) if re.search(pattern, u)]
+        # Once per mail: a mail gives its link in English and again in Spanish.
+        found = [dict.fromkeys(re.findall(r"https?://\S+", body)) for body in self.bodies()]
+        return [u for links in found for u in links if re.search(pattern, u)]
 
 
 def folder_messages(settings: Settings) -> list[EmailMessage]:
@@ -86,7 +88,7 @@ def folder_links(settings: Settings, pattern: str) -> list[str]:
     found = []
     for message in folder_messages(settings):
         body = message.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
-        found += [u for u in re.findall(r"https?://\S+", body) if re.search(pattern, u)]
+        found += [u for u in dict.fromkeys(re.findall(r"https?://\S+", body)) if re.search(pattern, u)]  # once per mail
     return found
 
 

@@ -18,6 +18,8 @@ from starlette.datastructures import FormData
 
 from core.clock import utcnow
 from core.errors import ValidationFailed
+from core.i18n import N_
+from core.input_errors import friendly
 from core.inputs import Day, TextInput, is_zone_name
 from core.urls import SecureUrl, WebUrl
 from directory.listings.meeting_types import CODES as MEETING_TYPE_CODES
@@ -48,7 +50,7 @@ MAX_HOURS_ROWS = 21
 
 def check_zone(value: str) -> str:
     if not is_zone_name(value) or "/" not in value:
-        raise ValueError("Choose a time zone such as America/Chicago.")
+        raise ValueError(N_("Choose a time zone such as America/Chicago."))
     return value
 
 
@@ -123,9 +125,9 @@ class StatusForm(WorkspaceForm):
         if self.reopening_date is None:
             return {}
         if self.status != ServiceStatus.temporarily_closed:
-            return {"reopening_date": "A reopening date only goes with “temporarily closed”."}
+            return {"reopening_date": N_("A reopening date only goes with “temporarily closed”.")}
         if self.reopening_date < utcnow().date() - timedelta(days=1):
-            return {"reopening_date": "The reopening date is in the past."}
+            return {"reopening_date": N_("The reopening date is in the past.")}
         return {}
 
 
@@ -185,11 +187,11 @@ class HoursForm(WorkspaceForm):
             if row.is_blank:
                 continue
             if not row.days:
-                errors[f"rows-{i}-days"] = "Pick at least one day."
+                errors[f"rows-{i}-days"] = N_("Pick at least one day.")
             if row.opens_at is None:
-                errors[f"rows-{i}-opens_at"] = "Give the opening (or start) time."
+                errors[f"rows-{i}-opens_at"] = N_("Give the opening (or start) time.")
             elif row.closes_at == row.opens_at:
-                errors[f"rows-{i}-closes_at"] = "The closing time equals the opening time."
+                errors[f"rows-{i}-closes_at"] = N_("The closing time equals the opening time.")
         return errors
 
     @property
@@ -210,7 +212,7 @@ class MeetingForm(MeetingNotesBase, WorkspaceForm):
     @classmethod
     def _fellowship(cls, value: str) -> str:
         if value not in FELLOWSHIPS:
-            raise ValueError("Choose a fellowship from the list.")
+            raise ValueError(N_("Choose a fellowship from the list."))
         return value
 
     @field_validator("types", mode="before")
@@ -219,7 +221,7 @@ class MeetingForm(MeetingNotesBase, WorkspaceForm):
         codes = [] if value is None else value
         unknown = [c for c in codes if c not in MEETING_TYPE_CODES]
         if unknown:
-            raise ValueError(f"Unknown meeting types: {', '.join(map(str, unknown))}.")
+            raise ValueError(N_("Unknown meeting types: %(codes)s.", codes=", ".join(map(str, unknown))))
         return list(dict.fromkeys(codes))
 
     @field_validator("kept_types", mode="before")
@@ -229,13 +231,13 @@ class MeetingForm(MeetingNotesBase, WorkspaceForm):
         # that a save keeps them; the operation checks that the meeting really has them.
         codes = [] if value is None else value
         if any(not TYPE_CODE.fullmatch(str(c)) for c in codes):
-            raise ValueError("Meeting type codes are short codes such as O, C, D, BE.")
+            raise ValueError(N_("Meeting type codes are short codes such as O, C, D, BE."))
         return list(dict.fromkeys(codes))
 
     def extra_errors(self) -> dict[str, str]:
         online = self.attendance_mode in (Attendance.online, Attendance.hybrid)
         if online and not (self.conference_url or self.conference_phone):
-            return {"conference_url": "An online or hybrid meeting needs a meeting link or a dial-in number."}
+            return {"conference_url": N_("An online or hybrid meeting needs a meeting link or a dial-in number.")}
         return {}
 
 
@@ -245,7 +247,7 @@ class LocationForm(LocationNameBase, SecondLineBase, WorkspaceForm):
     city: str = Field(min_length=1, max_length=100)
     state_province: str = Field(min_length=2, max_length=100)
     postal_code: str = Field(pattern=ZIP)
-    MESSAGES: ClassVar[dict[str, str]] = {"postal_code": "Give a 5-digit ZIP code (or ZIP+4)."}
+    MESSAGES: ClassVar[dict[str, str]] = {"postal_code": N_("Give a 5-digit ZIP code (or ZIP+4).")}
 
 
 class CreateServiceForm(ServiceNameBase, WorkspaceForm):
@@ -264,7 +266,7 @@ class CreateServiceForm(ServiceNameBase, WorkspaceForm):
     @classmethod
     def _category(cls, value: str) -> str:
         if value not in CATEGORY_CODES:
-            raise ValueError("Choose a category from the list.")
+            raise ValueError(N_("Choose a category from the list."))
         return value
 
     @field_validator("timezone")
@@ -276,39 +278,22 @@ class CreateServiceForm(ServiceNameBase, WorkspaceForm):
         errors: dict[str, str] = {}
         if self.kind == ServiceKind.meeting:
             if not self.fellowship or self.fellowship not in FELLOWSHIPS:
-                errors["fellowship"] = "A meeting needs its fellowship."
+                errors["fellowship"] = N_("A meeting needs its fellowship.")
             if self.attendance_mode in (Attendance.online, Attendance.hybrid) and not self.conference_url:
-                errors["conference_url"] = "An online or hybrid meeting needs a meeting link."
+                errors["conference_url"] = N_("An online or hybrid meeting needs a meeting link.")
             if self.attendance_mode in (Attendance.in_person, Attendance.hybrid) and not self.location_id:
-                errors["location_id"] = "An in-person or hybrid meeting needs a location."
+                errors["location_id"] = N_("An in-person or hybrid meeting needs a location.")
         return errors
-
-
-_FRIENDLY: dict[str, str] = {
-    "missing": "This field is required.",
-    "string_too_short": "This field is required.",
-    "string_type": "This field is required.",
-    "string_pattern_mismatch": "This is not in the expected format.",
-    "enum": "Choose one of the options.",
-    "literal_error": "Choose one of the options.",
-    "time_parsing": "Give a time like 18:30.",
-    "time_type": "Give a time like 18:30.",
-    "date_from_datetime_parsing": "Give a date like 2026-03-31.",
-    "date_parsing": "Give a date like 2026-03-31.",
-    "too_long": "Too many entries.",
-}
 
 
 def _message(form: type[WorkspaceForm], error: ErrorDetails, key: str) -> str:
     if key in form.MESSAGES and error["type"] == "string_pattern_mismatch":
         return form.MESSAGES[key]
-    if error["type"] == "string_too_long":
-        return f"At most {error.get('ctx', {}).get('max_length')} characters."
-    if error["type"] == "value_error":
-        return str(error["msg"]).removeprefix("Value error, ")
     if key == "email" and error["type"] == "string_pattern_mismatch":
-        return "Give an e-mail address like name@example.org."
-    return _FRIENDLY.get(error["type"], str(error["msg"]))
+        return N_("Give an e-mail address like name@example.org.")
+    if error["type"] == "string_too_short":
+        return N_("This field is required.")
+    return friendly(error)
 
 
 F = TypeVar("F", bound=WorkspaceForm)
@@ -326,7 +311,7 @@ def parse(form: type[F], raw: Mapping[str, Any]) -> F:
                 loc = loc[:-1]  # an entry of a list field (a day, a type): report it on the field
             key = "-".join(str(part) for part in loc) or "form"
             errors.setdefault(key, _message(form, error, key))
-        raise ValidationFailed("Please correct the highlighted fields.", errors=errors) from None
+        raise ValidationFailed(N_("Please correct the highlighted fields."), errors=errors) from None
     if extra := model.extra_errors():
-        raise ValidationFailed("Please correct the highlighted fields.", errors=extra)
+        raise ValidationFailed(N_("Please correct the highlighted fields."), errors=extra)
     return model

@@ -5,8 +5,10 @@ and it has no foreign keys, so removing an organization or a user never rewrites
 """
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime, Index, event
@@ -14,6 +16,7 @@ from sqlalchemy.orm import Mapper
 from sqlmodel import Field, SQLModel
 
 from core.clock import utcnow
+from core.i18n import N_
 
 
 def ts_column(nullable: bool = False) -> Column:
@@ -30,6 +33,12 @@ class ChangeVia(StrEnum):
     suggestion = "suggestion"  # a public suggestion, approved by a moderator
     claim = "claim"
     import_ = "import"
+
+
+VIA_LABELS: Mapping[str, str] = MappingProxyType(
+    {ChangeVia.direct: N_("saved directly"), ChangeVia.approval: N_("approved change"),
+     ChangeVia.suggestion: N_("public suggestion"), ChangeVia.claim: N_("claim"), ChangeVia.import_: N_("import")}
+)  # fmt: skip
 
 
 class ListingChange(SQLModel, table=True):
@@ -67,6 +76,12 @@ class RequestStatus(StrEnum):
     pending = "pending"
     approved = "approved"
     rejected = "rejected"
+
+
+REQUEST_STATUS_LABELS: Mapping[str, str] = MappingProxyType(
+    {RequestStatus.pending: N_("Waiting for approval"), RequestStatus.approved: N_("Approved"),
+     RequestStatus.rejected: N_("Rejected")}
+)  # fmt: skip
 
 
 class ChangeRequest(SQLModel, table=True):

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 from sqlmodel import Session, col, select
 
 from accounts.models import User
+from core.i18n import N_
 from directory.edits.audit import json_value, snapshot
 from directory.edits.forms import (
     WEEKDAYS,
@@ -121,7 +122,7 @@ class FieldsOperation(Operation):
 
 
 class OrganizationUpdate(FieldsOperation):
-    name, label, entity, form = "organization.update", "Organization details", "organization", OrganizationForm
+    name, label, entity, form = "organization.update", N_("Organization details"), "organization", OrganizationForm
     fields = ("name", "alternate_name", "description", "email", "website")
 
     def row(self, session: Session, target: Target) -> Any:
@@ -134,7 +135,7 @@ class OrganizationUpdate(FieldsOperation):
 
 
 class ServiceDetails(FieldsOperation):
-    name, label, entity, form = "service.details", "Listing details", "service", ServiceDetailsForm
+    name, label, entity, form = "service.details", N_("Listing details"), "service", ServiceDetailsForm
     fields = (
         "name",
         "alternate_name",
@@ -149,7 +150,7 @@ class ServiceDetails(FieldsOperation):
 
 
 class ServiceStatusChange(FieldsOperation):
-    name, label, entity, form = "service.status", "Status", "service", StatusForm
+    name, label, entity, form = "service.status", N_("Status"), "service", StatusForm
     fields = ("status", "reopening_date")
 
     def values(self, data: WorkspaceForm, ctx: Context | None) -> dict[str, Any]:
@@ -159,7 +160,7 @@ class ServiceStatusChange(FieldsOperation):
 
 
 class CapacityChange(FieldsOperation):
-    name, label, entity, form = "service.capacity", "Capacity", "service", CapacityForm
+    name, label, entity, form = "service.capacity", N_("Capacity"), "service", CapacityForm
     fields = ("capacity", "capacity_note", "capacity_updated_at")
 
     def values(self, data: WorkspaceForm, ctx: Context | None) -> dict[str, Any]:
@@ -172,7 +173,7 @@ class CapacityChange(FieldsOperation):
 
 
 class Verify(FieldsOperation):
-    name, label, entity, form = "service.verify", "Still correct (verification)", "service", VerifyForm
+    name, label, entity, form = "service.verify", N_("Still correct (verification)"), "service", VerifyForm
     fields = ("assured_date", "assurer_email", "verified_by_id")
 
     def values(self, data: WorkspaceForm, ctx: Context | None) -> dict[str, Any]:
@@ -187,7 +188,7 @@ class Verify(FieldsOperation):
 
 
 class MeetingUpdate(FieldsOperation):
-    name, label, entity, form = "meeting.update", "Meeting details", "meeting", MeetingForm
+    name, label, entity, form = "meeting.update", N_("Meeting details"), "meeting", MeetingForm
     fields = (
         "fellowship",
         "types",
@@ -211,14 +212,14 @@ class MeetingUpdate(FieldsOperation):
         assert isinstance(data, MeetingForm) and target.service is not None
         meeting = _meeting(session, target)
         if meeting is None:
-            return {"form": "This listing is not a meeting."}
+            return {"form": N_("This listing is not a meeting.")}
         # A code outside the registry is kept only when the meeting already has it (from its feed).
         unknown = [c for c in data.kept_types if c not in meeting.types or c in TYPES]
         if unknown:
             return {"types": f"Unknown meeting types: {', '.join(unknown)}."}
         needs_place = data.attendance_mode.value in ("in_person", "hybrid")
         if needs_place and not location_ids(session, target.service.id):
-            return {"attendance_mode": "An in-person or hybrid meeting needs a location; add one first."}
+            return {"attendance_mode": N_("An in-person or hybrid meeting needs a location; add one first.")}
         return {}
 
     def apply(self, session: Session, target: Target, data: WorkspaceForm, ctx: Context) -> Applied:
@@ -230,7 +231,7 @@ class MeetingUpdate(FieldsOperation):
 
 
 class HoursChange(Operation):
-    name, label, entity, form = "service.hours", "Hours", "schedule", HoursForm
+    name, label, entity, form = "service.hours", N_("Hours"), "schedule", HoursForm
 
     def current(self, session: Session, target: Target) -> dict[str, Any] | None:
         assert target.service is not None

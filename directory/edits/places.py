@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from core.i18n import N_
 from directory.edits.audit import CONFIDENTIAL, json_value
 from directory.edits.forms import CreateServiceForm, LocationForm, WorkspaceForm
 from directory.edits.operations import Applied, Change, Context, Operation, Target
@@ -28,7 +29,7 @@ _ADDRESS_FIELDS = ("address_1", "address_2", "city", "state_province", "postal_c
 
 
 class LocationUpdate(Operation):
-    name, label, entity, form = "location.update", "Location", "location", LocationForm
+    name, label, entity, form = "location.update", N_("Location"), "location", LocationForm
     fields = ("name", "address_1", "address_2", "city", "state_province", "postal_code", "transportation")
 
     def current(self, session: Session, target: Target) -> dict[str, Any] | None:
@@ -88,7 +89,7 @@ def write_location(session: Session, loc: Location, data: LocationForm, now: dat
 
 
 class CreateService(Operation):
-    name, label, entity, form = "service.create", "New listing", "service", CreateServiceForm
+    name, label, entity, form = "service.create", N_("New listing"), "service", CreateServiceForm
 
     def current(self, session: Session, target: Target) -> dict[str, Any] | None:
         return None
@@ -100,9 +101,9 @@ class CreateService(Operation):
     def check(self, session: Session, target: Target, data: WorkspaceForm) -> dict[str, str]:
         assert isinstance(data, CreateServiceForm)
         if session.get(TaxonomyTerm, term_id(data.category)) is None:
-            return {"category": "The category list is not loaded; ask a network admin to run the seed command."}
+            return {"category": N_("The category list is not loaded; ask a network admin to run the seed command.")}
         if data.location_id and _own_location(session, target, data.location_id) is None:
-            return {"location_id": "Choose one of your organization's locations."}
+            return {"location_id": N_("Choose one of your organization's locations.")}
         return {}
 
     def apply(self, session: Session, target: Target, data: WorkspaceForm, ctx: Context) -> Applied:

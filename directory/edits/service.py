@@ -18,6 +18,7 @@ from accounts.models import Membership, OrgRole, User
 from accounts.permissions import require_org_role
 from core.clock import utcnow
 from core.errors import NotFound, ValidationFailed
+from core.i18n import N_
 from core.outbox import record_change
 from directory.edits import audit
 from directory.edits.forms import WorkspaceForm, parse
@@ -68,14 +69,14 @@ def access_for(*, session: Session, user: User, organization_id: uuid.UUID) -> A
 def organization_for(*, session: Session, user: User, organization_id: uuid.UUID) -> tuple[Organization, Access]:
     org = session.get(Organization, organization_id)
     if org is None:
-        raise NotFound("This organization does not exist.")
+        raise NotFound(N_("This organization does not exist."))
     return org, access_for(session=session, user=user, organization_id=org.id)
 
 
 def service_for(*, session: Session, user: User, service_id: uuid.UUID) -> tuple[Service, Access]:
     service = session.get(Service, service_id)
     if service is None:
-        raise NotFound("This listing does not exist.")
+        raise NotFound(N_("This listing does not exist."))
     return service, access_for(session=session, user=user, organization_id=service.organization_id)
 
 
@@ -85,7 +86,7 @@ def location_organization(session: Session, location: Location) -> uuid.UUID:
     stmt = select(Service.organization_id).join(ServiceAtLocation, col(ServiceAtLocation.service_id) == Service.id)
     org_id = session.exec(stmt.where(ServiceAtLocation.location_id == location.id)).first()
     if org_id is None:
-        raise NotFound("This location does not exist.")
+        raise NotFound(N_("This location does not exist."))
     return org_id
 
 
@@ -100,21 +101,21 @@ def target_for(
 ) -> tuple[Operation, Target, Access]:
     operation = OPERATIONS.get(op)
     if operation is None:
-        raise NotFound("No such kind of change.")
+        raise NotFound(N_("No such kind of change."))
     service: Service | None = None
     location: Location | None = None
     if op == "location.update":
         location = session.get(Location, location_id) if location_id else None
         if location is None:
-            raise NotFound("This location does not exist.")
+            raise NotFound(N_("This location does not exist."))
         organization_id = location_organization(session, location)
     elif op not in ORGANIZATION_OPS:
         if service_id is None:
-            raise NotFound("This listing does not exist.")
+            raise NotFound(N_("This listing does not exist."))
         service, _ = service_for(session=session, user=user, service_id=service_id)
         organization_id = service.organization_id
     if organization_id is None:
-        raise NotFound("This organization does not exist.")
+        raise NotFound(N_("This organization does not exist."))
     org, access = organization_for(session=session, user=user, organization_id=organization_id)
     if service is None and service_id is not None and op == "location.update":
         service = session.get(Service, service_id)
@@ -126,7 +127,7 @@ def validate(session: Session, operation: Operation, target: Target, raw: Mappin
     """Parse the input and check the rules that need the database; raise before anything is written."""
     data = parse(operation.form, raw)
     if errors := operation.check(session, target, data):
-        raise ValidationFailed("Please correct the highlighted fields.", errors=errors)
+        raise ValidationFailed(N_("Please correct the highlighted fields."), errors=errors)
     return data
 
 

@@ -18,6 +18,7 @@ from sqlmodel import Session
 from core.conditional import cached_response
 from core.deps import AppSettings, DbSession
 from core.errors import NotFound
+from core.i18n import N_
 from core.inputs import Instant
 from core.outbox import data_version
 from directory.hsds import query
@@ -91,7 +92,7 @@ def _stream(request: Request, stmt: Select, render: Renderer) -> Iterator[str]:
 
 def _found(body: dict[str, Any] | None, what: str) -> JSONResponse:
     if body is None:
-        raise NotFound(f"no {what} with this id")
+        raise NotFound(N_("no %(what)s with this id", what=what))
     return JSONResponse(body)
 
 

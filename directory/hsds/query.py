@@ -16,6 +16,7 @@ from sqlalchemy.sql import ColumnElement, Select
 from sqlmodel import Session, col, select
 
 from core.errors import ValidationFailed
+from core.i18n import N_
 from directory.hsds import bodies, extensions
 from directory.hsds.bundle import load_organizations, load_services
 from directory.hsds.serialize import Row, taxonomy_rows, term_rows
@@ -89,7 +90,7 @@ def _taxonomy_filter(taxonomy_id: uuid.UUID) -> ColumnElement[bool]:
 def _near(filters: Filters) -> ColumnElement[bool] | None:
     """Locations near the postcode's centre (within `proximity` metres), or with that postcode."""
     if filters.proximity is not None and not filters.postcode:
-        raise ValidationFailed("proximity needs a postcode to measure from", field="proximity")
+        raise ValidationFailed(N_("proximity needs a postcode to measure from"), field="proximity")
     if not filters.postcode:
         return None
     if filters.proximity is None:
@@ -97,7 +98,7 @@ def _near(filters: Filters) -> ColumnElement[bool] | None:
         return col(Location.id).in_(select(Address.location_id).where(col(Address.postal_code).startswith(prefix)))
     place = approximate_point(postal_code=filters.postcode, city=None, state=None)
     if place is None:
-        raise ValidationFailed(f"unknown postcode {filters.postcode!r}", field="postcode")
+        raise ValidationFailed(N_("unknown postcode %(postcode)s", postcode=repr(filters.postcode)), field="postcode")
     degrees = filters.proximity / METERS_PER_DEGREE
     shrink = max(math.cos(math.radians(place.latitude)), 0.01)
     dlat = col(Location.latitude) - place.latitude

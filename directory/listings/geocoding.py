@@ -25,6 +25,7 @@ from geopy.point import Point
 from timezonefinder import TimezoneFinder
 
 from core.errors import ConfigurationError, NotFound, ServiceUnavailable
+from core.i18n import N_
 from core.settings import Settings
 
 MAX_QUERY_LENGTH = 200
@@ -350,15 +351,16 @@ def _offline() -> OfflineGeocoder:
 
 def resolve_place(query: str, *, geocoder: Geocoder | None = None) -> Place:
     text = " ".join(query.split())[:MAX_QUERY_LENGTH]
-    hint = 'try a 5-digit ZIP code or "City, ST".'
     if not text:
-        raise NotFound(f"No place given — {hint}", field="near")
+        raise NotFound(N_('No place given — try a 5-digit ZIP code or "City, ST".'), field="near")
     try:
         location = (geocoder or _offline()).geocode(text, exactly_one=True)
     except GeopyError as exc:
-        raise ServiceUnavailable("Place lookup is unavailable right now; try again shortly.", field="near") from exc
+        raise ServiceUnavailable(N_("Place lookup is unavailable right now; try again shortly."), field="near") from exc
     if location is None:
-        raise NotFound(f'No place found for "{text}" — {hint}', field="near")
+        raise NotFound(
+            N_('No place found for "%(text)s" — try a 5-digit ZIP code or "City, ST".', text=text), field="near"
+        )
     return _place(location)
 
 

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from core.errors import ValidationFailed
+from core.i18n import N_
 from directory.listings import queries as listing
 from directory.listings.closures import is_temporarily_closed, reopening
 from directory.listings.models import Organization, Schedule
@@ -116,7 +117,7 @@ def checked_timezone(tz: str | None) -> str | None:
     if tz in (None, ""):
         return None
     if not is_timezone(tz):
-        raise ValidationFailed("Unknown time zone; use a name like America/Chicago.", field="tz")
+        raise ValidationFailed(N_("Unknown time zone; use a name like America/Chicago."), field="tz")
     return tz
 
 

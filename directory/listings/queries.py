@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from sqlmodel import Session, col, select
 
 from core.errors import NotFound
+from core.i18n import N_
 from directory.listings.details import Accessibility, Attribute, CostOption, Language, TaxonomyTerm
 from directory.listings.models import (
     Address,
@@ -123,14 +124,14 @@ def schedule_key(s: Schedule) -> tuple[int, str]:
 def get_listing(session: Session, service_id: uuid.UUID) -> ListingDetail:
     found = load_listings(session, [service_id])
     if not found:
-        raise NotFound("This listing does not exist or was removed.")
+        raise NotFound(N_("This listing does not exist or was removed."))
     return found[0]
 
 
 def get_organization(session: Session, organization_id: uuid.UUID) -> Organization:
     org = session.get(Organization, organization_id)
     if org is None:
-        raise NotFound("This organization does not exist or was removed.")
+        raise NotFound(N_("This organization does not exist or was removed."))
     return org
 
 

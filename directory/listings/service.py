@@ -15,6 +15,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from core.clock import utcnow
 from core.errors import Conflict
+from core.i18n import N_
 from core.outbox import record_change
 from directory.listings.details import (
     Accessibility,
@@ -94,7 +95,7 @@ def upsert_listings(*, session: Session, listings: Iterable[ListingIn]) -> list[
         session.commit()
     except IntegrityError as exc:
         session.rollback()
-        raise Conflict(f"listing conflicts with existing data: {exc.orig}") from exc
+        raise Conflict(N_("listing conflicts with existing data: %(orig)s", orig=exc.orig)) from exc
     except Exception:
         session.rollback()
         raise
@@ -219,7 +220,10 @@ def _check_slug(session: Session, sid: uuid.UUID, meetings: list[Row]) -> None:
     for row in meetings:
         stmt = select(Meeting.service_id).where(Meeting.slug == row["slug"], Meeting.service_id != sid)
         if session.exec(stmt).first() is not None:
-            raise Conflict(f"the meeting slug {row['slug']!r} is already used by another meeting", field="slug")
+            raise Conflict(
+                N_("the meeting slug %(slug)s is already used by another meeting", slug=repr(row["slug"])),
+                field="slug",
+            )
 
 
 def _same(current: Any, new: Any) -> bool:

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from core.conditional import CurrentVersion, StaticBody, VersionedCache, static_response
 from core.errors import NotFound
+from core.i18n import N_
 from core.settings import Settings
 from directory.listings.taxonomy import FELLOWSHIPS
 from directory.meeting_guide.build import ALL, INDEX, FeedSite
@@ -51,7 +52,9 @@ async def meeting_guide_feeds(request: Request) -> Response:
 async def meeting_guide_fellowship_feed(fellowship: str, request: Request) -> Response:
     """One fellowship's active meetings in the Meeting Guide format: what TSML UI and the Meeting Guide app read."""
     if fellowship not in FELLOWSHIPS:
-        raise NotFound(f"No fellowship {fellowship!r}; /api/meeting-guide/ lists the feeds.")
+        raise NotFound(
+            N_("No fellowship %(fellowship)s; /api/meeting-guide/ lists the feeds.", fellowship=repr(fellowship))
+        )
     return await _answer(request, fellowship, lambda site: site.feed(fellowship))
 
 

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from core.clock import utcnow
 from core.errors import Conflict, NotFound, ValidationFailed
+from core.i18n import N_
 from core.outbox import record_change
 from directory.listings.models import Meeting, Organization, Service, ServiceStatus
 from directory.listings.rows import slugify
@@ -63,17 +64,24 @@ def _new_source(
 ) -> FeedSource:  # fmt: skip
     fellow = fellowship_code(fellowship)
     if fellow is None:
-        raise ValidationFailed(f"unknown fellowship {fellowship!r}", field="fellowship")
+        raise ValidationFailed(N_("unknown fellowship %(fellowship)s", fellowship=repr(fellowship)), field="fellowship")
     if timezone is not None and not is_timezone(timezone):
-        raise ValidationFailed(f"{timezone!r} is not an IANA time zone", field="timezone")
+        raise ValidationFailed(N_("%(timezone)s is not an IANA time zone", timezone=repr(timezone)), field="timezone")
     if not 1 <= interval_hours <= 24 * 30:
-        raise ValidationFailed("sync every 1 hour to 30 days", field="interval_hours")
+        raise ValidationFailed(N_("sync every 1 hour to 30 days"), field="interval_hours")
     code = slugify(code or code_for(location))[:40].strip("-") or "feed"
     taken = session.exec(
         select(FeedSource).where((col(FeedSource.code) == code) | (col(FeedSource.location) == location))
     ).first()
     if taken is not None:
-        raise Conflict(f"the feed {taken.location} is already registered as {taken.code!r}", field="code")
+        raise Conflict(
+            N_(
+                "the feed %(location)s is already registered as %(code)s",
+                location=taken.location,
+                code=repr(taken.code),
+            ),
+            field="code",
+        )
     source = FeedSource(code=code, name=name.strip() or code, location=location, fellowship=fellow,
                         organization_key=organization_key(organization or name or code),
                         organization_name=(organization or name or code).strip()[:300], timezone=timezone,
@@ -106,7 +114,7 @@ def source_for_organization(*, session: Session, organization_id: uuid.UUID, fel
         return found
     org = session.get(Organization, organization_id)
     if org is None:
-        raise NotFound("no such organization", field="organization")
+        raise NotFound(N_("no such organization"), field="organization")
     source = _new_source(session, name=org.name, location=location, organization=org.name,
                          fellowship=fellowship, timezone=None, code=f"upload-{organization_id.hex[:12]}",
                          strict=False, interval_hours=24 * 30)  # fmt: skip
@@ -124,7 +132,7 @@ def feed_of(*, session: Session, meeting: Meeting | None) -> FeedSource | None:
 def get_source(*, session: Session, code: str) -> FeedSource:
     found = session.exec(select(FeedSource).where(FeedSource.code == code)).first()
     if found is None:
-        raise NotFound(f"no feed source {code!r}", field="code")
+        raise NotFound(N_("no feed source %(code)s", code=repr(code)), field="code")
     return found
 
 

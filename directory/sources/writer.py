@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from core.clock import utcnow
 from core.errors import Conflict
+from core.i18n import N_
 from core.outbox import record_change
 from directory.listings.models import Service, ServiceAtLocation
 from directory.listings.rows import LOCATION_TABLES, SERVICE_TABLES, ListingRows, Row, listing_rows
@@ -42,7 +43,7 @@ def write_listings(*, session: Session, listings: Sequence[ListingIn]) -> list[u
         session.commit()
     except IntegrityError as exc:
         session.rollback()
-        raise Conflict(f"listing conflicts with existing data: {exc.orig}") from exc
+        raise Conflict(N_("listing conflicts with existing data: %(orig)s", orig=exc.orig)) from exc
     except Exception:
         session.rollback()
         raise

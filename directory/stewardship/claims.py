@@ -14,7 +14,8 @@ from accounts.members import make_admin
 from accounts.models import User
 from accounts.permissions import membership
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from core.mail import Mail
+from core.i18n import N_
+from core.mail import Mail, in_both_languages
 from directory.edits.models import RequestStatus
 from directory.listings.models import Organization, Service
 from directory.stewardship.models import ClaimRequest
@@ -24,13 +25,13 @@ from directory.stewardship.moderation import clean_reason, decide, still_pending
 def request_claim(*, session: Session, user: User, service_id: uuid.UUID, message: str, now: datetime) -> ClaimRequest:
     service = session.get(Service, service_id)
     if service is None:
-        raise NotFound("This listing does not exist or was removed.")
+        raise NotFound(N_("This listing does not exist or was removed."))
     if membership(session=session, user=user, organization_id=service.organization_id):
-        raise Conflict("You already manage this organization's listings.")
+        raise Conflict(N_("You already manage this organization's listings."))
     text = message.strip()
     if not text or len(text) > 2000:
         raise ValidationFailed(
-            "Tell us, in up to 2000 characters, how you are connected to this organization.", field="message"
+            N_("Tell us, in up to 2000 characters, how you are connected to this organization."), field="message"
         )
     pending = session.exec(
         select(ClaimRequest).where(
@@ -40,7 +41,7 @@ def request_claim(*, session: Session, user: User, service_id: uuid.UUID, messag
         )
     ).first()
     if pending is not None:
-        raise Conflict("You already asked to manage this organization; a network admin will answer soon.")
+        raise Conflict(N_("You already asked to manage this organization; a network admin will answer soon."))
     row = ClaimRequest(
         organization_id=service.organization_id, service_id=service.id, user_id=user.id, message=text, created_at=now
     )
@@ -78,11 +79,19 @@ def approve_claim(
     session.add(claim)
     session.commit()
     claimant = session.get(User, claim.user_id)
-    body = (
-        "Your request to manage listings on the Community Resource Directory was approved.\n\n"
-        f"Open your workspace:\n{make_link(claim.organization_id)}\n"
+    if claimant is None:
+        return claim, []
+    paragraphs = [
+        N_("Your request to manage listings on the Community Resource Directory was approved."),
+        N_("Open your workspace:\n%(link)s"),
+    ]
+    mail = in_both_languages(
+        to=claimant.email,
+        subject=N_("Your listing claim was approved"),
+        paragraphs=paragraphs,
+        values={"link": make_link(claim.organization_id)},
     )
-    return claim, ([Mail(claimant.email, "Your listing claim was approved", body)] if claimant else [])
+    return claim, [mail]
 
 
 def reject_claim(*, session: Session, user: User, claim_id: uuid.UUID, reason: str, now: datetime) -> ClaimRequest:
@@ -103,10 +112,10 @@ def _claim(session: Session, user: User, claim_id: uuid.UUID) -> ClaimRequest:
     _network_admin(user)
     claim = session.get(ClaimRequest, claim_id)
     if claim is None:
-        raise NotFound("No such claim.")
+        raise NotFound(N_("No such claim."))
     return claim
 
 
 def _network_admin(user: User) -> None:
     if not user.is_network_admin:
-        raise Forbidden("Only network administrators decide on claims.")
+        raise Forbidden(N_("Only network administrators decide on claims."))

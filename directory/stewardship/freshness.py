@@ -15,8 +15,9 @@ from sqlmodel import Session, col, select
 
 from accounts.models import Membership, User
 from core.clock import utcnow
+from core.i18n import N_
 from core.logging import get_logger
-from core.mail import Mail, absolute, deliver
+from core.mail import Mail, absolute, deliver, in_both_languages
 from core.settings import Settings
 from core.workers import PeriodicWorker
 from directory.listings.details import Attribute, TaxonomyTerm
@@ -86,14 +87,22 @@ def _recipients(session: Session, org_ids: set[uuid.UUID]) -> dict[uuid.UUID, li
 def _mail(settings: Settings, address: str, names: list[str]) -> Mail:
     shown = "\n".join(f"- {name}" for name in sorted(names)[:MAX_NAMES_PER_MAIL])
     more = len(names) - MAX_NAMES_PER_MAIL
-    body = (
-        "These listings have not been confirmed in the last 180 days, so people searching see them as "
-        f'"not recently verified":\n\n{shown}\n'
-        + (f"...and {more} more.\n" if more > 0 else "")
-        + '\nPlease check each one and press "Still correct" (or fix what changed) in your workspace:\n'
-        f"{absolute(settings, WORKSPACE_PATH)}\n"
+    if more > 0:
+        shown += f"\n- … (+{more})"
+    paragraphs = [
+        N_(
+            "These listings have not been confirmed in the last 180 days, so people searching see them as "
+            '"not recently verified":'
+        ),
+        "%(names)s",
+        N_('Please check each one and press "Still correct" (or fix what changed) in your workspace:\n%(link)s'),
+    ]
+    return in_both_languages(
+        to=address,
+        subject=N_("Please confirm your listings are still correct"),
+        paragraphs=paragraphs,
+        values={"names": shown, "link": absolute(settings, WORKSPACE_PATH)},
     )
-    return Mail(to=address, subject="Please confirm your listings are still correct", body=body)
 
 
 @dataclass

@@ -1,14 +1,17 @@
 """Stewardship tables: public suggestions, claims of existing listings and freshness reminders."""
 
 import uuid
+from collections.abc import Mapping
 from datetime import date, datetime
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from core.clock import utcnow
+from core.i18n import N_
 from directory.edits.models import RequestStatus, json_column, ts_column
 
 
@@ -24,6 +27,21 @@ class SuggestionStatus(StrEnum):
     new = "new"
     approved = "approved"
     rejected = "rejected"
+
+
+SUGGESTION_KIND_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        SuggestionKind.wrong_hours: N_("The hours or meeting times are wrong"),
+        SuggestionKind.closed: N_("It is closed"),
+        SuggestionKind.moved: N_("It moved"),
+        SuggestionKind.no_longer_meets: N_("It no longer meets / no longer offers this"),
+        SuggestionKind.other: N_("Something else"),
+    }
+)
+SUGGESTION_STATUS_LABELS: Mapping[str, str] = MappingProxyType(
+    {SuggestionStatus.new: N_("Waiting for a decision"), SuggestionStatus.approved: N_("Approved"),
+     SuggestionStatus.rejected: N_("Rejected")}
+)  # fmt: skip
 
 
 class Suggestion(SQLModel, table=True):

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from accounts.models import User
 from accounts.permissions import organization_ids
 from core.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
+from core.i18n import N_
 from directory.edits import audit
 from directory.edits.models import ChangeRequest, ChangeVia, RequestStatus
 from directory.edits.operations import Operation, Target
@@ -22,7 +23,7 @@ from directory.listings.models import Organization, Service
 from directory.stewardship.models import ClaimRequest, Suggestion, SuggestionStatus
 
 QUEUE_LIMIT = 200
-NOT_FOUND = "This item does not exist or is not yours to see."
+NOT_FOUND = N_("This item does not exist or is not yours to see.")
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ def approve_change(*, session: Session, user: User, change_id: uuid.UUID, now: d
     view = change_request_for(session=session, user=user, change_id=change_id)
     row = view.request
     if not view.access.can_approve:
-        raise Forbidden("Only the organization's admins and network admins approve changes.")
+        raise Forbidden(N_("Only the organization's admins and network admins approve changes."))
     still_pending(row)
     data = validate(session, view.operation, view.target, row.payload)
     actor = audit.Actor(
@@ -115,7 +116,7 @@ def approve_change(*, session: Session, user: User, change_id: uuid.UUID, now: d
 def reject_change(*, session: Session, user: User, change_id: uuid.UUID, reason: str, now: datetime) -> ChangeRequest:
     view = change_request_for(session=session, user=user, change_id=change_id)
     if not view.access.can_approve:
-        raise Forbidden("Only the organization's admins and network admins reject changes.")
+        raise Forbidden(N_("Only the organization's admins and network admins reject changes."))
     still_pending(view.request)
     decide(view.request, user, RequestStatus.rejected, now, clean_reason(reason, required=False))
     session.add(view.request)
@@ -153,7 +154,7 @@ def may_see(session: Session, user: User, organization_id: uuid.UUID) -> bool:
 
 def still_pending(row: ChangeRequest | Suggestion | ClaimRequest) -> None:
     if row.status not in (RequestStatus.pending, SuggestionStatus.new):
-        raise InvalidTransition(f"This was already {row.status}.")
+        raise InvalidTransition(N_("This was already %(status)s.", status=row.status))
 
 
 def decide(row: Any, user: User, status: str, now: datetime, reason: str | None) -> None:
@@ -163,7 +164,7 @@ def decide(row: Any, user: User, status: str, now: datetime, reason: str | None)
 def clean_reason(reason: str, *, required: bool) -> str | None:
     text = " ".join(reason.split())
     if required and not text:
-        raise ValidationFailed("Say why, in a sentence (the reporter sees it).", field="reason")
+        raise ValidationFailed(N_("Say why, in a sentence (the reporter sees it)."), field="reason")
     if len(text) > 1000:
-        raise ValidationFailed("At most 1000 characters.", field="reason")
+        raise ValidationFailed(N_("At most 1000 characters."), field="reason")
     return text or None

@@ -18,6 +18,7 @@ from accounts import throttle
 from accounts.models import User
 from accounts.tokens import new_token, token_hash
 from core.errors import Forbidden, NotFound, ValidationFailed
+from core.i18n import N_
 from core.inputs import Day, TextInput
 from directory.edits import audit
 from directory.edits.forms import ZIP, HoursForm, parse
@@ -28,7 +29,7 @@ from directory.listings.models import Service, ServiceAtLocation, ServiceStatus
 from directory.stewardship.models import Suggestion, SuggestionKind
 from directory.stewardship.moderation import NOT_FOUND, clean_reason, decide, may_see, still_pending
 
-LIMITED = "Thank you — we have received several reports from your connection recently. Please try again later."
+LIMITED = N_("Thank you — we have received several reports from your connection recently. Please try again later.")
 
 
 class SuggestionIn(TextInput):
@@ -56,7 +57,7 @@ def _parse(raw: Mapping[str, Any], hours_raw: Mapping[str, Any] | None) -> tuple
         data = SuggestionIn.model_validate(dict(raw))
     except ValidationError as exc:
         errors = {"-".join(map(str, e["loc"])): _friendly(e["type"], str(e["msg"])) for e in exc.errors()}
-        raise ValidationFailed("Please correct the highlighted fields.", errors=errors) from None
+        raise ValidationFailed(N_("Please correct the highlighted fields."), errors=errors) from None
     hours = None
     if data.kind == SuggestionKind.wrong_hours and hours_raw is not None:
         hours = parse(HoursForm, hours_raw)
@@ -67,22 +68,22 @@ def _parse(raw: Mapping[str, Any], hours_raw: Mapping[str, Any] | None) -> tuple
 
 def _friendly(kind: str, message: str) -> str:
     return {
-        "enum": "Choose what is wrong.",
-        "missing": "Choose what is wrong.",
-        "string_pattern_mismatch": "Give a 5-digit ZIP code.",
-        "string_too_long": "That is too long.",
-        "date_from_datetime_parsing": "Give a date like 2026-03-31.",
+        "enum": N_("Choose what is wrong."),
+        "missing": N_("Choose what is wrong."),
+        "string_pattern_mismatch": N_("Give a 5-digit ZIP code."),
+        "string_too_long": N_("That is too long."),
+        "date_from_datetime_parsing": N_("Give a date like 2026-03-31."),
     }.get(kind, message)
 
 
 def _require_detail(data: SuggestionIn, hours: HoursForm | None) -> None:
     if data.kind == SuggestionKind.other and not data.text:
-        raise ValidationFailed("Tell us what is wrong.", field="text")
+        raise ValidationFailed(N_("Tell us what is wrong."), field="text")
     if data.kind == SuggestionKind.wrong_hours and hours is None and not data.text:
-        raise ValidationFailed("Give the right hours, or describe them.", field="text")
+        raise ValidationFailed(N_("Give the right hours, or describe them."), field="text")
     has_address = bool(data.address_1 and data.city and data.postal_code)
     if data.kind == SuggestionKind.moved and not has_address and not data.text:
-        raise ValidationFailed("Give the new address (street, city and ZIP), or describe it.", field="address_1")
+        raise ValidationFailed(N_("Give the new address (street, city and ZIP), or describe it."), field="address_1")
 
 
 def _proposed(data: SuggestionIn, hours: HoursForm | None) -> dict[str, Any]:
@@ -114,7 +115,7 @@ def create_suggestion(
     """Store a suggestion; returns it with the raw status token (only its hash is kept)."""
     service = session.get(Service, service_id)
     if service is None:
-        raise NotFound("This listing does not exist or was removed.")
+        raise NotFound(N_("This listing does not exist or was removed."))
     keys = [throttle.key_for(secret, "suggest-ip", client_ip)]
     throttle.check(session=session, keys=keys, limit=throttle.SUGGESTION_LIMIT, now=now, message=LIMITED)
     data, hours = _parse(raw, hours_raw)
@@ -138,7 +139,7 @@ def create_suggestion(
 def status_for(*, session: Session, raw_token: str) -> tuple[Suggestion, Service | None]:
     row = session.exec(select(Suggestion).where(Suggestion.status_token_hash == token_hash(raw_token))).first()
     if row is None:
-        raise NotFound("This status link is not valid.")
+        raise NotFound(N_("This status link is not valid."))
     return row, session.get(Service, row.service_id)
 
 
@@ -245,7 +246,7 @@ def reject_suggestion(
 
 def _maydecide(access: Access) -> None:
     if not access.can_decide_suggestions:
-        raise Forbidden("Only the organization's admins, trusted editors and network admins decide on suggestions.")
+        raise Forbidden(N_("Only the organization's admins, trusted editors and network admins decide on suggestions."))
 
 
 def _decision_record(

@@ -13,17 +13,28 @@ from core.deps import AppSettings, DbSession
 from core.errors import DomainError
 from core.openapi import error_responses
 from core.web import done, error_fields, link_maker, render, send_later, submit_form, to
+from directory.edits.models import REQUEST_STATUS_LABELS
 from directory.edits.service import OPERATIONS
 from directory.edits.values import CHOICES, submitted_values, with_blank_rows
 from directory.listings.queries import get_listing
 from directory.stewardship import claims, freshness, moderation, suggestions
+from directory.stewardship.models import SUGGESTION_KIND_LABELS, SUGGESTION_STATUS_LABELS
 
 router = APIRouter(tags=["moderation"])
 Reason = Annotated[str, Form()]
 _SUGGESTION = "directory/stewardship/suggestion.html"
 
 
+# Stored codes in words on the moderation pages (the `in_words` filter translates them).
+LABELS = {
+    "change_status": REQUEST_STATUS_LABELS,
+    "suggestion_status": SUGGESTION_STATUS_LABELS,
+    "suggestion_kind": SUGGESTION_KIND_LABELS,
+}
+
+
 def _page(request: Request, template: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
+    context = {"labels": LABELS, **context}
     return render(request, template, base_context(request, choices=CHOICES, **context), status_code=status)
 
 

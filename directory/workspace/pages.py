@@ -12,6 +12,7 @@ from accounts.members import list_members
 from accounts.models import User
 from core.clock import utcnow
 from core.errors import Forbidden
+from core.i18n import N_
 from directory.edits.models import ChangeRequest, RequestStatus
 from directory.edits.operations import OPERATIONS, default_timezone
 from directory.edits.places import organization_locations
@@ -157,7 +158,7 @@ def access_summary(access: Access) -> str:
 def members_page(*, session: Session, user: User, organization_id: uuid.UUID) -> dict[str, Any]:
     org, access = organization_for(session=session, user=user, organization_id=organization_id)
     if not access.can_manage:
-        raise Forbidden("Only the organization's admins manage its members.")
+        raise Forbidden(N_("Only the organization's admins manage its members."))
     return {
         "organization": org,
         "access": access,
@@ -171,5 +172,5 @@ def members_page(*, session: Session, user: User, organization_id: uuid.UUID) ->
 def import_page_context(*, session: Session, user: User, organization_id: uuid.UUID) -> dict[str, Any]:
     org, access = organization_for(session=session, user=user, organization_id=organization_id)
     if not access.can_manage:
-        raise Forbidden("Only the organization's admins make bulk updates.")
+        raise Forbidden(N_("Only the organization's admins make bulk updates."))
     return {"organization": org, "report": None, "errors": {}, "kind": "hsds", "fellowship": "AA"}

@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 
 from accounts.models import User
 from core.errors import Forbidden, ValidationFailed
+from core.i18n import N_
 from core.outbox import OutboxEvent
 from directory.edits import audit
 from directory.edits.models import ChangeVia
@@ -62,17 +63,19 @@ def save_uploads(uploads: Sequence[Upload], folder: Path) -> list[Path]:
         name = _SAFE_NAME.sub("_", Path(upload.filename or "upload").name)[:100] or "upload"
         if not name.lower().endswith(ALLOWED_SUFFIXES):
             raise ValidationFailed(
-                "Upload CSV files with their datapackage.json, JSON files, or one zip file.", field="files"
+                N_("Upload CSV files with their datapackage.json, JSON files, or one zip file."), field="files"
             )
         target = folder / name
         with target.open("wb") as out:
             shutil.copyfileobj(upload.stream, out)
         total += target.stat().st_size
         if total > MAX_UPLOAD_BYTES:
-            raise ValidationFailed("The upload is larger than 20 MB; split it or ask a network admin.", field="files")
+            raise ValidationFailed(
+                N_("The upload is larger than 20 MB; split it or ask a network admin."), field="files"
+            )
         saved.append(target)
     if not saved:
-        raise ValidationFailed("Choose at least one file.", field="files")
+        raise ValidationFailed(N_("Choose at least one file."), field="files")
     return saved
 
 
@@ -89,7 +92,7 @@ def import_upload(
 ) -> ImportReport:
     """Run the importer for this organization; nothing is kept unless it only touched this organization."""
     if not access_for(session=session, user=user, organization_id=organization_id).can_manage:
-        raise Forbidden("Only the organization's admins make bulk updates.")
+        raise Forbidden(N_("Only the organization's admins make bulk updates."))
     marker = session.exec(select(func.max(OutboxEvent.id))).one() or 0
     with _HeldSession(engine, expire_on_commit=False) as held:
         report = _run_importer(held, kind, files, fellowship, user.email, organization_id)
@@ -152,7 +155,7 @@ def _run_importer(
     from directory.sources.service import fellowship_code, source_for_organization
 
     if len(files) != 1:
-        raise ValidationFailed("A Meeting Guide feed is one JSON file.", field="files")
+        raise ValidationFailed(N_("A Meeting Guide feed is one JSON file."), field="files")
     # The organization's own feed source: re-uploading updates and retires its meetings, never another's.
     code = fellowship_code(fellowship) or "aa"
     feed = source_for_organization(session=held, organization_id=organization_id, fellowship=code)
@@ -243,9 +246,9 @@ def import_uploads(
 ) -> ImportReport:
     """Save the uploaded files in a private temporary folder, import them, and remove them."""
     if kind not in ("hsds", "meeting_guide"):
-        raise ValidationFailed("Choose the kind of file.", field="kind")
+        raise ValidationFailed(N_("Choose the kind of file."), field="kind")
     if not access_for(session=session, user=user, organization_id=organization_id).can_manage:
-        raise Forbidden("Only the organization's admins make bulk updates.")
+        raise Forbidden(N_("Only the organization's admins make bulk updates."))
     with TemporaryDirectory(prefix="workspace-upload-") as tmp:
         files = save_uploads(uploads, Path(tmp))
         return import_upload(

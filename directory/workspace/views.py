@@ -17,8 +17,10 @@ from accounts.web import base_context
 from core.clock import utcnow
 from core.deps import AppSettings, DbSession
 from core.errors import Conflict, DomainError, ValidationFailed
+from core.i18n import N_
 from core.web import done, error_fields, is_htmx, link_maker, render, send_later, submit_form, to
 from directory.edits import audit
+from directory.edits.models import VIA_LABELS
 from directory.edits.service import (
     OPERATIONS,
     Outcome,
@@ -43,8 +45,8 @@ _ORG_FORM = "directory/workspace/_organization_form.html"
 _NEW_SERVICE_FORM = "directory/workspace/_service_new_form.html"
 _SERVICE_PAGE = "directory/workspace/service.html"
 NOTES = {
-    True: "Saved. The public listing shows it within seconds.",
-    False: "Sent for approval. The public listing changes once an organization admin approves it.",
+    True: N_("Saved. The public listing shows it within seconds."),
+    False: N_("Sent for approval. The public listing changes once an organization admin approves it."),
 }
 
 
@@ -152,7 +154,7 @@ def service(
     done: Section | Literal["created"] | None = None,
     note: str | None = None,
 ) -> HTMLResponse:
-    message = NOTES[note == "saved"] if done and note else ("Listing added." if done == "created" else None)
+    message = NOTES[note == "saved"] if done and note else (N_("Listing added.") if done == "created" else None)
     context = service_page(
         session=session, user=user, service_id=service_id, section=done if done in SECTIONS else None, message=message
     )
@@ -246,6 +248,8 @@ def audit_log(
             "pages": pages,
             "total": total,
             "service_id": service_id,
+            "action_labels": {name: op.label for name, op in OPERATIONS.items()},
+            "via_labels": VIA_LABELS,
         },
     )
 

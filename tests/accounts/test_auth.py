@@ -155,7 +155,9 @@ def test_password_reset_end_to_end_through_a_real_smtp_server(
     assert sent.status_code == 200 and elements(sent, "p", data_sent=True)
     assert len(smtp.messages) == 1
     message = smtp.messages[0]
-    assert message["To"] == "ana@example.org" and message["Subject"] == "Reset your password"
+    assert (
+        message["To"] == "ana@example.org" and message["Subject"] == "Reset your password / Restablecer la contraseña"
+    )
     (link,) = smtp.links("/password/reset/")
     assert link.startswith(smtp_settings.base_url)
     path = urlsplit(link).path

@@ -93,7 +93,7 @@ def test_refer_accept_record_outcome_and_see_metrics(
     peer.check("input[name=consent_fields][value=need]")
     peer.check("#consent_given")
     peer.get_by_role("button", name="Send referral").click()
-    expect(peer.locator("#referral-status")).to_have_text("requested")
+    expect(peer.locator("#referral-status")).to_have_text("Waiting for an answer")
     expect(peer.locator("#person-name")).to_have_text(PERSON)
     referral_url = peer.url
 
@@ -106,16 +106,16 @@ def test_refer_accept_record_outcome_and_see_metrics(
     row.get_by_role("link").click()
     expect(member.locator("#person-name")).to_have_text(PERSON)
     member.locator("form[data-action=accept] button").click()
-    expect(member.locator("#referral-status")).to_have_text("accepted")
+    expect(member.locator("#referral-status")).to_have_text("Accepted")
     contact = member.locator("form[data-action=log-contact]")
     contact.locator("select[name=channel]").select_option("text")
     contact.locator("select[name=result]").select_option("reached")
     contact.locator("button").click()
-    expect(member.locator("#referral-business-status")).to_have_text("contact-attempted")
+    expect(member.locator("#referral-business-status")).to_have_text("Contact attempted")
     outcome = member.locator("form[data-action=complete]")
     outcome.locator("select[name=outcome_code]").select_option("first-appointment-kept")
     outcome.locator("button").click()
-    expect(member.locator("#referral-status")).to_have_text("completed")
+    expect(member.locator("#referral-status")).to_have_text("Completed")
     expect(member.locator("#referral-outcome")).to_contain_text("first appointment")
     member.screenshot(path=str(tmp_path / "referral-completed.png"), full_page=True)
 
@@ -128,4 +128,4 @@ def test_refer_accept_record_outcome_and_see_metrics(
 
     # Back on the peer's side, the referral shows the outcome.
     peer.goto(referral_url)
-    expect(peer.locator("#referral-status")).to_have_text("completed")
+    expect(peer.locator("#referral-status")).to_have_text("Completed")

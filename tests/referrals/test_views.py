@@ -71,7 +71,7 @@ def test_sending_from_the_form_redirects_to_the_referral(
     assert response.status_code == 303
     detail = people["peer"].browser.get(response.headers["location"])
     page = parse(detail.text)
-    assert page.text_of(id="referral-status") == "requested"
+    assert page.text_of(id="referral-status") == "Waiting for an answer"
     assert page.text_of(id="person-name") == PERSON
 
 
@@ -122,7 +122,7 @@ def test_inbox_accept_contact_and_outcome_through_forms(
     done = member.post_form(f"/referrals/{referral.id}/actions/complete", {"outcome_code": "enrolled"})
     assert done.status_code == 303
     page = parse(member.browser.get(f"/referrals/{referral.id}").text)
-    assert page.text_of(id="referral-status") == "completed"
+    assert page.text_of(id="referral-status") == "Completed"
     assert len(page.find("ul", id="contact-attempts").text.strip().splitlines()) >= 1
     assert "Person enrolled" in page.text_of(id="referral-outcome")
     stale = member.post_form(f"/referrals/{referral.id}/actions/accept", {"version": version})
@@ -193,5 +193,5 @@ def test_peer_revokes_consent_from_the_page(
     referral = make_referral(session, world, settings, Status.accepted)
     assert people["peer"].post_form(f"/referrals/{referral.id}/consent/revoke").status_code == 303
     page = parse(people["member"].browser.get(f"/referrals/{referral.id}").text)
-    assert page.text_of(id="referral-status") == "cancelled"
+    assert page.text_of(id="referral-status") == "Cancelled"
     assert page.find("p", id="hidden-note") and PERSON not in page.html

@@ -122,7 +122,9 @@ def test_network_admins_decide_claims_and_approval_makes_the_claimant_admin(sess
     )
     member = session.exec(select(Membership).where(Membership.user_id == claimant.id)).one()
     assert (member.organization_id, member.role) == (service.organization_id, OrgRole.admin)
-    assert [(m.to, m.subject) for m in mails] == [("claimant@example.org", "Your listing claim was approved")]
+    assert [(m.to, m.subject) for m in mails] == [
+        ("claimant@example.org", "Your listing claim was approved / Se aprobó su solicitud para administrar la ficha")
+    ]
     assert f"/workspace/{service.organization_id}" in mails[0].body
     with pytest.raises(InvalidTransition):
         claims.reject_claim(session=session, user=network_admin, claim_id=claim.id, reason="Too late.", now=NOW)
