@@ -79,7 +79,7 @@ def login(
         return _anon_page(
             request, settings, "accounts/login.html", "login", {**context, "errors": {"form": exc.message}}, status=422
         )
-    response = done(request, safe_next(next))
+    response = done(request, safe_next(next, default=to(request, "staff_home")))  # no page asked: where work is
     set_session_cookie(response, raw, settings)
     return response
 

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     import typer
     from fastapi import APIRouter
 
+    from accounts.navigation import MenuItem
     from core.workers import WorkerFactory
 
 
@@ -55,3 +56,10 @@ def commands() -> "list[typer.Typer]":
     from directory.stewardship.commands import app as stewardship_commands
 
     return [hsds_commands, meeting_guide_commands, stewardship_commands, feeds_commands]
+
+
+def menu() -> "list[MenuItem]":
+    """The organization pages, moderation and the network admin's pages in the staff menu."""
+    from directory.menu import menu as directory_menu
+
+    return directory_menu()

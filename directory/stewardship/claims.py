@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from accounts.members import make_admin
@@ -110,3 +111,9 @@ def _claim(session: Session, user: User, claim_id: uuid.UUID) -> ClaimRequest:
 def _network_admin(user: User) -> None:
     if not user.is_network_admin:
         raise Forbidden("Only network administrators decide on claims.")
+
+
+def waiting_count(*, session: Session) -> int:
+    """Claims waiting for a network admin's decision (the menu's badge)."""
+    stmt = select(func.count()).select_from(ClaimRequest).where(ClaimRequest.status == RequestStatus.pending)
+    return int(session.exec(stmt).one())
