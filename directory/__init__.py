@@ -24,6 +24,7 @@ def routers() -> "list[APIRouter]":
     from directory.listings.views import router as listings_router
     from directory.meeting_guide.views import router as meeting_guide_router
     from directory.sources.views import router as feed_sources_router
+    from directory.stewardship.access_views import router as access_router
     from directory.stewardship.public_views import router as suggestions_router
     from directory.stewardship.views import router as moderation_router
     from directory.workspace.api import router as workspace_api_router
@@ -37,6 +38,7 @@ def routers() -> "list[APIRouter]":
         workspace_api_router,
         moderation_router,
         suggestions_router,
+        access_router,
         feed_sources_router,
     ]
 

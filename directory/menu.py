@@ -63,9 +63,7 @@ def menu() -> list[MenuItem]:
             rank=40,
             params=_the_organization,
         ),
-        MenuItem(
-            "organizations", N_("My organizations"), "workspace", _several, 5, lands_when=_yes, rank=40
-        ),
+        MenuItem("organizations", N_("My organizations"), "workspace", _several, 5, lands_when=_yes, rank=40),
         MenuItem("workspace", N_("Workspace"), "workspace", _workspace, 6, lands_when=_yes, rank=99),
         MenuItem(
             "moderation",
