@@ -62,6 +62,6 @@ def commands() -> "list[typer.Typer]":
 
 def menu() -> "list[MenuItem]":
     """The organization pages, moderation and the network admin's pages in the staff menu."""
-    from directory.menu import menu as directory_menu
+    from directory.navigation import menu as directory_menu
 
     return directory_menu()

@@ -34,6 +34,6 @@ def commands() -> "list[typer.Typer]":
 
 def menu() -> "list[MenuItem]":
     """Referral pages in the staff menu (my referrals, the inbox, metrics, notifications)."""
-    from referrals.menu import menu as referral_menu
+    from referrals.navigation import menu as referral_menu
 
     return referral_menu()
