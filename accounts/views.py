@@ -39,10 +39,12 @@ def _anon_page(
 
 
 @router.get("/login", response_class=HTMLResponse, name="login")
-def login_form(request: Request, settings: AppSettings, next: str | None = None, reset: bool = False) -> Response:
-    return _anon_page(
-        request, settings, "accounts/login.html", "login", {"next": safe_next(next), "email": "", "reset_done": reset}
-    )
+def login_form(
+    request: Request, settings: AppSettings, user: MaybeUser, next: str | None = None, reset: bool = False
+) -> Response:
+    # Someone already signed in (e.g. from the home page's link) sees their menu and a way to their work.
+    context = {"next": safe_next(next), "email": "", "reset_done": reset, "signed_in": user}
+    return _anon_page(request, settings, "accounts/login.html", "login", context)
 
 
 @router.post(
