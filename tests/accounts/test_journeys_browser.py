@@ -212,7 +212,7 @@ def test_the_network_admin_approves_a_claim_and_a_suggestion(
     visitor.locator("header.site-header").get_by_role("link", name="Organizations").click()
     visitor.locator("main").get_by_role("link", name=re.compile("Northside Neighbors")).first.click()
     visitor.locator("a[data-manage]").click()
-    visitor.get_by_label("Your name").fill("Ada Director")
+    visitor.get_by_label("Your full name").fill("Ada Director")
     visitor.get_by_label("Your work e-mail address").fill("ada@gmail.example")
     visitor.get_by_label("A phone number where we can call you back (optional)").fill("312-555-0111")
     visitor.get_by_label("How are you connected to this organization?").fill("Executive director")

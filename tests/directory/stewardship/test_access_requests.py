@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from accounts.models import Invitation, Membership
@@ -99,7 +100,7 @@ def test_approving_a_domain_match_invites_the_address_as_admin(
 
 
 def test_another_domain_needs_a_call_back_note_and_an_existing_account_is_linked(
-    web: TestClient, session: Session, settings: Settings, pantry: Service
+    web: TestClient, session: Session, settings: Settings, pantry: Service, engine: Engine
 ) -> None:
     make_user(session, "root@example.org", network_admin=True)
     existing = make_user(session, "ada@gmail.example")
@@ -108,10 +109,10 @@ def test_another_domain_needs_a_call_back_note_and_an_existing_account_is_linked
     claim = session.exec(select(ClaimRequest)).one()
     admin = TestClient(web.app, base_url="http://testserver")
     csrf = signed_in_as(admin, session, "root@example.org")
-    before = table_counts(web.app.state.engine)
+    before = table_counts(engine)
     refused = admin.post(f"/admin/claims/{claim.id}/approve", data={"csrf_token": csrf})
     assert refused.status_code == 422 and "call the person back" in refused.text
-    assert table_counts(web.app.state.engine) == before
+    assert table_counts(engine) == before
     note = {"csrf_token": csrf, "callback_note": "Called the listed number; the front desk confirmed Ada."}
     assert admin.post(f"/admin/claims/{claim.id}/approve", data=note, follow_redirects=False).status_code == 303
     member = session.exec(select(Membership).where(Membership.user_id == existing.id)).one()
@@ -131,12 +132,12 @@ def test_another_domain_needs_a_call_back_note_and_an_existing_account_is_linked
     ids=["email", "name", "message", "phone"],
 )
 def test_bad_input_is_refused_and_stores_nothing(
-    web: TestClient, settings: Settings, pantry: Service, fields: dict[str, str], field: str
+    web: TestClient, settings: Settings, pantry: Service, engine: Engine, fields: dict[str, str], field: str
 ) -> None:
-    before = table_counts(web.app.state.engine)
+    before = table_counts(engine)
     response = ask(web, f"/services/{pantry.id}/manage", **fields)
     assert response.status_code == 422 and field in field_errors(response)
-    assert table_counts(web.app.state.engine) == before
+    assert table_counts(engine) == before
     assert folder_links(settings, "/access-requests/") == []
 
 
