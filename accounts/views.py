@@ -43,7 +43,7 @@ def login_form(
     request: Request, settings: AppSettings, user: MaybeUser, next: str | None = None, reset: bool = False
 ) -> Response:
     # Someone already signed in (e.g. from the home page's link) sees their menu and a way to their work.
-    context = {"next": safe_next(next), "email": "", "reset_done": reset, "signed_in": user}
+    context = {"next": safe_next(next, default=""), "email": "", "reset_done": reset, "signed_in": user}
     return _anon_page(request, settings, "accounts/login.html", "login", context)
 
 
@@ -61,7 +61,7 @@ def login(
     password: FormStr = "",
     next: FormStr = "",
 ) -> Response:
-    context: dict[str, Any] = {"next": safe_next(next), "email": email}
+    context: dict[str, Any] = {"next": safe_next(next, default=""), "email": email}
     try:
         raw, _ = authenticate(
             session=session,

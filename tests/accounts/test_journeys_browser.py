@@ -8,6 +8,7 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
@@ -174,6 +175,9 @@ def test_an_editor_claims_a_listing_edits_hours_and_sees_them_in_search(
         page.locator("header.site-header").get_by_role("link", name="Search").click()
         page.locator("#search-form input[name=q]").fill(PANTRY)
         page.locator("#search-form").get_by_role("button", name="Search").click()
+        expect(page.locator(".result h3").first).to_be_visible()
+        if page.locator("#filter-panel").get_attribute("open") is None:
+            page.locator("#filter-panel > summary").click()
         page.get_by_role("group", name="Days").get_by_label("Sunday").check()
         page.get_by_role("button", name="Apply filters").click()
         return page.locator(".result h3").get_by_role("link", name=PANTRY).count() > 0
@@ -219,7 +223,8 @@ def test_the_network_admin_approves_a_claim_and_a_suggestion(
     visitor.get_by_role("button", name="Send request").click()
     expect(visitor.get_by_role("heading", level=1)).to_have_text("Check your e-mail")
     _eventually(lambda: bool(folder_links(settings, "/access-requests/confirm/")))
-    visitor.goto(folder_links(settings, "/access-requests/confirm/")[-1])  # the link in the e-mail
+    mailed = urlsplit(folder_links(settings, "/access-requests/confirm/")[-1])
+    visitor.goto(f"{site}{mailed.path}")  # the link in the e-mail (which names the configured base URL)
     visitor.get_by_role("button", name="Confirm and send my request").click()
     expect(visitor.locator("[data-confirmed]")).to_be_visible()
 

@@ -86,8 +86,9 @@ def test_an_unanswered_referral_sends_the_intake_worker_to_the_inbox_with_a_badg
 
 def test_sign_in_without_a_next_page_goes_to_the_landing(app: Any, world: World) -> None:
     client = TestClient(app, base_url="http://testserver")
-    form_token = hidden(client.get("/login"), "form_token")
-    form = {"email": world.peer.email, "password": PASSWORD, "form_token": form_token}
+    page = client.get("/login")  # the form's own fields, as a browser sends them
+    fields = {name: hidden(page, name) for name in ("form_token", "next")}
+    form = {"email": world.peer.email, "password": PASSWORD, **fields}
     response = client.post("/login", data=form, follow_redirects=True)
     assert response.url.path == "/referrals"
     assert "my-referrals" in menu(response)
