@@ -20,15 +20,16 @@ from accounts.models import User
 from accounts.service import find_user, normalize_email
 from accounts.tokens import LinkNotValid, aware, new_token, token_hash
 from core.errors import Conflict, NotFound, ValidationFailed
+from core.i18n import N_
 from core.mail import Mail
 from directory.edits.models import RequestStatus
 from directory.listings.models import Organization, Service
 from directory.stewardship.models import ClaimRequest
 
 VERIFY_LIFETIME = timedelta(days=2)
-LIMITED = "Too many requests from this connection. Please try again later."
-NOT_VALID = "This confirmation link is not valid any more. Ask again from the listing's page."
-CALLBACK_NEEDED = (
+LIMITED = N_("Too many requests from this connection. Please try again later.")
+NOT_VALID = N_("This confirmation link is not valid any more. Ask again from the listing's page.")
+CALLBACK_NEEDED = N_(
     "The e-mail address is not at the organization's own domain: call the person back at the organization's "
     "listed number and note what you checked."
 )
@@ -62,7 +63,7 @@ def request_access(
     throttle.check(session=session, keys=keys, limit=throttle.SUGGESTION_LIMIT, now=now, message=LIMITED)
     row = _validated(fields, organization.id, service.id if service else None, now)
     if _pending_for(session, row.email or "", organization.id):
-        raise Conflict("A request for this organization from this address is already waiting.", field="email")
+        raise Conflict(N_("A request for this organization from this address is already waiting."), field="email")
     raw = new_token()
     row.verify_token_hash = token_hash(raw)
     session.add(row)
@@ -82,15 +83,15 @@ def _validated(
     errors: dict[str, str] = {}
     name, message, phone = (fields.get(k, "").strip() for k in ("display_name", "message", "phone"))
     if not name or len(name) > 200:
-        errors["display_name"] = "Give your name (up to 200 characters)."
+        errors["display_name"] = N_("Give your name (up to 200 characters).")
     if not message or len(message) > 2000:
-        errors["message"] = "Tell us, in up to 2000 characters, how you are connected to this organization."
+        errors["message"] = N_("Tell us, in up to 2000 characters, how you are connected to this organization.")
     if len(phone) > 40 or (phone and sum(c.isdigit() for c in phone) < 7):
-        errors["phone"] = "Give a phone number we can call back, or leave it empty."
+        errors["phone"] = N_("Give a phone number we can call back, or leave it empty.")
     try:
         email = normalize_email(fields.get("email", ""))
     except ValidationFailed:
-        errors["email"] = "Give a valid e-mail address: we send a link to it."
+        errors["email"] = N_("Give a valid e-mail address: we send a link to it.")
     if errors:
         raise ValidationFailed("Please check the highlighted fields.", errors=errors)
     return ClaimRequest(
@@ -158,7 +159,7 @@ def approve_access_request(
         raise NotFound("No such claim.")
     note = callback_note.strip()
     if len(note) > 1000:
-        raise ValidationFailed("Keep the note under 1000 characters.", field="callback_note")
+        raise ValidationFailed(N_("Keep the note under 1000 characters."), field="callback_note")
     if not note and not domain_matches(claim, organization):
         raise ValidationFailed(CALLBACK_NEEDED, field="callback_note")
     claim.callback_note = note or None

@@ -4,6 +4,7 @@ network admin sees and the approval that links or invites the account."""
 from typing import Any
 
 import pytest
+from babel.messages.extract import extract_from_file
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -171,11 +172,18 @@ def test_domains_of_websites_and_addresses(value: str | None, domain: str | None
     assert domain_of(value) == domain
 
 
-@pytest.mark.parametrize("name", ["request_access.html", "access_message.html"])
-def test_the_new_public_pages_are_in_spanish(name: str) -> None:
-    from babel.messages.extract import extract_from_file
-
-    path = PROJECT_ROOT / "templates" / "directory" / "stewardship" / name
-    found = [m if isinstance(m, str) else m[0] for _, m, _, _ in extract_from_file("jinja2", str(path))]
+@pytest.mark.parametrize(
+    "name",
+    [
+        "templates/directory/stewardship/request_access.html",
+        "templates/directory/stewardship/access_message.html",
+        "directory/stewardship/access_requests.py",
+    ],
+)
+def test_the_new_public_pages_and_their_messages_are_in_spanish(name: str) -> None:
+    method = "python" if name.endswith(".py") else "jinja2"
+    keywords = {"_": None, "gettext": None, "N_": None}
+    extracted = extract_from_file(method, str(PROJECT_ROOT / name), keywords=keywords)
+    found = [m if isinstance(m, str) else m[0] for _, m, _, _ in extracted]
     spanish = translations("es")
     assert found and [m for m in found if spanish.ugettext(m) == m] == []
