@@ -47,6 +47,14 @@ def target_of(
     return organization, service
 
 
+def claimable_listing(*, session: Session, organization: Organization, service: Service | None) -> Service | None:
+    """The listing a signed-in person's claim names: the one asked about, else the organization's first."""
+    if service is not None:
+        return service
+    stmt = select(Service).where(Service.organization_id == organization.id).order_by(col(Service.name)).limit(1)
+    return session.exec(stmt).first()
+
+
 def request_access(
     *,
     session: Session,

@@ -60,8 +60,9 @@ def _entry(
     organization, service = access_requests.target_of(
         session=session, service_id=service_id, organization_id=organization_id
     )
-    if user is not None and service is not None:
-        return see_other(to(request, "service_claim", service_id=service.id))
+    listing = access_requests.claimable_listing(session=session, organization=organization, service=service)
+    if user is not None and listing is not None:  # signed in: claim with the account
+        return see_other(to(request, "service_claim", service_id=listing.id))
     return _form(request, settings, organization, service)
 
 

@@ -60,6 +60,8 @@ def test_a_signed_in_person_goes_on_to_the_claim_form(web: TestClient, session: 
     signed_in_as(web, session, "someone@example.org")
     response = web.get(f"/services/{pantry.id}/manage", follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"] == f"/services/{pantry.id}/claim"
+    from_org = web.get(f"/organizations/{pantry.organization_id}/manage", follow_redirects=False)
+    assert from_org.status_code == 303 and from_org.headers["location"] == f"/services/{pantry.id}/claim"
 
 
 def test_a_request_reaches_the_admins_only_after_the_address_is_proved(
