@@ -48,7 +48,7 @@ class MenuLink:
 
 
 def menu_for(*, session: Session, user: User, items: list[MenuItem]) -> list[MenuLink]:
-    """The links this person may open, in declaration order, with what waits behind each."""
+    """The links this person may open, in menu order, with what waits behind each."""
     links = []
     for item in sorted(items, key=lambda i: i.order):
         if not item.may_open(session, user):
