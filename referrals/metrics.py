@@ -71,6 +71,11 @@ def _team_of(session: Session, user: User) -> tuple[uuid.UUID, ...]:
     return tuple(session.exec(select(PeerProfile.user_id).where(PeerProfile.supervisor_id == user.id)).all())
 
 
+def rows_in(session: Session, scope: Scope) -> list["Row"]:
+    """The rows a scope covers: the page, the CSV and the JSON API all read them from here."""
+    return collect(session, organization_id=scope.organization_id, creators=scope.team)
+
+
 @dataclass
 class Row:
     referral_id: uuid.UUID

@@ -174,7 +174,7 @@ def detail_context(session: Session, referral: Referral, viewer: Viewer) -> dict
 
 def metrics_context(session: Session, user: User, organization_id: uuid.UUID | None) -> dict[str, Any]:
     scope = metrics.scope_for(session=session, user=user, organization_id=organization_id)
-    rows = metrics.collect(session, organization_id=scope.organization_id, creators=scope.team)
+    rows = metrics.rows_in(session, scope)
     total = metrics.summarize(rows)
     months = metrics.breakdown(rows, "month")[-12:]
     suppress = scope.suppress

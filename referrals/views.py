@@ -100,7 +100,7 @@ def metrics_csv(
     session: DbSession, user: CurrentUser, organization_id: Annotated[uuid.UUID | None, Query()] = None
 ) -> Response:
     scope = metrics.scope_for(session=session, user=user, organization_id=organization_id)
-    rows = metrics.collect(session, organization_id=scope.organization_id, creators=scope.team)
+    rows = metrics.rows_in(session, scope)
     body = metrics.to_csv(rows, suppress=scope.suppress)
     return Response(
         body,

@@ -98,6 +98,12 @@ def test_a_supervisor_opens_the_team_metrics(
     everyone: dict[str, As], world: World, session: Session, settings: Settings
 ) -> None:
     make_referral(session, world, settings)  # sent by world.peer, whom the supervisor supervises
+    other = make_referral(session, world, settings)  # and one by a peer of another team
+    other.creator_id = world.peer_b.id
+    session.add(other)
+    session.commit()
+    answer = everyone["supervisor"].api.get("/api/v1/referrals/metrics")
+    assert answer.status_code == 200 and answer.json()["total"]["sent"] == "1"
     page = everyone["supervisor"].browser.get("/referrals/metrics")
     assert page.status_code == 200
     assert elements(page, "dd", data_metric="sent")[0].text.strip() == "1"
