@@ -10,15 +10,17 @@ if TYPE_CHECKING:
     import typer
     from fastapi import APIRouter
 
+    from accounts.navigation import MenuItem
     from core.workers import WorkerFactory
 
 
 def routers() -> "list[APIRouter]":
     from accounts.admin_views import router as admin_router
     from accounts.devmail import router as devmail_router
+    from accounts.navigation import router as navigation_router
     from accounts.views import router as accounts_router
 
-    return [accounts_router, admin_router, devmail_router]
+    return [accounts_router, admin_router, devmail_router, navigation_router]
 
 
 def workers() -> "list[WorkerFactory]":
@@ -29,3 +31,9 @@ def commands() -> "list[typer.Typer]":
     from accounts.commands import app as account_commands
 
     return [account_commands]
+
+
+def menu() -> "list[MenuItem]":
+    from accounts.navigation import menu as account_menu
+
+    return account_menu()

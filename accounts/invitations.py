@@ -30,7 +30,9 @@ def invite(
     role: str,
     now: datetime,
     make_link: Callable[[str], str],
+    commit: bool = True,
 ) -> tuple[Invitation, list[Mail]]:
+    """Invite `email`; `commit=False` leaves the commit to a caller deciding more in the same transaction."""
     require_org_role(session=session, user=actor, organization_id=organization_id, roles=ADMINS)
     address = _invitee(session, organization_id, email, role)
     session.execute(
@@ -50,7 +52,8 @@ def invite(
         expires_at=now + INVITATION_LIFETIME,
     )
     session.add(row)
-    session.commit()
+    if commit:
+        session.commit()
     paragraphs = [
         N_(
             "You are invited to help keep the listings of %(organization)s up to date on the Community "

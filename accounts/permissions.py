@@ -4,7 +4,7 @@ import uuid
 
 from sqlmodel import Session, select
 
-from accounts.models import Membership, OrgRole, User
+from accounts.models import Membership, OrgRole, PeerProfile, User
 from core.errors import Forbidden
 from core.i18n import N_
 
@@ -32,3 +32,31 @@ def require_org_role(
 
 def organization_ids(*, session: Session, user: User) -> list[uuid.UUID]:
     return list(session.exec(select(Membership.organization_id).where(Membership.user_id == user.id)).all())
+
+
+# --- what a person may open: the staff menu and the endpoints ask these same questions ---------------
+
+
+def is_peer(*, session: Session, user: User) -> bool:
+    """Peers have a peer profile (credential, employer, supervisor); only they send referrals."""
+    return session.get(PeerProfile, user.id) is not None
+
+
+def is_member(*, session: Session, user: User) -> bool:
+    """A member of at least one organization: answers its referrals (the inbox) and edits its listings."""
+    return session.exec(select(Membership.id).where(Membership.user_id == user.id).limit(1)).first() is not None
+
+
+def admin_organization_ids(*, session: Session, user: User) -> list[uuid.UUID]:
+    stmt = select(Membership.organization_id).where(Membership.user_id == user.id, Membership.role == OrgRole.admin)
+    return list(session.exec(stmt).all())
+
+
+def may_moderate(*, session: Session, user: User) -> bool:
+    """Network admins decide on everything held; an organization's admins on their own organization's."""
+    return user.is_network_admin or bool(admin_organization_ids(session=session, user=user))
+
+
+def may_view_metrics(*, session: Session, user: User) -> bool:
+    """Members see their organization's referral numbers, supervisors their team's, network admins all."""
+    return user.is_network_admin or user.is_supervisor or is_member(session=session, user=user)

@@ -40,10 +40,12 @@ def _anon_page(
 
 
 @router.get("/login", response_class=HTMLResponse, name="login")
-def login_form(request: Request, settings: AppSettings, next: str | None = None, reset: bool = False) -> Response:
-    return _anon_page(
-        request, settings, "accounts/login.html", "login", {"next": safe_next(next), "email": "", "reset_done": reset}
-    )
+def login_form(
+    request: Request, settings: AppSettings, user: MaybeUser, next: str | None = None, reset: bool = False
+) -> Response:
+    # Someone already signed in (e.g. from the home page's link) sees their menu and a way to their work.
+    context = {"next": safe_next(next, default=""), "email": "", "reset_done": reset, "signed_in": user}
+    return _anon_page(request, settings, "accounts/login.html", "login", context)
 
 
 @router.post(
@@ -60,7 +62,7 @@ def login(
     password: FormStr = "",
     next: FormStr = "",
 ) -> Response:
-    context: dict[str, Any] = {"next": safe_next(next), "email": email}
+    context: dict[str, Any] = {"next": safe_next(next, default=""), "email": email}
     try:
         raw, _ = authenticate(
             session=session,
@@ -80,7 +82,7 @@ def login(
         return _anon_page(
             request, settings, "accounts/login.html", "login", {**context, "errors": {"form": exc.message}}, status=422
         )
-    response = done(request, safe_next(next))
+    response = done(request, safe_next(next, default=to(request, "staff_home")))  # no page asked: where work is
     set_session_cookie(response, raw, settings)
     return response
 

@@ -95,6 +95,10 @@ def create_app(
     i18n.install(templates.env)  # real per-request translations in the shared template environment
     # The header middleware sits inside gzip, where the language middleware used to, so `Vary` keeps its order.
     from accounts.caching import needs_no_store
+    from accounts.navigation import install as install_menu
+
+    install_menu(templates.env)
+    app.state.menu_items = [item for domain in DOMAINS for item in domain.menu()]
 
     app.add_middleware(HeadersMiddleware, no_store_when=needs_no_store)
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_SIZE)

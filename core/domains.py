@@ -1,8 +1,9 @@
 """The domains the app is made of, in the order their routers, workers and commands are added.
 
 Each domain package declares in its `__init__.py` what it contributes: `routers()`, `workers()` (factories
-started by the app's lifespan when settings.embedded_workers) and `commands()` (Typer apps merged into the
-root CLI). Only the app factory (`core.app`) and the root CLI (`core.cli`) read these declarations; no
+started by the app's lifespan when settings.embedded_workers), `commands()` (Typer apps merged into the
+root CLI) and `menu()` (links of the staff menu, see accounts.navigation). Only the app factory
+(`core.app`) and the root CLI (`core.cli`) read these declarations; no
 domain imports either of them.
 """
 
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     import typer
     from fastapi import APIRouter
 
+    from accounts.navigation import MenuItem
     from core.workers import WorkerFactory
 
 
@@ -26,6 +28,8 @@ class Domain(Protocol):
     def workers(self) -> "list[WorkerFactory]": ...
 
     def commands(self) -> "list[typer.Typer]": ...
+
+    def menu(self) -> "list[MenuItem]": ...
 
 
 DOMAINS: tuple[Domain, ...] = (accounts, directory, search, referrals)

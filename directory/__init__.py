@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     import typer
     from fastapi import APIRouter
 
+    from accounts.navigation import MenuItem
     from core.workers import WorkerFactory
 
 
@@ -23,6 +24,7 @@ def routers() -> "list[APIRouter]":
     from directory.listings.views import router as listings_router
     from directory.meeting_guide.views import router as meeting_guide_router
     from directory.sources.views import router as feed_sources_router
+    from directory.stewardship.access_views import router as access_router
     from directory.stewardship.public_views import router as suggestions_router
     from directory.stewardship.views import router as moderation_router
     from directory.workspace.api import router as workspace_api_router
@@ -36,6 +38,7 @@ def routers() -> "list[APIRouter]":
         workspace_api_router,
         moderation_router,
         suggestions_router,
+        access_router,
         feed_sources_router,
     ]
 
@@ -55,3 +58,10 @@ def commands() -> "list[typer.Typer]":
     from directory.stewardship.commands import app as stewardship_commands
 
     return [hsds_commands, meeting_guide_commands, stewardship_commands, feeds_commands]
+
+
+def menu() -> "list[MenuItem]":
+    """The organization pages, moderation and the network admin's pages in the staff menu."""
+    from directory.navigation import menu as directory_menu
+
+    return directory_menu()

@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     import typer
     from fastapi import APIRouter
 
+    from accounts.navigation import MenuItem
     from core.workers import WorkerFactory
 
 
@@ -29,3 +30,10 @@ def workers() -> "list[WorkerFactory]":
 
 def commands() -> "list[typer.Typer]":
     return []
+
+
+def menu() -> "list[MenuItem]":
+    """Referral pages in the staff menu (my referrals, the inbox, metrics, notifications)."""
+    from referrals.navigation import menu as referral_menu
+
+    return referral_menu()

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
+from accounts import permissions
 from accounts.models import PeerProfile, User
 from accounts.permissions import organization_ids
 from core.errors import NotFound
@@ -37,7 +38,7 @@ SYSTEM = Viewer(user_id=None, roles=frozenset({Role.system}), label="SYS", conte
 
 
 def is_peer(session: Session, user: User) -> bool:
-    return session.get(PeerProfile, user.id) is not None
+    return permissions.is_peer(session=session, user=user)  # the staff menu asks the same question
 
 
 def candidate_orgs_of(session: Session, referral: Referral, member_orgs: list[uuid.UUID]) -> list[uuid.UUID]:

@@ -93,7 +93,7 @@ def metrics_json(
     session: DbSession, user: CurrentUser, organization_id: Annotated[uuid.UUID | None, Query()] = None
 ) -> MetricsPublic:
     scope = metrics.scope_for(session=session, user=user, organization_id=organization_id)
-    rows = metrics.collect(session, organization_id=scope.organization_id)
+    rows = metrics.rows_in(session, scope)
     total = metrics.summarize(rows)
 
     def group(by: str) -> list[dict[str, str]]:

@@ -19,8 +19,8 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from accounts.models import User
-from accounts.permissions import organization_ids
+from accounts.models import PeerProfile, User
+from accounts.permissions import may_view_metrics, organization_ids
 from core.errors import Forbidden
 from core.i18n import N_
 from directory.listings.models import Organization
@@ -39,11 +39,15 @@ class Scope:
     suppress: bool
     choices: list[tuple[uuid.UUID, str]]
     network_allowed: bool
+    team: tuple[uuid.UUID, ...] | None = None  # a supervisor's view: the referrals their peers sent
 
 
 def scope_for(*, session: Session, user: User, organization_id: uuid.UUID | None) -> Scope:
-    """Members see their organization's received referrals; network admins also the whole network
-    (suppressed). Anyone else is refused."""
+    """Members see their organization's received referrals; supervisors without an organization the
+    referrals their team sent; network admins also the whole network (suppressed). Anyone else is refused
+    (`may_view_metrics` is the same rule, for the menu)."""
+    if not may_view_metrics(session=session, user=user):
+        raise Forbidden("Referral metrics are for organization members, supervisors and network administrators.")
     member_of = organization_ids(session=session, user=user)
     names = (
         dict(session.exec(select(Organization.id, Organization.name).where(col(Organization.id).in_(member_of))).all())
@@ -55,13 +59,22 @@ def scope_for(*, session: Session, user: User, organization_id: uuid.UUID | None
         organization_id = choices[0][0] if choices else None
     if organization_id is None:
         if not user.is_network_admin:
-            raise Forbidden(N_("Referral metrics are for organization members and network administrators."))
+            return Scope(None, "My team", False, choices, False, team=_team_of(session, user))
         return Scope(None, "Whole network", True, choices, True)
     if organization_id not in names and not user.is_network_admin:
         raise Forbidden(N_("You are not a member of this organization."))
     org = session.get(Organization, organization_id)
     label = org.name if org else "Unknown organization"
     return Scope(organization_id, label, False, choices, user.is_network_admin)
+
+
+def _team_of(session: Session, user: User) -> tuple[uuid.UUID, ...]:
+    return tuple(session.exec(select(PeerProfile.user_id).where(PeerProfile.supervisor_id == user.id)).all())
+
+
+def rows_in(session: Session, scope: Scope) -> list["Row"]:
+    """The rows a scope covers: the page, the CSV and the JSON API all read them from here."""
+    return collect(session, organization_id=scope.organization_id, creators=scope.team)
 
 
 @dataclass
@@ -98,11 +111,16 @@ class Summary:
         return statistics.median(self.hours) if self.hours else None
 
 
-def collect(session: Session, *, organization_id: uuid.UUID | None = None) -> list[Row]:
-    """One row per sent referral in scope (one organization's received referrals, or the network)."""
+def collect(
+    session: Session, *, organization_id: uuid.UUID | None = None, creators: tuple[uuid.UUID, ...] | None = None
+) -> list[Row]:
+    """One row per sent referral in scope (one organization's received referrals, the referrals a team
+    of peers sent, or the network)."""
     query = select(Referral.id, Referral.recipient_organization_id, Referral.need_categories, Referral.status)
     if organization_id is not None:
         query = query.where(Referral.recipient_organization_id == organization_id)
+    if creators is not None:
+        query = query.where(col(Referral.creator_id).in_(creators))
     referrals = {
         rid: (org, cats, status)
         for rid, org, cats, status in session.exec(query).all()

@@ -215,7 +215,7 @@ def metrics_context(
     def t(message: str) -> str:  # the charts are drawn here, so their words are translated here
         return gettext(lang, message)
 
-    rows = metrics.collect(session, organization_id=scope.organization_id)
+    rows = metrics.rows_in(session, scope)
     total = metrics.summarize(rows)
     months = metrics.breakdown(rows, "month")[-12:]
     suppress = scope.suppress

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from accounts.models import PeerProfile, User
@@ -226,6 +227,20 @@ def inbox(*, session: Session, user: User, now: datetime, settings: Settings) ->
         closed=[i for i in items if i.referral.status not in (*ACTIVE_STATUSES, Status.requested)][:50],
         organizations=orgs,
     )
+
+
+def unanswered_count(*, session: Session, user: User) -> int:
+    """Referrals waiting for an answer from the user's organizations (sent to them, or offered to them and
+    still unclaimed): the inbox's badge in the menu. Counts only; reads no personal detail."""
+    org_ids = organization_ids(session=session, user=user)
+    if not org_ids:
+        return 0
+    sent = (
+        select(func.count())
+        .select_from(Referral)
+        .where(col(Referral.recipient_organization_id).in_(org_ids), Referral.status == Status.requested)
+    )
+    return int(session.exec(sent).one()) + len(_offers(session, org_ids))
 
 
 def _recipient_sees(session: Session, referral: Referral, now: datetime) -> bool:

@@ -100,7 +100,8 @@ def metrics_csv(
     session: DbSession, user: CurrentUser, organization_id: Annotated[uuid.UUID | None, Query()] = None
 ) -> Response:
     scope = metrics.scope_for(session=session, user=user, organization_id=organization_id)
-    body = metrics.to_csv(metrics.collect(session, organization_id=scope.organization_id), suppress=scope.suppress)
+    rows = metrics.rows_in(session, scope)
+    body = metrics.to_csv(rows, suppress=scope.suppress)
     return Response(
         body,
         media_type="text/csv; charset=utf-8",

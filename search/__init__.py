@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     import typer
     from fastapi import APIRouter
 
+    from accounts.navigation import MenuItem
     from core.workers import WorkerFactory
 
 
@@ -29,3 +30,7 @@ def workers() -> "list[WorkerFactory]":
 
 def commands() -> "list[typer.Typer]":
     return []
+
+
+def menu() -> "list[MenuItem]":
+    return []  # search pages are public: no staff menu links

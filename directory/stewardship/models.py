@@ -65,13 +65,24 @@ class Suggestion(SQLModel, table=True):
 
 
 class ClaimRequest(SQLModel, table=True):
-    """Someone asks to manage an existing listing's organization; a network admin decides."""
+    """Someone asks to manage an existing listing's organization; a network admin decides.
+
+    Signed-in people claim as their account (`user_id`). A person without an account leaves a name, an
+    e-mail address (proved by a link sent to it: `email_verified_at`) and maybe a phone number for a
+    call-back; only proved requests reach the admins, and approving one links or invites the account."""
 
     __tablename__ = "claim_request"
+    __table_args__ = (UniqueConstraint("verify_token_hash", name="uq_claim_request_verify_token"),)
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     organization_id: uuid.UUID = Field(foreign_key="organization.id", index=True, ondelete="CASCADE")
     service_id: uuid.UUID | None = Field(default=None, foreign_key="service.id", ondelete="SET NULL")
-    user_id: uuid.UUID = Field(foreign_key="user_account.id", index=True, ondelete="CASCADE")
+    user_id: uuid.UUID | None = Field(default=None, foreign_key="user_account.id", index=True, ondelete="CASCADE")
+    email: str | None = Field(default=None, max_length=320)
+    display_name: str = Field(default="", max_length=200)
+    phone: str | None = Field(default=None, max_length=40)
+    verify_token_hash: str | None = Field(default=None, max_length=128)
+    email_verified_at: datetime | None = Field(default=None, sa_column=ts_column(nullable=True))
+    callback_note: str | None = Field(default=None, max_length=1000)
     message: str = Field(default="", max_length=2000)
     status: str = Field(default=RequestStatus.pending, max_length=20, index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column())

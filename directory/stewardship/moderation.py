@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from accounts.models import User
@@ -63,6 +64,17 @@ def queue(*, session: Session, user: User) -> list[QueueItem]:
         for s, org, svc in session.exec(suggestions.order_by(col(Suggestion.created_at)).limit(QUEUE_LIMIT))
     ]
     return sorted(items, key=lambda item: audit.json_value(item.at))
+
+
+def waiting_count(*, session: Session, user: User) -> int:
+    """How many items the user's queue holds (the menu's badge): the same scope as `queue`."""
+    changes = select(func.count()).select_from(ChangeRequest).where(ChangeRequest.status == RequestStatus.pending)
+    new = select(func.count()).select_from(Suggestion).where(Suggestion.status == SuggestionStatus.new)
+    if not user.is_network_admin:
+        mine = organization_ids(session=session, user=user)
+        changes = changes.where(col(ChangeRequest.organization_id).in_(mine))
+        new = new.where(col(Suggestion.organization_id).in_(mine))
+    return int(session.exec(changes).one()) + int(session.exec(new).one())
 
 
 @dataclass

@@ -7,12 +7,13 @@ from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from accounts.deps import CurrentUser, NetworkAdmin
+from accounts.models import User
 from accounts.web import base_context
 from core.clock import utcnow
 from core.deps import AppSettings, DbSession
 from core.errors import DomainError
 from core.openapi import error_responses
-from core.web import done, error_fields, link_maker, render, send_later, submit_form, to
+from core.web import error_fields, link_maker, render, send_later, submit_form, to
 from directory.edits.models import REQUEST_STATUS_LABELS
 from directory.edits.service import OPERATIONS
 from directory.edits.values import CHOICES, submitted_values, with_blank_rows
@@ -190,29 +191,48 @@ def claim_approve(
     background: BackgroundTasks,
     user: NetworkAdmin,
     claim_id: uuid.UUID,
+    callback_note: Reason = "",
 ) -> Response:
-    link = link_maker(request, settings, "workspace_organization", param="organization_id")
-    _claim, mails = claims.approve_claim(session=session, user=user, claim_id=claim_id, now=utcnow(), make_link=link)
-    send_later(background, settings, mails)
-    return done(request, to(request, "admin_claims", {"done": "approved"}))
+    def approve() -> list[Any]:
+        _claim, mails = claims.approve_claim(
+            session=session,
+            user=user,
+            claim_id=claim_id,
+            now=utcnow(),
+            make_link=link_maker(request, settings, "workspace_organization", param="organization_id"),
+            make_invitation_link=link_maker(request, settings, "invitation"),
+            callback_note=callback_note,
+        )
+        send_later(background, settings, mails)
+        return mails
+
+    return submit_form(
+        request,
+        approve,
+        invalid=lambda exc: _claims_again(request, session, user, claim_id, exc),
+        then=lambda _: to(request, "admin_claims", {"done": "approved"}),
+    )
+
+
+def _claims_again(request: Request, session: DbSession, user: User, claim_id: uuid.UUID, exc: DomainError) -> Response:
+    """The claims page again, with the reason a decision was refused next to its claim (422)."""
+    session.rollback()
+    context = {
+        "items": claims.pending_claims(session=session, user=user),
+        "done": None,
+        "errors": {str(claim_id): next(iter(error_fields(exc).values()), exc.message)},
+    }
+    return _page(request, "directory/stewardship/claims.html", context, 422)
 
 
 @router.post("/admin/claims/{claim_id}/reject", name="admin_claim_reject")
 def claim_reject(
     request: Request, session: DbSession, user: NetworkAdmin, claim_id: uuid.UUID, reason: Reason = ""
 ) -> Response:
-    def invalid(exc: DomainError) -> HTMLResponse:
-        context = {
-            "items": claims.pending_claims(session=session, user=user),
-            "done": None,
-            "errors": {str(claim_id): error_fields(exc).get("reason", exc.message)},
-        }
-        return _page(request, "directory/stewardship/claims.html", context, 422)
-
     return submit_form(
         request,
         lambda: claims.reject_claim(session=session, user=user, claim_id=claim_id, reason=reason, now=utcnow()),
-        invalid=invalid,
+        invalid=lambda exc: _claims_again(request, session, user, claim_id, exc),
         then=lambda _: to(request, "admin_claims", {"done": "rejected"}),
     )
 

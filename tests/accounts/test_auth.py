@@ -37,7 +37,8 @@ def _login(client: TestClient, email: str, password: str, **headers: str) -> htt
 def test_sign_in_sets_a_strict_session_cookie_and_opens_the_workspace(web: TestClient, session: Session) -> None:
     make_user(session, "ana@example.org")
     response = _login(web, "ANA@example.org ", PASSWORD)
-    assert response.status_code == 303 and response.headers["location"] == "/workspace"
+    assert response.status_code == 303 and response.headers["location"] == "/start"  # where the work is
+    assert web.get("/start", follow_redirects=False).headers["location"] == "/workspace"  # no role yet
     cookie = response.headers["set-cookie"]
     assert cookie.startswith("sid=")
     for part in ("HttpOnly", "SameSite=lax", "Max-Age=43200", "Path=/"):
