@@ -165,6 +165,9 @@ SYSTEM_REASONS = _labels(
         "consent-revoked": "The person withdrew consent",
     }
 )
+# Outcomes and failure reasons that say the appointment already happened (or was missed): refused while
+# the scheduled appointment is still ahead.
+AFTER_APPOINTMENT = frozenset({"first-appointment-kept", "service-received", "no-show"})
 UNABLE_TO_CONTACT = "unable-to-contact"
 UNSUCCESSFUL_CONTACT = frozenset({"no-answer", "left-message", "wrong-number"})
 

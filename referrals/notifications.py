@@ -30,6 +30,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "consent-revoked": ("Update on a referral", "A referral was withdrawn: the person revoked consent."),
     "entered-in-error": ("Update on a referral", "A referral was marked as entered in error."),
     "followup-due": ("A follow-up is due", "A follow-up with someone you referred is due."),
+    "scheduled": ("Update on a referral you sent", "An appointment was scheduled for a referral you sent."),
 }
 
 
@@ -53,8 +54,11 @@ def notify(
     referral_id: uuid.UUID | None,
     kind: str,
     now: datetime,
+    when: str | None = None,
 ) -> list[Mail]:
-    """Add in-app notifications; return the e-mails to send once the caller has committed."""
+    """Add in-app notifications; return the e-mails to send once the caller has committed. `when` is a
+    time the message is about (an appointment, already in local time with its zone): a time is no
+    personal detail, and saves the reader a sign-in."""
     subject, _ = MESSAGES[kind]
     link = absolute(settings, f"/referrals/{referral_id}") if referral_id else settings.base_url
     mails: list[Mail] = []
@@ -64,7 +68,7 @@ def notify(
             continue
         session.add(ReferralNotification(user_id=user_id, referral_id=referral_id, kind=kind, created_at=now))
         body = (
-            f"{MESSAGES[kind][1]}\n\nSign in to see it:\n{link}\n\n"
+            f"{MESSAGES[kind][1]}\n\n" + (f"When: {when}\n\n" if when else "") + f"Sign in to see it:\n{link}\n\n"
             "This message contains no personal details on purpose."
         )
         mails.append(Mail(to=user.email, subject=subject, body=body))
