@@ -15,6 +15,9 @@ from accounts.models import Membership, PeerProfile
 from core.inputs import is_zone_name
 from directory.listings.models import Location, Schedule, Service, ServiceAtLocation
 
+# Where nothing says otherwise (a listing with neither places nor schedules): the zone new hours start in.
+DEFAULT_ZONE = "America/New_York"
+
 
 def most_common(names: Iterable[str | None]) -> str | None:
     ranked = Counter(n for n in names if n and is_zone_name(n)).most_common(1)

@@ -18,6 +18,7 @@ from directory.edits import audit
 from directory.edits.models import ChangeRequest, ChangeVia, RequestStatus
 from directory.edits.operations import Operation, Target
 from directory.edits.service import OPERATIONS, Access, access_for, apply_operation, target_for, validate
+from directory.listings import zones
 from directory.listings.models import Organization, Service
 from directory.stewardship.models import ClaimRequest, Suggestion, SuggestionStatus
 
@@ -72,6 +73,7 @@ class ChangeView:
     access: Access
     submitted_by: User | None
     changes: list[audit.FieldChange]
+    zone: str = zones.DEFAULT_ZONE  # the organization's: times on the page are shown in it
 
 
 def change_request_for(*, session: Session, user: User, change_id: uuid.UUID) -> ChangeView:
@@ -84,7 +86,8 @@ def change_request_for(*, session: Session, user: User, change_id: uuid.UUID) ->
     current = operation.current(session, target) if row.status == RequestStatus.pending else row.before
     proposed = operation.proposed(session, target, data)
     author = session.get(User, row.submitted_by_id) if row.submitted_by_id else None
-    return ChangeView(row, operation, target, access, author, audit.field_changes(current, proposed))
+    zone = zones.organization_zone(session, row.organization_id) or zones.DEFAULT_ZONE
+    return ChangeView(row, operation, target, access, author, audit.field_changes(current, proposed), zone)
 
 
 def approve_change(*, session: Session, user: User, change_id: uuid.UUID, now: datetime) -> ChangeRequest:

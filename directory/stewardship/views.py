@@ -12,13 +12,16 @@ from core.clock import utcnow
 from core.deps import AppSettings, DbSession
 from core.errors import DomainError
 from core.openapi import error_responses
-from core.web import done, error_fields, link_maker, render, send_later, submit_form, to
+from core.web import done, error_fields, link_maker, render, send_later, submit_form, templates, to
+from directory.edits.readable import readable
 from directory.edits.service import OPERATIONS
 from directory.edits.values import CHOICES, submitted_values, with_blank_rows
 from directory.listings.queries import get_listing
 from directory.stewardship import claims, freshness, moderation, suggestions
 
 router = APIRouter(tags=["moderation"])
+# Before/after tables in words (templates/directory/stewardship/_diff.html), for moderation and the audit log.
+templates.env.filters["in_words"] = readable
 Reason = Annotated[str, Form()]
 _SUGGESTION = "directory/stewardship/suggestion.html"
 

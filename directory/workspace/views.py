@@ -27,6 +27,7 @@ from directory.edits.service import (
     organization_for,
     submit_change,
 )
+from directory.listings import zones
 from directory.workspace.pages import (
     SECTIONS,
     import_page_context,
@@ -246,6 +247,7 @@ def audit_log(
             "pages": pages,
             "total": total,
             "service_id": service_id,
+            "zone": zones.organization_zone(session, org.id) or zones.DEFAULT_ZONE,
         },
     )
 
