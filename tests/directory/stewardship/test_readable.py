@@ -1,4 +1,4 @@
-"""Review in words: a held change shows hours as the listing does ("Mon–Fri 11:30–13:00"), codes as their
+"""Review in words: a held change shows hours as the listing does ("Mon-Fri 11:30-13:00", en dashes), codes as their
 labels and times in the organization's zone, before and after side by side; reopening clears the date."""
 
 import uuid
@@ -15,6 +15,7 @@ from tests.factories import add_member, make_listing, make_user
 from tests.html import parse
 from tests.support import signed_in_as
 
+DASH = "\u2013"  # the en dash of ranges, as the listing writes them
 LUNCH = {
     "timezone": "America/Chicago",
     "row_count": "1",
@@ -54,9 +55,13 @@ def test_held_hours_read_as_the_listing_shows_them(web: TestClient, session: Ses
     service = make_listing(session)  # open Monday and Wednesday 09:00-12:00
     change = _held(web, session, service, "hours", LUNCH)
     hours = _cells(web, session, change, service)["hours"]
-    assert hours == {"label": "Hours", "before": "Mon, Wed 09:00–12:00", "after": "Mon–Fri 11:30–13:00"}
+    assert hours == {
+        "label": "Hours",
+        "before": f"Mon, Wed 09:00{DASH}12:00",
+        "after": f"Mon{DASH}Fri 11:30{DASH}13:00",
+    }
     spanish = _cells(web, session, change, service, lang="es")["hours"]
-    assert spanish["after"] == "Lun–vie 11:30–13:00"
+    assert spanish["after"] == f"Lun{DASH}vie 11:30{DASH}13:00"
 
 
 def test_a_held_status_change_reads_in_words(web: TestClient, session: Session) -> None:
