@@ -159,6 +159,7 @@ def detail_context(session: Session, referral: Referral, viewer: Viewer, setting
     shown = viewer.content_visible
     return {
         "zone": local.referral_zone(session, referral, settings),
+        "org_names": queries.organization_names(session, viewer.candidate_orgs),
         "appointment_at": local.appointment_of(session, referral.id),
         "d": page,
         "r": referral,

@@ -4,6 +4,7 @@ Every function that shows personal content of a referral writes an access-log ro
 """
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -77,6 +78,13 @@ def _names(session: Session, referrals: list[Referral]) -> tuple[dict[uuid.UUID,
         else {}
     )
     return orgs, services
+
+
+def organization_names(session: Session, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    return dict(session.exec(select(Organization.id, Organization.name).where(col(Organization.id).in_(wanted))).all())
 
 
 def _items(session: Session, referrals: list[Referral], show_names: bool, overdue_at: "OverdueRule") -> list[Item]:
