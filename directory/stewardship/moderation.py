@@ -5,7 +5,7 @@ Held changes are approved by organization admins and network admins. Someone who
 """
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -34,6 +34,8 @@ class QueueItem:
     listing: str | None
     what: str
     at: datetime
+    organization_id: uuid.UUID | None = None
+    zone: str = zones.DEFAULT_ZONE  # the organization's: `at` is shown in it
 
 
 def queue(*, session: Session, user: User) -> list[QueueItem]:
@@ -55,13 +57,18 @@ def queue(*, session: Session, user: User) -> list[QueueItem]:
         changes = changes.where(col(ChangeRequest.organization_id).in_(mine))
         suggestions = suggestions.where(col(Suggestion.organization_id).in_(mine))
     items = [
-        QueueItem("change", c.id, org, svc, OPERATIONS[c.op].label if c.op in OPERATIONS else c.op, c.submitted_at)
+        QueueItem(
+            "change", c.id, org, svc, OPERATIONS[c.op].label if c.op in OPERATIONS else c.op, c.submitted_at,
+            c.organization_id,
+        )
         for c, org, svc in session.exec(changes.order_by(col(ChangeRequest.submitted_at)).limit(QUEUE_LIMIT))
-    ]
+    ]  # fmt: skip
     items += [
-        QueueItem("suggestion", s.id, org, svc, s.kind, s.created_at)
+        QueueItem("suggestion", s.id, org, svc, s.kind, s.created_at, s.organization_id)
         for s, org, svc in session.exec(suggestions.order_by(col(Suggestion.created_at)).limit(QUEUE_LIMIT))
     ]
+    named = zones.organization_zones(session, {i.organization_id for i in items if i.organization_id})
+    items = [replace(i, zone=named[i.organization_id]) if i.organization_id in named else i for i in items]
     return sorted(items, key=lambda item: audit.json_value(item.at))
 
 

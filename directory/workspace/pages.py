@@ -70,6 +70,7 @@ def service_page(
         },
         "choices": CHOICES,
         "feed": feed_of(session=session, meeting=detail.meeting),
+        "zone": default_timezone(session, service),  # the listing's: instants on the page are shown in it
     }
 
 
