@@ -120,3 +120,22 @@ def test_list_times_carry_the_zone(people: dict[str, Any], world: World, session
     assert "2030-03-04 09:00 CST" in inbox.find("tr", data_referral_id=str(referral.id)).text
     history = parse(people["member"].browser.get(f"/referrals/{referral.id}").text).find("table", id="history")
     assert "2030-03-04 09:00 CST" in history.text and "UTC" not in history.text
+
+
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [("2031-01-14T17:30:00", "2031-01-14T23:30:00+00:00"), ("2031-01-14T17:30:00Z", "2031-01-14T17:30:00+00:00")],
+    ids=["wall-clock-is-local", "offset-is-kept"],
+)
+def test_the_api_reads_a_time_without_offset_as_the_listings_local_time(
+    people: dict[str, Any], world: World, session: Session, settings: Settings, given: str, stored: str
+) -> None:
+    referral = make_referral(session, world, settings, Status.accepted)
+    response = people["member"].api.post(
+        f"/api/v1/referrals/{referral.id}/actions/schedule", json={"appointment_at": given}
+    )
+    assert response.status_code == 200, response.text
+    data = session.exec(
+        select(ReferralEvent.data).where(ReferralEvent.referral_id == referral.id, ReferralEvent.action == "schedule")
+    ).one()
+    assert data["appointment_at"] == stored
