@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from accounts import admin
 from accounts.deps import NetworkAdmin
 from accounts.models import User
+from accounts.organizations import find_organization, search_organizations
 from accounts.web import base_context
 from core.clock import utcnow
 from core.deps import AppSettings, DbSession
@@ -34,18 +35,35 @@ def _optional_uuid(value: str, field: str) -> uuid.UUID | None:
 
 
 def _user_page(
-    request: Request, session: DbSession, user_id: uuid.UUID, *, errors: dict[str, str] | None = None, status: int = 200
+    request: Request,
+    session: DbSession,
+    user_id: uuid.UUID,
+    *,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+    employer_q: str = "",
 ) -> HTMLResponse:
     account = admin.get_user(session=session, user_id=user_id)
+    profile = admin.peer_profile(session=session, user_id=user_id)
     context = base_context(
         request,
         account=account,
-        profile=admin.peer_profile(session=session, user_id=user_id),
+        profile=profile,
         supervisors=admin.supervisors(session=session),
         errors=errors or {},
         done=request.query_params.get("done"),
+        **_employer_choices(session, profile.employer_organization_id if profile else None, employer_q),
     )
     return render(request, "accounts/user.html", context, status_code=status)
+
+
+def _employer_choices(session: DbSession, current: uuid.UUID | None, query: str) -> dict[str, Any]:
+    """The employer picker: the current employer, the organizations whose name matches the search."""
+    return {
+        "employer": find_organization(session, current) if current else None,
+        "employer_q": query,
+        "employer_matches": search_organizations(session, query),
+    }
 
 
 @router.get("", response_class=HTMLResponse, name="admin_users")
@@ -115,8 +133,30 @@ def user_create(
 
 
 @router.get("/{user_id}", response_class=HTMLResponse, name="admin_user")
-def user_page(request: Request, session: DbSession, _admin: NetworkAdmin, user_id: uuid.UUID) -> HTMLResponse:
-    return _user_page(request, session, user_id)
+def user_page(
+    request: Request,
+    session: DbSession,
+    _admin: NetworkAdmin,
+    user_id: uuid.UUID,
+    employer_q: Annotated[str, Query(max_length=200)] = "",
+) -> HTMLResponse:
+    return _user_page(request, session, user_id, employer_q=employer_q)
+
+
+@router.get("/{user_id}/employers", response_class=HTMLResponse, name="admin_user_employers")
+def employer_options(
+    request: Request,
+    session: DbSession,
+    _admin: NetworkAdmin,
+    user_id: uuid.UUID,
+    employer_q: Annotated[str, Query(max_length=200)] = "",
+) -> HTMLResponse:
+    """The picker's choices for what was typed so far (htmx swaps them in; without JS the page does it)."""
+    profile = admin.peer_profile(session=session, user_id=admin.get_user(session=session, user_id=user_id).id)
+    context = base_context(
+        request, **_employer_choices(session, profile.employer_organization_id if profile else None, employer_q)
+    )
+    return render(request, "accounts/_employer_options.html", context)
 
 
 @router.post("/{user_id}/flags", name="admin_user_flags", responses=error_responses(409))

@@ -18,6 +18,7 @@ from starlette.routing import BaseRoute
 
 from core.errors import DomainError, ValidationFailed
 from core.i18n import N_, path_with
+from core.localtime import FILTERS as LOCAL_TIME_FILTERS
 from core.mail import Mail, absolute, deliver
 from core.settings import PROJECT_ROOT, Settings
 from core.urls import tel_href, web_href
@@ -31,6 +32,8 @@ templates.env.add_extension("jinja2.ext.i18n")
 templates.env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
 # Stored links reach an href only through these (core/urls.py): a value breaking the rule renders no link.
 templates.env.filters.update(web_href=web_href, tel_href=tel_href)
+# Staff times in the organization's zone with the zone shown (core/localtime.py).
+templates.env.filters.update(LOCAL_TIME_FILTERS)
 
 API_PREFIX = "/api/"  # paths under it answer JSON only, errors included
 TITLES = {

@@ -44,11 +44,13 @@ def routers() -> "list[APIRouter]":
 
 
 def workers() -> "list[WorkerFactory]":
-    """Daily freshness reminders and feed-source syncs (started only when settings.embedded_workers)."""
+    """Daily freshness reminders, feed-source syncs and the hourly suggestion digest for moderators (started
+    only when settings.embedded_workers)."""
     from directory.sources.sync import start_feed_sync_worker
+    from directory.stewardship.digest import start_suggestion_digest_worker
     from directory.stewardship.freshness import start_freshness_worker
 
-    return [start_freshness_worker, start_feed_sync_worker]
+    return [start_freshness_worker, start_feed_sync_worker, start_suggestion_digest_worker]
 
 
 def commands() -> "list[typer.Typer]":

@@ -17,7 +17,7 @@ from accounts.models import User
 from core.clock import StoredTime, utcnow
 from core.deps import AppSettings, DbSession
 from directory.listings.models import Organization
-from referrals import access, audit, fhir, metrics, notifications, privacy, queries, records, service
+from referrals import access, audit, fhir, local, metrics, notifications, privacy, queries, records, service
 from referrals.consent import current_consent
 from referrals.schemas import (
     ActionIn,
@@ -226,5 +226,6 @@ def fhir_bundle(referral_id: uuid.UUID, session: DbSession, settings: AppSetting
         recipient=recipient,
         base_url=settings.base_url,
         now=now,
+        appointment=local.local_appointment(session, referral, settings),
     )
     return Response(json.dumps(body), media_type="application/fhir+json", headers={"Cache-Control": "no-store"})

@@ -223,6 +223,9 @@ CONSENT_METHOD_LABELS = _labels(
     }
 )
 FOLLOWUP_LABELS = _labels({"72h": N_("After 3 days"), "168h": N_("After 1 week"), "720h": N_("After 30 days")})
+# Outcomes and failure reasons that say the appointment already happened (or was missed): refused while
+# the scheduled appointment is still ahead.
+AFTER_APPOINTMENT = frozenset({"first-appointment-kept", "service-received", "no-show"})
 UNABLE_TO_CONTACT = "unable-to-contact"
 UNSUCCESSFUL_CONTACT = frozenset({"no-answer", "left-message", "wrong-number"})
 

@@ -7,9 +7,10 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, select
 
 from accounts.models import User
+from core.localtime import local_time
 from core.mail import Mail
 from core.settings import Settings
-from referrals import consent, notifications
+from referrals import consent, local, notifications
 from referrals.codes import Role, Status
 from referrals.db import as_utc
 from referrals.models import (
@@ -56,6 +57,12 @@ def apply(
             referral_id=referral.id, organization_id=referral.recipient_organization_id, consent_id=current.id,
             fields=consent.shared_fields(referral), actor_id=actor_id, at=now,
         ))  # fmt: skip
+    if action == Action.schedule and data.appointment_at is not None and referral.creator_id != actor_id:
+        when = local_time(data.appointment_at, local.referral_zone(session, referral, settings))
+        return notifications.notify(
+            session, settings=settings, user_ids=[referral.creator_id], referral_id=referral.id, kind="scheduled",
+            now=now, when=when,
+        )  # fmt: skip
     return _notify(session, referral, action, actor_id, now, settings, from_status)
 
 

@@ -69,7 +69,11 @@ def patient_id(referral: Referral) -> uuid.UUID:
     return uuid.uuid5(referral.id, "patient")
 
 
-def service_request(referral: Referral, viewer: Viewer, consent: ReferralConsent | None) -> dict[str, Any]:
+def service_request(
+    referral: Referral, viewer: Viewer, consent: ReferralConsent | None, appointment: datetime | None = None
+) -> dict[str, Any]:
+    """`appointment` is in the referral's own zone: FHIR dateTime keeps its offset (17:30-06:00), as people
+    at the receiving organization agreed it."""
     concepts = [
         {"coding": [{"system": SYSTEM_CATEGORY, "code": c, "display": term(c).name}], "text": term(c).name}
         for c in referral.need_categories
@@ -97,6 +101,7 @@ def service_request(referral: Referral, viewer: Viewer, consent: ReferralConsent
             "orderDetail": concepts[1:],
             "priority": referral.urgency,
             "subject": _ref("Patient", patient_id(referral)),
+            "occurrenceDateTime": appointment.isoformat() if appointment else None,
             "authoredOn": _instant(referral.requested_at or referral.created_at),
             "requester": _ref("Practitioner", referral.creator_id),
             "performer": [_ref("Organization", referral.recipient_organization_id)]
@@ -186,6 +191,7 @@ def bundle(
     recipient: Organization | None,
     base_url: str,
     now: datetime,
+    appointment: datetime | None = None,
 ) -> dict[str, Any]:
     patient = _clean(
         {
@@ -194,7 +200,7 @@ def bundle(
             "name": [{"given": [referral.person_name]}] if viewer.content_visible and referral.person_name else [],
         }
     )
-    resources = [service_request(referral, viewer, consent), task(referral), patient]
+    resources = [service_request(referral, viewer, consent, appointment), task(referral), patient]
     if creator is not None:
         resources.append(
             {

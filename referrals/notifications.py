@@ -37,6 +37,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "consent-revoked": (N_("Update on a referral"), N_("A referral was withdrawn: the person revoked consent.")),
     "entered-in-error": (N_("Update on a referral"), N_("A referral was marked as entered in error.")),
     "followup-due": (N_("A follow-up is due"), N_("A follow-up with someone you referred is due.")),
+    "scheduled": (
+        N_("Update on a referral you sent"),
+        N_("An appointment was scheduled for a referral you sent."),
+    ),
 }
 
 
@@ -60,8 +64,11 @@ def notify(
     referral_id: uuid.UUID | None,
     kind: str,
     now: datetime,
+    when: str | None = None,
 ) -> list[Mail]:
-    """Add in-app notifications; return the e-mails to send once the caller has committed."""
+    """Add in-app notifications; return the e-mails to send once the caller has committed. `when` is a
+    time the message is about (an appointment, already in local time with its zone): a time is no
+    personal detail, and saves the reader a sign-in."""
     subject, _ = MESSAGES[kind]
     link = absolute(settings, f"/referrals/{referral_id}") if referral_id else settings.base_url
     mails: list[Mail] = []
@@ -72,10 +79,12 @@ def notify(
         session.add(ReferralNotification(user_id=user_id, referral_id=referral_id, kind=kind, created_at=now))
         paragraphs = [
             MESSAGES[kind][1],
+            *([N_("When: %(when)s")] if when else []),
             N_("Sign in to see it:\n%(link)s"),
             N_("This message contains no personal details on purpose."),
         ]
-        mails.append(in_both_languages(to=user.email, subject=subject, paragraphs=paragraphs, values={"link": link}))
+        values = {"link": link, **({"when": when} if when else {})}
+        mails.append(in_both_languages(to=user.email, subject=subject, paragraphs=paragraphs, values=values))
     return mails
 
 

@@ -17,7 +17,7 @@ from core.input_errors import friendly
 from core.settings import Settings
 from directory.listings.codes import LANGUAGE_NAMES
 from directory.listings.queries import ListingDetail
-from referrals import charts, codes, metrics, notifications, queries
+from referrals import charts, codes, local, metrics, notifications, queries
 from referrals.access import Viewer
 from referrals.models import Referral
 from referrals.records import contact_attempts_for, notes_for
@@ -86,7 +86,7 @@ def base(request: Request, user: User, session: Session, **extra: Any) -> dict[s
 
 
 def form_defaults(listing: ListingDetail, now: datetime, settings: Settings) -> dict[str, Any]:
-    zone = ZoneInfo(settings.referral_timezone)
+    zone = local.listing_zone(listing, settings)
     return {
         "target": "listing",
         "contact_channel": "phone",
@@ -118,7 +118,7 @@ def parse_referral_form(values: dict[str, Any], listing: ListingDetail, settings
             "fields": values.get("consent_fields") or [],
             "purpose": values.get("consent_purpose", ""),
             "method": values.get("consent_method", ""),
-            "expires_at": _end_of_day(values.get("consent_expires", ""), settings),
+            "expires_at": _end_of_day(values.get("consent_expires", ""), local.listing_zone(listing, settings)),
         }
     raw = {
         "service_id": str(listing.service.id),
@@ -143,12 +143,13 @@ def parse_referral_form(values: dict[str, Any], listing: ListingDetail, settings
         raise ValidationFailed(N_("Please check the highlighted fields."), errors=field_errors(exc)) from exc
 
 
-def _end_of_day(text: str, settings: Settings) -> datetime | str:
+def _end_of_day(text: str, zone: ZoneInfo) -> datetime | str:
+    """The chosen day ends at 23:59 in the listing's zone: the day it is shown as again (referrals/local.py)."""
     try:
         day = date.fromisoformat(text)
     except ValueError:
         return text  # pydantic reports it
-    return datetime.combine(day, time(23, 59), tzinfo=ZoneInfo(settings.referral_timezone))
+    return datetime.combine(day, time(23, 59), tzinfo=zone)
 
 
 def field_errors(exc: ValidationError) -> dict[str, str]:
@@ -171,10 +172,13 @@ def parse_action(values: dict[str, Any]) -> ActionIn:
 # --- pages -------------------------------------------------------------------------------------------
 
 
-def detail_context(session: Session, referral: Referral, viewer: Viewer) -> dict[str, Any]:
+def detail_context(session: Session, referral: Referral, viewer: Viewer, settings: Settings) -> dict[str, Any]:
     page = queries.detail(session=session, referral=referral, viewer=viewer)
     shown = viewer.content_visible
     return {
+        "zone": local.referral_zone(session, referral, settings),
+        "org_names": queries.organization_names(session, viewer.candidate_orgs),
+        "appointment_at": local.appointment_of(session, referral.id),
         "d": page,
         "r": referral,
         "viewer": viewer,

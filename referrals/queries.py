@@ -4,6 +4,7 @@ Every function that shows personal content of a referral writes an access-log ro
 """
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -16,7 +17,7 @@ from accounts.permissions import organization_ids
 from core.errors import Conflict, InvalidTransition
 from core.settings import Settings
 from directory.listings.models import Organization, Service
-from referrals import access, audit
+from referrals import access, audit, local
 from referrals.codes import ACTIVE_STATUSES, BusinessStatus, Status
 from referrals.consent import current_consent
 from referrals.db import as_utc
@@ -38,6 +39,8 @@ class Item:
     overdue: bool = False
     due_at: datetime | None = None
     followup_kind: str | None = None
+    zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))  # the referral's own zone (referrals/local.py)
+    appointment_at: datetime | None = None
 
 
 def public(referral: Referral, viewer: access.Viewer) -> ReferralPublic:
@@ -78,8 +81,17 @@ def _names(session: Session, referrals: list[Referral]) -> tuple[dict[uuid.UUID,
     return orgs, services
 
 
+def organization_names(session: Session, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    return dict(session.exec(select(Organization.id, Organization.name).where(col(Organization.id).in_(wanted))).all())
+
+
 def _items(session: Session, referrals: list[Referral], show_names: bool, overdue_at: "OverdueRule") -> list[Item]:
     orgs, services = _names(session, referrals)
+    zones = local.referral_zones(session, referrals, overdue_at.settings)
+    appointments = local.appointments(session, [r.id for r in referrals])
     return [
         Item(
             r,
@@ -87,6 +99,8 @@ def _items(session: Session, referrals: list[Referral], show_names: bool, overdu
             services.get(r.service_id, "") if r.service_id else "",
             r.person_name if show_names and not r.purged_at else None,
             overdue_at.is_overdue(r),
+            zone=zones[r.id],
+            appointment_at=appointments.get(r.id),
         )
         for r in referrals
     ]

@@ -108,7 +108,11 @@ class ActionIn(_In):
     outcome_code: str | None = Field(default=None, max_length=40)
     channel: ContactChannel | None = None
     result: str | None = Field(default=None, max_length=30)
-    appointment_at: Instant | None = None
+    appointment_at: Instant | None = Field(
+        default=None,
+        description="With an offset, that instant; without one, the wall-clock time where the service is "
+        "(the listing's time zone), as a person at the receiving organization would type it.",
+    )
     handoff_mode: str | None = Field(default=None, max_length=30)
     followup_kind: str | None = Field(default=None, max_length=20)
     organization_id: uuid.UUID | None = Field(default=None, description="Claim: which of your organizations.")

@@ -5,7 +5,9 @@ Keyword-only, typed, raising core.errors; each use case commits once, then sends
 """
 
 import uuid
+from dataclasses import replace
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
@@ -13,10 +15,11 @@ from sqlmodel import Session, col, select
 from accounts.models import PeerProfile, User
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.i18n import N_
+from core.localtime import from_wall_clock
 from core.mail import deliver
 from core.settings import Settings
 from directory.listings.queries import get_listing
-from referrals import access, audit, consent, effects, matching
+from referrals import access, audit, consent, effects, local, matching
 from referrals.codes import TERMINAL, UNSUCCESSFUL_CONTACT, Role, Status
 from referrals.db import as_utc, guarded_update
 from referrals.models import (
@@ -189,7 +192,10 @@ def apply_action(
     rule, role = decide(status=referral.status, action=action, roles=viewer.roles)
     claim_org = _claim_org(viewer, organization_id) if action == Action.claim else None
     current = consent.current_consent(session, referral.id)
-    check(rule, role, _facts(session, referral, current, now, claim_org), data)
+    where = local.referral_zone(session, referral, settings)
+    if data.appointment_at is not None:  # a time typed without a zone is the referral's local time
+        data = replace(data, appointment_at=from_wall_clock(data.appointment_at, where))
+    check(rule, role, _facts(session, referral, current, now, claim_org, where), data)
     from_status = referral.status
     try:
         guarded_update(
@@ -220,7 +226,12 @@ def _claim_org(viewer: access.Viewer, organization_id: uuid.UUID | None) -> uuid
 
 
 def _facts(
-    session: Session, referral: Referral, current: ReferralConsent | None, now: datetime, claim_org: uuid.UUID | None
+    session: Session,
+    referral: Referral,
+    current: ReferralConsent | None,
+    now: datetime,
+    claim_org: uuid.UUID | None,
+    where: ZoneInfo,
 ) -> Facts:
     attempts = session.exec(
         select(ReferralContactAttempt.result).where(ReferralContactAttempt.referral_id == referral.id)
@@ -239,6 +250,7 @@ def _facts(
         consent_problem=consent.consent_problem(current, referral, now=now, recipient_id=claim_org),
         unsuccessful_attempts=sum(1 for r in attempts if r in UNSUCCESSFUL_CONTACT),
         followup_kinds=frozenset(pending),
+        appointment_at=local.local_appointment(session, referral, where),
     )
 
 

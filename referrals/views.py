@@ -14,7 +14,7 @@ from core.errors import Forbidden, ValidationFailed
 from core.i18n import N_, path_with, request_lang
 from core.web import render
 from directory.listings.queries import get_listing
-from referrals import access, metrics, notifications, pages, privacy, queries, records, service
+from referrals import access, local, metrics, notifications, pages, privacy, queries, records, service
 from referrals.workflow import Action
 
 router = APIRouter(tags=["referral pages"], include_in_schema=False)
@@ -110,9 +110,10 @@ def metrics_csv(
 
 
 @router.get("/referrals/notifications", response_class=HTMLResponse, name="referral_notifications")
-def notifications_page(request: Request, session: DbSession, user: CurrentUser) -> HTMLResponse:
+def notifications_page(request: Request, session: DbSession, settings: AppSettings, user: CurrentUser) -> HTMLResponse:
     items = notifications.recent(session, user.id)
-    context = pages.base(request, user, session, items=items, text_for=notifications.text_for)
+    zone = local.user_zone(session, user.id, settings)
+    context = pages.base(request, user, session, items=items, text_for=notifications.text_for, zone=zone)
     return _page(request, "referrals/notifications.html", context)
 
 
@@ -134,7 +135,7 @@ def detail(
     referral, viewer = queries.open_referral(
         session=session, referral_id=referral_id, user=user, now=utcnow(), settings=settings
     )
-    context = pages.base(request, user, session, errors={}, **pages.detail_context(session, referral, viewer))
+    context = pages.base(request, user, session, errors={}, **pages.detail_context(session, referral, viewer, settings))
     return _page(request, "referrals/detail.html", context, partial="referrals/_detail.html")
 
 
@@ -171,7 +172,7 @@ async def act(
             errors=exc.errors or {"form": exc.message},
             failed_action=action.value,
             message=exc.message,
-            **pages.detail_context(session, referral, viewer),
+            **pages.detail_context(session, referral, viewer, settings),
         )
         return _page(request, "referrals/detail.html", context, partial="referrals/_detail.html", status_code=422)
     return _back(request, referral_id)

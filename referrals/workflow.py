@@ -232,6 +232,7 @@ class Facts:
     consent_problem: str | None  # why consent does not cover this referral now, or None
     unsuccessful_attempts: int
     followup_kinds: frozenset[str]
+    appointment_at: datetime | None = None  # the scheduled appointment, in the referral's own zone
 
 
 def rule_for(status: str, action: Action) -> Rule | None:
@@ -305,6 +306,31 @@ def _appointment(_r: Role, _f: Facts, data: ActionInput) -> None:
         raise ValidationFailed(N_("Give the appointment date and time."), field="appointment_at")
 
 
+def _after_appointment(_r: Role, facts: Facts, data: ActionInput) -> None:
+    """ "Attended" or "did not attend" describe the past: not before the appointment's time."""
+    code = data.outcome_code or data.reason_code
+    when = facts.appointment_at
+    if code in codes.AFTER_APPOINTMENT and when is not None and when > facts.now:
+        field = "outcome_code" if data.outcome_code else "reason_code"
+        raise ValidationFailed(
+            N_(
+                "The appointment is on %(when)s, still ahead: record this once it has happened.",
+                when=when.strftime("%Y-%m-%d %H:%M %Z"),
+            ),
+            field=field,
+        )
+
+
+def _outcome(role: Role, facts: Facts, data: ActionInput) -> None:
+    _coded(data.outcome_code, codes.OUTCOMES, "outcome_code", N_("an outcome"))
+    _after_appointment(role, facts, data)
+
+
+def _fail_reason(role: Role, facts: Facts, data: ActionInput) -> None:
+    _coded(data.reason_code, codes.FAIL_REASONS, "reason_code", N_("a reason"))
+    _after_appointment(role, facts, data)
+
+
 def _followup(_r: Role, facts: Facts, data: ActionInput) -> None:
     if data.followup_kind not in facts.followup_kinds:
         raise ValidationFailed(N_("That follow-up is not pending for this referral."), field="followup_kind")
@@ -345,10 +371,10 @@ _CHECKS = MappingProxyType(
             d.reason_code, codes.DECLINE_REASONS, "reason_code", N_("a reason")
         ),
         Req.cancel_reason: lambda _r, _f, d: _coded(d.reason_code, codes.CANCEL_REASONS, "reason_code", N_("a reason")),
-        Req.fail_reason: lambda _r, _f, d: _coded(d.reason_code, codes.FAIL_REASONS, "reason_code", N_("a reason")),
+        Req.fail_reason: _fail_reason,
         Req.hold_reason: lambda _r, _f, d: _coded(d.reason_code, codes.HOLD_REASONS, "reason_code", N_("a reason")),
         Req.error_reason: lambda _r, _f, d: _coded(d.reason_code, codes.ERROR_REASONS, "reason_code", N_("a reason")),
-        Req.outcome: lambda _r, _f, d: _coded(d.outcome_code, codes.OUTCOMES, "outcome_code", N_("an outcome")),
+        Req.outcome: _outcome,
         Req.attempts_if_unable: _unable_attempts,
         Req.contact_attempt: _contact_attempt,
         Req.appointment: _appointment,

@@ -122,10 +122,10 @@ class StatusForm(WorkspaceForm):
     reopening_date: Day | None = None
 
     def extra_errors(self) -> dict[str, str]:
-        if self.reopening_date is None:
+        # Reopening (any other status) clears the date (`ServiceStatusChange.values`): the old date still
+        # in the form is no error, or reopening would need it cleared by hand first.
+        if self.reopening_date is None or self.status != ServiceStatus.temporarily_closed:
             return {}
-        if self.status != ServiceStatus.temporarily_closed:
-            return {"reopening_date": N_("A reopening date only goes with “temporarily closed”.")}
         if self.reopening_date < utcnow().date() - timedelta(days=1):
             return {"reopening_date": N_("The reopening date is in the past.")}
         return {}

@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any, ClassVar
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from accounts.models import User
 from core.i18n import N_
@@ -28,6 +28,7 @@ from directory.edits.forms import (
     VerifyForm,
     WorkspaceForm,
 )
+from directory.listings import zones
 from directory.listings.meeting_types import TYPES
 from directory.listings.models import (
     Location,
@@ -281,16 +282,8 @@ class HoursChange(Operation):
 
 
 def default_timezone(session: Session, service: Service) -> str:
-    stmt = select(Location.timezone).join(ServiceAtLocation, col(ServiceAtLocation.location_id) == Location.id)
-    zone = session.exec(stmt.where(ServiceAtLocation.service_id == service.id)).first()
-    if zone:
-        return zone
-    other = session.exec(
-        select(Schedule.timezone)
-        .join(Service, col(Service.id) == Schedule.service_id)
-        .where(Service.organization_id == service.organization_id)
-    ).first()
-    return other or "America/New_York"
+    found = zones.service_zone(session, service.id) or zones.organization_zone(session, service.organization_id)
+    return found or zones.DEFAULT_ZONE
 
 
 def _weekly(session: Session, service_id: uuid.UUID) -> list[Schedule]:

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 from core.i18n import N_
 from directory.edits.audit import CONFIDENTIAL, json_value
 from directory.edits.forms import CreateServiceForm, LocationForm, WorkspaceForm
-from directory.edits.operations import Applied, Change, Context, Operation, Target
+from directory.edits.operations import Applied, Change, Context, Operation, Target, default_timezone
 from directory.listings.details import Attribute, TaxonomyTerm
 from directory.listings.geocoding import approximate_point
 from directory.listings.models import (
@@ -86,6 +86,36 @@ def write_location(session: Session, loc: Location, data: LocationForm, now: dat
         loc.coordinates_approximate = True
     session.add_all([address, loc])
     session.flush()
+
+
+class LocationAdd(Operation):
+    """Another place for an existing listing: a new location with its address, linked to the listing."""
+
+    name, label, entity, form = "location.add", "New location", "location", LocationForm
+
+    def current(self, session: Session, target: Target) -> dict[str, Any] | None:
+        return None
+
+    def proposed(self, session: Session, target: Target, data: WorkspaceForm) -> dict[str, Any]:
+        return {name: getattr(data, name) for name in LocationUpdate.fields}
+
+    def apply(self, session: Session, target: Target, data: WorkspaceForm, ctx: Context) -> Applied:
+        assert isinstance(data, LocationForm) and target.service is not None
+        loc = Location(organization_id=target.organization.id, last_modified=ctx.now)
+        session.add(loc)
+        session.flush()
+        write_location(session, loc, data, ctx.now)
+        place = approximate_point(postal_code=data.postal_code, city=data.city, state=data.state_province)
+        # The place's own zone; else that of the listing's other places and hours (operations.default_timezone).
+        loc.timezone = (place.timezone if place and place.timezone else None) or default_timezone(
+            session, target.service
+        )
+        session.add_all([loc, ServiceAtLocation(service_id=target.service.id, location_id=loc.id)])
+        target.service.last_modified = ctx.now
+        session.add(target.service)
+        session.flush()
+        after = LocationUpdate().current(session, Target(target.organization, target.service, loc))
+        return Applied([Change(self.entity, loc.id, None, after)], {target.service.id})
 
 
 class CreateService(Operation):

@@ -25,12 +25,13 @@ from directory.edits.forms import WorkspaceForm, parse
 from directory.edits.models import ChangeRequest
 from directory.edits.operations import OPERATIONS as _FIELD_OPERATIONS
 from directory.edits.operations import Applied, Context, Operation, Target
-from directory.edits.places import CreateService, LocationUpdate
+from directory.edits.places import CreateService, LocationAdd, LocationUpdate
 from directory.listings.models import Location, Organization, Service, ServiceAtLocation
 
 OPERATIONS: dict[str, Operation] = {
     **_FIELD_OPERATIONS,
     "location.update": LocationUpdate(),
+    "location.add": LocationAdd(),
     "service.create": CreateService(),
 }
 ORGANIZATION_OPS = frozenset({"organization.update", "service.create"})

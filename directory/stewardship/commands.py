@@ -1,4 +1,4 @@
-"""Stewardship commands, merged into `python -m core`: freshness-reminders."""
+"""Stewardship commands, merged into `python -m core`: freshness-reminders, suggestion-digest."""
 
 import typer
 from sqlmodel import Session
@@ -21,3 +21,17 @@ def freshness_reminders() -> None:
     with Session(engine, expire_on_commit=False) as session:
         report = send_freshness_reminders(session=session, settings=settings, now=utcnow())
     typer.echo(f"{report.listings} stale listings reminded, {report.mails} e-mails sent")
+
+
+@app.command("suggestion-digest")
+@one_line_errors
+def suggestion_digest() -> None:
+    """E-mail moderators the public suggestions that arrived since the last digest (each told once)."""
+    from core.clock import utcnow
+    from directory.stewardship.digest import send_suggestion_digest
+
+    settings = get_settings()
+    engine = open_engine(settings)
+    with Session(engine, expire_on_commit=False) as session:
+        sent = send_suggestion_digest(session=session, settings=settings, now=utcnow())
+    typer.echo(f"{sent} digest e-mails sent")

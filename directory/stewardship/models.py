@@ -62,6 +62,8 @@ class Suggestion(SQLModel, table=True):
     decided_by_id: uuid.UUID | None = Field(default=None, foreign_key="user_account.id")
     decision_reason: str | None = Field(default=None, max_length=1000)
     change_request_id: uuid.UUID | None = Field(default=None)
+    # When the organization's moderators were told of it (stewardship/digest.py): each is told once.
+    notified_at: datetime | None = Field(default=None, sa_column=ts_column(nullable=True))
 
 
 class ClaimRequest(SQLModel, table=True):

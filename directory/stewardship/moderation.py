@@ -5,7 +5,7 @@ Held changes are approved by organization admins and network admins. Someone who
 """
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +20,7 @@ from directory.edits import audit
 from directory.edits.models import ChangeRequest, ChangeVia, RequestStatus
 from directory.edits.operations import Operation, Target
 from directory.edits.service import OPERATIONS, Access, access_for, apply_operation, target_for, validate
+from directory.listings import zones
 from directory.listings.models import Organization, Service
 from directory.stewardship.models import ClaimRequest, Suggestion, SuggestionStatus
 
@@ -35,6 +36,8 @@ class QueueItem:
     listing: str | None
     what: str
     at: datetime
+    organization_id: uuid.UUID | None = None
+    zone: str = zones.DEFAULT_ZONE  # the organization's: `at` is shown in it
 
 
 def queue(*, session: Session, user: User) -> list[QueueItem]:
@@ -56,13 +59,18 @@ def queue(*, session: Session, user: User) -> list[QueueItem]:
         changes = changes.where(col(ChangeRequest.organization_id).in_(mine))
         suggestions = suggestions.where(col(Suggestion.organization_id).in_(mine))
     items = [
-        QueueItem("change", c.id, org, svc, OPERATIONS[c.op].label if c.op in OPERATIONS else c.op, c.submitted_at)
+        QueueItem(
+            "change", c.id, org, svc, OPERATIONS[c.op].label if c.op in OPERATIONS else c.op, c.submitted_at,
+            c.organization_id,
+        )
         for c, org, svc in session.exec(changes.order_by(col(ChangeRequest.submitted_at)).limit(QUEUE_LIMIT))
-    ]
+    ]  # fmt: skip
     items += [
-        QueueItem("suggestion", s.id, org, svc, s.kind, s.created_at)
+        QueueItem("suggestion", s.id, org, svc, s.kind, s.created_at, s.organization_id)
         for s, org, svc in session.exec(suggestions.order_by(col(Suggestion.created_at)).limit(QUEUE_LIMIT))
     ]
+    named = zones.organization_zones(session, {i.organization_id for i in items if i.organization_id})
+    items = [replace(i, zone=named[i.organization_id]) if i.organization_id in named else i for i in items]
     return sorted(items, key=lambda item: audit.json_value(item.at))
 
 
@@ -85,6 +93,7 @@ class ChangeView:
     access: Access
     submitted_by: User | None
     changes: list[audit.FieldChange]
+    zone: str = zones.DEFAULT_ZONE  # the organization's: times on the page are shown in it
 
 
 def change_request_for(*, session: Session, user: User, change_id: uuid.UUID) -> ChangeView:
@@ -97,7 +106,8 @@ def change_request_for(*, session: Session, user: User, change_id: uuid.UUID) ->
     current = operation.current(session, target) if row.status == RequestStatus.pending else row.before
     proposed = operation.proposed(session, target, data)
     author = session.get(User, row.submitted_by_id) if row.submitted_by_id else None
-    return ChangeView(row, operation, target, access, author, audit.field_changes(current, proposed))
+    zone = zones.organization_zone(session, row.organization_id) or zones.DEFAULT_ZONE
+    return ChangeView(row, operation, target, access, author, audit.field_changes(current, proposed), zone)
 
 
 def approve_change(*, session: Session, user: User, change_id: uuid.UUID, now: datetime) -> ChangeRequest:

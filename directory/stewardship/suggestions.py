@@ -25,6 +25,7 @@ from directory.edits.forms import ZIP, HoursForm, parse
 from directory.edits.models import ChangeRequest, ChangeVia, RequestStatus
 from directory.edits.operations import Operation, Target, default_timezone
 from directory.edits.service import Access, access_for, apply_operation, target_for, validate
+from directory.listings import zones
 from directory.listings.models import Service, ServiceAtLocation, ServiceStatus
 from directory.stewardship.models import Suggestion, SuggestionKind
 from directory.stewardship.moderation import NOT_FOUND, clean_reason, decide, may_see, still_pending
@@ -153,6 +154,7 @@ class SuggestionView:
     target: Target | None
     default_raw: dict[str, Any]
     changes: list[audit.FieldChange]
+    zone: str = zones.DEFAULT_ZONE  # the organization's: times on the page are shown in it
 
 
 def suggestion_for(
@@ -167,8 +169,9 @@ def suggestion_for(
         raise NotFound(NOT_FOUND)
     access = access_for(session=session, user=user, organization_id=row.organization_id)
     op, location_id, default_raw = proposal(session, row, service)
+    zone = zones.organization_zone(session, row.organization_id) or zones.DEFAULT_ZONE
     if op is None:
-        return SuggestionView(row, service, access, None, None, None, {}, [])
+        return SuggestionView(row, service, access, None, None, None, {}, [], zone)
     operation, target, _ = target_for(session=session, user=user, op=op, service_id=service.id, location_id=location_id)
     changes: list[audit.FieldChange] = []
     try:
@@ -176,7 +179,7 @@ def suggestion_for(
         changes = audit.field_changes(operation.current(session, target), operation.proposed(session, target, data))
     except ValidationFailed:
         changes = []
-    return SuggestionView(row, service, access, op, operation, target, default_raw, changes)
+    return SuggestionView(row, service, access, op, operation, target, default_raw, changes, zone)
 
 
 def proposal(session: Session, row: Suggestion, service: Service) -> tuple[str | None, uuid.UUID | None, dict]:

@@ -13,8 +13,9 @@ from core.clock import utcnow
 from core.deps import AppSettings, DbSession
 from core.errors import DomainError
 from core.openapi import error_responses
-from core.web import error_fields, link_maker, render, send_later, submit_form, to
+from core.web import error_fields, link_maker, render, send_later, submit_form, templates, to
 from directory.edits.models import REQUEST_STATUS_LABELS
+from directory.edits.readable import readable
 from directory.edits.service import OPERATIONS
 from directory.edits.values import CHOICES, submitted_values, with_blank_rows
 from directory.listings.queries import get_listing
@@ -22,6 +23,8 @@ from directory.stewardship import claims, freshness, moderation, suggestions
 from directory.stewardship.models import SUGGESTION_KIND_LABELS, SUGGESTION_STATUS_LABELS
 
 router = APIRouter(tags=["moderation"])
+# Before/after tables in words (templates/directory/stewardship/_diff.html), for moderation and the audit log.
+templates.env.filters["readable"] = readable
 Reason = Annotated[str, Form()]
 _SUGGESTION = "directory/stewardship/suggestion.html"
 

@@ -39,8 +39,10 @@ def service_page(
     errors: Mapping[str, str] | None = None,
     message: str | None = None,
     location_id: uuid.UUID | None = None,
+    adding_location: bool = False,
 ) -> dict[str, Any]:
-    """The listing editor; `section` (or `location_id`) with `raw` and `errors` re-shows rejected input."""
+    """The listing editor; `section` (or `location_id`, or `adding_location`) with `raw` and `errors`
+    re-shows rejected input."""
     service, access = service_for(session=session, user=user, service_id=service_id)
     detail: ListingDetail = get_listing(session, service.id)
     sections = [s for s in SECTIONS if s != "meeting" or detail.meeting is not None]
@@ -62,9 +64,14 @@ def service_page(
         "stale": is_stale(service, today=utcnow().date()),
         "verified_on": reference_date(service),
         "pending": my_pending_changes(session=session, user=user, service_id=service.id),
-        "locations": _location_forms(session, detail, location_id, raw, errors),
+        "locations": _location_forms(session, detail, location_id, None if adding_location else raw, errors),
+        "new_location": {
+            "values": dict(raw or {}) if adding_location else {},
+            "errors": dict(errors or {}) if adding_location else {},
+        },
         "choices": CHOICES,
         "feed": feed_of(session=session, meeting=detail.meeting),
+        "zone": default_timezone(session, service),  # the listing's: instants on the page are shown in it
     }
 
 

@@ -29,6 +29,7 @@ from directory.edits.service import (
     organization_for,
     submit_change,
 )
+from directory.listings import zones
 from directory.workspace.pages import (
     SECTIONS,
     import_page_context,
@@ -151,13 +152,14 @@ def service(
     session: DbSession,
     user: CurrentUser,
     service_id: uuid.UUID,
-    done: Section | Literal["created"] | None = None,
+    done: Section | Literal["created", "location"] | None = None,
     note: str | None = None,
 ) -> HTMLResponse:
     message = NOTES[note == "saved"] if done and note else (N_("Listing added.") if done == "created" else None)
     context = service_page(
         session=session, user=user, service_id=service_id, section=done if done in SECTIONS else None, message=message
     )
+    context["new_location"]["message"] = message if done == "location" else None
     return _page(request, "directory/workspace/service.html", context)
 
 
@@ -184,6 +186,29 @@ async def service_save(
         request,
         lambda: submit_change(session=session, user=user, op=op, raw=raw, service_id=service_id),
         invalid=lambda exc: form(422, raw=raw, errors=error_fields(exc)),
+        then=saved,
+    )
+
+
+@router.post("/workspace/services/{service_id}/locations/new", name="workspace_location_add")
+async def location_add(request: Request, session: DbSession, user: CurrentUser, service_id: uuid.UUID) -> Response:
+    """Another place for this listing (held for approval like any change by an editor not yet trusted)."""
+    raw = OPERATIONS["location.add"].form.raw_from_form(await request.form())
+
+    def invalid(exc: DomainError) -> HTMLResponse:
+        context = service_page(
+            session=session, user=user, service_id=service_id, raw=raw, errors=error_fields(exc), adding_location=True
+        )
+        return _page(request, _SERVICE_PAGE, context, status=422)
+
+    def saved(outcome: Outcome) -> str:
+        note = "saved" if outcome.applied else "held"
+        return to(request, "workspace_service", {"done": "location", "note": note}, service_id=service_id)
+
+    return submit_form(
+        request,
+        lambda: submit_change(session=session, user=user, op="location.add", raw=raw, service_id=service_id),
+        invalid=invalid,
         then=saved,
     )
 
@@ -250,6 +275,7 @@ def audit_log(
             "service_id": service_id,
             "action_labels": {name: op.label for name, op in OPERATIONS.items()},
             "via_labels": VIA_LABELS,
+            "zone": zones.organization_zone(session, org.id) or zones.DEFAULT_ZONE,
         },
     )
 

@@ -140,7 +140,7 @@ def test_approving_a_closure_report_applies_it_with_audit_and_tells_the_reporter
     view = web.get(f"/workspace/moderation/suggestions/{suggestion.id}")
     rows = {r.attrs["data-field"]: r.text for r in elements(view, "tr") if "data-field" in r.attrs}
     assert (
-        "active" in rows["status"] and "temporarily closed" in rows["status"] and "2031-05-01" in rows["reopening_date"]
+        "Open" in rows["status"] and "Temporarily closed" in rows["status"] and "2031-05-01" in rows["reopening_date"]
     )
     approved = web.post(
         f"/workspace/moderation/suggestions/{suggestion.id}/approve",
