@@ -1,7 +1,7 @@
 """suggestion notified_at
 
-Revision ID: 0004_staff_time
-Revises: 0003_keyed_audit_chain
+Revision ID: 0005_staff_time
+Revises: 0004_staff_nav
 Create Date: 2026-12-07 05:27:40.361517
 """
 
@@ -12,8 +12,8 @@ import sqlmodel
 from alembic import op
 
 
-revision: str = '0004_staff_time'
-down_revision: str | None = '0003_keyed_audit_chain'
+revision: str = '0005_staff_time'
+down_revision: str | None = '0004_staff_nav'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
