@@ -14,7 +14,7 @@ help:
 	@echo "make contract       only the schemathesis run against /openapi.json (part of make test)"
 	@echo "make bench          the search benchmark (see bench/README.md)"
 
-setup: $(VENV)/.installed node_modules/.installed
+setup: $(VENV)/.installed node_modules/.installed vendor
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -39,8 +39,10 @@ run: setup
 	$(PY) -m core seed --if-empty
 	DEV_MAIL_PAGE=$(DEV_MAIL_PAGE) $(PY) -m core serve
 
-# The results map's files, copied from the npm packages pinned in package.json (a test checks they match).
+# Browser files come from the npm packages pinned (with integrity) in package-lock.json; they are copied into
+# static/vendor/ at set-up and never committed (static/vendor/README.md lists them with their licences).
 vendor: node_modules/.installed
+	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx-2.0.11.min.js
 	cp node_modules/leaflet/dist/leaflet.js static/vendor/leaflet-1.9.4.js
 	cp node_modules/leaflet/dist/leaflet.css static/vendor/leaflet-1.9.4.css
 	cp node_modules/topojson-client/dist/topojson-client.min.js static/vendor/topojson-client-3.1.0.min.js
