@@ -47,7 +47,7 @@ def scope_for(*, session: Session, user: User, organization_id: uuid.UUID | None
     referrals their team sent; network admins also the whole network (suppressed). Anyone else is refused
     (`may_view_metrics` is the same rule, for the menu)."""
     if not may_view_metrics(session=session, user=user):
-        raise Forbidden("Referral metrics are for organization members, supervisors and network administrators.")
+        raise Forbidden(N_("Referral metrics are for organization members, supervisors and network administrators."))
     member_of = organization_ids(session=session, user=user)
     names = (
         dict(session.exec(select(Organization.id, Organization.name).where(col(Organization.id).in_(member_of))).all())

@@ -14,6 +14,7 @@ from icalendar import Calendar
 from sqlmodel import Session
 
 from core.errors import NotFound, ValidationFailed
+from core.i18n import N_
 from core.inputs import one_line
 from directory.listings import ics, pages
 from directory.listings import queries as listing
@@ -31,7 +32,7 @@ class MyListPage:
 def _checked(ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
     unique = list(dict.fromkeys(ids))
     if len(unique) > MAX_SAVED:
-        raise ValidationFailed(f"My list holds at most {MAX_SAVED} listings.", field="id")
+        raise ValidationFailed(N_("My list holds at most %(n)d listings.", n=MAX_SAVED), field="id")
     return unique
 
 
@@ -64,7 +65,7 @@ def my_list_calendar(
     """Every saved listing's schedule in one iCalendar file (events as in each listing's own file)."""
     details = listing.load_listings(session, _checked(ids))
     if not details:
-        raise NotFound("None of these listings exist any more; nothing to put in a calendar.")
+        raise NotFound(N_("None of these listings exist any more; nothing to put in a calendar."))
     calendar = Calendar()
     calendar.add("prodid", ics.PRODID)
     calendar.add("version", "2.0")

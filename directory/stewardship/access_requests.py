@@ -43,7 +43,7 @@ def target_of(
     org_id = service.organization_id if service else organization_id
     organization = session.get(Organization, org_id) if org_id else None
     if organization is None or (service_id and service is None):
-        raise NotFound("This listing does not exist or was removed.")
+        raise NotFound(N_("This listing does not exist or was removed."))
     return organization, service
 
 
@@ -101,7 +101,7 @@ def _validated(
     except ValidationFailed:
         errors["email"] = N_("Give a valid e-mail address: we send a link to it.")
     if errors:
-        raise ValidationFailed("Please check the highlighted fields.", errors=errors)
+        raise ValidationFailed(N_("Please check the highlighted fields."), errors=errors)
     return ClaimRequest(
         organization_id=organization_id,
         service_id=service_id,
@@ -164,7 +164,7 @@ def approve_access_request(
     the claim and commits; returns the linked user's id (None when invited) and the invitation's mail."""
     organization = session.get(Organization, claim.organization_id)
     if organization is None or claim.email is None or claim.email_verified_at is None:
-        raise NotFound("No such claim.")
+        raise NotFound(N_("No such claim."))
     note = callback_note.strip()
     if len(note) > 1000:
         raise ValidationFailed(N_("Keep the note under 1000 characters."), field="callback_note")

@@ -94,7 +94,7 @@ def approve_claim(
     mails: list[Mail] = []
     if claim.user_id is None:
         if make_invitation_link is None:
-            raise ValidationFailed("This request came without an account: it needs an invitation link.")
+            raise ValidationFailed(N_("This request came without an account: it needs an invitation link."))
         _linked, mails = access_requests.approve_access_request(
             session=session,
             admin=user,
