@@ -83,6 +83,11 @@ def configure_logging(level: str = "INFO", json: bool = False) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # Uvicorn's own logging set-up (when a server is started without `log_config=None`, as tests and embedders
+    # may) gives its loggers a handler of their own that writes unredacted; route them through ours instead.
+    for name in ("uvicorn", "uvicorn.error"):
+        logging.getLogger(name).handlers[:] = []
+        logging.getLogger(name).propagate = True
     # Access logs would record query strings, which can hold a seeker's location: never log them.
     logging.getLogger("uvicorn.access").disabled = True
     # httpx logs every request at INFO: one line per search (and per Meilisearch call) is noise, not news.
