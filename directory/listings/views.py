@@ -8,6 +8,8 @@ from fastapi.responses import HTMLResponse, Response
 from jinja2 import pass_context
 from jinja2.runtime import Context
 
+from accounts.deps import OptionalUser
+from accounts.permissions import is_peer
 from core.clock import utcnow
 from core.deps import DbSession
 from core.i18n import gettext, lang_params, path_with, request_lang
@@ -60,11 +62,14 @@ def service(
     request: Request,
     session: DbSession,
     service_id: uuid.UUID,
+    user: OptionalUser,
     tz: Annotated[str | None, Query(max_length=64, description="Show online meeting times in this zone")] = None,
 ) -> HTMLResponse:
     page = pages.listing_page(session=session, service_id=service_id, now=utcnow(), viewer_tz=tz)
     context = {
         "page": page,
+        # Only peers send referrals: a signed-in organization member or admin is not offered a link that refuses.
+        "may_refer": user is None or is_peer(session=session, user=user),
         "listing": page.detail,
         "suggest_url": suggest_edit_url(request, service_id),
         "share_url": str(request.url_for("service", service_id=service_id)),

@@ -150,3 +150,21 @@ def test_no_link_a_role_is_shown_answers_403(
     shown = set(menu(person.browser.get(start)).values())
     assert shown and shown <= seen  # every menu link was opened
     assert refused == []
+
+
+@pytest.mark.parametrize("role", list(EXPECTED))
+def test_a_listing_offers_refer_someone_only_to_whom_it_opens_for(
+    everyone: dict[str, As], world: World, role: str, app: Any
+) -> None:
+    """The public listing page's "Refer someone" link: peers see it and it opens; signed-in people who may not
+    send referrals do not see a link that would answer 403; anonymous visitors see it (it asks them to sign in)."""
+    person = everyone[role]
+    page = person.browser.get(f"/services/{world.service_a.id}")
+    links = elements(page, "a", data_refer=True)
+    if role == "peer":
+        assert len(links) == 1
+        assert person.browser.get(links[0].attrs["href"]).status_code == 200
+    else:
+        assert links == []
+    anonymous = TestClient(app).get(f"/services/{world.service_a.id}")
+    assert len(elements(anonymous, "a", data_refer=True)) == 1
