@@ -77,10 +77,12 @@ def in_both_languages(
     """A mail in English, then in Spanish. Accounts hold no language choice, and a timer's mail follows no
     request, so every mail carries both (as US social-services notices often do). `paragraphs` and `subject`
     are message ids marked with `N_`; `values` fill their placeholders as they are (links, names), `words`
-    are message ids themselves and are translated too (a role, a status)."""
+    are message ids themselves and are translated too (a role, a status). A value may also be a function of
+    the language (a list whose lines hold translated words)."""
 
     def text(lang: str, message: str) -> str:
-        filled = {**(values or {}), **{k: gettext(lang, w) for k, w in (words or {}).items()}}
+        given = {k: v(lang) if callable(v) else v for k, v in (values or {}).items()}
+        filled = {**given, **{k: gettext(lang, w) for k, w in (words or {}).items()}}
         translated = gettext(lang, message)
         return translated % filled if "%(" in translated else translated
 

@@ -21,7 +21,7 @@ from accounts.service import find_user, normalize_email
 from accounts.tokens import LinkNotValid, aware, new_token, token_hash
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.i18n import N_
-from core.mail import Mail
+from core.mail import Mail, in_both_languages
 from directory.edits.models import RequestStatus
 from directory.listings.models import Organization, Service
 from directory.stewardship.models import ClaimRequest
@@ -77,12 +77,21 @@ def request_access(
     session.add(row)
     throttle.record(session=session, keys=keys, limit=throttle.SUGGESTION_LIMIT, now=now)
     session.commit()
-    body = (
-        f"Someone (we hope you) asked to manage the listings of {organization.name} on the Community Resource "
-        f"Directory with this e-mail address.\n\nConfirm it within 2 days to send the request to our "
-        f"administrators:\n{make_link(raw)}\n\nIf it was not you, ignore this message.\n"
+    paragraphs = [
+        N_(
+            "Someone (we hope you) asked to manage the listings of %(organization)s on the Community Resource "
+            "Directory with this e-mail address."
+        ),
+        N_("Confirm it within 2 days to send the request to our administrators:\n%(link)s"),
+        N_("If it was not you, ignore this message."),
+    ]
+    mail = in_both_languages(
+        to=row.email or "",
+        subject=N_("Confirm your request to manage listings"),
+        paragraphs=paragraphs,
+        values={"organization": organization.name, "link": make_link(raw)},
     )
-    return row, [Mail(to=row.email or "", subject="Confirm your request to manage listings", body=body)]
+    return row, [mail]
 
 
 def _validated(

@@ -19,23 +19,17 @@ from sqlmodel import Session, col, or_, select
 
 from accounts.models import Membership, OrgRole, User
 from core.clock import utcnow
+from core.i18n import N_, gettext
 from core.logging import get_logger
-from core.mail import Mail, absolute, deliver
+from core.mail import Mail, absolute, deliver, in_both_languages
 from core.settings import Settings
 from core.workers import PeriodicWorker
 from directory.listings.models import Organization, Service
-from directory.stewardship.models import Suggestion, SuggestionStatus
+from directory.stewardship.models import SUGGESTION_KIND_LABELS, Suggestion, SuggestionStatus
 
 log = get_logger(__name__)
 BATCH = 500
 MODERATION_PATH = "/workspace/moderation"
-KIND_WORDS = {
-    "wrong_hours": "hours look wrong",
-    "closed": "reported closed",
-    "moved": "reported moved",
-    "no_longer_meets": "no longer meets",
-    "other": "something else",
-}
 
 
 @dataclass(frozen=True)
@@ -96,14 +90,24 @@ def _moderators(session: Session, org_ids: set[uuid.UUID]) -> dict[uuid.UUID, li
 
 
 def _mail(settings: Settings, address: str, items: list[Waiting]) -> Mail:
-    lines = "\n".join(f"- {w.listing} ({w.organization}): {KIND_WORDS.get(w.kind, w.kind)}" for w in items)
-    body = (
-        f"{len(items)} new suggestion{'s' if len(items) != 1 else ''} from the public "
-        f"{'are' if len(items) != 1 else 'is'} waiting for a decision:\n\n{lines}\n\n"
-        f"Review them in the moderation queue:\n{absolute(settings, MODERATION_PATH)}\n\n"
-        "This message contains no personal details on purpose: what the reporter wrote is behind the sign-in.\n"
+    def lines(lang: str) -> str:
+        return "\n".join(
+            f"- {w.listing} ({w.organization}): {gettext(lang, SUGGESTION_KIND_LABELS.get(w.kind, w.kind))}"
+            for w in items
+        )
+
+    paragraphs = [
+        N_("Suggestions from the public waiting for a decision: %(count)s"),
+        "%(lines)s",
+        N_("Review them in the moderation queue:\n%(link)s"),
+        N_("This message contains no personal details on purpose: what the reporter wrote is behind the sign-in."),
+    ]
+    return in_both_languages(
+        to=address,
+        subject=N_("New suggestions are waiting for review"),
+        paragraphs=paragraphs,
+        values={"count": len(items), "lines": lines, "link": absolute(settings, MODERATION_PATH)},
     )
-    return Mail(to=address, subject="New suggestions are waiting for review", body=body)
 
 
 class SuggestionDigestWorker(PeriodicWorker):

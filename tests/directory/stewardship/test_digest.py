@@ -57,7 +57,8 @@ def test_moderators_get_one_digest_per_new_suggestion_without_personal_details(
     by_address = dict(zip((m["To"] for m in smtp.messages), smtp.bodies(), strict=True))
     assert sorted(by_address) == ["admin@digest.example.org", "netadmin@example.org", "trusted@digest.example.org"]
     body = by_address["admin@digest.example.org"]
-    assert "2 new suggestions" in body and "Maple Street Pantry" in body and "reported closed" in body
+    assert "waiting for a decision: 2" in body and "Maple Street Pantry" in body and "It is closed" in body
+    assert "pendientes de decisión: 2" in body and "Está cerrado" in body  # the same mail in Spanish
     assert "Lonely Clinic" not in body and "Lonely Clinic" in by_address["netadmin@example.org"]
     assert smtp.links("/workspace/moderation")
     assert not any(secret in b for b in smtp.bodies() for secret in (SECRET_TEXT, SECRET_CONTACT, "Quillon"))
@@ -66,5 +67,5 @@ def test_moderators_get_one_digest_per_new_suggestion_without_personal_details(
     _report(web, pantry, kind="other", text="Phone number changed")
     assert send_suggestion_digest(session=session, settings=smtp_settings, now=NOW + timedelta(hours=2)) == 2
     latest = smtp.bodies()[-1]
-    assert "1 new suggestion from the public is waiting" in latest and "reported closed" not in latest
+    assert "waiting for a decision: 1" in latest and "It is closed" not in latest
     assert all(s.notified_at is not None for s in session.exec(select(Suggestion)).all())
