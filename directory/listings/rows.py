@@ -217,6 +217,7 @@ def _location_rows(loc: LocationIn, org_id: uuid.UUID, default_tz: str) -> Locat
                 "state_province": loc.address.state_province,
                 "postal_code": loc.address.postal_code,
                 "country": loc.address.country,
+                "region": loc.address.region,
                 "address_type": "physical",
             }
         ]

@@ -79,6 +79,7 @@ class AddressIn(AddressBase, _In):
     state_province: str = Field(min_length=2, max_length=100)
     postal_code: str = Field(min_length=1, max_length=20)
     country: str = Field(default="US", min_length=2, max_length=2)
+    region: str | None = Field(default=None, max_length=100)  # a neighbourhood or area within the city
 
     @model_validator(mode="after")
     def _postal_code_of_its_country(self) -> Self:

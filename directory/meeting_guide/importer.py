@@ -24,6 +24,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from core.errors import DomainError
+from core.inputs import one_line
 from core.logging import get_logger
 from core.urls import is_web_url
 from directory.hsds.report import ImportReport, Problem
@@ -300,7 +301,23 @@ def _address_parts(entry: dict[str, Any]) -> dict[str, str]:
         parts["city"] = parts["city"] or place["city"] or ""
     if parts["country"] and (code := country_code(parts["country"])):
         parts["country"] = code
+    parts["region"] = _neighbourhood(entry, parts)
     return parts
+
+
+def _neighbourhood(entry: dict[str, Any], parts: dict[str, str]) -> str:
+    """The most specific area the feed names (`regions`' last, else `sub_region`, else `region`), unless it only
+    repeats the city or the state: it becomes the region filter's neighbourhood and the served feed's last region."""
+    named = entry.get("regions")
+    given = [str(r).strip() for r in named if isinstance(r, str | int)] if isinstance(named, list) else []
+    candidates = [*reversed(given), str(entry.get("sub_region") or ""), str(entry.get("region") or "")]
+    taken = {parts.get("city", "").casefold(), parts.get("state", "").casefold(), ""}
+    for area in (one_line(c).strip()[:100] for c in candidates):
+        if area.casefold() not in taken:
+            return area
+        if area:
+            return ""  # the most specific name is the city itself: no neighbourhood
+    return ""
 
 
 def _abroad(parts: dict[str, str]) -> WorldPlace | None:
@@ -338,6 +355,6 @@ def _address(parts: dict[str, str]) -> AddressIn | None:
         return None
     try:
         return AddressIn(address_1=parts.get("address") or "", city=parts["city"], state_province=parts["state"],
-                         postal_code=code, country=country)  # fmt: skip
+                         postal_code=code, country=country, region=parts.get("region") or None)  # fmt: skip
     except ValidationError:
         return None  # an address we cannot keep as fields stays whole in the description

@@ -23,6 +23,7 @@ from directory.listings.rows import slugify
 
 TEXT_FIELDS = (
     "name", "location", "formatted_address", "address", "city", "state", "postal_code", "country", "region",
+    "sub_region",
     "notes", "location_notes", "group", "group_notes", "conference_url_notes", "conference_phone",
     "conference_phone_notes", "entity", "entity_email", "entity_phone", "entity_url", "url", "fellowship",
 )  # fmt: skip

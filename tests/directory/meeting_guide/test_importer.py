@@ -20,7 +20,16 @@ from core.app import create_app
 from core.cli import app
 from core.db import make_engine
 from core.settings import Settings, get_settings
-from directory.listings.models import Attendance, Location, Meeting, Organization, Schedule, Service
+from directory.listings.models import (
+    Address,
+    Attendance,
+    Location,
+    Meeting,
+    Organization,
+    Schedule,
+    Service,
+    ServiceAtLocation,
+)
 from directory.meeting_guide.importer import attendance, import_meeting_guide
 from tests.directory.hsds.support import load_sample
 
@@ -227,3 +236,41 @@ def test_cli(engine: Engine, feed_file: Path, tmp_path: Path, monkeypatch: pytes
         assert bad.exit_code == 1 and "JSON array" in bad.output
     finally:
         get_settings.cache_clear()
+
+
+def test_the_feeds_neighbourhood_becomes_the_region_filter_and_the_served_regions(
+    engine: Engine, session: Session, tmp_path: Path, settings: Settings
+) -> None:
+    """`regions`' last name, else `sub_region`, else `region` is the address's neighbourhood, unless it only
+    repeats the city: the region filter offers it and our served feed hands it on."""
+    feed = [
+        {**FEED[0], "regions": ["Chicago", "The Loop"]},
+        {**FEED[2], "region": "Uptown", "sub_region": "Buena Park"},
+        {**FEED[3], "region": "EVANSTON"},  # only the city again
+    ]
+    assert import_meeting_guide(engine=engine, source=_write(tmp_path / "r.json", feed), fellowship="AA").ok
+    from search.documents import regions_of
+
+    with Session(engine) as s:
+        found = {
+            m.slug: regions_of(a.city, a.state_province, a.region)
+            for m, a in s.execute(
+                select(Meeting, Address)
+                .join(Service, col(Service.id) == col(Meeting.service_id))
+                .join(ServiceAtLocation, col(ServiceAtLocation.service_id) == col(Service.id))
+                .join(Address, col(Address.location_id) == col(ServiceAtLocation.location_id))
+            ).all()
+        }
+    assert found["sunrise"] == ["Illinois", "Chicago, IL", "The Loop, Chicago"]
+    assert found["noon-hybrid"] == ["Illinois", "Chicago, IL", "Buena Park, Chicago"]
+    assert found["closed-for-now"] == ["Illinois", "Evanston, IL"]
+    served = TestClient(create_app(settings, engine=engine)).get("/api/meeting-guide/aa.json").json()
+    assert {e["slug"]: e["regions"][-1] for e in served}["sunrise"] == "The Loop"
+
+
+def test_a_real_feeds_sub_regions_are_kept(engine: Engine) -> None:
+    source = Path(__file__).parents[4] / "shared/fixtures/meeting-guide-feeds/aasanjose.test.json"
+    assert import_meeting_guide(engine=engine, source=source, fellowship="AA").ok
+    with Session(engine) as s:
+        areas = set(s.execute(select(Address.region)).scalars())
+    assert "South San Jose" in areas and "West San Jose" in areas
