@@ -67,7 +67,7 @@ def pages_by_role(world: dict[str, Any]) -> dict[str, tuple[User, list[str]]]:
              f"/workspace/organizations/{org}/import", f"/workspace/organizations/{org}/services/new",
              "/workspace/moderation", "/referrals/inbox", f"/referrals/{referral}", "/referrals/notifications"],
         ),
-        "supervisor": (w.supervisor, ["/workspace", "/referrals", "/account"]),
+        "supervisor": (w.supervisor, ["/workspace", "/referrals", "/referrals/metrics", "/account"]),
         "network admin": (
             w.admin,
             ["/workspace", "/admin/users", f"/admin/users/{w.peer.id}", "/admin/claims", "/admin/freshness",
