@@ -112,7 +112,7 @@ def test_a_peer_sends_a_referral_and_sees_its_status(browser: Browser, site: str
     page.fill("#contact_detail", "312-555-0142")
     page.check("#consent_given")
     page.get_by_role("button", name="Send referral").click()
-    expect(page.locator("#referral-status")).to_have_text("requested")
+    expect(page.locator("#referral-status")).to_have_text("Waiting for an answer")
 
     menu(page, "my-referrals").click()
     row = page.locator("#referral-dashboard tr[data-status=requested]")
@@ -130,11 +130,11 @@ def test_an_intake_worker_accepts_a_referral_and_records_the_outcome(
 
     page.locator("#referral-inbox tr[data-status=requested]").get_by_role("link").click()
     page.locator("form[data-action=accept] button").click()
-    expect(page.locator("#referral-status")).to_have_text("accepted")
+    expect(page.locator("#referral-status")).to_have_text("Accepted")
     outcome = page.locator("form[data-action=complete]")
     outcome.locator("select[name=outcome_code]").select_option("service-received")
     outcome.locator("button").click()
-    expect(page.locator("#referral-status")).to_have_text("completed")
+    expect(page.locator("#referral-status")).to_have_text("Completed")
 
     menu(page, "inbox").click()
     expect(menu(page, "inbox").locator("[data-waiting]")).to_have_count(0)  # nothing waits any more
