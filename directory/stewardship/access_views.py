@@ -22,6 +22,7 @@ from core.settings import Settings
 from core.web import client_ip, error_fields, link_maker, no_store, render, see_other, send_later, to
 from directory.listings.models import Organization, Service
 from directory.stewardship import access_requests
+from directory.stewardship.views import claim_form
 
 router = APIRouter(tags=["claims"])
 _PAGE = "directory/stewardship/request_access.html"
@@ -61,8 +62,10 @@ def _entry(
         session=session, service_id=service_id, organization_id=organization_id
     )
     listing = access_requests.claimable_listing(session=session, organization=organization, service=service)
-    if user is not None and listing is not None:  # signed in: claim with the account
-        return see_other(to(request, "service_claim", service_id=listing.id))
+    if user is not None and listing is not None:
+        # Signed in: the claim form with the account, shown here rather than behind a redirect (a client that
+        # follows redirects without the session would land on a sign-in page).
+        return claim_form(request, session, user, listing.id)
     return _form(request, settings, organization, service)
 
 
