@@ -272,5 +272,5 @@ def test_a_real_feeds_sub_regions_are_kept(engine: Engine) -> None:
     source = Path(__file__).parents[4] / "shared/fixtures/meeting-guide-feeds/aasanjose.test.json"
     assert import_meeting_guide(engine=engine, source=source, fellowship="AA").ok
     with Session(engine) as s:
-        areas = set(s.execute(select(Address.region)).scalars())
+        areas = set(s.execute(select(col(Address.region))).scalars())
     assert "South San Jose" in areas and "West San Jose" in areas
