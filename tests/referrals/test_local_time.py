@@ -86,7 +86,7 @@ def test_an_outcome_about_a_past_appointment_is_recorded(
     )
     assert done.status_code == 303
     page = parse(people["member"].browser.get(f"/referrals/{referral.id}").text)
-    assert page.text_of(id="referral-status") == "completed"
+    assert page.text_of(id="referral-status") == "Completed"
     assert page.text_of(id="referral-appointment") == "2026-01-13 09:00 CST"
 
 
