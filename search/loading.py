@@ -43,9 +43,12 @@ from search.index_spec import PRIMARY_KEY
 from search.layout import Indexes
 from search.shards import ShardMap, point_of
 
-MAX_PAYLOAD_BYTES = 64 * 2**20
+# A spool is read back and sent in payloads of this size: enqueued back to back, Meilisearch merges them into
+# one batch anyway, and the loader holds at most about two of them (64 MB payloads took a single-layout
+# reindex process to 504 MB at 100k).
+MAX_PAYLOAD_BYTES = 16 * 2**20
 SHARD_PAYLOAD_BYTES = 4 * 2**20  # a shard's gathered documents are sent once this big, to index while building
-FLAT_PAYLOAD_BYTES = 2 * MAX_PAYLOAD_BYTES  # the flat index's gathered documents are sent once this big, or
+FLAT_PAYLOAD_BYTES = 128 * 2**20  # the flat index's gathered documents are sent once this big, or
 FLAT_EAGER_BYTES = 8 * 2**20  # ... once this big if Meilisearch has finished the flat index's previous task
 SPOOLED_BYTES = 1024 * 2**20  # at most this much gathered on disk for all shards together
 # Document payloads queued in Meilisearch before the loader waits for the oldest. Generous: while the loader
