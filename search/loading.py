@@ -44,7 +44,7 @@ from search.layout import Indexes
 from search.shards import ShardMap, point_of
 
 # A spool is read back and sent in payloads of this size: enqueued back to back, Meilisearch merges them into
-# one batch anyway, and the loader holds at most about two of them (64 MB payloads took a single-layout
+# one batch anyway, and the loader holds a few of them at most (64 MB payloads took a single-layout
 # reindex process to 504 MB at 100k).
 MAX_PAYLOAD_BYTES = 16 * 2**20
 SHARD_PAYLOAD_BYTES = 4 * 2**20  # a shard's gathered documents are sent once this big, to index while building
