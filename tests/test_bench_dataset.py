@@ -29,6 +29,7 @@ def _older_tree(data_dir: Path, *statements: str) -> None:
 
 def test_data_from_an_older_tree_is_brought_up_to_the_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(dataset, "DATA_ROOT", tmp_path)
+    monkeypatch.delenv("DATABASE_URL", raising=False)  # the benchmark's data is a SQLite file by design
     first = dataset.prepare(25)
     assert first.listings == 25 and first.load_seconds is not None
     _older_tree(
@@ -49,6 +50,7 @@ def test_rows_that_would_lack_a_required_column_are_refused_plainly(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(dataset, "DATA_ROOT", tmp_path)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
     data_dir = dataset.prepare(10).data_dir
     _older_tree(data_dir, "ALTER TABLE phone DROP COLUMN number")
     with pytest.raises(SystemExit, match=r"table phone predates the model; delete .* to regenerate"):
